@@ -1,0 +1,141 @@
+"""Loading and validating tables: every problem with the data is named before any work starts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairprobe.errors import InvalidSpec, MissingDependency, closest, shorten
+
+
+def load_table(data: Any, *, what: str = "data") -> pd.DataFrame:
+    """Return ``data`` as a DataFrame: a DataFrame as is, or a CSV or Parquet file read from disk.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> load_table(pd.DataFrame({"a": [1, 2]})).shape
+    (2, 1)
+    """
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    elif isinstance(data, (str, os.PathLike)):
+        frame = _read_file(Path(data), what)
+    else:
+        raise InvalidSpec(
+            f"{what} must be a pandas DataFrame or the path of a CSV or Parquet file; "
+            f"got {type(data).__name__}"
+        )
+    if frame.shape[0] == 0:
+        raise InvalidSpec(f"{what} is empty (0 rows, columns: {shorten(frame.columns)}); "
+                          "a probe needs at least one record")
+    if frame.columns.duplicated().any():
+        dup = frame.columns[frame.columns.duplicated()].unique()
+        raise InvalidSpec(f"{what} has duplicated column names: {shorten(dup)}; rename them first")
+    return frame
+
+
+def _read_file(path: Path, what: str) -> pd.DataFrame:
+    if not path.exists():
+        raise InvalidSpec(f"{what} file not found: {str(path)!r} (working directory: {os.getcwd()})")
+    suffix = "".join(path.suffixes[-2:]).lower()
+    if suffix.endswith((".parquet", ".pq")):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise MissingDependency("pyarrow", "parquet", "reading Parquet files") from exc
+        return pd.read_parquet(path)
+    if suffix.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        try:
+            return pd.read_csv(path, sep="\t" if ".tsv" in suffix else ",")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise InvalidSpec(f"could not read {what} file {str(path)!r} as CSV: {exc}") from None
+    raise InvalidSpec(f"{what} file {str(path)!r} has an unknown type {path.suffix!r}; "
+                      "use a .csv or .parquet file, or pass a DataFrame")
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, role: str) -> None:
+    """Raise InvalidSpec naming the closest match when a column in ``columns`` is missing."""
+    for column in columns:
+        if column not in frame.columns:
+            hint = closest(str(column), frame.columns)
+            did_you_mean = f"; did you mean {hint!r}?" if hint else ""
+            raise InvalidSpec(
+                f"{role} column {column!r} not found in data{did_you_mean} "
+                f"(columns: {shorten(frame.columns, 12)})"
+            )
+
+
+def as_column_list(value: str | Sequence[str] | None, *, role: str) -> list[str]:
+    """Accept one column name or a sequence of names; reject anything else clearly."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        names = list(value)
+    except TypeError:
+        raise InvalidSpec(f"{role} must be a column name or a list of column names; "
+                          f"got {type(value).__name__}") from None
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidSpec(f"{role} must hold column names (strings); got {name!r}")
+    if len(set(names)) != len(names):
+        raise InvalidSpec(f"{role} lists a column twice: {names}")
+    return names
+
+
+def binary_outcome(values: pd.Series | np.ndarray, *, positive_label: Any, what: str) -> np.ndarray:
+    """Turn a two-valued column into a boolean array: True where it equals the positive label.
+
+    With ``positive_label=None`` the values must be 0/1 or booleans.
+    """
+    series = pd.Series(values)
+    if series.isna().any():
+        raise InvalidSpec(f"{what} has {int(series.isna().sum())} missing values; "
+                          "drop or fill those rows first")
+    seen = pd.unique(series)
+    if positive_label is None:
+        if len(seen) > 2 or not all(_is_zero_one(v) for v in seen):
+            raise InvalidSpec(
+                f"{what} has values {_sample_values(seen)}, not 0/1 or True/False; "
+                "pass positive_label= to say which value is the favourable outcome"
+            )
+        return series.astype(bool).to_numpy()
+    if not (series == positive_label).any():
+        hint = closest(str(positive_label), seen)
+        did_you_mean = f"; did you mean {hint!r}?" if hint else ""
+        raise InvalidSpec(f"positive_label {positive_label!r} never occurs in {what}{did_you_mean} "
+                          f"(values: {_sample_values(seen)})")
+    if len(seen) > 2:
+        raise InvalidSpec(f"{what} has {len(seen)} distinct values ({_sample_values(seen)}); "
+                          "a binary outcome is needed: map it to two values first")
+    return (series == positive_label).to_numpy()
+
+
+def _is_zero_one(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)) and value in (0, 1)
+
+
+def _sample_values(values: Any) -> str:
+    return shorten(sorted(map(repr, values)), 6)
+
+
+def fingerprint_frame(frame: pd.DataFrame) -> str:
+    """SHA-256 over column names, dtypes and every value: the same table gives the same digest."""
+    digest = hashlib.sha256()
+    for name, dtype in frame.dtypes.items():
+        digest.update(f"{name}\x1f{dtype}\x1e".encode())
+    digest.update(row_hashes(frame).tobytes())
+    return digest.hexdigest()
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row over its values (not its index): equal rows, equal hashes."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)

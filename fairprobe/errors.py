@@ -1,0 +1,67 @@
+"""One exception hierarchy for everything fairprobe raises on purpose."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fairprobe.checks import CheckResult
+
+
+class FairprobeError(Exception):
+    """Base class of every error fairprobe raises on purpose."""
+
+
+class InvalidSpec(FairprobeError, ValueError):
+    """The probe, its data or an option is not usable as given."""
+
+
+class AdapterError(FairprobeError):
+    """The model under test could not be loaded or queried, or answered nonsense."""
+
+
+class MissingDependency(FairprobeError, ImportError):
+    """An optional package is needed for this feature; the message names the extra."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs the package '{package}', which is not installed; "
+            f"install it with: pip install 'fairprobe[{extra}]'"
+        )
+        self.name = package
+
+
+class FairnessViolation(FairprobeError, AssertionError):
+    """A fairness check did not pass; ``result`` holds the full :class:`CheckResult`."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.report())
+        self.result = result
+
+
+def closest(name: str, options: Iterable[Any]) -> str | None:
+    """The closest match to ``name`` among ``options``, or None when nothing is close."""
+    by_text = {str(o): o for o in options}
+    lowered = {k.lower(): k for k in by_text}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[hits[0]] if hits else None
+
+
+def shorten(values: Iterable[Any], limit: int = 8) -> str:
+    """``a, b, c, ... (12 in all)``: a list for an error message."""
+    values = [str(v) for v in values]
+    if len(values) <= limit:
+        return ", ".join(values)
+    return ", ".join(values[:limit]) + f", ... ({len(values)} in all)"
+
+
+def unknown_choice(what: str, given: Any, choices: Iterable[str]) -> InvalidSpec:
+    """An error for an option value outside its choices, with the closest one."""
+    choices = list(choices)
+    hint = closest(str(given), choices)
+    did_you_mean = f"; did you mean {hint!r}?" if hint else ""
+    return InvalidSpec(
+        f"unknown {what} {given!r}{did_you_mean} (choose one of: {', '.join(map(repr, choices))})"
+    )

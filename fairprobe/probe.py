@@ -1,0 +1,267 @@
+"""Probe: the one object a user writes. Data and model in, CheckResults (or a failed assert) out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairprobe import checks, settings
+from fairprobe.adapters import Adapter, Predictions, as_adapter
+from fairprobe.checks import CheckResult
+from fairprobe.data import fingerprint_frame
+from fairprobe.errors import FairnessViolation, InvalidSpec, shorten
+from fairprobe.spec import ProbeSpec
+from fairprobe.twins import TwinSet, group_labels
+
+
+class Probe:
+    """A model under test, the data to test it on, and the checks to run.
+
+    Parameters
+    ----------
+    data : DataFrame or path
+        The records (a CSV or Parquet path is read).
+    model : estimator, callable or Adapter
+        A fitted scikit-learn estimator or pipeline, any callable ``DataFrame -> scores or labels``,
+        or an adapter from :mod:`fairprobe.adapters`.
+    protected : str or list of str
+        Protected attributes: the columns twins change.
+    label : str, optional
+        Ground truth; needed by equalized odds.
+    held : list of str, optional
+        Qualifications, identical in every twin.
+    twins : str or TwinGenerator
+        ``"flip"`` or a generator object.
+    features : list of str, optional
+        Columns sent to the model (default: what a fitted scikit-learn model was fitted on, else
+        every column but the label).
+    seed, alpha, mode : optional
+        Override the session defaults (``--fairprobe-seed`` / ``-alpha`` / ``-mode``).
+    positive_label : optional
+        The favourable value of the label and of the model's classes, when not 0/1 or True/False.
+    threshold : float, optional
+        Where a score becomes a favourable decision (default 0.5 for probabilities).
+    min_group_size : int, optional
+        Groups with fewer records (positives or negatives, for equalized odds) are reported but
+        left out of the verdict.
+    max_records : int, optional
+        Twin at most this many records, sampled with the seed.
+
+    Examples
+    --------
+    >>> import fairprobe as fp
+    >>> world = fp.worlds.hiring(n=600, seed=1)
+    >>> model = lambda df: (df["years_experience"] > 5).to_numpy()
+    >>> probe = fp.Probe(data=world.data, model=model, protected=["sex"], label="hired",
+    ...                  held=["years_experience"], seed=0)
+    >>> probe.invariance("sex", max_flip_rate=0.01).verdict
+    'pass'
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        model: Any,
+        *,
+        protected: str | Sequence[str],
+        label: str | None = None,
+        held: str | Sequence[str] | None = None,
+        twins: Any = "flip",
+        features: Sequence[str] | None = None,
+        seed: int | None = None,
+        alpha: float | None = None,
+        mode: str | None = None,
+        positive_label: Any = None,
+        threshold: float | None = None,
+        min_group_size: int | None = None,
+        max_records: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.spec = ProbeSpec.build(
+            data, protected=protected, held=held, label=label, positive_label=positive_label,
+            features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
+            min_group_size=min_group_size, max_records=max_records, name=name,
+        )
+        self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label)
+        self.features = self._resolve_features()
+        self._twinsets: dict[tuple[str, ...], tuple[TwinSet, np.ndarray]] = {}
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _resolve_features(self) -> list[str]:
+        data = self.spec.data
+        if self.spec.features is not None:
+            return list(self.spec.features)
+        wanted = self.adapter.feature_names
+        if wanted is not None:
+            missing = [c for c in wanted if c not in data.columns]
+            if missing:
+                raise InvalidSpec(f"the model was fitted on columns that the data lacks: {shorten(missing)} "
+                                  f"(data columns: {shorten(data.columns, 12)})")
+            if self.spec.label in wanted:
+                raise InvalidSpec(f"the model reads the label column {self.spec.label!r}; the model must "
+                                  "not see the ground truth")
+            return list(wanted)
+        return [c for c in data.columns if c != self.spec.label]
+
+    def _setting(self, name: str, given: Any) -> Any:
+        if given is not None:
+            return settings.validate(**{name: given})[name]
+        spec_value = getattr(self.spec, name)
+        return spec_value if spec_value is not None else getattr(settings.current(), name)
+
+    def predict(self, frame: pd.DataFrame) -> Predictions:
+        """The model's decisions and scores for ``frame`` (through the probe's cache)."""
+        return self.adapter.predict(frame[self.features])
+
+    @cached_property
+    def predictions(self) -> Predictions:
+        """The model's answers for every record of the probe's data."""
+        return self.predict(self.spec.data)
+
+    @cached_property
+    def data_fingerprint(self) -> str:
+        return fingerprint_frame(self.spec.data)
+
+    @cached_property
+    def model_fingerprint(self) -> dict[str, str]:
+        return self.adapter.fingerprint()
+
+    @property
+    def queries(self) -> int:
+        """Rows sent to the model so far (repeated rows are answered from the cache)."""
+        return self.adapter.queries
+
+    def twins(self, attributes: str | Sequence[str]) -> TwinSet:
+        """The twins for ``attributes`` (made once, then reused by later checks)."""
+        return self._twins(self.spec.attributes(attributes, what="twins"))[0]
+
+    def _twins(self, attrs: tuple[str, ...]) -> tuple[TwinSet, np.ndarray]:
+        if attrs not in self._twinsets:
+            data, seed = self.spec.data, self._setting("seed", None)
+            positions = np.arange(len(data))
+            if self.spec.max_records is not None and self.spec.max_records < len(data):
+                rng = np.random.default_rng(seed)
+                positions = np.sort(rng.choice(len(data), self.spec.max_records, replace=False))
+            records = data.iloc[positions].reset_index(drop=True)
+            twinset = self.spec.twins.generate(records, list(attrs), held=list(self.spec.held), seed=seed)
+            self._twinsets[attrs] = (twinset, positions)
+        return self._twinsets[attrs]
+
+    def _finish(self, result: CheckResult) -> CheckResult:
+        result = result.with_context(
+            probe=self.spec.name,
+            protected=list(self.spec.protected),
+            held=list(self.spec.held),
+            label=self.spec.label,
+            features=list(self.features),
+            seed=self._setting("seed", None),
+            data_sha256=self.data_fingerprint,
+            data_rows=len(self.spec.data),
+            model=self.model_fingerprint,
+            queries=self.adapter.queries,
+            model_calls=self.adapter.calls,
+        )
+        settings.record(result)
+        return result
+
+    def _groups(self, attrs: tuple[str, ...]) -> pd.Series:
+        return group_labels(self.spec.data, attrs)
+
+    # ----------------------------------------------------------------- checks
+
+    def invariance(
+        self,
+        attribute: str | Sequence[str],
+        *,
+        max_flip_rate: float,
+        max_score_change: float | None = None,
+        max_score_change_rate: float | None = None,
+        alpha: float | None = None,
+        mode: str | None = None,
+    ) -> CheckResult:
+        """Do decisions stay the same between each record and its twins? See :func:`fairprobe.checks.invariance`."""
+        attrs = self.spec.attributes(attribute, what="invariance")
+        alpha, mode = self._setting("alpha", alpha), self._setting("mode", mode)
+        twinset, positions = self._twins(attrs)
+        original = self.predictions
+        original = Predictions(original.decision[positions],
+                               None if original.score is None else original.score[positions])
+        twin = self.predict(twinset.twins)
+        result = checks.invariance(
+            twinset, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
+            max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
+        )
+        index = self.spec.data.index
+        for example in result.counterexamples:
+            example["row"] = checks._plain(index[positions[example["row"]]])
+        return self._finish(result)
+
+    def equalized_odds(
+        self,
+        attributes: str | Sequence[str],
+        *,
+        max_gap: float,
+        alpha: float | None = None,
+        mode: str | None = None,
+        min_group_size: int | None = None,
+    ) -> CheckResult:
+        """Are TPR and FPR within ``max_gap`` across groups? See :func:`fairprobe.checks.equalized_odds`."""
+        attrs = self.spec.attributes(attributes, what="equalized odds")
+        if self.spec.y_true is None:
+            raise InvalidSpec("equalized odds needs ground truth: pass label= (the outcome column) to the Probe")
+        mode = self._setting("mode", mode)
+        result = checks.equalized_odds(
+            self.spec.y_true, self.predictions.decision, self._groups(attrs), max_gap=max_gap,
+            alpha=self._setting("alpha", alpha), mode=mode,
+            min_group_size=min_group_size or self.spec.min_group_size, attributes=attrs,
+        )
+        return self._finish(result)
+
+    def demographic_parity(
+        self,
+        attributes: str | Sequence[str],
+        *,
+        max_gap: float | None = None,
+        min_ratio: float | None = None,
+        alpha: float | None = None,
+        mode: str | None = None,
+        min_group_size: int | None = None,
+    ) -> CheckResult:
+        """Are selection rates close across groups? See :func:`fairprobe.checks.demographic_parity`."""
+        attrs = self.spec.attributes(attributes, what="demographic parity")
+        mode = self._setting("mode", mode)
+        result = checks.demographic_parity(
+            self.predictions.decision, self._groups(attrs), max_gap=max_gap, min_ratio=min_ratio,
+            alpha=self._setting("alpha", alpha), mode=mode,
+            min_group_size=min_group_size or self.spec.min_group_size, attributes=attrs,
+        )
+        return self._finish(result)
+
+    # ----------------------------------------------------------------- assertions
+
+    def assert_invariant(self, attribute: str | Sequence[str], **options: Any) -> CheckResult:
+        """Like :meth:`invariance`, raising :class:`FairnessViolation` when the result fails the build."""
+        __tracebackhide__ = True
+        return _assert(self.invariance(attribute, **options))
+
+    def assert_equalized_odds(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        """Like :meth:`equalized_odds`, raising :class:`FairnessViolation` when the result fails the build."""
+        __tracebackhide__ = True
+        return _assert(self.equalized_odds(attributes, **options))
+
+    def assert_demographic_parity(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        """Like :meth:`demographic_parity`, raising :class:`FairnessViolation` when the result fails the build."""
+        __tracebackhide__ = True
+        return _assert(self.demographic_parity(attributes, **options))
+
+
+def _assert(result: CheckResult) -> CheckResult:
+    __tracebackhide__ = True
+    if result.fails_build:
+        raise FairnessViolation(result)
+    return result

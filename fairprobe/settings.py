@@ -1,0 +1,99 @@
+"""Session-wide defaults (seed, alpha, mode) and the sink that records every check run.
+
+The pytest plugin sets both; a script or notebook can use :func:`using` and :func:`collecting`.
+Anything given explicitly to a Probe or a check wins over these defaults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fairprobe.checks import CheckResult
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults for checks that do not set their own."""
+
+    seed: int = 0
+    alpha: float = 0.05
+    mode: str = "detect"
+
+
+_settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())
+_sink: ContextVar[Callable[[CheckResult], None] | None] = ContextVar("fairprobe_sink", default=None)
+
+
+def current() -> Settings:
+    """The defaults in force."""
+    return _settings.get()
+
+
+def validate(**values: Any) -> dict[str, Any]:
+    """Check seed, alpha and mode values, raising InvalidSpec with a fix for a bad one."""
+    from fairprobe.checks import check_alpha, check_mode
+    from fairprobe.errors import InvalidSpec
+
+    out = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key == "alpha":
+            out[key] = check_alpha(value)
+        elif key == "mode":
+            out[key] = check_mode(value)
+        elif key == "seed":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidSpec(f"seed must be a non-negative whole number; got {value!r}")
+            out[key] = value
+        else:
+            raise InvalidSpec(f"unknown setting {key!r} (settings: seed, alpha, mode)")
+    return out
+
+
+def set_defaults(**values: Any) -> Any:
+    """Replace the defaults; returns a token for :func:`reset`."""
+    return _settings.set(replace(current(), **validate(**values)))
+
+
+def reset(token: Any) -> None:
+    _settings.reset(token)
+
+
+@contextlib.contextmanager
+def using(**values: Any) -> Iterator[Settings]:
+    """Temporarily change the defaults: ``with fairprobe.settings.using(mode="certify"): ...``."""
+    token = set_defaults(**values)
+    try:
+        yield current()
+    finally:
+        _settings.reset(token)
+
+
+def record(result: CheckResult) -> None:
+    """Hand a finished check to whoever is recording (the pytest plugin, or :func:`collecting`)."""
+    sink = _sink.get()
+    if sink is not None:
+        sink(result)
+
+
+@contextlib.contextmanager
+def recording_to(sink: Callable[[CheckResult], None]) -> Iterator[None]:
+    token = _sink.set(sink)
+    try:
+        yield
+    finally:
+        _sink.reset(token)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[CheckResult]]:
+    """Collect every check run inside the block: ``with collecting() as results: ...``."""
+    results: list[CheckResult] = []
+    with recording_to(results.append):
+        yield results

@@ -1,0 +1,80 @@
+"""TwinSet, the value passed from a twin generator to the checks, and the generator Protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True, eq=False)
+class TwinSet:
+    """Records and their counterfactual twins.
+
+    Attributes
+    ----------
+    original : DataFrame
+        The records that were twinned, in their order (positions 0..n-1).
+    twins : DataFrame
+        One row per twin, with the same columns as ``original``.
+    source : ndarray of int
+        For each twin, the position of its original in ``original``.
+    attributes : tuple of str
+        The protected columns that the twins change.
+    valid : ndarray of bool
+        Whether each twin passed the generator's validation; invalid twins are not scored.
+    generator : str
+        Name of the generator that made the twins, for the evidence.
+    """
+
+    original: pd.DataFrame
+    twins: pd.DataFrame
+    source: np.ndarray
+    attributes: tuple[str, ...]
+    valid: np.ndarray
+    generator: str
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.twins) != len(self.source) or len(self.valid) != len(self.source):
+            raise ValueError("twins, source and valid must have one entry per twin")
+
+    def __len__(self) -> int:
+        return len(self.twins)
+
+    @property
+    def from_(self) -> pd.DataFrame:
+        """The protected values each twin was made from (its original's)."""
+        return self.original[list(self.attributes)].iloc[self.source].reset_index(drop=True)
+
+    @property
+    def to(self) -> pd.DataFrame:
+        """The protected values each twin was given."""
+        return self.twins[list(self.attributes)].reset_index(drop=True)
+
+
+@runtime_checkable
+class TwinGenerator(Protocol):
+    """Makes twins of records that differ in protected attributes and keep the held columns."""
+
+    name: str
+
+    def generate(
+        self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str], seed: int
+    ) -> TwinSet:
+        """Return twins of every record in ``data`` for the protected ``attributes``."""
+        ...
+
+
+def group_labels(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.Series:
+    """One label per row naming its group: the value, or ``a|b`` for an intersection."""
+    if len(attributes) == 1:
+        return frame[attributes[0]].astype(str).reset_index(drop=True)
+    parts = [frame[a].astype(str).reset_index(drop=True) for a in attributes]
+    label = parts[0]
+    for part in parts[1:]:
+        label = label + "|" + part
+    return label

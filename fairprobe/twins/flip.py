@@ -1,0 +1,62 @@
+"""Flip twins: only the protected columns change (ceteris paribus)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from fairprobe.twins.base import TwinSet
+
+
+class FlipGenerator:
+    """Twins that differ from their original only in the protected attributes.
+
+    Each record gets one twin for every other combination of the attributes' values that occurs
+    in the data (for one attribute: every other value). Flip twins catch a model that reads the
+    protected column; they are blind to proxies (a neighbourhood, a name) that travel with it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"sex": ["f", "m", "f"], "x": [1, 2, 3]})
+    >>> ts = FlipGenerator().generate(df, ["sex"], held=["x"], seed=0)
+    >>> ts.twins["sex"].tolist(), ts.source.tolist()
+    (['m', 'f', 'm'], [0, 1, 2])
+    """
+
+    name = "flip"
+
+    def generate(
+        self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (), seed: int = 0
+    ) -> TwinSet:
+        attributes = list(attributes)
+        original = data.reset_index(drop=True)
+        combos = original[attributes].drop_duplicates().sort_values(attributes).reset_index(drop=True)
+        codes = _combo_codes(original, combos, attributes)
+        n = len(original)
+        # Twin (record i, combination c) for every c other than the record's own.
+        record = np.repeat(np.arange(n), len(combos))
+        combo = np.tile(np.arange(len(combos)), n)
+        keep = combo != codes[record]
+        record, combo = record[keep], combo[keep]
+        twins = original.iloc[record].reset_index(drop=True)
+        for attribute in attributes:
+            twins[attribute] = combos[attribute].iloc[combo].to_numpy()
+            twins[attribute] = twins[attribute].astype(original[attribute].dtype)
+        return TwinSet(
+            original=original,
+            twins=twins,
+            source=record,
+            attributes=tuple(attributes),
+            valid=np.ones(len(record), dtype=bool),
+            generator=self.name,
+            info={"combinations": len(combos)},
+        )
+
+
+def _combo_codes(frame: pd.DataFrame, combos: pd.DataFrame, attributes: list[str]) -> np.ndarray:
+    keyed = combos.assign(_code=np.arange(len(combos)))
+    merged = frame[attributes].merge(keyed, on=attributes, how="left", sort=False)
+    return merged["_code"].to_numpy()

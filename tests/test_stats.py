@@ -1,0 +1,130 @@
+"""Confidence bounds against references, their coverage, and the verdicts' error rates.
+
+Simulations use fixed seeds. A bound at level alpha should miss at most alpha of the time; the
+tests allow Monte-Carlo error of three standard errors (stated in each test) on top of alpha.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+from fairprobe import checks, stats
+
+ALPHA = 0.05
+
+
+def mc_slack(rate: float, reps: int) -> float:
+    return 3 * math.sqrt(rate * (1 - rate) / reps)
+
+
+@pytest.mark.parametrize("k,n", [(0, 10), (3, 10), (10, 10), (17, 299), (0, 299), (250, 1000)])
+def test_clopper_pearson_matches_scipy_exact_interval(k, n):
+    lo, hi = stats.clopper_pearson(k, n, ALPHA)
+    ref = binomtest(k, n).proportion_ci(confidence_level=1 - 2 * ALPHA, method="exact")
+    assert float(lo) == pytest.approx(ref.low, abs=1e-9)
+    assert float(hi) == pytest.approx(ref.high, abs=1e-9)
+
+
+def test_zero_flips_in_299_records_certify_one_percent():
+    assert float(stats.clopper_pearson(0, 299, 0.05)[1]) < 0.01
+    assert float(stats.clopper_pearson(0, 298, 0.05)[1]) > 0.01
+
+
+@pytest.mark.parametrize("k,n", [(0, 20), (7, 20), (45, 100), (999, 1000)])
+def test_wilson_matches_scipy(k, n):
+    lo, hi = stats.wilson(k, n, ALPHA)
+    ref = binomtest(k, n).proportion_ci(confidence_level=1 - 2 * ALPHA, method="wilson")
+    assert (float(lo), float(hi)) == pytest.approx((ref.low, ref.high), abs=1e-9)
+
+
+def test_newcombe_reproduces_the_papers_example():
+    # Newcombe (1998), Statistics in Medicine 17:873, Table II, example (a): 56/70 - 48/80.
+    lo, hi = stats.newcombe_difference(56, 70, 48, 80, 0.025)
+    assert (round(float(lo), 4), round(float(hi), 4)) == (0.0524, 0.3339)
+
+
+def test_empty_groups_get_vacuous_bounds():
+    assert tuple(map(float, stats.wilson(0, 0))) == (0.0, 1.0)
+    assert tuple(map(float, stats.newcombe_difference(0, 0, 3, 10))) == (-1.0, 1.0)
+    lo, hi = stats.mover_ratio(3, 10, 0, 0)
+    assert float(lo) == 0.0 and math.isinf(float(hi))
+
+
+@pytest.mark.parametrize("p1,n1,p2,n2", [(0.3, 200, 0.4, 200), (0.6, 120, 0.5, 400), (0.1, 500, 0.12, 500)])
+def test_one_sided_coverage_of_difference_and_ratio(p1, n1, p2, n2):
+    reps = 20_000
+    rng = np.random.default_rng(12)
+    k1, k2 = rng.binomial(n1, p1, reps), rng.binomial(n2, p2, reps)
+    for method, truth in ((stats.newcombe_difference, p1 - p2), (stats.mover_ratio, p1 / p2)):
+        lo, hi = method(k1, n1, k2, n2, ALPHA)
+        # each side misses at most alpha, plus Monte-Carlo error (3 SE) and 1 point for the score approximation
+        assert np.mean(truth < lo) <= ALPHA + 0.01 + mc_slack(ALPHA, reps)
+        assert np.mean(truth > hi) <= ALPHA + 0.01 + mc_slack(ALPHA, reps)
+
+
+def test_invariance_verdict_error_rates_at_the_bound():
+    """False FAIL just below the bound and false PASS just above it stay at or under alpha."""
+    bound, n, reps = 0.05, 800, 50_000
+    rng = np.random.default_rng(3)
+    for p, wrong in ((0.045, stats.FAIL), (0.055, stats.PASS)):
+        k = rng.binomial(n, p, reps)
+        lo, hi = stats.clopper_pearson(k, n, ALPHA)
+        verdicts = np.where(hi < bound, stats.PASS, np.where(lo > bound, stats.FAIL, stats.INCONCLUSIVE))
+        rate = np.mean(verdicts == wrong)
+        assert rate <= ALPHA + mc_slack(ALPHA, reps), (p, wrong, rate)
+
+
+def _simulate_equalized_odds(gap: float, reps: int, seed: int) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    n = 1200
+    groups = pd.Series(np.repeat(["a", "b"], n // 2))
+    verdicts = []
+    for _ in range(reps):
+        y = rng.random(n) < 0.5
+        tpr = np.where(groups == "a", 0.7, 0.7 - gap)
+        pred = np.where(y, rng.random(n) < tpr, rng.random(n) < 0.2)
+        verdicts.append(checks.equalized_odds(y, pred, groups, max_gap=0.1).verdict)
+    return pd.Series(verdicts).value_counts(normalize=True)
+
+
+def test_equalized_odds_false_fail_and_false_pass_rates():
+    """At a true TPR gap of 0.09 (bound 0.1), FAIL at most alpha; at 0.11, PASS at most alpha."""
+    reps = 1000
+    below = _simulate_equalized_odds(0.09, reps, seed=5)
+    above = _simulate_equalized_odds(0.11, reps, seed=6)
+    assert below.get("fail", 0.0) <= ALPHA + mc_slack(ALPHA, reps)
+    assert above.get("pass", 0.0) <= ALPHA + mc_slack(ALPHA, reps)
+    # and the check is not vacuous: far from the bound it decides
+    far = _simulate_equalized_odds(0.3, 50, seed=7)
+    assert far.get("fail", 0.0) == 1.0
+
+
+def test_demographic_parity_ratio_false_pass_rate():
+    """True selection-rate ratio 0.78 against min_ratio 0.8: PASS at most alpha (+3 SE)."""
+    reps, n = 1000, 4000
+    rng = np.random.default_rng(9)
+    groups = pd.Series(np.repeat(["a", "b"], n // 2))
+    p = np.where(groups == "a", 0.5, 0.39)
+    passes = sum(checks.demographic_parity(rng.random(n) < p, groups, min_ratio=0.8).verdict == "pass"
+                 for _ in range(reps))
+    assert passes / reps <= ALPHA + mc_slack(ALPHA, reps)
+
+
+def test_decide_and_n_to_decide():
+    assert stats.decide(0.0, 0.02, low=-math.inf, high=0.01) == stats.INCONCLUSIVE
+    # 3 flips in 300 records with a 2% bound: undecided now, decided with more records at that rate
+    def undecided(k, n, bound):
+        def at(f):
+            lo, hi = stats.clopper_pearson(k * f, n * f, 0.05)
+            return ~(hi < bound) & ~(lo > bound)
+        return at
+
+    needed = stats.n_to_decide(undecided(3, 300, 0.02), 300)
+    assert needed is not None and 300 < needed < 3000
+    assert not undecided(3, 300, 0.02)(np.array([needed / 300]))[0]
+    assert undecided(3, 300, 0.02)(np.array([0.97 * needed / 300]))[0]
+    # an estimate sitting on the bound is never decided
+    assert stats.n_to_decide(undecided(2, 100, 0.02), 100) is None

@@ -103,9 +103,9 @@ class Adapter:
                 ) from exc
             self.calls += 1
             self.queries += len(batch)
-            decision = self._check_output(decision, len(batch), "decisions").astype(bool)
             if score is not None:
                 score = self._check_output(score, len(batch), "scores").astype(float)
+            decision = self._check_output(decision, len(batch), "decisions").astype(bool)
             has_scores = score is not None
             if self._has_scores is not None and has_scores != self._has_scores:
                 raise AdapterError(f"the model under test ({self.name}) gave scores for some batches only")
@@ -131,7 +131,7 @@ class Adapter:
 
 
 def _positive_column(classes: Sequence[Any], positive_label: Any, name: str) -> int:
-    classes = list(classes)
+    classes = [c.item() if isinstance(c, np.generic) else c for c in classes]
     if positive_label is None:
         if len(classes) == 2 and all(isinstance(c, (bool, np.bool_, int, np.integer)) for c in classes) \
                 and {int(c) for c in classes} == {0, 1}:

@@ -124,7 +124,7 @@ def _is_zero_one(value: Any) -> bool:
 
 
 def _sample_values(values: Any) -> str:
-    return shorten(sorted(map(repr, values)), 6)
+    return shorten(sorted(repr(v.item() if isinstance(v, np.generic) else v) for v in values), 6)
 
 
 def fingerprint_frame(frame: pd.DataFrame) -> str:

@@ -99,11 +99,16 @@ class Evidence:
         """Record how a test ended (passed, failed, xfailed, inconclusive, ...)."""
         self.tests[test] = outcome
 
+    def ordered(self) -> list[dict[str, Any]]:
+        """Records by test id (stable within a test), so serial and xdist runs list them alike."""
+        return sorted(self.records, key=lambda r: r.get("test") or "")
+
     def counts(self) -> dict[str, int]:
         return dict(Counter(r["verdict"] for r in self.records))
 
     def to_dict(self) -> dict[str, Any]:
-        checks = [{**r, "test_outcome": self.tests.get(r["test"]) if r.get("test") else None} for r in self.records]
+        checks = [{**r, "test_outcome": self.tests.get(r["test"]) if r.get("test") else None}
+                  for r in self.ordered()]
         return {
             "schema": "fairprobe-evidence",
             "schema_version": SCHEMA_VERSION,

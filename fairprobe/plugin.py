@@ -183,7 +183,7 @@ class EvidenceWriter:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        records = self.evidence.records
+        records = self.evidence.ordered()
         if not records:
             return
         from fairprobe.checks import _fmt

@@ -1,0 +1,212 @@
+"""Every error a user can cause names what is wrong, what was given and how to fix it."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import fairprobe as fp
+from fairprobe.errors import MissingDependency
+
+
+@pytest.fixture
+def df():
+    rng = np.random.default_rng(0)
+    n = 200
+    return pd.DataFrame({
+        "sex": rng.choice(["female", "male"], n),
+        "race": rng.choice(["white", "black"], n),
+        "experience": rng.integers(0, 20, n),
+        "hired": rng.integers(0, 2, n),
+    })
+
+
+def ok(frame):
+    return (frame["experience"] > 10).to_numpy()
+
+
+def probe(df, **kw):
+    args = dict(data=df, model=ok, protected=["sex"], label="hired", held=["experience"])
+    args.update(kw)
+    return fp.Probe(**args)
+
+
+def test_error_hierarchy():
+    assert issubclass(fp.InvalidSpec, ValueError) and issubclass(fp.InvalidSpec, fp.FairprobeError)
+    assert issubclass(fp.FairnessViolation, AssertionError)
+    assert issubclass(MissingDependency, ImportError)
+    assert "pip install 'fairprobe[cvae]'" in str(MissingDependency("torch", "cvae", "CVAE twins"))
+
+
+def test_misspelled_column_names_the_closest_and_the_columns(df):
+    with pytest.raises(fp.InvalidSpec, match=r"protected column 'Sex' not found in data; did you mean 'sex'\? "
+                                             r"\(columns: sex, race, experience, hired\)"):
+        probe(df, protected=["Sex"])
+    with pytest.raises(fp.InvalidSpec, match=r"held column 'degree' not found in data \(columns: sex, race"):
+        probe(df, held=["degree"])
+    with pytest.raises(fp.InvalidSpec, match=r"label column 'hire' not found in data; did you mean 'hired'"):
+        probe(df, label="hire")
+
+
+def test_protected_column_with_a_single_value(df):
+    with pytest.raises(fp.InvalidSpec, match=r"protected column 'sex' has a single value \('female'\) in 200 rows"):
+        probe(df.assign(sex="female"))
+
+
+def test_protected_column_with_missing_values(df):
+    with pytest.raises(fp.InvalidSpec, match=r"protected column 'sex' has 1 missing values; fill them"):
+        probe(df.assign(sex=df["sex"].where(df.index != 3)))
+
+
+def test_non_binary_label_needs_a_positive_label(df):
+    labelled = df.assign(hired=np.where(df["hired"] == 1, "offer", "reject"))
+    with pytest.raises(fp.InvalidSpec, match=r"label column 'hired' has values 'offer', 'reject', not 0/1 or "
+                                             r"True/False; pass positive_label="):
+        probe(labelled)
+    assert probe(labelled, positive_label="offer").spec.y_true.sum() == (df["hired"] == 1).sum()
+    with pytest.raises(fp.InvalidSpec, match=r"positive_label 'ofer' never occurs in label column 'hired'; "
+                                             r"did you mean 'offer'"):
+        probe(labelled, positive_label="ofer")
+    three = df.assign(hired=df.index % 3)
+    with pytest.raises(fp.InvalidSpec, match=r"label column 'hired' has values 0, 1, 2"):
+        probe(three)
+
+
+def test_missing_values_in_held_columns(df):
+    holes = df.assign(experience=df["experience"].astype(float).where(df.index % 50 != 0))
+    with pytest.raises(fp.InvalidSpec, match=r"held column 'experience' has 4 missing values \(of 200 rows\)"):
+        probe(holes)
+
+
+def test_empty_table(df):
+    with pytest.raises(fp.InvalidSpec, match=r"data is empty \(0 rows, columns: sex, race, experience, hired\)"):
+        probe(df.iloc[:0])
+
+
+def test_data_of_the_wrong_kind_or_path(df, tmp_path):
+    with pytest.raises(fp.InvalidSpec, match=r"data must be a pandas DataFrame or the path of a CSV or Parquet "
+                                             r"file; got list"):
+        probe([1, 2, 3])
+    with pytest.raises(fp.InvalidSpec, match=r"data file not found: '.*nope.csv'"):
+        probe(tmp_path / "nope.csv")
+    (tmp_path / "data.xlsx").write_text("x")
+    with pytest.raises(fp.InvalidSpec, match=r"unknown type '.xlsx'; use a .csv or .parquet file"):
+        probe(tmp_path / "data.xlsx")
+
+
+def test_reads_csv_and_parquet(df, tmp_path):
+    df.to_csv(tmp_path / "d.csv", index=False)
+    df.to_parquet(tmp_path / "d.parquet")
+    for path in (tmp_path / "d.csv", str(tmp_path / "d.parquet")):
+        assert probe(path).invariance("sex", max_flip_rate=0.05).n == 200
+
+
+def test_column_both_held_and_protected(df):
+    with pytest.raises(fp.InvalidSpec, match=r"column 'sex' is both protected and held"):
+        probe(df, held=["experience", "sex"])
+
+
+def test_label_among_features(df):
+    with pytest.raises(fp.InvalidSpec, match=r"features include the label column 'hired'"):
+        probe(df, features=["experience", "hired"])
+
+
+def test_unknown_option_values(df):
+    with pytest.raises(fp.InvalidSpec, match=r"unknown twin generator 'flp'; did you mean 'flip'\?"):
+        probe(df, twins="flp")
+    with pytest.raises(fp.InvalidSpec, match=r"twins='cvae': conditional-VAE twins are not available"):
+        probe(df, twins="cvae")
+    with pytest.raises(fp.InvalidSpec, match=r"unknown mode 'certfy'; did you mean 'certify'\?"):
+        probe(df, mode="certfy")
+    with pytest.raises(fp.InvalidSpec, match=r"alpha must be a number between 0 and 0.5 .*; got 5"):
+        probe(df, alpha=5)
+    with pytest.raises(fp.InvalidSpec, match=r"max_flip_rate must be a number in \(0.0, 1.0\]; got 2"):
+        probe(df).invariance("sex", max_flip_rate=2)
+    with pytest.raises(fp.InvalidSpec, match=r"seed must be a non-negative whole number; got -1"):
+        probe(df, seed=-1)
+
+
+def test_check_on_an_attribute_that_is_not_protected(df):
+    with pytest.raises(fp.InvalidSpec, match=r"invariance: 'race' is not a protected attribute of this probe "
+                                             r"\(protected: sex\)"):
+        probe(df).invariance("race", max_flip_rate=0.01)
+    with pytest.raises(fp.InvalidSpec, match=r"did you mean 'sex'"):
+        probe(df).equalized_odds("sexx", max_gap=0.1)
+
+
+def test_equalized_odds_without_a_label(df):
+    with pytest.raises(fp.InvalidSpec, match=r"equalized odds needs ground truth: pass label="):
+        probe(df, label=None).equalized_odds("sex", max_gap=0.1)
+
+
+def test_demographic_parity_without_a_bound(df):
+    with pytest.raises(fp.InvalidSpec, match=r"needs max_gap= .* or min_ratio="):
+        probe(df).demographic_parity("sex")
+
+
+def test_score_gate_with_a_decision_only_model(df):
+    with pytest.raises(fp.InvalidSpec, match=r"max_score_change needs a model that gives scores"):
+        probe(df).invariance("sex", max_flip_rate=0.01, max_score_change=0.05)
+
+
+def test_model_that_raises(df):
+    def broken(frame):
+        return frame["no_such_column"]
+
+    with pytest.raises(fp.AdapterError, match=r"the model under test \(.*broken\) raised KeyError: "
+                                              r"'no_such_column' while scoring a batch of \d+ rows"):
+        probe(df, model=broken).invariance("sex", max_flip_rate=0.01)
+
+
+def test_model_that_returns_nan(df):
+    def nan_model(frame):
+        out = frame["experience"].to_numpy() / 20.0
+        out[0] = np.nan
+        return out
+
+    with pytest.raises(fp.AdapterError, match=r"returned NaN scores for 1 of \d+ rows"):
+        probe(df, model=nan_model).demographic_parity("sex", min_ratio=0.8)
+
+
+def test_model_that_returns_the_wrong_number_of_rows(df):
+    with pytest.raises(fp.AdapterError, match=r"returned an output of shape \(3,\) for \d+ rows; it must "
+                                              r"return one decision or score per row"):
+        probe(df, model=lambda frame: np.ones(3)).demographic_parity("sex", min_ratio=0.8)
+
+
+def test_model_scores_outside_unit_interval_need_a_threshold(df):
+    with pytest.raises(fp.AdapterError, match=r"returned scores outside \[0, 1\] \(min -?\d.*\); pass threshold="):
+        probe(df, model=lambda frame: frame["experience"].to_numpy() - 10.0).invariance("sex", max_flip_rate=0.01)
+
+
+def test_model_with_string_classes_needs_a_positive_label(df):
+    model = LogisticRegression().fit(df[["experience"]], np.where(df["hired"] == 1, "yes", "no"))
+    with pytest.raises(fp.AdapterError, match=r"has classes \['no', 'yes'\]; pass positive_label="):
+        probe(df, model=model)
+    with pytest.raises(fp.AdapterError, match=r"positive_label 'hired' is not a class .* its classes are"):
+        fp.adapters.SklearnAdapter(model, positive_label="hired")
+
+
+def test_model_fitted_on_columns_the_data_lacks(df):
+    model = LogisticRegression().fit(df[["experience"]].rename(columns={"experience": "years"}), df["hired"])
+    with pytest.raises(fp.InvalidSpec, match=r"the model was fitted on columns that the data lacks: years"):
+        probe(df, model=model)
+
+
+def test_unfitted_model(df):
+    with pytest.raises(fp.AdapterError, match=r"model LogisticRegression is not fitted; fit it before probing"):
+        probe(df, model=LogisticRegression())
+
+
+def test_model_of_the_wrong_kind(df):
+    with pytest.raises(fp.InvalidSpec, match=r"model must be a fitted scikit-learn estimator, a callable or a "
+                                             r"fairprobe adapter; got int"):
+        probe(df, model=3)
+    with pytest.raises(fp.InvalidSpec, match=r"is a path; load it with fairprobe.adapters.load_model"):
+        probe(df, model="model.skops")
+
+
+def test_errors_do_not_chain_a_pandas_traceback(df):
+    with pytest.raises(fp.InvalidSpec) as info:
+        probe(df, protected=["Sex"])
+    assert info.value.__cause__ is None and info.value.__context__ is None

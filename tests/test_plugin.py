@@ -1,0 +1,232 @@
+"""The pytest plugin, driven through pytester; the main runs also under pytest-xdist (-n 2)."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import fairprobe as fp
+
+HEADER = '''
+import pytest
+import fairprobe as fp
+
+world = fp.worlds.hiring(n=1500, seed=4)
+HELD = ["years_experience", "degree", "skills_score", "certifications"]
+
+def fair(df):
+    return (df["skills_score"] > 50).to_numpy()
+
+def biased(df):
+    return ((df["skills_score"] > 50) | (df["sex"] == "male")).to_numpy()
+
+def make(model, n=None, **kw):
+    data = world.data if n is None else world.data.iloc[:n]
+    return fp.Probe(data=data, model=model, protected=["sex", "race"], label="hired", held=HELD, **kw)
+'''
+
+
+@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist"])
+def run(request, pytester: pytest.Pytester):
+    """Run pytest in a subprocess (xdist needs one) with the given extra arguments."""
+
+    def go(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess(*request.param, "-p", "no:cacheprovider", *args)
+
+    return go
+
+
+def bundle(pytester: pytest.Pytester, report: str = "reports") -> dict:
+    folder = pytester.path / report
+    latest = (folder / "LATEST").read_text().strip()
+    assert fp.verify(folder / latest) == []
+    return json.loads((folder / latest / "evidence.json").read_text())
+
+
+def test_biased_model_fails_the_build_with_a_readable_violation(pytester, run):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(biased)
+
+def test_sex_invariance():
+    probe.assert_invariant("sex", max_flip_rate=0.01)
+
+def test_race_invariance():
+    probe.assert_invariant("race", max_flip_rate=0.01)
+''')
+    result = run()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines([
+        "*FairnessViolation: FAIL  invariance of the decision to sex (flip twins)",
+        "*statistic  flip rate = 0.*",
+        "*interval   [[]0.*, 0.*[]]  (one-sided 95% bounds, Clopper-Pearson)",
+        "*direction  female vs male: male favoured*",
+        "*worst twin pairs (5):",
+        "*row *: sex: female -> male  decision no -> yes",
+    ])
+    result.stdout.fnmatch_lines(["*= fairprobe =*", "test*check*attribute*statistic*interval*bound*verdict",
+                                 "test_probe.py::test_race_invariance*invariance*race*PASS",
+                                 "test_probe.py::test_sex_invariance*invariance*sex*FAIL",
+                                 "1 pass, 1 fail (mode detect, alpha 0.05)", "evidence written to *"])
+    evidence = bundle(pytester)
+    by_test = {c["test"]: c for c in evidence["checks"]}
+    assert by_test["test_probe.py::test_sex_invariance"]["verdict"] == "fail"
+    assert by_test["test_probe.py::test_sex_invariance"]["test_outcome"] == "failed"
+    assert by_test["test_probe.py::test_race_invariance"]["test_outcome"] == "passed"
+    assert evidence["summary"]["exit_status"] == 1
+
+
+def test_fair_model_passes_and_the_evidence_says_what_was_tested(pytester, run):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(fair, seed=3)
+
+def test_invariance():
+    probe.assert_invariant(["sex", "race"], max_flip_rate=0.01)
+
+def test_equalized_odds():
+    probe.assert_equalized_odds("sex", max_gap=0.15)
+
+def test_parity():
+    probe.assert_demographic_parity("sex", min_ratio=0.8)
+''')
+    result = run()
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=3)
+    evidence = bundle(pytester)
+    assert evidence["schema_version"] == "1.0"
+    assert evidence["settings"] == {"seed": 0, "alpha": 0.05, "mode": "detect"}
+    assert {c["check"] for c in evidence["checks"]} == {"invariance", "equalized_odds", "demographic_parity"}
+    invariance = next(c for c in evidence["checks"] if c["check"] == "invariance")
+    assert invariance["context"]["seed"] == 3  # the probe's own seed wins over the session default
+    assert len(invariance["context"]["data_sha256"]) == 64
+    assert invariance["context"]["model"]["kind"] == "callable-source"
+    assert invariance["context"]["queries"] > 0
+    assert "numpy" in evidence["environment"]["packages"]
+    html = (pytester.path / "reports" / (pytester.path / "reports" / "LATEST").read_text().strip() / "report.html")
+    assert "equalized odds across sex" in html.read_text()
+
+
+INCONCLUSIVE = HEADER + '''
+probe = make(fair, n=120)
+
+def test_small_sample():
+    probe.assert_invariant("sex", max_flip_rate=0.01)
+'''
+
+
+def test_inconclusive_is_reported_and_does_not_fail_in_detect_mode(pytester, run):
+    pytester.makepyfile(test_probe=INCONCLUSIVE)
+    result = run("-v")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.re_match_lines([r".*(test_small_sample INCONCLUSIVE|INCONCLUSIVE test_probe.py::test_small_sample)",
+                                  r"test_probe.py::test_small_sample +invariance +sex .* INCONCLUSIVE",
+                                  r"=+ 1 inconclusive in .*"])
+    assert bundle(pytester)["checks"][0]["test_outcome"] == "inconclusive"
+
+
+def test_certify_mode_fails_inconclusive_checks(pytester, run):
+    pytester.makepyfile(test_probe=INCONCLUSIVE)
+    result = run("--fairprobe-mode=certify")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*FairnessViolation: INCONCLUSIVE*",
+                                 "*verdict    INCONCLUSIVE in certify mode: an interval straddles the bound; "
+                                 "about * records would decide it"])
+
+
+def test_ini_options(pytester):
+    pytester.makeini("[pytest]\nfairprobe_mode = certify\nfairprobe_alpha = 0.01\nfairprobe_seed = 7\n"
+                     "fairprobe_report = evidence\n")
+    pytester.makepyfile(test_probe=INCONCLUSIVE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    evidence = bundle(pytester, "evidence")
+    assert evidence["settings"] == {"seed": 7, "alpha": 0.01, "mode": "certify"}
+    assert evidence["checks"][0]["alpha"] == 0.01
+
+
+def test_command_line_overrides_ini_and_marker_overrides_both(pytester):
+    pytester.makeini("[pytest]\nfairprobe_mode = certify\n")
+    pytester.makepyfile(test_probe=INCONCLUSIVE + '''
+@pytest.mark.fairprobe(mode="certify")
+def test_marked():
+    probe.assert_invariant("race", max_flip_rate=0.01)
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-mode=detect",
+                                           "--fairprobe-seed=5", "--fairprobe-alpha=0.1",
+                                           "--fairprobe-report=out")
+    assert result.parseoutcomes() == {"failed": 1, "inconclusive": 1}
+    result.stdout.fnmatch_lines(["*INCONCLUSIVE in certify mode*", "*FAILED test_probe.py::test_marked*"])
+    evidence = bundle(pytester, "out")
+    assert evidence["settings"] == {"seed": 5, "alpha": 0.1, "mode": "detect"}
+
+
+def test_bad_options_are_usage_errors(pytester):
+    pytester.makepyfile(test_probe="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("--fairprobe-alpha=2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*fairprobe: alpha must be a number between 0 and 0.5*got 2.0*"])
+    result = pytester.runpytest_subprocess("--fairprobe-mode=strict")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    pytester.makeini("[pytest]\nfairprobe_seed = many\n")
+    result = pytester.runpytest_subprocess()
+    result.stderr.fnmatch_lines(["*ini option fairprobe_seed = 'many' is not a valid int*"])
+
+
+def test_junit_xml_gets_one_property_per_check(pytester, run):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(biased)
+
+def test_two_checks():
+    probe.invariance("race", max_flip_rate=0.01)
+    probe.assert_demographic_parity("sex", min_ratio=0.8)
+''')
+    run("--junitxml=junit.xml")
+    tree = ET.parse(pytester.path / "junit.xml")
+    props = {p.get("name"): p.get("value") for p in tree.iter("property")}
+    assert set(props) == {"fairprobe:invariance:race", "fairprobe:demographic_parity:sex"}
+    assert props["fairprobe:demographic_parity:sex"].startswith("fail statistic=")
+    assert "interval=[" in props["fairprobe:invariance:race"]
+
+
+def test_all_workers_checks_end_up_in_one_bundle(pytester):
+    for i in range(4):
+        pytester.makepyfile(**{f"test_probe{i}": HEADER + f'''
+probe = make(fair)
+
+def test_a():
+    probe.assert_invariant("sex", max_flip_rate=0.05)
+
+def test_b():
+    probe.assert_demographic_parity("race", max_gap=0.3)
+'''})
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+    assert len(list((pytester.path / "reports").glob("fairprobe-*"))) == 1
+    evidence = bundle(pytester)
+    assert len(evidence["checks"]) == 8
+    assert len({c["test"] for c in evidence["checks"]}) == 8
+
+
+def test_no_evidence_option_and_no_checks_write_nothing(pytester):
+    pytester.makepyfile(test_probe=HEADER + "\ndef test_x():\n    make(fair).invariance('sex', max_flip_rate=0.05)\n")
+    pytester.runpytest_subprocess("--fairprobe-no-evidence").assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
+    pytester.makepyfile(test_probe="def test_x():\n    pass\n")
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
+
+
+def test_import_is_light():
+    code = ("import sys, fairprobe; heavy = [m for m in ('torch', 'transformers', 'pytest', 'sklearn', "
+            "'requests', 'httpx', 'matplotlib') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_plugin_is_registered_by_entry_point(pytester):
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(["*counterfactual-fairness probes*", "*--fairprobe-mode={detect,certify}*"])
+    assert Path(fp.__file__).parent.name == "fairprobe"

@@ -1,0 +1,33 @@
+# The two commands a newcomer needs:  make demo  (set up, run the example probes)  and  make test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench torch clean
+
+setup: $(STAMP)
+
+# constraints.txt pins torch to the CPU wheel, should anything ask for it (see README).
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/fairprobe run probes --report reports
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests fairprobe --doctest-modules --fairprobe-no-evidence -n 2
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_probe.py
+
+# torch for the coming conditional-VAE twins: the CPU wheel, through the same constraints.
+torch: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,cvae]"
+
+clean:
+	rm -rf $(VENV) reports/fairprobe-* reports/LATEST

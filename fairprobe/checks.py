@@ -623,19 +623,11 @@ def _group_check(check, attributes, table, used, excluded, notes, rates, *, rate
             + (f", of which {len(excluded)} below min_group_size" if excluded else "")
         )
     rows, verdict, m = _pairwise(names, rates, kind=kind, alpha=alpha, low=low, high=high)
+    # The worst pair's estimate is fairlearn's statistic: the largest max-min gap over the rates,
+    # or the smallest min/max ratio (the tests check both against fairlearn).
     head = _headline(rows, kind)
-    if head is None:
-        statistic, interval = math.nan, (math.nan, math.nan)
-    else:
-        statistic, interval = head["estimate"], (head["lower"], head["upper"])
-    # The headline statistic is fairlearn's: max-min over groups per rate, then the larger.
-    if kind == "gap":
-        per_rate = [np.nanmax(_rate(k, n)) - np.nanmin(_rate(k, n)) for k, n in rates.values()
-                    if np.isfinite(_rate(k, n)).any()]
-        statistic = float(max(per_rate)) if per_rate else math.nan
-    else:
-        r = _rate(*rates["selection_rate"])
-        statistic = float(np.nanmin(r) / np.nanmax(r)) if np.nanmax(r) > 0 else math.nan
+    statistic, interval = (math.nan, (math.nan, math.nan)) if head is None else \
+        (head["estimate"], (head["lower"], head["upper"]))
     n_total = int(used["n"].sum())
     return CheckResult(
         check=check,

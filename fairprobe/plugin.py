@@ -8,6 +8,7 @@ controller only, an EvidenceWriter gathers them and writes one bundle at session
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from fairprobe import settings
-from fairprobe.errors import FairprobeError
+from fairprobe.errors import FairprobeError, InvalidSpec
 
 OPT_REPORT = "--fairprobe-report"
 OPT_SEED = "--fairprobe-seed"
@@ -30,6 +31,7 @@ PROPERTY_PREFIX = "fairprobe:"
 settings_key = pytest.StashKey[settings.Settings]()
 token_key = pytest.StashKey[Any]()
 writer_key = pytest.StashKey["EvidenceWriter"]()
+marker_key = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,21 +102,43 @@ def _marker_settings(item: pytest.Item) -> dict[str, Any]:
     if marker is None:
         return {}
     if marker.args:
-        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.fairprobe takes keywords only (mode=, alpha=, seed=)")
+        raise InvalidSpec(f"@pytest.mark.fairprobe takes keywords only (mode=, alpha=, seed=); got {marker.args!r}")
     try:
         return settings.validate(**marker.kwargs)
-    except FairprobeError as exc:
-        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.fairprobe: {exc}") from None
+    except InvalidSpec as exc:
+        raise InvalidSpec(f"@pytest.mark.fairprobe: {exc}") from None
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+@contextlib.contextmanager
+def _checks_recorded_on(item: pytest.Item, overrides: dict[str, Any]):
+    """While a test phase runs: the marker's settings apply and every check lands in user_properties."""
+
     def sink(result) -> None:
         record = {"id": uuid.uuid4().hex, **result.to_dict()}
         item.user_properties.append((_property_name(record), _property_value(record)))
         item.user_properties.append((RECORD_KEY, json.dumps(record)))
 
-    with settings.using(**_marker_settings(item)), settings.recording_to(sink):
+    with settings.using(**overrides), settings.recording_to(sink):
+        yield
+
+
+# One wrapper per phase: a bad marker errors that test's setup, not the run.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    item.stash[marker_key] = _marker_settings(item)
+    with _checks_recorded_on(item, item.stash[marker_key]):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _checks_recorded_on(item, item.stash.get(marker_key, {})):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    with _checks_recorded_on(item, item.stash.get(marker_key, {})):
         return (yield)
 
 

@@ -68,6 +68,15 @@ def wilson(k, n, alpha: float = 0.05):
     return np.where(empty, 0.0, lower), np.where(empty, 1.0, upper)
 
 
+def _two_rates(k1, n1, k2, n2, alpha):
+    """Each rate with its Wilson bounds, and where either rate is undefined (an empty group)."""
+    k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p1 = np.where(n1 > 0, k1 / n1, np.nan)
+        p2 = np.where(n2 > 0, k2 / n2, np.nan)
+    return (p1, *wilson(k1, n1, alpha)), (p2, *wilson(k2, n2, alpha)), (n1 <= 0) | (n2 <= 0)
+
+
 def newcombe_difference(k1, n1, k2, n2, alpha: float = 0.05):
     """Bounds (L, U) for p1 - p2 by Newcombe's hybrid score method (1998, method 10).
 
@@ -79,16 +88,10 @@ def newcombe_difference(k1, n1, k2, n2, alpha: float = 0.05):
     >>> round(float(L), 4), round(float(U), 4)
     (0.0524, 0.3339)
     """
-    k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
-    l1, u1 = wilson(k1, n1, alpha)
-    l2, u2 = wilson(k2, n2, alpha)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p1 = np.where(n1 > 0, k1 / n1, np.nan)
-        p2 = np.where(n2 > 0, k2 / n2, np.nan)
+    (p1, l1, u1), (p2, l2, u2), undefined = _two_rates(k1, n1, k2, n2, alpha)
     d = p1 - p2
     lower = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     upper = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    undefined = (n1 <= 0) | (n2 <= 0)
     return np.where(undefined, -1.0, lower), np.where(undefined, 1.0, upper)
 
 
@@ -103,12 +106,8 @@ def mover_ratio(k1, n1, k2, n2, alpha: float = 0.05):
     >>> round(float(L), 3), round(float(U), 3)
     (0.512, 1.095)
     """
-    k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
-    l1, u1 = wilson(k1, n1, alpha)
-    l2, u2 = wilson(k2, n2, alpha)
+    (p1, l1, u1), (p2, l2, u2), undefined = _two_rates(k1, n1, k2, n2, alpha)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p1 = np.where(n1 > 0, k1 / n1, np.nan)
-        p2 = np.where(n2 > 0, k2 / n2, np.nan)
         prod = p1 * p2
         lower = (prod - np.sqrt(np.maximum(prod**2 - l1 * u2 * (2 * p1 - l1) * (2 * p2 - u2), 0.0))) / (
             u2 * (2 * p2 - u2)
@@ -118,7 +117,6 @@ def mover_ratio(k1, n1, k2, n2, alpha: float = 0.05):
     # Where a denominator is not positive the method has no finite bound; fall back to the vacuous side.
     lower = np.where((u2 * (2 * p2 - u2) > 0) & np.isfinite(lower), np.maximum(lower, 0.0), 0.0)
     upper = np.where((upper_den > 0) & np.isfinite(upper), upper, np.inf)
-    undefined = (n1 <= 0) | (n2 <= 0)
     return np.where(undefined, 0.0, lower), np.where(undefined, np.inf, upper)
 
 

@@ -175,6 +175,17 @@ def test_bad_options_are_usage_errors(pytester):
     result.stderr.fnmatch_lines(["*ini option fairprobe_seed = 'many' is not a valid int*"])
 
 
+def test_a_bad_marker_errors_that_test_only(pytester):
+    pytester.makepyfile(test_probe=INCONCLUSIVE + '''
+@pytest.mark.fairprobe(mode="strict")
+def test_marked():
+    pass
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.parseoutcomes() == {"errors": 1, "inconclusive": 1}
+    result.stdout.fnmatch_lines(["*InvalidSpec: @pytest.mark.fairprobe: unknown mode 'strict'*"])
+
+
 def test_junit_xml_gets_one_property_per_check(pytester, run):
     pytester.makepyfile(test_probe=HEADER + '''
 probe = make(biased)

@@ -4,15 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench torch clean
+.PHONY: setup demo test bench clean
 
 setup: $(STAMP)
 
-# constraints.txt pins torch to the CPU wheel, should anything ask for it (see README).
+# constraints.txt pins torch to the CPU wheel (see README), so pip never pulls a CUDA build.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,cvae]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,9 +25,5 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_probe.py
 
-# torch for the coming conditional-VAE twins: the CPU wheel, through the same constraints.
-torch: $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,cvae]"
-
 clean:
-	rm -rf $(VENV) reports/fairprobe-* reports/LATEST
+	rm -rf $(VENV) reports/fairprobe-* reports/LATEST .fairprobe_cache

@@ -25,6 +25,7 @@ OPT_ALPHA = "--fairprobe-alpha"
 OPT_MODE = "--fairprobe-mode"
 OPT_NO_EVIDENCE = "--fairprobe-no-evidence"
 INI_REPORT, INI_SEED, INI_ALPHA, INI_MODE = "fairprobe_report", "fairprobe_seed", "fairprobe_alpha", "fairprobe_mode"
+INI_CACHE = "fairprobe_cache"
 RECORD_KEY = "fairprobe.record"
 PROPERTY_PREFIX = "fairprobe:"
 
@@ -51,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(INI_SEED, "default seed of fairprobe probes", default="0")
     parser.addini(INI_ALPHA, "level of each one-sided confidence bound", default="0.05")
     parser.addini(INI_MODE, "detect or certify", default="detect")
+    parser.addini(INI_CACHE, "directory where fitted twin generators are kept between runs", default=".fairprobe_cache")
 
 
 def _resolve_settings(config: pytest.Config) -> settings.Settings:
@@ -65,7 +67,8 @@ def _resolve_settings(config: pytest.Config) -> settings.Settings:
             raise pytest.UsageError(f"ini option {ini} = {raw!r} is not a valid {convert.__name__}") from None
 
     values = {"seed": pick(OPT_SEED, INI_SEED, int), "alpha": pick(OPT_ALPHA, INI_ALPHA, float),
-              "mode": pick(OPT_MODE, INI_MODE, str)}
+              "mode": pick(OPT_MODE, INI_MODE, str),
+              "cache_dir": str(Path(config.rootpath, config.getini(INI_CACHE)))}
     try:
         return settings.Settings(**settings.validate(**values))
     except FairprobeError as exc:
@@ -79,7 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     resolved = _resolve_settings(config)
     config.stash[settings_key] = resolved
-    config.stash[token_key] = settings.set_defaults(seed=resolved.seed, alpha=resolved.alpha, mode=resolved.mode)
+    config.stash[token_key] = settings.set_defaults(seed=resolved.seed, alpha=resolved.alpha, mode=resolved.mode,
+                                                    cache_dir=resolved.cache_dir)
     if not hasattr(config, "workerinput") and not config.getoption(OPT_NO_EVIDENCE):
         writer = EvidenceWriter(config, resolved)
         config.stash[writer_key] = writer

@@ -148,9 +148,28 @@ class Probe:
                 rng = np.random.default_rng(seed)
                 positions = np.sort(rng.choice(len(data), self.spec.max_records, replace=False))
             records = data.iloc[positions].reset_index(drop=True)
-            twinset = self.spec.twins.generate(records, list(attrs), held=list(self.spec.held), seed=seed)
+            generator = self.generator
+            twinset = generator.generate(records, list(attrs), held=list(self.spec.held), seed=seed)
+            if getattr(generator, "name", None) == "cvae":
+                from fairprobe.twins.cvae import fidelity_report
+
+                twinset.info["fidelity"] = fidelity_report(generator, twinset, seed=seed)
+                twinset.info["cached_fit"] = getattr(generator, "from_cache_", None)
             self._twinsets[attrs] = (twinset, positions)
         return self._twinsets[attrs]
+
+    @cached_property
+    def generator(self):
+        """The twin generator, fitted on the probe's data first if it learns (cached on disk inside pytest)."""
+        generator = self.spec.twins
+        if hasattr(generator, "fitted") and not generator.fitted:
+            from fairprobe.twins.cvae import fit_cached
+
+            generator = fit_cached(generator, self.spec.data, data_sha256=self.data_fingerprint,
+                                   protected=self.spec.protected, held=self.spec.held,
+                                   exclude=[self.spec.label] if self.spec.label else [],
+                                   cache_dir=settings.current().cache_dir)
+        return generator
 
     def _finish(self, result: CheckResult) -> CheckResult:
         result = result.with_context(

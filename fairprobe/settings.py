@@ -23,6 +23,7 @@ class Settings:
     seed: int = 0
     alpha: float = 0.05
     mode: str = "detect"
+    cache_dir: str | None = None  # where fitted generators are kept between runs (None: not kept)
 
 
 _settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())
@@ -47,12 +48,14 @@ def validate(**values: Any) -> dict[str, Any]:
             out[key] = check_alpha(value)
         elif key == "mode":
             out[key] = check_mode(value)
+        elif key == "cache_dir":
+            out[key] = str(value)
         elif key == "seed":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidSpec(f"seed must be a non-negative whole number; got {value!r}")
             out[key] = value
         else:
-            raise InvalidSpec(f"unknown setting {key!r} (settings: seed, alpha, mode)")
+            raise InvalidSpec(f"unknown setting {key!r} (settings: seed, alpha, mode, cache_dir)")
     return out
 
 

@@ -1,27 +1,48 @@
-"""Twin generators: records whose protected attributes differ and whose qualifications do not."""
+"""Twin generators: records whose protected attributes differ and whose qualifications do not.
+
+``FlipGenerator`` changes the protected columns only. ``CVAE`` (PyTorch, loaded on first use)
+also changes the proxies the protected attributes cause, keeping the held columns.
+"""
+
+from pathlib import Path
 
 from fairprobe.twins.base import TwinGenerator, TwinSet, group_labels
 from fairprobe.twins.flip import FlipGenerator
 
-__all__ = ["FlipGenerator", "TwinGenerator", "TwinSet", "group_labels", "resolve_generator"]
+__all__ = ["CVAE", "CVAEConfig", "FlipGenerator", "TwinGenerator", "TwinSet", "group_labels", "resolve_generator"]
 
-_BY_NAME = {"flip": FlipGenerator}
-_LATER = {"cvae": "conditional-VAE twins are not available in this version",
-          "rewrite": "text twins are not available in this version",
+_LATER = {"rewrite": "text twins are not available in this version",
           "llm": "text twins are not available in this version"}
 
 
+def __getattr__(name: str):
+    # torch loads only when CVAE twins are asked for: `import fairprobe` stays light.
+    if name in ("CVAE", "CVAEConfig"):
+        from fairprobe.twins import cvae
+
+        return getattr(cvae, name)
+    raise AttributeError(f"module 'fairprobe.twins' has no attribute {name!r}")
+
+
 def resolve_generator(twins) -> TwinGenerator:
-    """A generator from a name (``"flip"``) or an object with a ``generate`` method."""
+    """A generator from a name ("flip", "cvae"), a saved CVAE's path, or an object with ``generate``."""
     from fairprobe.errors import InvalidSpec, unknown_choice
 
+    if isinstance(twins, Path) or (isinstance(twins, str) and twins.endswith(".safetensors")):
+        from fairprobe.twins.cvae import CVAE
+
+        return CVAE.load(twins)
     if isinstance(twins, str):
-        if twins in _BY_NAME:
-            return _BY_NAME[twins]()
+        if twins == "flip":
+            return FlipGenerator()
+        if twins == "cvae":
+            from fairprobe.twins.cvae import CVAE
+
+            return CVAE()
         if twins in _LATER:
-            raise InvalidSpec(f"twins={twins!r}: {_LATER[twins]}; use twins='flip' or a generator object")
-        raise unknown_choice("twin generator", twins, list(_BY_NAME))
+            raise InvalidSpec(f"twins={twins!r}: {_LATER[twins]}; use twins='flip', 'cvae' or a generator object")
+        raise unknown_choice("twin generator", twins, ["flip", "cvae"])
     if isinstance(twins, TwinGenerator):
         return twins
-    raise InvalidSpec(f"twins must be a generator name ({', '.join(map(repr, _BY_NAME))}) or an object "
+    raise InvalidSpec(f"twins must be a generator name ('flip', 'cvae'), the path of a saved CVAE, or an object "
                       f"with name and generate(data, attributes, held=, seed=); got {type(twins).__name__}")

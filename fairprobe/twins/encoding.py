@@ -1,0 +1,143 @@
+"""Mixed-type table encoding for the conditional VAE: numbers to normal scores, categories to one-hot.
+
+Numeric columns go through an empirical quantile transform to standard-normal scores (robust to
+skewed and multimodal columns, and invertible); a numeric column with missing values gets an
+indicator column, and its missing cells come back as missing. Categorical and boolean columns
+(and numeric ones with few distinct values) are one-hot, with missing as a category of its own.
+The encoding is plain data (``to_dict`` / ``from_dict``), saved as JSON beside the weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from fairprobe.errors import InvalidSpec, shorten
+
+MISSING = "__missing__"
+MAX_CATEGORIES = 200
+N_QUANTILES = 1000
+
+
+@dataclass
+class ColumnCode:
+    """How one column is encoded: its kind, its width in the matrix and what inverts it."""
+
+    name: str
+    kind: str  # "numeric" or "categorical"
+    dtype: str
+    categories: list[Any] = field(default_factory=list)
+    quantiles: list[float] = field(default_factory=list)
+    has_missing: bool = False
+    integer: bool = False
+
+    @property
+    def width(self) -> int:
+        return len(self.categories) if self.kind == "categorical" else 1 + int(self.has_missing)
+
+
+@dataclass
+class TableEncoder:
+    """Fitted encoding of a set of columns; ``transform`` gives a float32 matrix, ``inverse`` a frame."""
+
+    columns: list[ColumnCode] = field(default_factory=list)
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, names: list[str]) -> TableEncoder:
+        return cls([_fit_column(frame[name]) for name in names])
+
+    @property
+    def width(self) -> int:
+        return sum(c.width for c in self.columns)
+
+    def spans(self) -> list[tuple[ColumnCode, int, int]]:
+        """(column, start, stop) of each column's block in the encoded matrix."""
+        out, start = [], 0
+        for code in self.columns:
+            out.append((code, start, start + code.width))
+            start += code.width
+        return out
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        blocks = [_transform_column(code, frame[code.name]) for code in self.columns]
+        if not blocks:
+            return np.zeros((len(frame), 0), dtype=np.float32)
+        return np.concatenate(blocks, axis=1).astype(np.float32)
+
+    def inverse_numeric(self, code: ColumnCode, score: np.ndarray, missing_logit: np.ndarray | None) -> pd.Series:
+        """Normal scores back to values through the stored quantiles; missing where the indicator says."""
+        q = np.asarray(code.quantiles)
+        u = special.ndtr(score)
+        values = np.interp(u, np.linspace(0, 1, len(q)), q)
+        if code.integer:
+            values = np.round(values)
+        series = pd.Series(values)
+        if code.has_missing and missing_logit is not None:
+            series = series.where(missing_logit <= 0)
+        return series
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": [c.__dict__ for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableEncoder:
+        return cls([ColumnCode(**c) for c in data["columns"]])
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _fit_column(series: pd.Series) -> ColumnCode:
+    name, dtype = str(series.name), str(series.dtype)
+    observed = series.dropna()
+    if _is_numeric(series) and observed.nunique() > 15:
+        values = observed.to_numpy(dtype=float)
+        quantiles = np.quantile(values, np.linspace(0, 1, min(N_QUANTILES, len(values))))
+        integer = bool(np.all(np.mod(values, 1) == 0))
+        return ColumnCode(name, "numeric", dtype, quantiles=[float(q) for q in quantiles],
+                          has_missing=bool(series.isna().any()), integer=integer)
+    if not (_is_numeric(series) or pd.api.types.is_bool_dtype(series) or pd.api.types.is_object_dtype(series)
+            or isinstance(series.dtype, (pd.CategoricalDtype, pd.StringDtype)) or pd.api.types.is_string_dtype(series)):
+        raise InvalidSpec(f"column {name!r} has dtype {dtype}, which the CVAE cannot encode; use numbers, "
+                          "strings, booleans or categories (convert dates to numbers first)")
+    categories = sorted((_plain(v) for v in observed.unique()), key=lambda v: (str(type(v)), v))
+    if len(categories) > MAX_CATEGORIES:
+        raise InvalidSpec(f"column {name!r} has {len(categories)} distinct values ({shorten(categories[:5])}, ...); "
+                          f"the CVAE encodes at most {MAX_CATEGORIES} categories: group rare values, or hold or "
+                          "drop the column")
+    if series.isna().any():
+        categories.append(MISSING)
+    return ColumnCode(name, "categorical", dtype, categories=categories)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _transform_column(code: ColumnCode, series: pd.Series) -> np.ndarray:
+    if code.kind == "numeric":
+        q = np.asarray(code.quantiles)
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(values)
+        filled = np.where(missing, np.median(q), values)
+        # The midpoint of tied quantiles keeps a spike (e.g. capital_gain = 0) at one score.
+        u = (np.searchsorted(q, filled, side="left") + np.searchsorted(q, filled, side="right")) / (2 * len(q))
+        score = special.ndtri(np.clip(u, 0.5 / len(q), 1 - 0.5 / len(q)))
+        blocks = [score[:, None]]
+        if code.has_missing:
+            blocks.append(missing[:, None].astype(float))
+        return np.concatenate(blocks, axis=1)
+    keys = series.map(_plain).astype(object).where(series.notna(), MISSING)
+    index = pd.Index(code.categories).get_indexer(keys)
+    if (index < 0).any():
+        unseen = pd.unique(keys[index < 0])
+        raise InvalidSpec(f"column {code.name!r} has values never seen when the CVAE was fitted: "
+                          f"{shorten(unseen)}; refit on data that includes them")
+    onehot = np.zeros((len(series), len(code.categories)))
+    onehot[np.arange(len(series)), index] = 1.0
+    return onehot

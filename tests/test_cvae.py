@@ -1,0 +1,163 @@
+"""Conditional-VAE twins against the hiring world's true counterfactuals, and the generator's contract.
+
+Tolerances: the CVAE's share of flipped twins must be within 3 points of the true counterfactual
+flip rate the world computes for the same records (fixed seeds 0 and 1; measured error under
+1 point, benchmarks/bench_cvae.py has more seeds).
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch", reason="CVAE twins need the [cvae] extra (torch)")
+
+import fairprobe as fp  # noqa: E402
+from fairprobe.twins.cvae import CVAE, fidelity_report  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "probes"))
+from _models import HELD, train  # noqa: E402
+
+PROXIES = ["neighbourhood", "career_gap", "hobby"]
+
+
+@pytest.fixture(scope="module")
+def proxy_model():
+    return train([*PROXIES, *HELD], proxy_bias=2.0)
+
+
+def true_flip_rate(world, model, columns):
+    data = world.data
+    other = np.where(data["sex"] == "male", "female", "male")
+    cf = pd.concat([world.counterfactual(data.index[other == v], sex=v) for v in ("male", "female")]).loc[data.index]
+    return float((model.predict(cf[columns]) != model.predict(data[columns])).mean())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cvae_flip_rate_matches_the_true_counterfactual(proxy_model, seed):
+    world = fp.worlds.hiring(n=3000, seed=200 + seed, proxy_bias=2.0)
+    columns = [*PROXIES, *HELD]
+    truth = true_flip_rate(world, proxy_model, columns)
+    args = dict(data=world.data, model=proxy_model, protected=["sex", "race"], label="hired", held=HELD)
+    flip = fp.Probe(**args).invariance("sex", max_flip_rate=0.01)
+    cvae = fp.Probe(**args, twins=CVAE(seed=seed), seed=seed).invariance("sex", max_flip_rate=0.01)
+    assert truth > 0.08  # the model does move with sex, through proxies
+    assert flip.statistic == 0 and flip.verdict == "pass"  # flip twins cannot see it
+    assert abs(cvae.statistic - truth) < 0.03, (cvae.statistic, truth)
+    assert cvae.verdict == "fail"
+    assert cvae.details["any_twin_flip_rate"]["statistic"] >= cvae.statistic
+    fidelity = cvae.details["generator_info"]["fidelity"]
+    assert fidelity["latent_leakage_auc"]["sex"] < 0.65
+    # decoding an original with its own protected values gives it back
+    assert fidelity["self_consistency"]["neighbourhood"]["reproduced"] > 0.9
+    assert fidelity["self_consistency"]["career_gap"]["reproduced"] > 0.9
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    world = fp.worlds.hiring(n=1500, seed=7)
+    data = world.data.assign(commute_km=np.where(np.arange(1500) % 10 == 0, np.nan,
+                                                 np.random.default_rng(0).gamma(2.0, 6.0, 1500).round(1)))
+    cvae = CVAE(epochs=60, k=3).fit(data, protected=["sex", "race"], held=HELD, exclude=["hired"])
+    return data, cvae
+
+
+def test_held_columns_are_copied_bit_for_bit_and_twins_cover_every_target(fitted):
+    data, cvae = fitted
+    ts = cvae.generate(data, ["sex", "race"], held=HELD, seed=0)
+    assert len(ts) == 7 * 3 * len(data)
+    pd.testing.assert_frame_equal(ts.twins[HELD], data[HELD].iloc[ts.source].reset_index(drop=True))
+    pd.testing.assert_series_equal(ts.twins["hired"], data["hired"].iloc[ts.source].reset_index(drop=True))
+    assert (ts.twins[["sex", "race"]].astype(str).agg("|".join, axis=1).to_numpy()
+            != data[["sex", "race"]].astype(str).agg("|".join, axis=1).to_numpy()[ts.source]).all()
+    assert ts.twins["career_gap"].dtype == bool
+    # missing values in a free numeric column come back as missing, at about the real rate
+    assert 0.03 < ts.twins["commute_km"].isna().mean() < 0.2
+    assert ts.twins["commute_km"].min() >= 0
+
+
+def test_generation_is_deterministic_for_a_seed(fitted):
+    data, cvae = fitted
+    a = cvae.generate(data.iloc[:200], ["sex"], held=HELD, seed=3)
+    b = cvae.generate(data.iloc[:200], ["sex"], held=HELD, seed=3)
+    c = cvae.generate(data.iloc[:200], ["sex"], held=HELD, seed=4)
+    pd.testing.assert_frame_equal(a.twins, b.twins)
+    assert not a.twins.equals(c.twins)
+
+
+def test_fitting_is_deterministic_for_a_seed():
+    data = fp.worlds.hiring(n=600, seed=1).data
+    fit = lambda: CVAE(epochs=3, seed=5).fit(data, protected=["sex"], held=HELD, exclude=["hired"])  # noqa: E731
+    assert fit().fingerprint_ == fit().fingerprint_
+
+
+def test_save_and_load_round_trip_and_tampering(fitted, tmp_path):
+    data, cvae = fitted
+    path = cvae.save(tmp_path / "gen.safetensors")
+    loaded = CVAE.load(path)
+    pd.testing.assert_frame_equal(cvae.generate(data.iloc[:50], ["race"], held=HELD, seed=1).twins,
+                                  loaded.generate(data.iloc[:50], ["race"], held=HELD, seed=1).twins)
+    meta = path.with_name(path.name + ".json")
+    assert '"versions"' in meta.read_text() and not list(tmp_path.glob("*.tmp"))
+    meta.write_text(meta.read_text().replace('"beta": 0.3', '"beta": 0.31'))
+    with pytest.raises(fp.InvalidSpec, match="does not match the fingerprint"):
+        CVAE.load(path)
+    with pytest.raises(fp.InvalidSpec, match="no saved CVAE at"):
+        CVAE.load(tmp_path / "none.safetensors")
+
+
+def test_probe_fits_once_and_reuses_the_disk_cache(tmp_path):
+    data = fp.worlds.hiring(n=800, seed=2).data
+    args = dict(data=data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected=["sex", "race"],
+                label="hired", held=HELD)
+    with fp.settings.using(cache_dir=str(tmp_path)):
+        first = fp.Probe(**args, twins=CVAE(epochs=3)).invariance("sex", max_flip_rate=0.05)
+        second = fp.Probe(**args, twins=CVAE(epochs=3)).invariance("sex", max_flip_rate=0.05)
+        other = fp.Probe(**args, twins=CVAE(epochs=4))
+        other.generator
+    assert first.details["generator_info"]["cached_fit"] is None
+    assert second.details["generator_info"]["cached_fit"].startswith(str(tmp_path))
+    assert len(list(tmp_path.glob("cvae-*.safetensors"))) == 2  # another config, another fit
+    # a model reading held columns only cannot flip with CVAE twins: they keep the held columns
+    assert first.statistic == 0 and first.verdict == "pass"
+
+
+def test_probe_can_point_at_a_saved_generator(fitted, tmp_path):
+    data, cvae = fitted
+    path = cvae.save(tmp_path / "g.safetensors")
+    probe = fp.Probe(data=data, model=lambda df: (df["hobby"] == "knitting").to_numpy(), protected=["sex", "race"],
+                     held=HELD, twins=str(path))
+    result = probe.invariance("sex", max_flip_rate=0.01)
+    assert result.context["twins"] == "cvae" and result.verdict == "fail"
+
+
+def test_fidelity_report_fields(fitted):
+    data, cvae = fitted
+    report = fidelity_report(cvae, cvae.generate(data, ["sex"], held=HELD, seed=0))
+    assert set(report["columns"]) == set(cvae.free_)
+    assert report["columns"]["commute_km"]["distance"] == "KS"
+    assert all(0 <= c["worst"] <= 1 for c in report["columns"].values())
+    assert all(0 <= v["reproduced"] <= 1 for k, v in report["self_consistency"].items() if k != "commute_km")
+    assert report["self_consistency"]["commute_km"]["mean_abs_error_score"] >= 0
+    assert set(report["latent_leakage_auc"]) == {"sex", "race"}
+    assert 0 <= report["exact_copies"]["twins"] <= 1
+
+
+def test_cvae_errors(fitted):
+    data, cvae = fitted
+    with pytest.raises(fp.InvalidSpec, match=r"column 'sex' is both protected and held"):
+        CVAE().fit(data, protected=["sex"], held=["sex"])
+    with pytest.raises(fp.InvalidSpec, match=r"40 rows are too few to fit a generator for \d+ free columns"):
+        CVAE().fit(data.iloc[:40], protected=["sex"], held=HELD)
+    with pytest.raises(fp.InvalidSpec, match=r"protected value\(s\) \['other'\] of 'sex' were never seen"):
+        cvae.generate(data.iloc[:5].assign(sex="other"), ["sex"], held=HELD, seed=0)
+    with pytest.raises(fp.InvalidSpec, match=r"column 'when' has dtype datetime64.*cannot encode"):
+        CVAE().fit(data.assign(when=pd.Timestamp("2020-01-01")), protected=["sex"], held=HELD)
+    with pytest.raises(fp.InvalidSpec, match=r"this CVAE is not fitted"):
+        CVAE().generate(data, ["sex"], held=HELD, seed=0)
+    with pytest.raises(fp.InvalidSpec, match=r"unknown CVAE setting"):
+        CVAE(latent=3)
+    with pytest.raises(fp.InvalidSpec, match=r"the CVAE was fitted with held="):
+        cvae.generate(data, ["sex"], held=HELD[:2], seed=0)

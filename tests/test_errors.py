@@ -114,8 +114,11 @@ def test_label_among_features(df):
 def test_unknown_option_values(df):
     with pytest.raises(fp.InvalidSpec, match=r"unknown twin generator 'flp'; did you mean 'flip'\?"):
         probe(df, twins="flp")
-    with pytest.raises(fp.InvalidSpec, match=r"twins='cvae': conditional-VAE twins are not available"):
-        probe(df, twins="cvae")
+    with pytest.raises(fp.InvalidSpec, match=r"twins='llm': text twins are not available in this version"):
+        probe(df, twins="llm")
+    with pytest.raises(fp.InvalidSpec, match=r"twins must be a generator name \('flip', 'cvae'\), the path of a "
+                                             r"saved CVAE, or an object with name and generate"):
+        probe(df, twins=42)
     with pytest.raises(fp.InvalidSpec, match=r"unknown mode 'certfy'; did you mean 'certify'\?"):
         probe(df, mode="certfy")
     with pytest.raises(fp.InvalidSpec, match=r"alpha must be a number between 0 and 0.5 .*; got 5"):

@@ -5,7 +5,7 @@
 ['female', 'male']
 """
 
-from fairprobe import adapters, checks, settings, stats, twins, worlds
+from fairprobe import adapters, checks, settings, stats, strategies, twins, worlds
 from fairprobe.checks import CheckResult
 from fairprobe.errors import AdapterError, FairnessViolation, FairprobeError, InvalidSpec, MissingDependency
 from fairprobe.evidence import Evidence, verify
@@ -30,6 +30,7 @@ __all__ = [
     "checks",
     "settings",
     "stats",
+    "strategies",
     "twins",
     "verify",
     "worlds",

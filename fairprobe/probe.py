@@ -149,7 +149,7 @@ class Probe:
                 positions = np.sort(rng.choice(len(data), self.spec.max_records, replace=False))
             records = data.iloc[positions].reset_index(drop=True)
             generator = self.generator
-            twinset = generator.generate(records, list(attrs), held=list(self.spec.held), seed=seed)
+            twinset = generator.generate(records, list(attrs), held=list(self.spec.held), seed=seed, targets=data)
             if getattr(generator, "name", None) == "cvae":
                 from fairprobe.twins.cvae import fidelity_report
 

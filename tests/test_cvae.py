@@ -154,7 +154,7 @@ def test_cvae_errors(fitted):
     with pytest.raises(fp.InvalidSpec, match=r"protected value\(s\) \['other'\] of 'sex' were never seen"):
         cvae.generate(data.iloc[:5].assign(sex="other"), ["sex"], held=HELD, seed=0)
     with pytest.raises(fp.InvalidSpec, match=r"column 'when' has dtype datetime64.*cannot encode"):
-        CVAE().fit(data.assign(when=pd.Timestamp("2020-01-01")), protected=["sex"], held=HELD)
+        CVAE().fit(data.assign(when=pd.date_range("2020-01-01", periods=len(data), freq="h")), protected=["sex"], held=HELD)
     with pytest.raises(fp.InvalidSpec, match=r"this CVAE is not fitted"):
         CVAE().generate(data, ["sex"], held=HELD, seed=0)
     with pytest.raises(fp.InvalidSpec, match=r"unknown CVAE setting"):

@@ -63,9 +63,11 @@ class TwinGenerator(Protocol):
     name: str
 
     def generate(
-        self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str], seed: int
+        self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str], seed: int,
+        targets: pd.DataFrame | None = None,
     ) -> TwinSet:
-        """Return twins of every record in ``data`` for the protected ``attributes``."""
+        """Twins of every record in ``data`` for every other combination of ``attributes`` in ``targets``
+        (default: the combinations in ``data``)."""
         ...
 
 

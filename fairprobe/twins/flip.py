@@ -14,7 +14,7 @@ class FlipGenerator:
     """Twins that differ from their original only in the protected attributes.
 
     Each record gets one twin for every other combination of the attributes' values that occurs
-    in the data (for one attribute: every other value). Flip twins catch a model that reads the
+    in ``targets`` (default: the data itself; for one attribute, every other value). Flip twins catch a model that reads the
     protected column; they are blind to proxies (a neighbourhood, a name) that travel with it.
 
     Examples
@@ -29,11 +29,12 @@ class FlipGenerator:
     name = "flip"
 
     def generate(
-        self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (), seed: int = 0
+        self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (), seed: int = 0,
+        targets: pd.DataFrame | None = None,
     ) -> TwinSet:
         attributes = list(attributes)
         original = data.reset_index(drop=True)
-        combos = original[attributes].drop_duplicates().sort_values(attributes).reset_index(drop=True)
+        combos = target_combinations(original if targets is None else targets, attributes)
         codes = _combo_codes(original, combos, attributes)
         n = len(original)
         # Twin (record i, combination c) for every c other than the record's own.
@@ -54,6 +55,11 @@ class FlipGenerator:
             generator=self.name,
             info={"combinations": len(combos)},
         )
+
+
+def target_combinations(frame: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
+    """The combinations of the attributes' values that twins are made for: those in ``frame``."""
+    return frame[attributes].drop_duplicates().sort_values(attributes).reset_index(drop=True)
 
 
 def _combo_codes(frame: pd.DataFrame, combos: pd.DataFrame, attributes: list[str]) -> np.ndarray:

@@ -1,0 +1,137 @@
+"""The CVAE on Adult (32,561 rows; protected sex and race) next to SDV's TVAE, in one run.
+
+Prints fit time (preprocessing included), SDMetrics quality (column shapes, pair trends),
+train-on-synthetic accuracy and AUC on the real test split with the equalized-odds gap by sex of
+that classifier (and its Newcombe interval), protected group shares, exact copies of training rows
+(against the test split's own rate: Adult has natural duplicates), and twin throughput.
+SDV and SDMetrics are benchmark-only dependencies: pip install sdv (torch first, via constraints.txt).
+
+Usage: python benchmarks/bench_cvae_adult.py [--tvae-epochs 50,300] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+from fairprobe import checks
+from fairprobe.data import row_hashes
+from fairprobe.twins.cvae import CVAE
+
+DATA = Path(os.environ.get("FAIRPROBE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+PROTECTED = ["sex", "race"]
+
+
+def load() -> tuple[pd.DataFrame, pd.DataFrame]:
+    train = pd.read_csv(DATA / "adult_train.csv").drop(columns=["fnlwgt"])
+    test = pd.read_csv(DATA / "adult_test.csv").drop(columns=["fnlwgt"])
+    return train, test
+
+
+def quality(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[float, float, float]:
+    from sdmetrics.reports.single_table import QualityReport
+
+    metadata = {"columns": {c: {"sdtype": "numerical" if pd.api.types.is_numeric_dtype(real[c]) else "categorical"}
+                            for c in real.columns}}
+    report = QualityReport()
+    report.generate(real, synthetic[real.columns], metadata, verbose=False)
+    props = report.get_properties().set_index("Property")["Score"]
+    return report.get_score(), props["Column Shapes"], props["Column Pair Trends"]
+
+
+def tstr(train: pd.DataFrame, test: pd.DataFrame) -> tuple[float, float, float, tuple[float, float]]:
+    """Train on ``train`` (20k rows), test on the real test split: accuracy, AUC, EO gap by sex and its interval."""
+    features = [c for c in train.columns if c != "income"]
+    categorical = [c for c in features if not pd.api.types.is_numeric_dtype(train[c])]
+
+    def prepare(frame):
+        X = frame[features].copy()
+        for c in categorical:
+            X[c] = pd.Categorical(X[c].astype(str), categories=sorted(set(train[c].astype(str)) | set(test[c].astype(str))))
+        return X
+
+    sample = train.sample(min(20_000, len(train)), random_state=0)
+    clf = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    clf.fit(prepare(sample), sample["income"] == ">50K")
+    y = (test["income"] == ">50K").to_numpy()
+    p = clf.predict_proba(prepare(test))[:, 1]
+    eo = checks.equalized_odds(y, p >= 0.5, test["sex"], max_gap=0.1)
+    return accuracy_score(y, p >= 0.5), roc_auc_score(y, p), eo.statistic, eo.interval
+
+
+def copies(synthetic: pd.DataFrame, train: pd.DataFrame) -> float:
+    keys = row_hashes(train.astype(str))
+    return float(np.isin(row_hashes(synthetic[train.columns].astype(str)), keys).mean())
+
+
+def shares(frame: pd.DataFrame) -> pd.Series:
+    return frame[PROTECTED].astype(str).agg("|".join, axis=1).value_counts(normalize=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tvae-epochs", default="50", help="comma-separated TVAE epoch counts; empty for none")
+    parser.add_argument("--rows", type=int, default=20_000, help="synthetic rows to score")
+    parser.add_argument("--out", default=None, help="also write the table to this file")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    train, test = load()
+    results = []
+
+    start = time.perf_counter()
+    cvae = CVAE(batch_size=512, epochs=40, patience=5, beta=0.5, seed=0).fit(train, protected=PROTECTED, held=["income"])
+    fit_s = time.perf_counter() - start
+    synthetic = cvae.sample(args.rows, seed=1, conditions=train)
+    start = time.perf_counter()
+    twins = cvae.generate(train.iloc[:10_000], ["sex"], held=["income"], seed=2)
+    twin_rate = len(twins) / (time.perf_counter() - start)
+    results.append(("fairprobe CVAE", fit_s, synthetic, twin_rate, len(cvae.history_)))
+
+    for epochs in [int(e) for e in args.tvae_epochs.split(",") if e]:
+        from sdv.metadata import Metadata
+        from sdv.single_table import TVAESynthesizer
+
+        columns = {c: {"sdtype": "numerical" if pd.api.types.is_numeric_dtype(train[c]) else "categorical"}
+                   for c in train.columns}
+        synth = TVAESynthesizer(Metadata.load_from_dict({"tables": {"adult": {"columns": columns}}}), epochs=epochs,
+                                enable_gpu=False)
+        start = time.perf_counter()
+        synth.fit({"adult": train})
+        fit_s = time.perf_counter() - start
+        results.append((f"SDV TVAE {epochs} epochs", fit_s, synth.sample(args.rows)["adult"], None, epochs))
+
+    results.append(("real test split", None, test, None, None))
+    real_acc, real_auc, real_eo, real_eo_ci = tstr(train, test)
+    real_shares = shares(train)
+    lines = [f"# Adult train ({len(train):,} rows, fnlwgt dropped), protected sex x race; {platform.machine()}, "
+             f"{os.cpu_count()} cores, Python {platform.python_version()}, torch 1 thread",
+             f"# train-on-real: accuracy {real_acc:.3f}, AUC {real_auc:.3f}, EO gap by sex {real_eo:.3f} "
+             f"[{real_eo_ci[0]:.3f}, {real_eo_ci[1]:.3f}]",
+             f"{'generator':22s} {'fit s':>7s} {'epochs':>6s} {'quality':>7s} {'shapes':>7s} {'pairs':>7s} "
+             f"{'TSTR acc':>8s} {'AUC':>6s} {'EO gap':>7s} {'EO interval':>15s} {'max share err':>13s} "
+             f"{'copies':>7s} {'twins/s':>9s}"]
+    for name, fit_s, rows, twin_rate, epochs in results:
+        q, shapes, pairs = quality(train, rows)
+        acc, auc, eo, eo_ci = tstr(rows, test) if name != "real test split" else (real_acc, real_auc, real_eo, real_eo_ci)
+        share_err = (shares(rows).reindex(real_shares.index, fill_value=0) - real_shares).abs().max()
+        lines.append(f"{name:22s} {fit_s if fit_s is not None else float('nan'):7.1f} {epochs or '':>6} {q:7.3f} "
+                     f"{shapes:7.3f} {pairs:7.3f} {acc:8.3f} {auc:6.3f} {eo:7.3f} "
+                     f"{f'[{eo_ci[0]:.3f}, {eo_ci[1]:.3f}]':>15s} {share_err:13.4f} {copies(rows, train):7.3f} "
+                     f"{f'{twin_rate:,.0f}' if twin_rate else '':>9s}")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -120,6 +120,12 @@ def test_probe_fits_once_and_reuses_the_disk_cache(tmp_path):
     assert first.details["generator_info"]["cached_fit"] is None
     assert second.details["generator_info"]["cached_fit"].startswith(str(tmp_path))
     assert len(list(tmp_path.glob("cvae-*.safetensors"))) == 2  # another config, another fit
+    # a damaged cache entry is refitted, not trusted
+    cached = Path(second.details["generator_info"]["cached_fit"])
+    cached.write_bytes(b"garbage")
+    with fp.settings.using(cache_dir=str(tmp_path)):
+        third = fp.Probe(**args, twins=CVAE(epochs=3)).invariance("sex", max_flip_rate=0.05)
+    assert third.details["generator_info"]["cached_fit"] is None and third.statistic == first.statistic
     # a model reading held columns only cannot flip with CVAE twins: they keep the held columns
     assert first.statistic == 0 and first.verdict == "pass"
 
@@ -143,6 +149,10 @@ def test_fidelity_report_fields(fitted):
     assert report["self_consistency"]["commute_km"]["mean_abs_error_score"] >= 0
     assert set(report["latent_leakage_auc"]) == {"sex", "race"}
     assert 0 <= report["exact_copies"]["twins"] <= 1
+    assert set(report["correlation_difference"]) == {"female", "male"}
+    assert all(0 <= v <= 2 for v in report["correlation_difference"].values())
+    dcr = report["distance_to_closest_record"]
+    assert dcr["twins_median"] >= 0 and dcr["real_holdout_median"] >= 0
 
 
 def test_cvae_errors(fitted):
@@ -161,3 +171,15 @@ def test_cvae_errors(fitted):
         CVAE(latent=3)
     with pytest.raises(fp.InvalidSpec, match=r"the CVAE was fitted with held="):
         cvae.generate(data, ["sex"], held=HELD[:2], seed=0)
+
+
+def test_fitting_leaves_global_random_state_alone():
+    data = fp.worlds.hiring(n=300, seed=1).data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    CVAE(epochs=1).fit(data, protected=["sex"], held=HELD, exclude=["hired"])
+    assert torch.equal(torch.rand(3), expected)
+    state = np.random.get_state()[1].copy()
+    CVAE(epochs=1).fit(data, protected=["sex"], held=HELD, exclude=["hired"])
+    assert (np.random.get_state()[1] == state).all()

@@ -40,7 +40,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise MissingDependency("torch", "cvae", "conditional-VAE twins") from exc
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: point-mass indicators and derived columns
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ class CVAE:
         self.derived_ = _functional_dependencies(data, free)
         self.dtypes_ = {c: str(data[c].dtype) for c in free}
         self.free_encoder_ = TableEncoder.fit(data, [c for c in free if c not in self.derived_])
-        self.cond_encoder_ = TableEncoder.fit(data, protected + held)
+        self.cond_encoder_ = TableEncoder.fit(data, protected + held, categorical=protected)
         self.groups_ = {p: [c for c in code.categories] for p in protected
                         for code in self.cond_encoder_.columns if code.name == p}
         x = torch.from_numpy(self.free_encoder_.transform(data))  # (N, x_dim)
@@ -171,8 +171,9 @@ class CVAE:
         generator = torch.Generator().manual_seed(cfg.seed)
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         with _torch_cpu_settings():
-            torch.manual_seed(cfg.seed)  # parameter init only; sampling below uses `generator`
-            self.net_ = _Net(x.shape[1], c.shape[1], n_numeric, cfg)
+            with torch.random.fork_rng(devices=[]):  # seeded parameter init, global state left as it was
+                torch.manual_seed(cfg.seed)
+                self.net_ = _Net(x.shape[1], c.shape[1], n_numeric, cfg)
             order = torch.randperm(len(x), generator=generator)
             n_val = max(1, int(len(x) * cfg.validation))
             val, train = order[:n_val], order[n_val:]
@@ -238,9 +239,9 @@ class CVAE:
                 log_sigma = self.net_.log_sigma[numeric]
                 numeric += 1
                 terms.append(0.5 * ((x[:, start] - out[:, start]) / log_sigma.exp()).pow(2) + log_sigma)  # (B,)
-                if code.has_missing:
-                    terms.append(F.binary_cross_entropy_with_logits(out[:, start + 1], x[:, start + 1],
-                                                                    reduction="none"))
+                for offset, _ in enumerate(code.flags, start=1):
+                    terms.append(F.binary_cross_entropy_with_logits(out[:, start + offset], x[:, start + offset],
+                                                                    reduction="none"))  # (B,)
             else:
                 target = x[:, start:stop].argmax(dim=1)  # (B,)
                 terms.append(F.cross_entropy(out[:, start:stop], target, reduction="none"))
@@ -348,13 +349,13 @@ class CVAE:
                 if self.stochastic:
                     mean = mean + torch.randn(mean.shape, generator=generator) * self.net_.log_sigma[numeric].exp()
                 numeric += 1
-                missing = None
-                if code.has_missing:
-                    logit = out[:, start + 1]  # (R,)
-                    if self.stochastic:  # draw missingness, as categories are drawn
+                flags = {}
+                for offset, flag in enumerate(code.flags, start=1):
+                    logit = out[:, start + offset]  # (R,)
+                    if self.stochastic:  # draw the indicator, as categories are drawn
                         logit = torch.logit(torch.rand(logit.shape, generator=generator)) + logit
-                    missing = logit.numpy()
-                columns[code.name] = self.free_encoder_.inverse_numeric(code, mean.numpy(), missing)
+                    flags[flag] = logit.numpy()
+                columns[code.name] = self.free_encoder_.inverse_numeric(code, mean.numpy(), flags)
             else:
                 logits = out[:, start:stop]  # (R, categories)
                 if self.stochastic:
@@ -423,7 +424,13 @@ class CVAE:
         self.cond_encoder_ = TableEncoder.from_dict(meta["cond_encoder"])
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         self.net_ = _Net(self.free_encoder_.width, self.cond_encoder_.width, n_numeric, self.config)
-        self.net_.load_state_dict(load_file(str(path)))
+        from safetensors import SafetensorError
+
+        try:
+            self.net_.load_state_dict(load_file(str(path)))
+        except (SafetensorError, RuntimeError) as exc:
+            raise InvalidSpec(f"could not read the CVAE weights in {str(path)!r} ({exc}); the file is damaged or "
+                              "belongs to another configuration: refit it") from None
         self.net_.eval()
         self.fingerprint_ = self._fingerprint()
         if self.fingerprint_ != meta["fingerprint"]:
@@ -485,9 +492,15 @@ def fit_cached(cvae: CVAE, data: pd.DataFrame, *, data_sha256: str, protected: S
         return cvae.fit(data, protected=protected, held=held, exclude=exclude)
     path = Path(cache_dir) / f"cvae-{cache_key(cvae, data_sha256, protected, held, exclude)}.safetensors"
     if path.is_file():
-        loaded = CVAE.load(path, stochastic=cvae.stochastic)
-        loaded.from_cache_ = str(path)
-        return loaded
+        from safetensors import SafetensorError
+
+        try:
+            loaded = CVAE.load(path, stochastic=cvae.stochastic)
+        except (InvalidSpec, SafetensorError, OSError, ValueError, KeyError, RuntimeError):
+            pass  # a damaged or stale cache entry is a miss: refit and overwrite it
+        else:
+            loaded.from_cache_ = str(path)
+            return loaded
     cvae.fit(data, protected=protected, held=held, exclude=exclude)
     cvae.save(path)
     return cvae
@@ -506,8 +519,12 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
       of numeric cells in normal-score units;
     - latent leakage: AUC of a logistic regression predicting each protected attribute from the
       posterior mean of z on a held-out half (0.5 means z carries none);
+    - correlation difference: mean absolute difference between the correlation matrices of the
+      encoded free columns, twins against their held-matched real rows, per target group;
     - exact copies: the share of twins whose free columns equal a real row's, beside the same share
-      for real rows against the other real rows (a baseline: tables have natural duplicates).
+      for real rows against the other real rows (a baseline: tables have natural duplicates);
+    - distance to the closest record (DCR) on the encoded free columns, median, twins against a
+      real half, beside a real holdout half's.
     """
     from scipy.stats import ks_2samp
     from sklearn.linear_model import LogisticRegression
@@ -542,6 +559,13 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
                 pb = b.astype(str).value_counts(normalize=True)
                 distance, kind = float(0.5 * pa.sub(pb, fill_value=0).abs().sum()), "TV"
             report["columns"].setdefault(code.name, {"distance": kind, "by_group": {}})["by_group"][group] = distance
+        # Correlation difference: the encoded free columns' correlation matrices, twins against matched rows.
+        a_enc = cvae.free_encoder_.transform(twins.iloc[sent])
+        b_enc = cvae.free_encoder_.transform(original.iloc[matched])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            diff = np.abs(np.corrcoef(a_enc, rowvar=False) - np.corrcoef(b_enc, rowvar=False))
+        upper = diff[np.triu_indices_from(diff, k=1)]
+        report.setdefault("correlation_difference", {})[group] = float(np.nanmean(upper)) if np.isfinite(upper).any() else None
     for column in report["columns"].values():
         values = [v for v in column["by_group"].values() if v is not None]
         column["worst"] = max(values) if values else None
@@ -591,4 +615,14 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
     first, second = real_keys[halves[: len(halves) // 2]], real_keys[halves[len(halves) // 2 :]]
     report["exact_copies"] = {"twins": float(np.isin(twin_keys, real_keys).mean()),
                               "real_baseline": float(np.isin(second, first).mean())}
+    # Distance to the closest real record on the encoded free columns (median), against the same
+    # distance from one real half to the other: twins much closer than real rows are copying.
+    half_a = original.iloc[halves[: len(halves) // 2][:max_rows]]
+    half_b = original.iloc[halves[len(halves) // 2 :][:max_rows]]
+    index = NearestNeighbors(n_neighbors=1).fit(cvae.free_encoder_.transform(half_a))
+    twin_rows = twins.iloc[rng.choice(len(twins), min(len(twins), max_rows), replace=False)]
+    report["distance_to_closest_record"] = {
+        "twins_median": float(np.median(index.kneighbors(cvae.free_encoder_.transform(twin_rows))[0])),
+        "real_holdout_median": float(np.median(index.kneighbors(cvae.free_encoder_.transform(half_b))[0])),
+    }
     return report

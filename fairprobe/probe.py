@@ -35,7 +35,8 @@ class Probe:
     held : list of str, optional
         Qualifications, identical in every twin.
     twins : str or TwinGenerator
-        ``"flip"`` or a generator object.
+        ``"flip"`` (only the protected columns change), ``"cvae"`` (a conditional VAE fitted on the
+        data also changes the proxies), the path of a saved CVAE, or a generator object.
     features : list of str, optional
         Columns sent to the model (default: what a fitted scikit-learn model was fitted on, else
         every column but the label).
@@ -88,7 +89,7 @@ class Probe:
         )
         self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label)
         self.features = self._resolve_features()
-        self._twinsets: dict[tuple[str, ...], tuple[TwinSet, np.ndarray]] = {}
+        self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray]] = {}
 
     # ----------------------------------------------------------------- plumbing
 
@@ -141,8 +142,9 @@ class Probe:
         return self._twins(self.spec.attributes(attributes, what="twins"))[0]
 
     def _twins(self, attrs: tuple[str, ...]) -> tuple[TwinSet, np.ndarray]:
-        if attrs not in self._twinsets:
-            data, seed = self.spec.data, self._setting("seed", None)
+        seed = self._setting("seed", None)
+        if (attrs, seed) not in self._twinsets:
+            data = self.spec.data
             positions = np.arange(len(data))
             if self.spec.max_records is not None and self.spec.max_records < len(data):
                 rng = np.random.default_rng(seed)
@@ -155,8 +157,8 @@ class Probe:
 
                 twinset.info["fidelity"] = fidelity_report(generator, twinset, seed=seed)
                 twinset.info["cached_fit"] = getattr(generator, "from_cache_", None)
-            self._twinsets[attrs] = (twinset, positions)
-        return self._twinsets[attrs]
+            self._twinsets[attrs, seed] = (twinset, positions)
+        return self._twinsets[attrs, seed]
 
     @cached_property
     def generator(self):

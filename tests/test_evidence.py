@@ -35,10 +35,25 @@ def test_bundle_holds_the_files_and_a_manifest(bundle):
     doc = json.loads((bundle / "evidence.json").read_text())
     assert doc["schema"] == "fairprobe-evidence" and doc["summary"]["verdicts"] == {"fail": 2}
     assert doc["checks"][0]["test_outcome"] == "failed"
-    assert doc["git"] is None or len(doc["git"]["commit"]) == 40
     csv = (bundle / "counterexamples.csv").read_text().splitlines()
     assert csv[0].startswith("test,check,attributes,row,column,original,twin")
     assert len(csv) == 6 and all(",sex," in line for line in csv[1:])
+
+
+def test_git_commit_is_recorded_inside_a_checkout_only(tmp_path, results):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"],
+                   cwd=repo, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    inside = fp.Evidence(root=str(repo)).to_dict()["git"]
+    assert inside == {"commit": head, "dirty": False}
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    assert fp.Evidence(root=str(outside)).to_dict()["git"] is None
 
 
 def test_html_report_is_self_contained(bundle):

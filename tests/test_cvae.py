@@ -183,3 +183,14 @@ def test_fitting_leaves_global_random_state_alone():
     state = np.random.get_state()[1].copy()
     CVAE(epochs=1).fit(data, protected=["sex"], held=HELD, exclude=["hired"])
     assert (np.random.get_state()[1] == state).all()
+
+
+def test_balance_weights_give_every_condition_cell_the_same_total_weight():
+    data = fp.worlds.hiring(n=2000, seed=3).data
+    cvae = CVAE(epochs=1, balance=1.0).fit(data, protected=["sex"], held=HELD, exclude=["hired"])
+    rows = torch.arange(len(data))
+    weights = cvae._cell_weights(data, rows).numpy()
+    cells = data["sex"].astype(str) + "|" + data["degree"].astype(str)  # degree: the held column with few values
+    totals = pd.Series(weights).groupby(cells.to_numpy()).sum()
+    assert np.allclose(totals, 1.0)
+    assert CVAE(epochs=1).fit(data, protected=["sex"], held=HELD, exclude=["hired"])._cell_weights(data, rows) is None

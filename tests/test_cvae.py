@@ -190,7 +190,8 @@ def test_balance_weights_give_every_condition_cell_the_same_total_weight():
     cvae = CVAE(epochs=1, balance=1.0).fit(data, protected=["sex"], held=HELD, exclude=["hired"])
     rows = torch.arange(len(data))
     weights = cvae._cell_weights(data, rows).numpy()
-    cells = data["sex"].astype(str) + "|" + data["degree"].astype(str)  # degree: the held column with few values
+    # cells: sex and the held columns with few values (degree, certifications)
+    cells = data["sex"].astype(str) + "|" + data["degree"].astype(str) + "|" + data["certifications"].astype(str)
     totals = pd.Series(weights).groupby(cells.to_numpy()).sum()
     assert np.allclose(totals, 1.0)
     assert CVAE(epochs=1).fit(data, protected=["sex"], held=HELD, exclude=["hired"])._cell_weights(data, rows) is None

@@ -84,8 +84,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = resolved
     config.stash[token_key] = settings.set_defaults(seed=resolved.seed, alpha=resolved.alpha, mode=resolved.mode,
                                                     cache_dir=resolved.cache_dir)
-    if not hasattr(config, "workerinput") and not config.getoption(OPT_NO_EVIDENCE):
-        writer = EvidenceWriter(config, resolved)
+    if not hasattr(config, "workerinput"):
+        writer = EvidenceWriter(config, resolved, write=not config.getoption(OPT_NO_EVIDENCE))
         config.stash[writer_key] = writer
         config.pluginmanager.register(writer, "fairprobe-evidence")
 
@@ -168,12 +168,14 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
 
 
 class EvidenceWriter:
-    """Gathers check records from test reports (xdist-safe) and writes the bundle at session end."""
+    """Gathers check records from test reports (xdist-safe), lists them at the end of the run and writes
+    the bundle (unless --fairprobe-no-evidence)."""
 
-    def __init__(self, config: pytest.Config, resolved: settings.Settings) -> None:
+    def __init__(self, config: pytest.Config, resolved: settings.Settings, *, write: bool = True) -> None:
         from fairprobe.evidence import Evidence
 
         self.config = config
+        self.write = write
         option = config.getoption(OPT_REPORT)
         self.directory = Path(option) if option else Path(config.rootpath, config.getini(INI_REPORT))
         self.evidence = Evidence(seed=resolved.seed, alpha=resolved.alpha, mode=resolved.mode,
@@ -201,7 +203,7 @@ class EvidenceWriter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.evidence.records:
+        if not self.evidence.records or not self.write:
             return
         self.evidence.exit_status = int(exitstatus)
         try:

@@ -223,8 +223,12 @@ def test_b():
 
 def test_no_evidence_option_and_no_checks_write_nothing(pytester):
     pytester.makepyfile(test_probe=HEADER + "\ndef test_x():\n    make(fair).invariance('sex', max_flip_rate=0.05)\n")
-    pytester.runpytest_subprocess("--fairprobe-no-evidence").assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("--fairprobe-no-evidence", "--junitxml=junit.xml")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["test_probe.py::test_x*invariance*sex*PASS"])
+    result.stdout.no_fnmatch_line("evidence written to*")
     assert not (pytester.path / "reports").exists()
+    assert "fairprobe.record" not in (pytester.path / "junit.xml").read_text()
     pytester.makepyfile(test_probe="def test_x():\n    pass\n")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
     assert not (pytester.path / "reports").exists()

@@ -209,17 +209,19 @@ class CallableAdapter(Adapter):
     """
 
     def __init__(self, fn: Callable[[pd.DataFrame], Any], *, threshold: float | None = None,
-                 positive_label: Any = None, name: str | None = None, batch_size: int = 8192) -> None:
+                 positive_label: Any = None, name: str | None = None, batch_size: int = 8192,
+                 texts: bool = False) -> None:
         if not callable(fn):
             raise InvalidSpec(f"model must be callable; got {type(fn).__name__}")
         super().__init__(batch_size=batch_size)
+        self.texts = texts
         self.fn = fn
         self.threshold = threshold
         self.positive_label = positive_label
         self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
 
     def _predict_batch(self, frame):
-        out = self.fn(frame)
+        out = self.fn(_texts(frame) if self.texts else frame)
         return outputs_to_predictions(out, n=len(frame), threshold=self.threshold,
                                       positive_label=self.positive_label, name=self.name)
 
@@ -246,8 +248,10 @@ class SklearnAdapter(Adapter):
     """
 
     def __init__(self, estimator: Any, *, method: Method = "auto", threshold: float | None = None,
-                 positive_label: Any = None, batch_size: int = 8192, fingerprint: dict | None = None) -> None:
+                 positive_label: Any = None, batch_size: int = 8192, fingerprint: dict | None = None,
+                 texts: bool = False) -> None:
         super().__init__(batch_size=batch_size)
+        self.texts = texts
         if not hasattr(estimator, "predict"):
             raise InvalidSpec(f"model {type(estimator).__name__} has no predict method; "
                               "pass a fitted scikit-learn estimator, a callable or an adapter")
@@ -286,7 +290,10 @@ class SklearnAdapter(Adapter):
         self._fingerprint = fingerprint
 
     def _predict_batch(self, frame):
-        X = frame if self.feature_names is not None else frame.to_numpy()
+        if self.texts:
+            X = _texts(frame)
+        else:
+            X = frame if self.feature_names is not None else frame.to_numpy()
         if self.classes_ is None:
             out = np.asarray(self.estimator.predict(X), dtype=float)
             return out >= self.threshold, out
@@ -312,18 +319,28 @@ class SklearnAdapter(Adapter):
         return {"kind": kind, "description": repr(self.estimator)[:200], "sha256": digest}
 
 
-def as_adapter(model: Any, *, threshold: float | None = None, positive_label: Any = None) -> Adapter:
-    """Wrap ``model`` in the adapter that fits it: an Adapter as is, an estimator, or a callable."""
+def _texts(frame: pd.DataFrame) -> list[str]:
+    """A text model's input: the one text column as a list of strings."""
+    if frame.shape[1] != 1:
+        raise InvalidSpec(f"a text model reads one text column; the probe sends {list(frame.columns)}")
+    return frame.iloc[:, 0].astype(str).tolist()
+
+
+def as_adapter(model: Any, *, threshold: float | None = None, positive_label: Any = None,
+               texts: bool = False) -> Adapter:
+    """Wrap ``model`` in the adapter that fits it: an Adapter as is, an estimator, or a callable.
+
+    With ``texts=True`` the model receives a list of strings (the probe's text column)."""
     if isinstance(model, Adapter):
         return model
     if model is None:
         raise InvalidSpec("model is required: a fitted scikit-learn estimator, a callable or an adapter")
     if hasattr(model, "predict") and (hasattr(model, "fit") or hasattr(model, "classes_")):
-        return SklearnAdapter(model, threshold=threshold, positive_label=positive_label)
+        return SklearnAdapter(model, threshold=threshold, positive_label=positive_label, texts=texts)
     if isinstance(model, (str, Path)):
         raise InvalidSpec(f"model {str(model)!r} is a path; load it with fairprobe.adapters.load_model(path)")
     if callable(model):
-        return CallableAdapter(model, threshold=threshold, positive_label=positive_label)
+        return CallableAdapter(model, threshold=threshold, positive_label=positive_label, texts=texts)
     raise InvalidSpec(f"model must be a fitted scikit-learn estimator, a callable or a fairprobe adapter; "
                       f"got {type(model).__name__}")
 

@@ -51,6 +51,9 @@ class Probe:
         left out of the verdict.
     max_records : int, optional
         Twin at most this many records, sampled with the seed.
+    text : str, optional
+        A column of text profiles (resumes, bios): the model receives it as a list of strings, and
+        ``twins="rewrite"`` rewrites it (names, pronouns, subject role nouns) for each target group.
 
     Examples
     --------
@@ -81,13 +84,15 @@ class Probe:
         min_group_size: int | None = None,
         max_records: int | None = None,
         name: str | None = None,
+        text: str | None = None,
     ) -> None:
         self.spec = ProbeSpec.build(
             data, protected=protected, held=held, label=label, positive_label=positive_label,
             features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
-            min_group_size=min_group_size, max_records=max_records, name=name,
+            min_group_size=min_group_size, max_records=max_records, name=name, text=text,
         )
-        self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label)
+        self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label,
+                                           texts=text is not None)
         self.features = self._resolve_features()
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray]] = {}
 
@@ -118,6 +123,19 @@ class Probe:
     def predict(self, frame: pd.DataFrame) -> Predictions:
         """The model's decisions and scores for ``frame`` (through the probe's cache)."""
         return self.adapter.predict(frame[self.features])
+
+    def _predict_valid(self, twinset: TwinSet) -> Predictions:
+        """The model's answers for the valid twins; rejected twins are never sent to the model."""
+        if twinset.valid.all():
+            return self.predict(twinset.twins)
+        answers = self.predict(twinset.twins[twinset.valid])
+        decision = np.zeros(len(twinset), dtype=bool)
+        decision[twinset.valid] = answers.decision
+        score = None
+        if answers.score is not None:
+            score = np.full(len(twinset), np.nan)
+            score[twinset.valid] = answers.score
+        return Predictions(decision, score)
 
     @cached_property
     def predictions(self) -> Predictions:
@@ -212,7 +230,7 @@ class Probe:
         original = self.predictions
         original = Predictions(original.decision[positions],
                                None if original.score is None else original.score[positions])
-        twin = self.predict(twinset.twins)
+        twin = self._predict_valid(twinset)
         result = checks.invariance(
             twinset, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
             max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,

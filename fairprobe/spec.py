@@ -37,6 +37,7 @@ class ProbeSpec:
     min_group_size: int | None = None
     max_records: int | None = None
     name: str | None = None
+    text: str | None = None
     y_true: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -56,6 +57,7 @@ class ProbeSpec:
         min_group_size: int | None = None,
         max_records: int | None = None,
         name: str | None = None,
+        text: str | None = None,
     ) -> ProbeSpec:
         frame = load_table(data)
         protected_cols = as_column_list(protected, role="protected")
@@ -96,12 +98,24 @@ class ProbeSpec:
             raise InvalidSpec(f"min_group_size must be a positive whole number; got {min_group_size!r}")
         if max_records is not None and (not isinstance(max_records, int) or max_records < 1):
             raise InvalidSpec(f"max_records must be a positive whole number; got {max_records!r}")
+        if text is not None:
+            require_columns(frame, [text], role="text")
+            if text in protected_cols or text in held_cols:
+                raise InvalidSpec(f"text column {text!r} cannot also be protected or held")
+            if feature_cols is None:
+                feature_cols = [text]
+            if twins == "rewrite":
+                from fairprobe.twins.text import TextTwinGenerator
+
+                twins = TextTwinGenerator(text)
+        elif twins == "rewrite":
+            raise InvalidSpec("twins='rewrite' rewrites a text column: pass text= (the column holding the profiles)")
         settings.validate(seed=seed, alpha=alpha, mode=mode)
         return cls(
             data=frame, protected=tuple(protected_cols), held=tuple(held_cols), label=label,
             positive_label=positive_label, features=None if feature_cols is None else tuple(feature_cols),
             twins=resolve_generator(twins), seed=seed, alpha=alpha, mode=mode,
-            min_group_size=min_group_size, max_records=max_records, name=name, y_true=y_true,
+            min_group_size=min_group_size, max_records=max_records, name=name, text=text, y_true=y_true,
         )
 
     def attributes(self, attributes: str | Sequence[str], *, what: str) -> tuple[str, ...]:

@@ -107,6 +107,18 @@ class World:
     label: str = "hired"
     qualified: np.ndarray = field(default=None, repr=False)
 
+    def profiles(self, frame: pd.DataFrame | None = None) -> pd.Series:
+        """Text profiles rendered from the rows (of ``frame``, default the world's data).
+
+        Examples
+        --------
+        >>> hiring(n=1, seed=0).profiles().iloc[0].split(".")[0]
+        'Todd Schmidt is a software developer with 0 years of experience'
+        """
+        frame = self.data if frame is None else frame
+        return pd.Series([render_profile(row) for row in frame.to_dict(orient="records")], index=frame.index,
+                         name="profile")
+
     def counterfactual(self, rows: Any = None, **values: Any) -> pd.DataFrame:
         """The true counterfactual of ``rows`` (index labels; all by default) with protected values set.
 
@@ -135,6 +147,28 @@ class World:
             self.data.loc[noise.index, "race"].to_numpy(dtype=object)
         frame, _ = _equations(noise, sex, race, self.params)
         return frame
+
+
+DEGREE_PHRASES = {"none": "no university degree", "bachelor": "a bachelor's degree",
+                  "master": "a master's degree", "phd": "a doctorate"}
+
+
+def render_profile(row: Mapping[str, Any]) -> str:
+    """A short resume-style profile of one applicant: the same facts as the row, in prose."""
+    she, her = ("She", "her") if row["sex"] == "female" else ("He", "his")
+    certifications = int(row["certifications"])
+    certs = "no professional certifications" if certifications == 0 else \
+        f"{certifications} professional certification{'s' if certifications > 1 else ''}"
+    parts = [
+        f"{row['first_name']} {row['last_name']} is a software developer with {int(row['years_experience'])} "
+        f"years of experience.",
+        f"{she} holds {DEGREE_PHRASES[row['degree']]} and scored {row['skills_score']:g} on the technical assessment.",
+        f"{she} has {certs}.",
+    ]
+    if row["career_gap"]:
+        parts.append(f"{she} took a two-year career break.")
+    parts.append(f"{she} lives in {str(row['neighbourhood']).title()} and enjoys {row['hobby']} in {her} spare time.")
+    return " ".join(parts)
 
 
 def hiring(

@@ -11,8 +11,7 @@ from fairprobe.twins.flip import FlipGenerator
 
 __all__ = ["CVAE", "CVAEConfig", "FlipGenerator", "TwinGenerator", "TwinSet", "group_labels", "resolve_generator"]
 
-_LATER = {"rewrite": "text twins are not available in this version",
-          "llm": "text twins are not available in this version"}
+_LATER = {"llm": "LLM-written text twins are not available in this version (twins='rewrite' is)"}
 
 
 def __getattr__(name: str):
@@ -40,7 +39,7 @@ def resolve_generator(twins) -> TwinGenerator:
 
             return CVAE()
         if twins in _LATER:
-            raise InvalidSpec(f"twins={twins!r}: {_LATER[twins]}; use twins='flip', 'cvae' or a generator object")
+            raise InvalidSpec(f"twins={twins!r}: {_LATER[twins]}")
         raise unknown_choice("twin generator", twins, ["flip", "cvae"])
     if isinstance(twins, TwinGenerator):
         return twins

@@ -1,0 +1,295 @@
+"""Text twins: a profile (resume, bio) rewritten so that only its protected signals change.
+
+``Rewriter`` is the deterministic baseline: names (full, first-only, surname) swapped for names that
+signal the target sex and race, pronouns swapped with the case the context needs ("her" becomes
+"him" or "his"), and gendered role nouns and titles only where they describe the subject.
+``validate`` checks any twin, whoever wrote it: numbers and capitalised terms (employers, schools,
+degrees, skills) identical, the old name gone and the new one present, pronouns matching the target,
+length within bounds, and a word-level diff holding only protected-signal edits.
+``TextTwinGenerator`` (``twins="rewrite"``) makes twins of a table with a text column.
+
+Names come from ``fairprobe.worlds`` (audit-study first names, census surnames by group).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fairprobe.errors import InvalidSpec
+from fairprobe.twins.base import TwinSet
+from fairprobe.twins.flip import target_combinations
+from fairprobe.worlds import FIRST_NAMES, LAST_NAMES
+
+FEMALE, MALE = "female", "male"
+# Pronouns by grammatical role; "her" is both object and possessive determiner, "his" both
+# determiner and pronoun, so the rewriter reads the next word to choose.
+TO_MALE = {"she": "he", "herself": "himself", "hers": "his"}
+TO_FEMALE = {"he": "she", "him": "her", "himself": "herself"}
+# Role nouns and titles swapped only where they describe the subject (after "is a", "as a", ...).
+ROLE_PAIRS = [("woman", "man"), ("businesswoman", "businessman"), ("chairwoman", "chairman"),
+              ("spokeswoman", "spokesman"), ("saleswoman", "salesman"), ("actress", "actor"),
+              ("waitress", "waiter"), ("hostess", "host"), ("mother", "father"), ("wife", "husband"),
+              ("grandmother", "grandfather"), ("girl", "boy"), ("lady", "gentleman"), ("sister", "brother")]
+TITLES = {FEMALE: ("Ms.", "Mrs.", "Miss"), MALE: ("Mr.",)}
+FOLLOWERS_OF_OBJECT = {"to", "for", "with", "by", "at", "from", "about", "on", "in", "into", "as", "than", "and",
+                       "or", "but", "a", "an", "the", "this", "that", "these", "those", "when", "while", "because",
+                       "if", "so", "up", "out", "over", "after", "before", "during", "through", "of"}
+SUBJECT_ROLE = re.compile(r"\b(is|was|as|became|becomes|works as|worked as)\s+(a|an)\s+(\w+)", re.IGNORECASE)
+TOKEN = re.compile(r"\w+(?:[.'’-]\w+)*\.?|[^\w\s]")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whose profile it is: the name and the protected values it signals."""
+
+    first: str
+    last: str
+    sex: str
+    race: str
+
+
+def pick_name(person: Person, sex: str, race: str, *, seed: int = 0) -> Person:
+    """A name signalling (sex, race), at the same rank in its list as the person's own name where possible."""
+    firsts = FIRST_NAMES.get((sex, race))
+    lasts = LAST_NAMES.get(race)
+    if firsts is None or lasts is None:
+        raise InvalidSpec(f"no names for sex={sex!r}, race={race!r}; the name lists cover sex in "
+                          f"{sorted({s for s, _ in FIRST_NAMES})} and race in {sorted(LAST_NAMES)}")
+    own_firsts = FIRST_NAMES.get((person.sex, person.race), ())
+    own_lasts = LAST_NAMES.get(person.race, ())
+    fallback = (zlib.crc32(f"{person.first} {person.last}".encode()) + seed) % len(firsts)  # stable across runs
+    i = own_firsts.index(person.first) if person.first in own_firsts else fallback
+    j = own_lasts.index(person.last) if person.last in own_lasts else fallback % len(lasts)
+    last = person.last if race == person.race else lasts[j % len(lasts)]
+    first = person.first if (sex, race) == (person.sex, person.race) else firsts[i % len(firsts)]
+    return Person(first, last, sex, race)
+
+
+def _case_like(word: str, model: str) -> str:
+    if model.isupper() and len(model) > 1:
+        return word.upper()
+    return word[:1].upper() + word[1:] if model[:1].isupper() else word
+
+
+def _swap_names(text: str, old: Person, new: Person) -> str:
+    text = re.sub(rf"\b{re.escape(old.first)} {re.escape(old.last)}\b", f"{new.first} {new.last}", text)
+    text = re.sub(rf"\b{re.escape(old.first)}\b", new.first, text)
+    return re.sub(rf"\b{re.escape(old.last)}\b", new.last, text)
+
+
+def _swap_pronouns(text: str, target: str) -> str:
+    """Swap pronouns token by token; "her"/"his" read the next word to pick their case."""
+    parts = re.split(r"(\W+)", text)
+    words = [i for i, p in enumerate(parts) if p and re.match(r"\w", p)]
+    for n, i in enumerate(words):
+        word, lower = parts[i], parts[i].lower()
+        nxt = parts[words[n + 1]].lower() if n + 1 < len(words) else ""
+        gap = parts[i + 1] if i + 1 < len(parts) else ""
+        ends_clause = not nxt or any(ch in gap for ch in ".,;:!?)")
+        if target == MALE:
+            if lower == "her":
+                new = "him" if ends_clause or nxt in FOLLOWERS_OF_OBJECT else "his"
+            else:
+                new = TO_MALE.get(lower)
+        else:
+            if lower == "his":
+                new = "hers" if ends_clause or nxt in FOLLOWERS_OF_OBJECT else "her"
+            else:
+                new = TO_FEMALE.get(lower)
+        if new:
+            parts[i] = _case_like(new, word)
+    return "".join(parts)
+
+
+def _swap_roles(text: str, target: str) -> str:
+    pairs = {f: m for f, m in ROLE_PAIRS} if target == MALE else {m: f for f, m in ROLE_PAIRS}
+
+    def role(match: re.Match) -> str:
+        verb, article, noun = match.groups()
+        swapped = pairs.get(noun.lower())
+        if swapped is None:
+            return match.group(0)
+        article = article if article.lower() == "a" or swapped[0] in "aeiou" else "a"
+        if article.lower() == "a" and swapped[0] in "aeiou":
+            article = _case_like("an", article)
+        return f"{verb} {article} {_case_like(swapped, noun)}"
+
+    text = SUBJECT_ROLE.sub(role, text)
+    old_titles = TITLES[FEMALE if target == MALE else MALE]
+    for title in old_titles:
+        text = re.sub(rf"(?<!\w){re.escape(title)}(?= [A-Z])", TITLES[target][0], text)
+    return text
+
+
+class Rewriter:
+    """The deterministic rewriter: names, pronouns, subject role nouns and titles; nothing else.
+
+    Examples
+    --------
+    >>> old = Person("Emily", "Walsh", "female", "white")
+    >>> new = Person("Jamal", "Washington", "male", "black")
+    >>> Rewriter().rewrite("Emily Walsh is a chairwoman. Her team trusts her. Ms. Walsh leads.", old, new)
+    'Jamal Washington is a chairman. His team trusts him. Mr. Washington leads.'
+    """
+
+    name = "rewrite"
+
+    def rewrite(self, text: str, old: Person, new: Person) -> str:
+        text = _swap_names(text, old, new)
+        if new.sex != old.sex:
+            text = _swap_roles(_swap_pronouns(text, new.sex), new.sex)
+        return text
+
+
+# --------------------------------------------------------------------------- validation
+
+PRONOUNS = {FEMALE: {"she", "her", "hers", "herself"}, MALE: {"he", "him", "his", "himself"}}
+ROLE_WORDS = {w for pair in ROLE_PAIRS for w in pair}
+TITLE_WORDS = {t for ts in TITLES.values() for t in ts}
+
+
+def _tokens(text: str) -> list[str]:
+    return TOKEN.findall(text)
+
+
+def _signal_tokens(person: Person) -> set[str]:
+    return {person.first, person.last, *person.first.split("-"), *person.last.split("-")}
+
+
+def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio: tuple[float, float] = (0.9, 1.1)
+             ) -> list[str]:
+    """Why ``twin`` is not a faithful twin of ``original`` (an empty list when it is).
+
+    Examples
+    --------
+    >>> old, new = Person("Emily", "Walsh", "female", "white"), Person("Greg", "Baker", "male", "white")
+    >>> validate("Emily Walsh has 5 years at Acme.", "Greg Baker has 6 years at Acme.", old, new)
+    ['numbers differ: removed 5, added 6', "edits beyond protected signals: replace '5' -> '6'"]
+    """
+    reasons = []
+    before, after = Counter(NUMBER.findall(original)), Counter(NUMBER.findall(twin))
+    if before != after:
+        removed, added = before - after, after - before
+        reasons.append("numbers differ: " + ", ".join(
+            part for part in (f"removed {' '.join(removed.elements())}" if removed else "",
+                              f"added {' '.join(added.elements())}" if added else "") if part))
+    old_tokens, new_tokens = _tokens(original), _tokens(twin)
+    signals = _signal_tokens(old) | _signal_tokens(new) | TITLE_WORDS
+    lowered_signals = PRONOUNS[FEMALE] | PRONOUNS[MALE] | ROLE_WORDS
+
+    def terms(tokens):
+        return Counter(t for t in tokens if t[:1].isupper() and t not in signals and t.lower() not in lowered_signals
+                       and not NUMBER.fullmatch(t))
+
+    # Sentence-initial words are capitalised too; compare the multiset of capitalised terms.
+    if terms(old_tokens) != terms(new_tokens):
+        lost, gained = terms(old_tokens) - terms(new_tokens), terms(new_tokens) - terms(old_tokens)
+        reasons.append("capitalised terms differ (employers, schools, degrees, skills): "
+                       + ", ".join(filter(None, [f"lost {', '.join(lost)}" if lost else "",
+                                                 f"gained {', '.join(gained)}" if gained else ""])))
+    if old.first != new.first or old.last != new.last:
+        left = [p for p in (old.first, old.last) if p not in (new.first, new.last) and re.search(rf"\b{re.escape(p)}\b", twin)]
+        if left:
+            reasons.append(f"old name still present: {', '.join(left)}")
+        if re.search(rf"\b{re.escape(old.first)}\b", original) and not re.search(rf"\b{re.escape(new.first)}\b", twin):
+            reasons.append(f"new name {new.first!r} missing")
+    if new.sex != old.sex:
+        wrong = sorted({t.lower() for t in new_tokens} & PRONOUNS[old.sex] - PRONOUNS[new.sex])
+        if wrong:
+            reasons.append(f"pronouns of the old sex remain: {', '.join(wrong)}")
+    ratio = len(twin) / max(len(original), 1)
+    if not length_ratio[0] <= ratio <= length_ratio[1]:
+        reasons.append(f"length changed by a factor {ratio:.2f} (allowed {length_ratio[0]}-{length_ratio[1]})")
+    allowed = {t.lower() for t in signals} | lowered_signals | {"a", "an"}
+    matcher = difflib.SequenceMatcher(a=[t.lower() for t in old_tokens], b=[t.lower() for t in new_tokens],
+                                      autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        edited = matcher.a[a0:a1] + matcher.b[b0:b1]
+        other = [t for t in edited if t not in allowed]
+        if other:
+            reasons.append(f"edits beyond protected signals: {op} {' '.join(matcher.a[a0:a1])!r} -> "
+                           f"{' '.join(matcher.b[b0:b1])!r}")
+            break
+    return reasons
+
+
+# --------------------------------------------------------------------------- generator
+
+
+class TextTwinGenerator:
+    """Twins of a table with a text column: protected and name columns changed, text rewritten, validated.
+
+    Parameters
+    ----------
+    text : str
+        The column holding the profiles.
+    first_name, last_name : str
+        Columns holding each profile's name (the rewriter needs to know what to replace).
+    sex, race : str
+        The protected columns the names signal.
+    """
+
+    name = "rewrite"
+
+    def __init__(self, text: str, *, first_name: str = "first_name", last_name: str = "last_name",
+                 sex: str = "sex", race: str = "race", rewriter: Rewriter | None = None) -> None:
+        self.text, self.first_name, self.last_name, self.sex, self.race = text, first_name, last_name, sex, race
+        self.rewriter = rewriter or Rewriter()
+
+    def generate(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (), seed: int = 0,
+                 targets: pd.DataFrame | None = None) -> TwinSet:
+        attributes = list(attributes)
+        needed = [self.text, self.first_name, self.last_name, self.sex, self.race]
+        missing = [c for c in needed if c not in data.columns]
+        if missing:
+            raise InvalidSpec(f"text twins need the columns {needed}; missing: {missing}")
+        unsupported = [a for a in attributes if a not in (self.sex, self.race)]
+        if unsupported:
+            raise InvalidSpec(f"text twins change names and pronouns, which signal {self.sex!r} and {self.race!r}; "
+                              f"they cannot change {unsupported}")
+        original = data.reset_index(drop=True)
+        combos = target_combinations(original if targets is None else targets, attributes)
+        rows, sources, valid, reasons = [], [], [], Counter()
+        for i, record in enumerate(original.itertuples(index=False)):
+            record = dict(zip(original.columns, record))
+            old = Person(str(record[self.first_name]), str(record[self.last_name]), str(record[self.sex]),
+                         str(record[self.race]))
+            for _, target in combos.iterrows():
+                if all(record[a] == target[a] for a in attributes):
+                    continue
+                sex = str(target.get(self.sex, record[self.sex]))
+                race = str(target.get(self.race, record[self.race]))
+                new = pick_name(old, sex, race, seed=seed)
+                text = self.rewriter.rewrite(str(record[self.text]), old, new)
+                problems = validate(str(record[self.text]), text, old, new)
+                for problem in problems:
+                    reasons[problem.split(":")[0]] += 1
+                twin = dict(record)
+                twin.update({self.text: text, self.first_name: new.first, self.last_name: new.last})
+                for a in attributes:
+                    twin[a] = target[a]
+                rows.append(twin)
+                sources.append(i)
+                valid.append(not problems)
+        twins = pd.DataFrame(rows, columns=original.columns)
+        for column in original.columns:
+            try:
+                twins[column] = twins[column].astype(original[column].dtype)
+            except (TypeError, ValueError):
+                pass
+        valid_arr = np.asarray(valid, dtype=bool)
+        return TwinSet(original=original, twins=twins, source=np.asarray(sources, dtype=int),
+                       attributes=tuple(attributes), valid=valid_arr, generator=self.name,
+                       info={"accepted": int(valid_arr.sum()), "rejected": int((~valid_arr).sum()),
+                             "rejection_reasons": dict(reasons), "text_column": self.text})

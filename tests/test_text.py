@@ -1,0 +1,127 @@
+"""Text twins: the rewriter, the validator (with a seeded corruption test) and text probes."""
+
+import re
+
+import numpy as np
+import pytest
+
+import fairprobe as fp
+from fairprobe.twins.text import Person, Rewriter, TextTwinGenerator, pick_name, validate
+
+EMILY = Person("Emily", "Walsh", "female", "white")
+JAMAL = Person("Jamal", "Washington", "male", "black")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("We hired her in 2020.", "We hired him in 2020."),
+    ("Her code is clean and her tests pass.", "His code is clean and his tests pass."),
+    ("The award went to her.", "The award went to him."),
+    ("She did it herself; the idea was hers.", "He did it himself; the idea was his."),
+    ("Emily is a chairwoman at Acme.", "Jamal is a chairman at Acme."),
+    ("Her mother's company hired Ms. Walsh.", "His mother's company hired Mr. Washington."),
+])
+def test_rewriter_female_to_male(text, expected):
+    assert Rewriter().rewrite(text, EMILY, JAMAL) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("His team trusts him.", "Her team trusts her."),
+    ("The laptop is his.", "The laptop is hers."),
+    ("He is a businessman and Mr. Washington knows it.", "She is a businesswoman and Ms. Walsh knows it."),
+    ("Jamal Washington, Jamal and Washington.", "Emily Walsh, Emily and Walsh."),
+])
+def test_rewriter_male_to_female(text, expected):
+    assert Rewriter().rewrite(text, JAMAL, EMILY) == expected
+
+
+def test_race_only_twin_keeps_pronouns_and_sex():
+    new = pick_name(EMILY, "female", "black")
+    assert new.sex == "female" and new.first in fp.worlds.FIRST_NAMES[("female", "black")]
+    out = Rewriter().rewrite("Emily Walsh leads her team.", EMILY, new)
+    assert out == f"{new.first} {new.last} leads her team."
+
+
+@pytest.fixture(scope="module")
+def profiles():
+    world = fp.worlds.hiring(n=300, seed=4)
+    return world.data.assign(profile=world.profiles())
+
+
+def test_every_rewriter_twin_of_the_world_profiles_is_accepted(profiles):
+    twins = TextTwinGenerator("profile").generate(profiles, ["sex", "race"], seed=0)
+    assert len(twins) == 7 * len(profiles)
+    assert twins.valid.all(), twins.info["rejection_reasons"]
+    # names and pronouns follow the target; facts stay
+    for i in range(0, len(twins), 97):
+        twin, source = twins.twins.iloc[i], profiles.iloc[twins.source[i]]
+        assert twin["first_name"] in fp.worlds.FIRST_NAMES[(twin["sex"], twin["race"])]
+        assert re.findall(r"\d+(?:\.\d+)?", twin["profile"]) == re.findall(r"\d+(?:\.\d+)?", source["profile"])
+
+
+CORRUPTIONS = {
+    "drop a sentence": lambda t, rng: ". ".join(s for j, s in enumerate(t.split(". ")) if j != 1),
+    "change a number": lambda t, rng: re.sub(r"\d+", lambda m: str(int(m.group()) + 1), t, count=1),
+    "swap an employer": lambda t, rng: t.replace("software developer", "software developer at Google", 1),
+    "leave an old pronoun": None,  # needs the original's pronoun, done below
+}
+
+
+def test_seeded_corruptions_are_all_rejected(profiles):
+    """Zero accepted twins among deliberately damaged ones (4 corruptions x 300 profiles)."""
+    rng = np.random.default_rng(0)
+    twins = TextTwinGenerator("profile").generate(profiles, ["sex"], seed=0)
+    accepted = 0
+    for i in range(len(twins)):
+        source = profiles.iloc[twins.source[i]]
+        twin = twins.twins.iloc[i]
+        old = Person(source["first_name"], source["last_name"], source["sex"], source["race"])
+        new = Person(twin["first_name"], twin["last_name"], twin["sex"], twin["race"])
+        assert validate(source["profile"], twin["profile"], old, new) == []
+        damaged = [fn(twin["profile"], rng) for fn in CORRUPTIONS.values() if fn is not None]
+        old_pronoun = "She" if source["sex"] == "female" else "He"
+        new_pronoun = "He" if old_pronoun == "She" else "She"
+        damaged.append(twin["profile"].replace(f"{new_pronoun} has", f"{old_pronoun} has", 1))
+        for text in damaged:
+            assert text != twin["profile"]
+            accepted += not validate(source["profile"], text, old, new)
+    assert accepted == 0
+
+
+def test_old_name_left_behind_is_rejected():
+    text = "Emily Walsh codes. Emily ships."
+    bad = "Jamal Washington codes. Emily ships."
+    assert any("old name still present: Emily" in r for r in validate(text, bad, EMILY, JAMAL))
+
+
+def name_reader(texts):
+    """A screener whose score moves with a male name or pronoun."""
+    return np.array([0.45 + 0.2 * bool(re.search(r"\bHe\b", t)) + float(re.search(r"scored (\d+)", t).group(1)) / 1000
+                     for t in texts])
+
+
+def skills_reader(texts):
+    return np.array([float(re.search(r"scored ([\d.]+)", t).group(1)) / 100 for t in texts])
+
+
+def test_text_probe_catches_a_screener_that_reads_gender_and_passes_one_that_does_not(profiles):
+    args = dict(data=profiles, protected=["sex", "race"], text="profile", twins="rewrite", label="hired")
+    biased = fp.Probe(model=name_reader, **args).invariance("sex", max_flip_rate=0.01)
+    assert biased.verdict == "fail"
+    assert biased.details["generator_info"]["accepted"] == len(profiles)
+    assert {p["favoured"] for p in biased.pairs} == {"male"}
+    fair = fp.Probe(model=skills_reader, **args)
+    result = fair.invariance(["sex", "race"], max_flip_rate=0.02, max_score_change=0.001)
+    assert result.verdict == "pass" and result.statistic == 0
+    assert fair.queries == len(profiles) + 7 * len(profiles)  # every twin text is new
+
+
+def test_text_errors(profiles):
+    with pytest.raises(fp.InvalidSpec, match=r"twins='rewrite' rewrites a text column: pass text="):
+        fp.Probe(data=profiles, model=skills_reader, protected="sex", twins="rewrite")
+    with pytest.raises(fp.InvalidSpec, match=r"text column 'resume' not found in data; did you mean"):
+        fp.Probe(data=profiles.rename(columns={"profile": "resumes"}), model=skills_reader, protected="sex",
+                 text="resume", twins="rewrite")
+    probe = fp.Probe(data=profiles, model=skills_reader, protected=["sex", "neighbourhood"], text="profile",
+                     twins="rewrite")
+    with pytest.raises(fp.InvalidSpec, match=r"they cannot change \['neighbourhood'\]"):
+        probe.invariance("neighbourhood", max_flip_rate=0.01)

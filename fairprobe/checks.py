@@ -695,8 +695,20 @@ def _table(rows: list[dict[str, Any]], limit: int = 12) -> list[str]:
     return [line(cols)] + [line(r) for r in cells]
 
 
+def _text_diff(a: str, b: str) -> str:
+    """The word-level edits between two texts: ``She -> He; her -> his``."""
+    import difflib
+
+    x, y = a.split(), b.split()
+    edits = [f"{' '.join(x[i0:i1]) or '(nothing)'} -> {' '.join(y[j0:j1]) or '(nothing)'}"
+             for op, i0, i1, j0, j1 in difflib.SequenceMatcher(a=x, b=y, autojunk=False).get_opcodes() if op != "equal"]
+    return "[" + "; ".join(edits) + "]"
+
+
 def _describe_pair(ex: dict[str, Any]) -> str:
-    changes = ", ".join(f"{c}: {a} -> {b}" for c, (a, b) in ex["changes"].items())
+    changes = ", ".join(
+        f"{c}: {_text_diff(a, b)}" if isinstance(a, str) and isinstance(b, str) and max(len(a), len(b)) > 60
+        else f"{c}: {a} -> {b}" for c, (a, b) in ex["changes"].items())
     yes = lambda d: "yes" if d else "no"  # noqa: E731
     score = ""
     if ex.get("original_score") is not None:

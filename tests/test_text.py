@@ -109,6 +109,8 @@ def test_text_probe_catches_a_screener_that_reads_gender_and_passes_one_that_doe
     assert biased.verdict == "fail"
     assert biased.details["generator_info"]["accepted"] == len(profiles)
     assert {p["favoured"] for p in biased.pairs} == {"male"}
+    # worst pairs show the word-level edits of the text, not two whole profiles
+    assert re.search(r"profile: \[\w+ -> \w+; (She -> He|He -> She); ", biased.report())
     fair = fp.Probe(model=skills_reader, **args)
     result = fair.invariance(["sex", "race"], max_flip_rate=0.02, max_score_change=0.001)
     assert result.verdict == "pass" and result.statistic == 0

@@ -208,7 +208,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
             reasons.append(f"pronouns of the old sex remain: {', '.join(wrong)}")
     ratio = len(twin) / max(len(original), 1)
     if not length_ratio[0] <= ratio <= length_ratio[1]:
-        reasons.append(f"length changed by a factor {ratio:.2f} (allowed {length_ratio[0]}-{length_ratio[1]})")
+        reasons.append(f"length changed: by a factor {ratio:.2f} (allowed {length_ratio[0]}-{length_ratio[1]})")
     allowed = {t.lower() for t in signals} | lowered_signals | {"a", "an"}
     matcher = difflib.SequenceMatcher(a=[t.lower() for t in old_tokens], b=[t.lower() for t in new_tokens],
                                       autojunk=False)
@@ -240,12 +240,11 @@ class TextTwinGenerator:
         The protected columns the names signal.
     """
 
-    name = "rewrite"
-
     def __init__(self, text: str, *, first_name: str = "first_name", last_name: str = "last_name",
-                 sex: str = "sex", race: str = "race", rewriter: Rewriter | None = None) -> None:
+                 sex: str = "sex", race: str = "race", rewriter: Rewriter | LLMRewriter | None = None) -> None:
         self.text, self.first_name, self.last_name, self.sex, self.race = text, first_name, last_name, sex, race
         self.rewriter = rewriter or Rewriter()
+        self.name = self.rewriter.name
 
     def generate(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (), seed: int = 0,
                  targets: pd.DataFrame | None = None) -> TwinSet:
@@ -289,7 +288,107 @@ class TextTwinGenerator:
             except (TypeError, ValueError):
                 pass
         valid_arr = np.asarray(valid, dtype=bool)
+        info = {"accepted": int(valid_arr.sum()), "rejected": int((~valid_arr).sum()),
+                "rejection_reasons": dict(reasons), "text_column": self.text}
+        if hasattr(self.rewriter, "describe"):
+            info["rewriter"] = {**self.rewriter.describe(), "stats": dict(self.rewriter.stats)}
         return TwinSet(original=original, twins=twins, source=np.asarray(sources, dtype=int),
-                       attributes=tuple(attributes), valid=valid_arr, generator=self.name,
-                       info={"accepted": int(valid_arr.sum()), "rejected": int((~valid_arr).sum()),
-                             "rejection_reasons": dict(reasons), "text_column": self.text})
+                       attributes=tuple(attributes), valid=valid_arr, generator=self.name, info=info)
+
+
+# --------------------------------------------------------------------------- LLM rewriting
+
+PROMPTS = {
+    "system": "You edit text exactly as instructed. You change nothing that you are not asked to change.",
+    "whole": ("Rewrite the profile below so that it is about {new_name} instead of {old_name}. Use {pronouns}. "
+              "Change only the name and the pronouns. Keep every other word, every number and every name of an "
+              "employer, school, degree, skill or place exactly as it is. Reply with the rewritten profile only."
+              "\n\nProfile:\n{text}"),
+    "sentence": ("Rewrite this sentence so that it is about {new_name} instead of {old_name}. Use {pronouns}. "
+                 "Change only the name and the pronouns; keep every other word. Reply with the sentence only."
+                 "\n\nSentence: {text}"),
+}
+PRONOUN_HINT = {FEMALE: "she / her / hers / herself", MALE: "he / him / his / himself"}
+
+
+class LLMRewriter:
+    """Ask a language model to rewrite only the protected signals; validate; retry; fall back to rules.
+
+    The harness picks the target (the new name and pronouns), never the model. Every answer is
+    validated with :func:`validate`; a rejected answer is asked again (``retries`` times, with
+    another seed), then replaced by the rule-based :class:`Rewriter`'s twin. ``stats`` counts what
+    happened (accepted, retried, fallen back, and the rejection reasons). Answers are cached on disk
+    under ``cache_dir``, keyed by the input text, the target, the backend and model, the prompt and
+    the seed, so a run that has the cache replays exactly and needs no model.
+
+    Parameters
+    ----------
+    backend : LanguageModel
+        For example :class:`fairprobe.llm.OpenAIChat`.
+    mode : {"whole", "sentence"}
+        Rewrite the profile at once, or sentence by sentence (each validated and falling back alone).
+    """
+
+    name = "llm"
+
+    def __init__(self, backend, *, mode: str = "whole", retries: int = 1, cache_dir: str | None = None,
+                 seed: int = 0, max_tokens: int = 512, fallback: Rewriter | None = None) -> None:
+        if mode not in ("whole", "sentence"):
+            from fairprobe.errors import unknown_choice
+
+            raise unknown_choice("mode", mode, ["whole", "sentence"])
+        self.backend, self.mode, self.retries, self.seed = backend, mode, retries, seed
+        self.cache_dir, self.max_tokens = cache_dir, max_tokens
+        self.fallback = fallback or Rewriter()
+        self.stats: Counter = Counter()
+
+    def describe(self) -> dict:
+        return {"rewriter": "llm", "mode": self.mode, "retries": self.retries, "seed": self.seed,
+                "backend": self.backend.describe(), "prompts": {"system": PROMPTS["system"], "user": PROMPTS[self.mode]}}
+
+    def rewrite(self, text: str, old: Person, new: Person) -> str:
+        if self.mode == "whole":
+            return self._rewrite_piece(text, old, new, unit="profile")
+        sentences = re.split(r"(?<=[.!?])\s+", text)
+        return " ".join(self._rewrite_piece(s, old, new, unit="sentence") for s in sentences)
+
+    def _rewrite_piece(self, text: str, old: Person, new: Person, *, unit: str) -> str:
+        for attempt in range(self.retries + 1):
+            answer = self._ask(text, old, new, attempt)
+            problems = validate(text, answer, old, new, length_ratio=(0.8, 1.25) if unit == "sentence" else (0.9, 1.1))
+            if not problems:
+                self.stats["accepted"] += 1
+                self.stats["accepted after retry"] += int(attempt > 0)
+                return answer
+            for problem in problems:
+                self.stats[f"rejected: {problem.split(':')[0]}"] += 1
+            self.stats["retried"] += int(attempt < self.retries)
+        self.stats["fell back to rules"] += 1
+        return self.fallback.rewrite(text, old, new)
+
+    def _ask(self, text: str, old: Person, new: Person, attempt: int) -> str:
+        import hashlib
+        import json
+        import os
+        from pathlib import Path
+
+        user = PROMPTS[self.mode].format(new_name=f"{new.first} {new.last}", old_name=f"{old.first} {old.last}",
+                                         pronouns=PRONOUN_HINT[new.sex], text=text)
+        messages = [{"role": "system", "content": PROMPTS["system"]}, {"role": "user", "content": user}]
+        seed = self.seed + attempt
+        path = None
+        if self.cache_dir is not None:
+            key = hashlib.sha256(json.dumps([messages, self.backend.describe(), seed, self.max_tokens],
+                                            sort_keys=True).encode()).hexdigest()
+            path = Path(self.cache_dir) / f"{key}.json"
+            if path.is_file():
+                self.stats["replayed from cache"] += 1
+                return json.loads(path.read_text())["answer"]
+        answer = self.backend.chat(messages, max_tokens=self.max_tokens, temperature=0.0, seed=seed).strip()
+        self.stats["model calls"] += 1
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"answer": answer, "messages": messages, "seed": seed}))
+            os.replace(tmp, path)
+        return answer

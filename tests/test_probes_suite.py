@@ -18,7 +18,7 @@ def test_example_probes_exit_zero_and_catch_every_biased_screener(tmp_path):
     out = subprocess.run([sys.executable, "-m", "fairprobe.cli", "run", "probes", "--report", str(tmp_path),
                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:]
-    assert "9 passed, 6 xfailed" in out.stdout
+    assert "10 passed, 6 xfailed" in out.stdout
     bundle = tmp_path / (tmp_path / "LATEST").read_text().strip()
     assert fp.verify(bundle) == []
     checks = json.loads((bundle / "evidence.json").read_text())["checks"]

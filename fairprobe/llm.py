@@ -200,6 +200,9 @@ class TransformersChat:
     def _model(self):
         key = (self.path, self.gguf_file)
         if key not in self._loaded:
+            # Models come from files on disk, never from a hub: no network at run time.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             try:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -201,7 +201,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         if left:
             reasons.append(f"old name still present: {', '.join(left)}")
         if re.search(rf"\b{re.escape(old.first)}\b", original) and not re.search(rf"\b{re.escape(new.first)}\b", twin):
-            reasons.append(f"new name {new.first!r} missing")
+            reasons.append(f"new name missing: {new.first!r}")
     if new.sex != old.sex:
         wrong = sorted({t.lower() for t in new_tokens} & PRONOUNS[old.sex] - PRONOUNS[new.sex])
         if wrong:

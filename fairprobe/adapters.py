@@ -326,11 +326,8 @@ class LLMDecisionAdapter(Adapter):
     The score is P(yes) / (P(yes) + P(no)) from the first reply token's log-probabilities when the
     backend gives them; otherwise the share of "yes" among ``samples`` sampled answers (the method
     used is counted in ``methods``). ``template`` is formatted with ``text=`` (the text column, in a
-    text probe) or with the row's columns.
-
-    Examples
-    --------
-    >>> template = "Profile: {text}\nShould we invite this candidate to interview? Answer yes or no."
+    text probe) or with the row's columns, e.g. ``"{text} Should we invite this candidate to an
+    interview? Answer yes or no."``.
     """
 
     def __init__(self, backend: Any, template: str, *, yes: str = "yes", no: str = "no", samples: int = 5,

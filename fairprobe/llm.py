@@ -159,13 +159,9 @@ class TransformersChat:
     one torch thread by default (two threads on a busy 2-core machine ran 20x slower: see
     ../shared/notes). Greedy decoding at temperature 0; sampling with a seeded generator otherwise.
     :meth:`chat_many` batches prompts (left padding). :meth:`token_logprobs` gives the next-token
-    distribution, which LLM screeners read P(yes) from.
-
-    Examples
-    --------
-    >>> chat = TransformersChat.smollm2()  # doctest: +SKIP
-    >>> chat.chat([{"role": "user", "content": "What is the capital of France?"}], max_tokens=12)  # doctest: +SKIP
-    'The capital of France is Paris.'
+    distribution, which LLM screeners read P(yes) from. For example
+    ``TransformersChat.smollm2().chat([{"role": "user", "content": "What is the capital of France?"}])``
+    answers "The capital of France is Paris." (tests/test_smollm2.py).
     """
 
     _loaded: dict[tuple, tuple[Any, Any]] = {}

@@ -114,7 +114,8 @@ def test_label_among_features(df):
 def test_unknown_option_values(df):
     with pytest.raises(fp.InvalidSpec, match=r"unknown twin generator 'flp'; did you mean 'flip'\?"):
         probe(df, twins="flp")
-    with pytest.raises(fp.InvalidSpec, match=r"twins='llm': text twins are not available in this version"):
+    with pytest.raises(fp.InvalidSpec, match=r"twins='llm': LLM-written text twins need a language model: pass "
+                                             r"twins=fp.twins.text.TextTwinGenerator"):
         probe(df, twins="llm")
     with pytest.raises(fp.InvalidSpec, match=r"twins must be a generator name \('flip', 'cvae'\), the path of a "
                                              r"saved CVAE, or an object with name and generate"):

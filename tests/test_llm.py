@@ -34,6 +34,8 @@ def faithful(payload):
 
 
 class Server:
+    """A chat-completions server on 127.0.0.1 (an ephemeral port), with faults scripted per request."""
+
     def __init__(self, respond=faithful):
         self.respond, self.script, self.requests, self.headers = respond, [], [], []
         server = self
@@ -48,7 +50,7 @@ class Server:
                 server.headers.append(dict(self.headers))
                 fault = server.script.pop(0) if server.script else "ok"
                 if fault == "timeout":
-                    time.sleep(1.0)
+                    time.sleep(2.5)  # beyond the client's 2 s timeout
                     fault = "ok"
                 if fault in ("500", "429", "404"):
                     self.send_response(int(fault))
@@ -95,7 +97,8 @@ def profiles():
 
 
 def backend(server, **kw):
-    return OpenAIChat(server.url, "smollm2-test", timeout=0.5, backoff=0.01, **kw)
+    # 2 s leaves a loaded CI machine room to answer a good request in time: only injected faults retry.
+    return OpenAIChat(server.url, "smollm2-test", timeout=2.0, backoff=0.01, **kw)
 
 
 def test_faults_are_retried_and_no_twin_is_lost_or_counted_twice(server, profiles):

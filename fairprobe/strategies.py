@@ -11,7 +11,7 @@ as a regression case without hypothesis.
 >>> world = fp.worlds.hiring(n=300, seed=0)
 >>> probe = fp.Probe(data=world.data, model=lambda df: df["skills_score"] > 50, protected=["sex"],
 ...                  held=["skills_score"], label="hired")
->>> @settings(max_examples=20, database=None)
+>>> @settings(max_examples=20, database=None, deadline=None)
 ... @given(twin_pairs(probe, "sex"))
 ... def test_pairs(pair):
 ...     assert_pair_invariant(probe, pair)

@@ -24,7 +24,7 @@ def test_search_finds_and_shrinks_a_discriminatory_pair(world, tmp_path):
     probe = fp.Probe(data=data, model=discriminates, protected=["sex"], held=HELD, label="hired")
     found = []
 
-    @settings(max_examples=100, database=None, derandomize=True)
+    @settings(max_examples=100, database=None, derandomize=True, deadline=None)
     @given(twin_pairs(probe, "sex"))
     def search(pair):
         try:
@@ -50,7 +50,7 @@ def test_fair_model_survives_the_search(world):
     probe = fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected=["sex", "race"],
                      held=HELD)
 
-    @settings(max_examples=50, database=None, derandomize=True)
+    @settings(max_examples=50, database=None, derandomize=True, deadline=None)
     @given(twin_pairs(probe, ["sex", "race"], source="data"))
     def search(pair):
         assert len(pair.twins) == 7

@@ -258,13 +258,13 @@ class TextTwinGenerator:
             raise InvalidSpec(f"text twins change names and pronouns, which signal {self.sex!r} and {self.race!r}; "
                               f"they cannot change {unsupported}")
         original = data.reset_index(drop=True)
-        combos = target_combinations(original if targets is None else targets, attributes)
+        combos = target_combinations(original if targets is None else targets, attributes).to_dict(orient="records")
         rows, sources, valid, reasons = [], [], [], Counter()
         for i, record in enumerate(original.itertuples(index=False)):
             record = dict(zip(original.columns, record))
             old = Person(str(record[self.first_name]), str(record[self.last_name]), str(record[self.sex]),
                          str(record[self.race]))
-            for _, target in combos.iterrows():
+            for target in combos:
                 if all(record[a] == target[a] for a in attributes):
                     continue
                 sex = str(target.get(self.sex, record[self.sex]))

@@ -166,14 +166,15 @@ class TransformersChat:
 
     _loaded: dict[tuple, tuple[Any, Any]] = {}
 
-    def __init__(self, path: str, *, gguf_file: str | None = None, threads: int = 1, name: str | None = None) -> None:
+    def __init__(self, path: str, *, gguf_file: str | None = None, threads: int = 1, name: str | None = None,
+                 batch_size: int = 8) -> None:
         from pathlib import Path
 
         if not Path(path).is_dir():
             raise InvalidSpec(f"model folder not found: {path!r}")
         if gguf_file is not None and not (Path(path) / gguf_file).is_file():
             raise InvalidSpec(f"GGUF file {gguf_file!r} not found in {path!r}")
-        self.path, self.gguf_file, self.threads = str(path), gguf_file, threads
+        self.path, self.gguf_file, self.threads, self.batch_size = str(path), gguf_file, threads, batch_size
         self.name = name or (gguf_file or Path(path).name)
         self.usage = Usage()
 
@@ -233,6 +234,15 @@ class TransformersChat:
 
     def chat_many(self, conversations: Sequence[Messages], *, max_tokens: int = 512, temperature: float = 0.0,
                   seed: int | None = None) -> list[str]:
+        """Replies in order, generated ``batch_size`` prompts at a time (left-padded)."""
+        replies: list[str] = []
+        for start in range(0, len(conversations), self.batch_size):
+            replies += self._generate(conversations[start:start + self.batch_size], max_tokens=max_tokens,
+                                      temperature=temperature, seed=seed)
+        return replies
+
+    def _generate(self, conversations: Sequence[Messages], *, max_tokens: int, temperature: float,
+                  seed: int | None) -> list[str]:
         import torch
 
         tokenizer, model = self._model()

@@ -259,7 +259,7 @@ class TextTwinGenerator:
                               f"they cannot change {unsupported}")
         original = data.reset_index(drop=True)
         combos = target_combinations(original if targets is None else targets, attributes).to_dict(orient="records")
-        rows, sources, valid, reasons = [], [], [], Counter()
+        rows, sources, valid, reasons, jobs = [], [], [], Counter(), []
         for i, record in enumerate(original.itertuples(index=False)):
             record = dict(zip(original.columns, record))
             old = Person(str(record[self.first_name]), str(record[self.last_name]), str(record[self.sex]),
@@ -270,17 +270,23 @@ class TextTwinGenerator:
                 sex = str(target.get(self.sex, record[self.sex]))
                 race = str(target.get(self.race, record[self.race]))
                 new = pick_name(old, sex, race, seed=seed)
-                text = self.rewriter.rewrite(str(record[self.text]), old, new)
-                problems = validate(str(record[self.text]), text, old, new)
-                for problem in problems:
-                    reasons[problem.split(":")[0]] += 1
+                jobs.append((str(record[self.text]), old, new))
                 twin = dict(record)
-                twin.update({self.text: text, self.first_name: new.first, self.last_name: new.last})
+                twin.update({self.first_name: new.first, self.last_name: new.last})
                 for a in attributes:
                     twin[a] = target[a]
                 rows.append(twin)
                 sources.append(i)
-                valid.append(not problems)
+        if hasattr(self.rewriter, "rewrite_many"):
+            texts = self.rewriter.rewrite_many(jobs)
+        else:
+            texts = [self.rewriter.rewrite(*job) for job in jobs]
+        for twin, text, (source_text, old, new) in zip(rows, texts, jobs):
+            twin[self.text] = text
+            problems = validate(source_text, text, old, new)
+            for problem in problems:
+                reasons[problem.split(":")[0]] += 1
+            valid.append(not problems)
         twins = pd.DataFrame(rows, columns=original.columns)
         for column in original.columns:
             try:
@@ -347,48 +353,80 @@ class LLMRewriter:
                 "backend": self.backend.describe(), "prompts": {"system": PROMPTS["system"], "user": PROMPTS[self.mode]}}
 
     def rewrite(self, text: str, old: Person, new: Person) -> str:
-        if self.mode == "whole":
-            return self._rewrite_piece(text, old, new, unit="profile")
-        sentences = re.split(r"(?<=[.!?])\s+", text)
-        return " ".join(self._rewrite_piece(s, old, new, unit="sentence") for s in sentences)
+        return self.rewrite_many([(text, old, new)])[0]
 
-    def _rewrite_piece(self, text: str, old: Person, new: Person, *, unit: str) -> str:
+    def rewrite_many(self, items: Sequence[tuple[str, Person, Person]]) -> list[str]:
+        """Rewrite many profiles, asking the model for all pending pieces at once (the backend batches
+        or runs them concurrently), validating each piece, asking again, then falling back."""
+        units = []  # (profile index, piece, old, new)
+        for i, (text, old, new) in enumerate(items):
+            pieces = [text] if self.mode == "whole" else re.split(r"(?<=[.!?])\s+", text)
+            units.extend((i, piece, old, new) for piece in pieces)
+        ratio = (0.9, 1.1) if self.mode == "whole" else (0.8, 1.25)
+        results: list[str | None] = [None] * len(units)
+        pending = list(range(len(units)))
         for attempt in range(self.retries + 1):
-            answer = self._ask(text, old, new, attempt)
-            problems = validate(text, answer, old, new, length_ratio=(0.8, 1.25) if unit == "sentence" else (0.9, 1.1))
-            if not problems:
-                self.stats["accepted"] += 1
-                self.stats["accepted after retry"] += int(attempt > 0)
-                return answer
-            for problem in problems:
-                self.stats[f"rejected: {problem.split(':')[0]}"] += 1
-            self.stats["retried"] += int(attempt < self.retries)
-        self.stats["fell back to rules"] += 1
-        return self.fallback.rewrite(text, old, new)
+            answers = self._ask_many([units[u][1:] for u in pending], attempt)
+            still = []
+            for u, answer in zip(pending, answers):
+                _, piece, old, new = units[u]
+                problems = validate(piece, answer, old, new, length_ratio=ratio)
+                if not problems:
+                    self.stats["accepted"] += 1
+                    self.stats["accepted after retry"] += int(attempt > 0)
+                    results[u] = answer
+                    continue
+                for problem in problems:
+                    self.stats[f"rejected: {problem.split(':')[0]}"] += 1
+                self.stats["retried"] += int(attempt < self.retries)
+                still.append(u)
+            pending = still
+            if not pending:
+                break
+        for u in pending:
+            _, piece, old, new = units[u]
+            self.stats["fell back to rules"] += 1
+            results[u] = self.fallback.rewrite(piece, old, new)
+        parts: list[list[str]] = [[] for _ in items]
+        for (i, *_), result in zip(units, results):
+            parts[i].append(result)
+        return [" ".join(p) for p in parts]
 
-    def _ask(self, text: str, old: Person, new: Person, attempt: int) -> str:
+    def _ask_many(self, units: list[tuple[str, Person, Person]], attempt: int) -> list[str]:
         import hashlib
         import json
         import os
         from pathlib import Path
 
-        user = PROMPTS[self.mode].format(new_name=f"{new.first} {new.last}", old_name=f"{old.first} {old.last}",
-                                         pronouns=PRONOUN_HINT[new.sex], text=text)
-        messages = [{"role": "system", "content": PROMPTS["system"]}, {"role": "user", "content": user}]
         seed = self.seed + attempt
-        path = None
+        conversations, paths, answers = [], [], [None] * len(units)
+        for text, old, new in units:
+            user = PROMPTS[self.mode].format(new_name=f"{new.first} {new.last}", old_name=f"{old.first} {old.last}",
+                                             pronouns=PRONOUN_HINT[new.sex], text=text)
+            conversations.append([{"role": "system", "content": PROMPTS["system"]}, {"role": "user", "content": user}])
         if self.cache_dir is not None:
-            key = hashlib.sha256(json.dumps([messages, self.backend.describe(), seed, self.max_tokens],
-                                            sort_keys=True).encode()).hexdigest()
-            path = Path(self.cache_dir) / f"{key}.json"
-            if path.is_file():
-                self.stats["replayed from cache"] += 1
-                return json.loads(path.read_text())["answer"]
-        answer = self.backend.chat(messages, max_tokens=self.max_tokens, temperature=0.0, seed=seed).strip()
-        self.stats["model calls"] += 1
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"answer": answer, "messages": messages, "seed": seed}))
-            os.replace(tmp, path)
-        return answer
+            for j, messages in enumerate(conversations):
+                key = hashlib.sha256(json.dumps([messages, self.backend.describe(), seed, self.max_tokens],
+                                                sort_keys=True).encode()).hexdigest()
+                path = Path(self.cache_dir) / f"{key}.json"
+                paths.append(path)
+                if path.is_file():
+                    self.stats["replayed from cache"] += 1
+                    answers[j] = json.loads(path.read_text())["answer"]
+        missing = [j for j, a in enumerate(answers) if a is None]
+        if missing:
+            asked = [conversations[j] for j in missing]
+            options = {"max_tokens": self.max_tokens, "temperature": 0.0, "seed": seed}
+            if hasattr(self.backend, "chat_many"):
+                replies = self.backend.chat_many(asked, **options)
+            else:
+                replies = [self.backend.chat(m, **options) for m in asked]
+            self.stats["model calls"] += len(missing)
+            for j, reply in zip(missing, replies):
+                answers[j] = reply.strip()
+                if paths:
+                    paths[j].parent.mkdir(parents=True, exist_ok=True)
+                    tmp = paths[j].with_name(paths[j].name + f".{os.getpid()}.tmp")
+                    tmp.write_text(json.dumps({"answer": answers[j], "messages": conversations[j], "seed": seed}))
+                    os.replace(tmp, paths[j])
+        return answers

@@ -20,6 +20,7 @@ import pandas as pd
 
 from fairprobe import stats
 from fairprobe.adapters import Predictions
+from fairprobe.data import plain
 from fairprobe.errors import InvalidSpec
 from fairprobe.stats import FAIL, INCONCLUSIVE, PASS, Verdict
 from fairprobe.twins.base import TwinSet, group_labels
@@ -76,7 +77,7 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (no numpy types), as written into the evidence."""
-        return _plain(asdict(self) | {"fails_build": self.fails_build, "title": self.title})
+        return plain(asdict(self) | {"fails_build": self.fails_build, "title": self.title})
 
     def summary(self) -> str:
         """One line: verdict, check, statistic, interval and bound."""
@@ -388,7 +389,7 @@ def _counterexamples(twinset, original, twin, valid, limit) -> list[dict[str, An
         t, s = idx[i], twinset.source[idx[i]]
         before = twinset.original.iloc[s]
         after = twinset.twins.iloc[t]
-        diff = {str(c): [_plain(before[c]), _plain(after[c])] for c in twinset.twins.columns
+        diff = {str(c): [plain(before[c]), plain(after[c])] for c in twinset.twins.columns
                 if not _same(before[c], after[c])}
         out.append({
             "row": int(s),
@@ -714,28 +715,3 @@ def _describe_pair(ex: dict[str, Any]) -> str:
     if ex.get("original_score") is not None:
         score = f"  score {_fmt(ex['original_score'])} -> {_fmt(ex['twin_score'])}"
     return f"row {ex['row']}: {changes}{score}  decision {yes(ex['original_decision'])} -> {yes(ex['twin_decision'])}"
-
-
-def _plain(value: Any) -> Any:
-    """Numpy and pandas scalars to Python ones, recursively; NaN to None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else (None if math.isnan(value) else ("inf" if value > 0 else "-inf"))
-    if value is None or isinstance(value, (str, int)):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,3 +140,28 @@ def fingerprint_frame(frame: pd.DataFrame) -> str:
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     """One 64-bit hash per row over its values (not its index): equal rows, equal hashes."""
     return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+
+
+def plain(value: Any) -> Any:
+    """Numpy and pandas scalars to Python ones, recursively; NaN to None."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else (None if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    if value is None or isinstance(value, (str, int)):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)

@@ -12,7 +12,7 @@ import pandas as pd
 from fairprobe import checks, settings
 from fairprobe.adapters import Adapter, Predictions, as_adapter
 from fairprobe.checks import CheckResult
-from fairprobe.data import fingerprint_frame
+from fairprobe.data import fingerprint_frame, plain
 from fairprobe.errors import FairnessViolation, InvalidSpec, shorten
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet, group_labels
@@ -237,7 +237,7 @@ class Probe:
         )
         index = self.spec.data.index
         for example in result.counterexamples:
-            example["row"] = checks._plain(index[positions[example["row"]]])
+            example["row"] = plain(index[positions[example["row"]]])
         return self._finish(result)
 
     def equalized_odds(

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairprobe.data import plain
 from fairprobe.errors import InvalidSpec
 
 
@@ -42,11 +43,9 @@ class TwinPair:
     attributes: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        from fairprobe.checks import _plain
-
         return {"attributes": list(self.attributes),
-                "original": _plain(self.original.to_dict(orient="records")),
-                "twins": _plain(self.twins.to_dict(orient="records")),
+                "original": plain(self.original.to_dict(orient="records")),
+                "twins": plain(self.twins.to_dict(orient="records")),
                 "dtypes": {c: str(t) for c, t in self.original.dtypes.items()}}
 
     @classmethod
@@ -142,7 +141,5 @@ def assert_pair_invariant(probe, pair: TwinPair) -> None:
         score = ""
         if original.score is not None:
             score = f" (score {original.score[0]:.4g} -> {twins.score[changed[0]]:.4g})"
-        from fairprobe.checks import _plain
-
-        held = ", ".join(f"{c}={_plain(before[c])!r}" for c in probe.spec.held)
+        held = ", ".join(f"{c}={plain(before[c])!r}" for c in probe.spec.held)
         raise AssertionError(f"decision changed with {' x '.join(pair.attributes)}{score}: {diff}; held {held}")

@@ -128,3 +128,17 @@ def test_decide_and_n_to_decide():
     assert undecided(3, 300, 0.02)(np.array([0.97 * needed / 300]))[0]
     # an estimate sitting on the bound is never decided
     assert stats.n_to_decide(undecided(2, 100, 0.02), 100) is None
+
+
+def test_empirical_bernstein_covers_a_skewed_bounded_mean():
+    """Shares of flipped twins (values in [0, 1], mostly 0): each side misses at most alpha (+3 SE)."""
+    reps, n = 2000, 400
+    rng = np.random.default_rng(11)
+    values = np.where(rng.random((reps, n)) < 0.1, rng.integers(1, 11, (reps, n)) / 10, 0.0)
+    truth = 0.1 * 0.55
+    lo, hi = stats.bernstein_bounds(values.mean(axis=1), values.var(axis=1, ddof=1), n, ALPHA)
+    assert np.mean(truth < lo) <= ALPHA + mc_slack(ALPHA, reps)
+    assert np.mean(truth > hi) <= ALPHA + mc_slack(ALPHA, reps)
+    assert np.all(hi - lo < 0.15)  # conservative, yet not vacuous at this n
+    single = stats.empirical_bernstein(values[0], ALPHA)
+    assert (float(single[0]), float(single[1])) == (float(lo[0]), float(hi[0]))

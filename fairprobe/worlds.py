@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairprobe import lexicons
 from fairprobe.errors import InvalidSpec
 
 SEXES = ("female", "male")
@@ -43,24 +44,11 @@ NEIGHBOURHOOD_EFFECT = {"northside": 0.5, "riverside": 0.25, "hillcrest": -0.25,
 CAREER_GAP_P = {"female": 0.35, "male": 0.08}
 HOBBIES = ("football", "cycling", "chess", "yoga", "knitting")
 HOBBY_P = {"male": (0.35, 0.25, 0.20, 0.13, 0.07), "female": (0.08, 0.20, 0.17, 0.33, 0.22)}
-# First names as used in audit studies of hiring (Bertrand & Mullainathan 2004 and later work);
-# surnames by the 2010 US census share of each group. A record's name keeps its rank in the list.
-FIRST_NAMES = {
-    ("female", "white"): ("Emily", "Anne", "Jill", "Allison", "Laurie", "Sarah", "Meredith", "Carrie"),
-    ("female", "black"): ("Lakisha", "Tamika", "Aisha", "Keisha", "Tanisha", "Latoya", "Kenya", "Ebony"),
-    ("female", "hispanic"): ("Maria", "Guadalupe", "Rosa", "Yesenia", "Alejandra", "Marisol", "Lucia", "Carmen"),
-    ("female", "asian"): ("Mei", "Priya", "Yuna", "Linh", "Min-jung", "Aiko", "Anjali", "Xiu"),
-    ("male", "white"): ("Greg", "Brendan", "Geoffrey", "Brett", "Todd", "Matthew", "Neil", "Jay"),
-    ("male", "black"): ("Jamal", "Darnell", "Tyrone", "Rasheed", "Kareem", "Leroy", "Hakim", "Jermaine"),
-    ("male", "hispanic"): ("Jose", "Santiago", "Alejandro", "Luis", "Juan", "Carlos", "Miguel", "Jesus"),
-    ("male", "asian"): ("Wei", "Hiroshi", "Rahul", "Minh", "Jun-ho", "Takeshi", "Arjun", "Jian"),
-}
-LAST_NAMES = {
-    "white": ("Baker", "Walsh", "Murphy", "Sullivan", "Olson", "Schmidt", "Kelly", "Meyer"),
-    "black": ("Washington", "Jefferson", "Booker", "Banks", "Jackson", "Mosley", "Joseph", "Rivers"),
-    "hispanic": ("Garcia", "Rodriguez", "Hernandez", "Lopez", "Gonzalez", "Martinez", "Ramirez", "Torres"),
-    "asian": ("Nguyen", "Kim", "Patel", "Chen", "Wang", "Tanaka", "Park", "Li"),
-}
+# Names from fairprobe.lexicons: each one's sex and race signal checked against census and
+# mortgage-application data. A record's name keeps its rank in its group's list.
+NAMES_PER_GROUP = 8
+FIRST_NAMES = {(s, r): lexicons.first_names(s, r)[:NAMES_PER_GROUP] for s in SEXES for r in RACES}
+LAST_NAMES = {r: lexicons.surnames(r)[:NAMES_PER_GROUP] for r in RACES}
 NOISE = ("u_sex", "u_race", "u_experience", "u_degree", "u_skills", "u_certifications",
          "u_first_name", "u_last_name", "u_neighbourhood", "u_career_gap", "u_hobby", "u_hire", "u_label")
 

@@ -2,14 +2,17 @@
 
 import re
 
+from dataclasses import replace
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import fairprobe as fp
 from fairprobe.twins.text import Person, Rewriter, TextTwinGenerator, pick_name, validate
 
 EMILY = Person("Emily", "Walsh", "female", "white")
-JAMAL = Person("Jamal", "Washington", "male", "black")
+JERMAINE = Person("Jermaine", "Washington", "male", "black")
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -17,21 +20,21 @@ JAMAL = Person("Jamal", "Washington", "male", "black")
     ("Her code is clean and her tests pass.", "His code is clean and his tests pass."),
     ("The award went to her.", "The award went to him."),
     ("She did it herself; the idea was hers.", "He did it himself; the idea was his."),
-    ("Emily is a chairwoman at Acme.", "Jamal is a chairman at Acme."),
+    ("Emily is a chairwoman at Acme.", "Jermaine is a chairman at Acme."),
     ("Her mother's company hired Ms. Walsh.", "His mother's company hired Mr. Washington."),
 ])
 def test_rewriter_female_to_male(text, expected):
-    assert Rewriter().rewrite(text, EMILY, JAMAL) == expected
+    assert Rewriter().rewrite(text, EMILY, JERMAINE) == expected
 
 
 @pytest.mark.parametrize("text,expected", [
     ("His team trusts him.", "Her team trusts her."),
     ("The laptop is his.", "The laptop is hers."),
     ("He is a businessman and Mr. Washington knows it.", "She is a businesswoman and Ms. Walsh knows it."),
-    ("Jamal Washington, Jamal and Washington.", "Emily Walsh, Emily and Walsh."),
+    ("Jermaine Washington, Jermaine and Washington.", "Emily Walsh, Emily and Walsh."),
 ])
 def test_rewriter_male_to_female(text, expected):
-    assert Rewriter().rewrite(text, JAMAL, EMILY) == expected
+    assert Rewriter().rewrite(text, JERMAINE, EMILY) == expected
 
 
 def test_race_only_twin_keeps_pronouns_and_sex():
@@ -89,8 +92,8 @@ def test_seeded_corruptions_are_all_rejected(profiles):
 
 def test_old_name_left_behind_is_rejected():
     text = "Emily Walsh codes. Emily ships."
-    bad = "Jamal Washington codes. Emily ships."
-    assert any("old name still present: Emily" in r for r in validate(text, bad, EMILY, JAMAL))
+    bad = "Jermaine Washington codes. Emily ships."
+    assert any("old name still present: Emily" in r for r in validate(text, bad, EMILY, JERMAINE))
 
 
 def name_reader(texts):
@@ -127,3 +130,36 @@ def test_text_errors(profiles):
                      twins="rewrite")
     with pytest.raises(fp.InvalidSpec, match=r"they cannot change \['neighbourhood'\]"):
         probe.invariance("neighbourhood", max_flip_rate=0.01)
+
+
+AGED = "Emily Walsh, a 34-year-old engineer born in 1990, is 34 years old. Age: 34. She has 12 years at Acme."
+
+
+def test_age_cues_are_restated_and_birth_years_shifted():
+    old, new = replace(EMILY, age=34), replace(EMILY, age=58)
+    twin = Rewriter().rewrite(AGED, old, new)
+    assert twin == ("Emily Walsh, a 58-year-old engineer born in 1966, is 58 years old. Age: 58. "
+                    "She has 12 years at Acme.")
+    assert validate(AGED, twin, old, new) == []
+    # an age left behind, or a non-age number moved, is rejected
+    assert validate(AGED, twin.replace("58 years old", "34 years old"), old, new)[0].startswith("age cues not restated")
+    assert validate(AGED, twin.replace("12 years", "13 years"), old, new)[0].startswith("numbers differ")
+
+
+def test_age_twins_from_a_table():
+    frame = pd.DataFrame({"profile": [AGED, AGED.replace("34", "61").replace("1990", "1963")],
+                          "first_name": "Emily", "last_name": "Walsh", "sex": "female", "race": "white",
+                          "age_group": ["under 40", "40 and over"], "age": [34, 61]})
+    gen = TextTwinGenerator("profile", age="age_group", ages={"under 40": 30, "40 and over": 58}, age_years="age")
+    twins = gen.generate(frame, ["age_group"], seed=0)
+    assert twins.valid.all(), twins.info["rejection_reasons"]
+    assert twins.twins["age"].tolist() == [58, 30]
+    assert "a 58-year-old engineer born in 1966" in twins.twins["profile"][0]
+    assert "a 30-year-old engineer born in 1994" in twins.twins["profile"][1]
+    assert twins.twins["first_name"].eq("Emily").all()  # sex and race unchanged: the name stays
+    with pytest.raises(fp.InvalidSpec, match=r"ages= gives no age in years for the group\(s\) \['40 and over'\]"):
+        TextTwinGenerator("profile", age="age_group", ages={"under 40": 30}).generate(frame, ["age_group"])
+    with pytest.raises(fp.InvalidSpec, match="age twins need both age="):
+        TextTwinGenerator("profile", age="age_group")
+    with pytest.raises(fp.InvalidSpec, match="for age twins pass age= and ages="):
+        TextTwinGenerator("profile").generate(frame, ["age_group"])

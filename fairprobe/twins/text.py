@@ -8,7 +8,8 @@ degrees, skills) identical, the old name gone and the new one present, pronouns 
 length within bounds, and a word-level diff holding only protected-signal edits.
 ``TextTwinGenerator`` (``twins="rewrite"``) makes twins of a table with a text column.
 
-Names come from ``fairprobe.worlds`` (audit-study first names, census surnames by group).
+Names come from :mod:`fairprobe.lexicons`: first names and surnames whose sex and race signal was
+checked against census and mortgage-application data, with the sources' provenance.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ import difflib
 import re
 import zlib
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fairprobe import lexicons
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 from fairprobe.twins.flip import target_combinations
-from fairprobe.worlds import FIRST_NAMES, LAST_NAMES
 
 FEMALE, MALE = "female", "male"
 # Pronouns by grammatical role; "her" is both object and possessive determiner, "his" both
@@ -45,6 +47,10 @@ FOLLOWERS_OF_OBJECT = {"to", "for", "with", "by", "at", "from", "about", "on", "
 SUBJECT_ROLE = re.compile(r"\b(is|was|as|became|becomes|works as|worked as)\s+(a|an)\s+(\w+)", re.IGNORECASE)
 TOKEN = re.compile(r"\w+(?:[.'’-]\w+)*\.?|[^\w\s]")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Explicit age cues: "34-year-old", "34 years old", "aged 34", "age: 34", "born in 1990".
+AGE_CUE = re.compile(r"\b(?P<years>\d{1,3})(?=[- ]years?[- ]old\b)"
+                     r"|(?<=\b[Aa]ged )(?P<aged>\d{1,3})\b|(?<=\b[Aa]ge: )(?P<age>\d{1,3})\b"
+                     r"|(?<=\b[Aa]ge )(?P<age2>\d{1,3})\b|(?<=\b[Bb]orn in )(?P<born>\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -55,17 +61,18 @@ class Person:
     last: str
     sex: str
     race: str
+    age: int | None = None
 
 
 def pick_name(person: Person, sex: str, race: str, *, seed: int = 0) -> Person:
-    """A name signalling (sex, race), at the same rank in its list as the person's own name where possible."""
-    firsts = FIRST_NAMES.get((sex, race))
-    lasts = LAST_NAMES.get(race)
-    if firsts is None or lasts is None:
-        raise InvalidSpec(f"no names for sex={sex!r}, race={race!r}; the name lists cover sex in "
-                          f"{sorted({s for s, _ in FIRST_NAMES})} and race in {sorted(LAST_NAMES)}")
-    own_firsts = FIRST_NAMES.get((person.sex, person.race), ())
-    own_lasts = LAST_NAMES.get(person.race, ())
+    """A name signalling (sex, race), at the same rank in its list as the person's own name where possible.
+
+    Names come from :mod:`fairprobe.lexicons` (each one's signal checked against census data).
+    """
+    firsts, lasts = lexicons.first_names(sex, race), lexicons.surnames(race)
+    own_firsts = lexicons.first_names(person.sex, person.race) if (person.sex in lexicons.sexes()
+                                                                   and person.race in lexicons.races()) else ()
+    own_lasts = lexicons.surnames(person.race) if person.race in lexicons.races() else ()
     fallback = (zlib.crc32(f"{person.first} {person.last}".encode()) + seed) % len(firsts)  # stable across runs
     i = own_firsts.index(person.first) if person.first in own_firsts else fallback
     j = own_lasts.index(person.last) if person.last in own_lasts else fallback % len(lasts)
@@ -130,15 +137,32 @@ def _swap_roles(text: str, target: str) -> str:
     return text
 
 
+def _age_cues(text: str) -> list[tuple[int, int, str, int]]:
+    """(start, end, kind, value) of each explicit age cue; kind is "age" or "born" (a year)."""
+    return [(m.start(), m.end(), "born" if m.lastgroup == "born" else "age", int(m.group()))
+            for m in AGE_CUE.finditer(text)]
+
+
+def _swap_age(text: str, old: Person, new: Person) -> str:
+    """Restate explicit ages as ``new.age`` and shift birth years by the same amount."""
+    shift = new.age - old.age
+    parts, end = [], 0
+    for start, stop, kind, value in _age_cues(text):
+        parts.append(text[end:start])
+        parts.append(str(value - shift) if kind == "born" else str(new.age))
+        end = stop
+    return "".join(parts) + text[end:]
+
+
 class Rewriter:
-    """The deterministic rewriter: names, pronouns, subject role nouns and titles; nothing else.
+    """The deterministic rewriter: names, pronouns, subject role nouns and titles, explicit age cues.
 
     Examples
     --------
     >>> old = Person("Emily", "Walsh", "female", "white")
-    >>> new = Person("Jamal", "Washington", "male", "black")
+    >>> new = Person("Jermaine", "Washington", "male", "black")
     >>> Rewriter().rewrite("Emily Walsh is a chairwoman. Her team trusts her. Ms. Walsh leads.", old, new)
-    'Jamal Washington is a chairman. His team trusts him. Mr. Washington leads.'
+    'Jermaine Washington is a chairman. His team trusts him. Mr. Washington leads.'
     """
 
     name = "rewrite"
@@ -147,6 +171,8 @@ class Rewriter:
         text = _swap_names(text, old, new)
         if new.sex != old.sex:
             text = _swap_roles(_swap_pronouns(text, new.sex), new.sex)
+        if old.age is not None and new.age is not None and old.age != new.age:
+            text = _swap_age(text, old, new)
         return text
 
 
@@ -165,6 +191,12 @@ def _signal_tokens(person: Person) -> set[str]:
     return {person.first, person.last, *person.first.split("-"), *person.last.split("-")}
 
 
+def _mask_cues(text: str, cues: list[tuple[int, int, str, int]]) -> str:
+    for start, stop, _, _ in reversed(cues):
+        text = text[:start] + "AGE" + text[stop:]
+    return text
+
+
 def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio: tuple[float, float] = (0.9, 1.1)
              ) -> list[str]:
     """Why ``twin`` is not a faithful twin of ``original`` (an empty list when it is).
@@ -176,6 +208,14 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     ['numbers differ: removed 5, added 6', "edits beyond protected signals: replace '5' -> '6'"]
     """
     reasons = []
+    ages = old.age is not None and new.age is not None and old.age != new.age
+    if ages:
+        old_cues, new_cues = _age_cues(original), _age_cues(twin)
+        want = [(kind, value - (new.age - old.age) if kind == "born" else new.age) for _, _, kind, value in old_cues]
+        got = [(kind, value) for _, _, kind, value in new_cues]
+        if got != want:
+            reasons.append(f"age cues not restated: expected {want}, found {got}")
+        original, twin = _mask_cues(original, old_cues), _mask_cues(twin, new_cues)
     before, after = Counter(NUMBER.findall(original)), Counter(NUMBER.findall(twin))
     if before != after:
         removed, added = before - after, after - before
@@ -241,38 +281,68 @@ class TextTwinGenerator:
     """
 
     def __init__(self, text: str, *, first_name: str = "first_name", last_name: str = "last_name",
-                 sex: str = "sex", race: str = "race", rewriter: Rewriter | LLMRewriter | None = None) -> None:
+                 sex: str = "sex", race: str = "race", rewriter: Rewriter | LLMRewriter | None = None,
+                 age: str | None = None, ages: Mapping[Any, int] | None = None, age_years: str | None = None) -> None:
         self.text, self.first_name, self.last_name, self.sex, self.race = text, first_name, last_name, sex, race
         self.rewriter = rewriter or Rewriter()
         self.name = self.rewriter.name
+        if (age is None) != (ages is None):
+            raise InvalidSpec("age twins need both age= (the protected age-group column) and ages= (the age in "
+                              f"years a twin of each group states, e.g. {{'under 40': 32, '40 and over': 58}}); "
+                              f"got age={age!r}, ages={ages!r}")
+        if ages is not None and not all(isinstance(v, (int, np.integer)) and 0 < v < 120 for v in ages.values()):
+            raise InvalidSpec(f"ages= maps each age group to a whole number of years in 1..119; got {dict(ages)!r}")
+        self.age, self.ages, self.age_years = age, dict(ages) if ages is not None else None, age_years
+
+    def _person(self, record: Mapping[str, Any]) -> Person:
+        age = None
+        if self.age is not None:
+            if self.age_years is not None:
+                age = int(record[self.age_years])
+            else:
+                cues = [v for _, _, kind, v in _age_cues(str(record[self.text])) if kind == "age"]
+                age = cues[0] if cues else self.ages.get(record[self.age])
+        return Person(str(record[self.first_name]), str(record[self.last_name]), str(record[self.sex]),
+                      str(record[self.race]), age)
 
     def generate(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (), seed: int = 0,
                  targets: pd.DataFrame | None = None) -> TwinSet:
         attributes = list(attributes)
-        needed = [self.text, self.first_name, self.last_name, self.sex, self.race]
+        needed = [self.text, self.first_name, self.last_name, self.sex, self.race,
+                  *([self.age] if self.age else []), *([self.age_years] if self.age_years else [])]
         missing = [c for c in needed if c not in data.columns]
         if missing:
             raise InvalidSpec(f"text twins need the columns {needed}; missing: {missing}")
-        unsupported = [a for a in attributes if a not in (self.sex, self.race)]
+        signalled = [self.sex, self.race, *([self.age] if self.age else [])]
+        unsupported = [a for a in attributes if a not in signalled]
         if unsupported:
-            raise InvalidSpec(f"text twins change names and pronouns, which signal {self.sex!r} and {self.race!r}; "
-                              f"they cannot change {unsupported}")
+            hint = "" if self.age else "; for age twins pass age= and ages= to TextTwinGenerator"
+            raise InvalidSpec(f"text twins change names, pronouns and explicit age cues, which signal "
+                              f"{', '.join(map(repr, signalled))}; they cannot change {unsupported}{hint}")
         original = data.reset_index(drop=True)
         combos = target_combinations(original if targets is None else targets, attributes).to_dict(orient="records")
+        if self.age in attributes:
+            unknown = sorted({str(c[self.age]) for c in combos} - {str(k) for k in self.ages})
+            if unknown:
+                raise InvalidSpec(f"ages= gives no age in years for the group(s) {unknown} of {self.age!r}; "
+                                  f"it covers {sorted(map(str, self.ages))}")
         rows, sources, valid, reasons, jobs = [], [], [], Counter(), []
         for i, record in enumerate(original.itertuples(index=False)):
             record = dict(zip(original.columns, record))
-            old = Person(str(record[self.first_name]), str(record[self.last_name]), str(record[self.sex]),
-                         str(record[self.race]))
+            old = self._person(record)
             for target in combos:
                 if all(record[a] == target[a] for a in attributes):
                     continue
                 sex = str(target.get(self.sex, record[self.sex]))
                 race = str(target.get(self.race, record[self.race]))
                 new = pick_name(old, sex, race, seed=seed)
+                if self.age in attributes and target[self.age] != record[self.age]:
+                    new = replace(new, age=int(self.ages[target[self.age]]))
                 jobs.append((str(record[self.text]), old, new))
                 twin = dict(record)
                 twin.update({self.first_name: new.first, self.last_name: new.last})
+                if self.age_years is not None and new.age is not None:
+                    twin[self.age_years] = new.age
                 for a in attributes:
                     twin[a] = target[a]
                 rows.append(twin)
@@ -295,7 +365,11 @@ class TextTwinGenerator:
                 pass
         valid_arr = np.asarray(valid, dtype=bool)
         info = {"accepted": int(valid_arr.sum()), "rejected": int((~valid_arr).sum()),
-                "rejection_reasons": dict(reasons), "text_column": self.text}
+                "rejection_reasons": dict(reasons), "text_column": self.text,
+                "names": {"lexicon_sha256": lexicons.provenance()["names_csv_sha256"],
+                          "thresholds": lexicons.provenance()["thresholds"]}}
+        if self.ages is not None:
+            info["ages"] = {str(k): v for k, v in self.ages.items()}
         if hasattr(self.rewriter, "describe"):
             info["rewriter"] = {**self.rewriter.describe(), "stats": dict(self.rewriter.stats)}
         return TwinSet(original=original, twins=twins, source=np.asarray(sources, dtype=int),
@@ -306,15 +380,22 @@ class TextTwinGenerator:
 
 PROMPTS = {
     "system": "You edit text exactly as instructed. You change nothing that you are not asked to change.",
-    "whole": ("Rewrite the profile below so that it is about {new_name} instead of {old_name}. Use {pronouns}. "
-              "Change only the name and the pronouns. Keep every other word, every number and every name of an "
+    "whole": ("Rewrite the profile below so that it is about {new_name} instead of {old_name}. Use {pronouns}."
+              "{age_hint} Change only the name and the pronouns. Keep every other word, every number and every name of an "
               "employer, school, degree, skill or place exactly as it is. Reply with the rewritten profile only."
               "\n\nProfile:\n{text}"),
-    "sentence": ("Rewrite this sentence so that it is about {new_name} instead of {old_name}. Use {pronouns}. "
-                 "Change only the name and the pronouns; keep every other word. Reply with the sentence only."
+    "sentence": ("Rewrite this sentence so that it is about {new_name} instead of {old_name}. Use {pronouns}."
+                 "{age_hint} Change only the name and the pronouns; keep every other word. Reply with the sentence only."
                  "\n\nSentence: {text}"),
 }
 PRONOUN_HINT = {FEMALE: "she / her / hers / herself", MALE: "he / him / his / himself"}
+AGE_HINT = " Where the text states an age, state {new_age} instead of {old_age}; shift a birth year by {shift}."
+
+
+def _age_hint(old: Person, new: Person) -> str:
+    if old.age is None or new.age is None or old.age == new.age:
+        return ""
+    return AGE_HINT.format(new_age=new.age, old_age=old.age, shift=f"{old.age - new.age:+d} years")
 
 
 class LLMRewriter:
@@ -350,7 +431,8 @@ class LLMRewriter:
 
     def describe(self) -> dict:
         return {"rewriter": "llm", "mode": self.mode, "retries": self.retries, "seed": self.seed,
-                "backend": self.backend.describe(), "prompts": {"system": PROMPTS["system"], "user": PROMPTS[self.mode]}}
+                "backend": self.backend.describe(),
+                "prompts": {"system": PROMPTS["system"], "user": PROMPTS[self.mode], "age_hint": AGE_HINT}}
 
     def rewrite(self, text: str, old: Person, new: Person) -> str:
         return self.rewrite_many([(text, old, new)])[0]
@@ -402,7 +484,8 @@ class LLMRewriter:
         conversations, paths, answers = [], [], [None] * len(units)
         for text, old, new in units:
             user = PROMPTS[self.mode].format(new_name=f"{new.first} {new.last}", old_name=f"{old.first} {old.last}",
-                                             pronouns=PRONOUN_HINT[new.sex], text=text)
+                                             pronouns=PRONOUN_HINT[new.sex], text=text,
+                                             age_hint=_age_hint(old, new))
             conversations.append([{"role": "system", "content": PROMPTS["system"]}, {"role": "user", "content": user}])
         if self.cache_dir is not None:
             for j, messages in enumerate(conversations):

@@ -170,11 +170,12 @@ class Probe:
             records = data.iloc[positions].reset_index(drop=True)
             generator = self.generator
             twinset = generator.generate(records, list(attrs), held=list(self.spec.held), seed=seed, targets=data)
-            if getattr(generator, "name", None) == "cvae":
+            learned = getattr(generator, "base", generator)  # a rendering generator wraps a tabular one
+            if getattr(learned, "name", None) == "cvae":
                 from fairprobe.twins.cvae import fidelity_report
 
-                twinset.info["fidelity"] = fidelity_report(generator, twinset, seed=seed)
-                twinset.info["cached_fit"] = getattr(generator, "from_cache_", None)
+                twinset.info["fidelity"] = fidelity_report(learned, twinset, seed=seed)
+                twinset.info["cached_fit"] = getattr(learned, "from_cache_", None)
             self._twinsets[attrs, seed] = (twinset, positions)
         return self._twinsets[attrs, seed]
 
@@ -182,13 +183,18 @@ class Probe:
     def generator(self):
         """The twin generator, fitted on the probe's data first if it learns (cached on disk inside pytest)."""
         generator = self.spec.twins
-        if hasattr(generator, "fitted") and not generator.fitted:
+        wrapped = getattr(generator, "base", None)  # a rendering generator fits the tabular one it wraps
+        learner = generator if wrapped is None else wrapped
+        if hasattr(learner, "fitted") and not learner.fitted:
             from fairprobe.twins.cvae import fit_cached
 
-            generator = fit_cached(generator, self.spec.data, data_sha256=self.data_fingerprint,
-                                   protected=self.spec.protected, held=self.spec.held,
-                                   exclude=[self.spec.label] if self.spec.label else [],
-                                   cache_dir=settings.current().cache_dir)
+            exclude = [c for c in (self.spec.label, self.spec.text) if c is not None]
+            fitted = fit_cached(learner, self.spec.data, data_sha256=self.data_fingerprint,
+                                protected=self.spec.protected, held=self.spec.held, exclude=exclude,
+                                cache_dir=settings.current().cache_dir)
+            if wrapped is None:
+                return fitted
+            generator.base = fitted
         return generator
 
     def _finish(self, result: CheckResult) -> CheckResult:

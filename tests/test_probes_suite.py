@@ -1,6 +1,7 @@
 """The main job: the example probes in probes/ run green, catch what they should and write evidence."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +19,14 @@ def test_example_probes_exit_zero_and_catch_every_biased_screener(tmp_path):
     out = subprocess.run([sys.executable, "-m", "fairprobe.cli", "run", "probes", "--report", str(tmp_path),
                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:]
-    assert "10 passed, 6 xfailed" in out.stdout
+    summary = out.stdout.strip().splitlines()[-1]
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (passed|xfailed|inconclusive|failed)", summary)}
+    # SmolLM2's audit records whatever it finds, so it may pass or be inconclusive; everything else passes
+    assert counts.get("passed", 0) + counts.get("inconclusive", 0) == 10 and counts["xfailed"] == 6, summary
     bundle = tmp_path / (tmp_path / "LATEST").read_text().strip()
     assert fp.verify(bundle) == []
     checks = json.loads((bundle / "evidence.json").read_text())["checks"]
+    assert {c["test"].split("::")[1] for c in checks if c["verdict"] == "inconclusive"} <= {"test_smollm2_as_a_screener"}
     caught = {c["test"].split("::")[1] for c in checks if c["verdict"] == "fail"}
     assert caught == {"test_sex_invariance", "test_race_invariance", "test_sex_equalized_odds",
                       "test_selection_rates", "test_cvae_twins_catch_proxy_discrimination",

@@ -163,3 +163,30 @@ def test_age_twins_from_a_table():
         TextTwinGenerator("profile", age="age_group")
     with pytest.raises(fp.InvalidSpec, match="for age twins pass age= and ages="):
         TextTwinGenerator("profile").generate(frame, ["age_group"])
+
+
+def test_masked_embedding_similarity_is_one_for_faithful_twins_and_lower_for_damaged_ones(profiles):
+    """Secondary signal: 1.0 for the rewriter's twins; an added employer or a dropped sentence falls below
+    the 0.985 flag; a changed number barely moves it (0.998-0.9997), which is why it is not the gate."""
+    pytest.importorskip("transformers", reason="needs the [text] extra")
+    from fairprobe.twins.text import MaskedSimilarity
+
+    sim = MaskedSimilarity()
+    subset = profiles.head(40)
+    twins = TextTwinGenerator("profile", similarity=sim).generate(subset, ["sex"], seed=0)
+    summary = twins.info["masked_similarity"]
+    assert summary["n"] == 40 and summary["min"] == 1.0 and summary["below_threshold"] == 0
+    originals = [subset["profile"].iloc[i] for i in twins.source]
+    people = [(Person(*subset.iloc[i][["first_name", "last_name", "sex", "race"]]),
+               Person(*twins.twins.iloc[j][["first_name", "last_name", "sex", "race"]]))
+              for j, i in enumerate(twins.source)]
+    rng = np.random.default_rng(0)
+    for name, corrupt in CORRUPTIONS.items():
+        if corrupt is None:
+            continue
+        sims = sim(originals, [corrupt(t, rng) for t in twins.twins["profile"]], people)
+        assert (sims < 1 - 1e-4).all(), name
+        if name == "change a number":
+            assert np.median(sims) > sim.threshold
+        else:
+            assert (sims < sim.threshold).all(), (name, sims.max())

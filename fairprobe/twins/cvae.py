@@ -23,7 +23,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,8 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise MissingDependency("torch", "cvae", "conditional-VAE twins") from exc
 
-FORMAT_VERSION = 3  # 2: point-mass indicators and derived columns; 3: autoregressive term
+FORMAT_VERSION = 4  # 2: point-mass indicators and derived columns; 3: autoregressive term; 4: latent cells
+MIN_CELL_ROWS = 30  # a condition cell's latent summary needs at least this many rows; smaller cells use the prior
 
 
 @dataclass(frozen=True)
@@ -202,15 +203,45 @@ class CVAE:
             n_val = max(1, int(len(x) * cfg.validation))
             val, train = order[:n_val], order[n_val:]
             self.history_ = self._train(x, c, group, train, val, generator, self._cell_weights(data, train))
+            self.cell_columns_ = self._cell_columns(data)
+            self.latent_cells_, self.latent_mean_, self.latent_scale_ = self._latent_cells(data, x, c)
         self.fingerprint_ = self._fingerprint()
         return self
+
+    def _cell_columns(self, data: pd.DataFrame) -> list[str]:
+        """Condition cells: the protected values and the held columns with few values."""
+        return list(self.protected_) + [h for h in self.held_ if data[h].nunique() <= 20]
+
+    def _cell_keys(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[self.cell_columns_].astype(str).agg("|".join, axis=1).to_numpy()
+
+    def _latent_cells(self, data: pd.DataFrame, x: torch.Tensor, c: torch.Tensor):
+        """Per condition cell, the mean and a Cholesky factor of the covariance of the posterior (aggregate
+        statistics of at least MIN_CELL_ROWS rows, no row kept): where ``sample`` draws z from."""
+        with torch.no_grad():
+            mu, logvar = self.net_.encode(x, c)  # (N, d), (N, d)
+        keys = self._cell_keys(data)
+        names, means, scales = [], [], []
+        eye = torch.eye(mu.shape[1])  # (d, d)
+        for key in sorted(set(keys)):
+            rows = torch.from_numpy(np.flatnonzero(keys == key))
+            if len(rows) < MIN_CELL_ROWS:
+                continue
+            m = mu[rows]  # (R, d)
+            cov = torch.cov(m.T) + torch.diag(logvar[rows].exp().mean(0)) + 1e-4 * eye  # (d, d)
+            names.append(key)
+            means.append(m.mean(0))
+            scales.append(torch.linalg.cholesky(cov))
+        if not names:
+            return [], torch.zeros((0, mu.shape[1])), torch.zeros((0, mu.shape[1], mu.shape[1]))
+        return names, torch.stack(means), torch.stack(scales)  # (K,), (K, d), (K, d, d)
 
     def _cell_weights(self, data: pd.DataFrame, train: torch.Tensor) -> torch.Tensor | None:
         """Sampling weights of the training rows when ``balance`` > 0: cells are the protected values and
         the held columns with few values."""
         if self.config.balance <= 0:
             return None
-        columns = list(self.protected_) + [h for h in self.held_ if data[h].nunique() <= 20]
+        columns = self._cell_columns(data)
         cell = pd.factorize(data[columns].astype(str).agg("|".join, axis=1))[0][train.numpy()]
         sizes = np.bincount(cell)
         return torch.from_numpy(sizes[cell].astype(np.float64) ** -self.config.balance)
@@ -356,21 +387,40 @@ class CVAE:
                        info={"k": k, "stochastic": self.stochastic, "fingerprint": self.fingerprint_,
                              "config": asdict(self.config)})
 
-    def sample(self, n: int, *, seed: int = 0, conditions: pd.DataFrame | None = None) -> pd.DataFrame:
-        """``n`` synthetic rows: conditions drawn from the fitted rows (or given), z from the prior.
+    def sample(self, n: int, *, seed: int = 0, conditions: pd.DataFrame | None = None,
+               latent: Literal["cells", "prior"] = "cells") -> pd.DataFrame:
+        """``n`` synthetic rows: conditions drawn from the given rows, z from the latent cells or the prior.
 
         For measuring the generator (column shapes, pair trends, train-on-synthetic) rather than
-        for twins, which decode the posterior of a real record instead.
+        for twins, which decode the posterior of a real record instead. ``latent="cells"`` draws z
+        from a Gaussian fitted to the posteriors of the row's condition cell (its protected values
+        and few-valued held columns; the prior for cells under 30 rows): the aggregate posterior of
+        a rare cell (women earning >50K in Adult) sits away from the prior's centre, and drawing it
+        from the prior blurs that cell (benchmarks/RESULTS.md). ``latent="prior"``: N(0, I).
         """
         self._check_fitted()
         if conditions is None:
             raise InvalidSpec("sample needs conditions= (rows holding the protected and held columns): the "
                               "generator keeps no training rows")
+        if latent not in ("cells", "prior"):
+            from fairprobe.errors import unknown_choice
+
+            raise unknown_choice("latent", latent, ["cells", "prior"])
+        require = [c for c in [*self.protected_, *self.held_] if c not in conditions.columns]
+        if require:
+            raise InvalidSpec(f"sample: conditions= lacks the column(s) {require}; it needs the protected and held "
+                              f"columns {[*self.protected_, *self.held_]}")
         rng = np.random.default_rng(seed)
         base = conditions.iloc[rng.integers(0, len(conditions), n)].reset_index(drop=True)
         generator = torch.Generator().manual_seed(seed)
         with torch.no_grad(), _torch_cpu_settings(self.config.threads):
             z = torch.randn((n, self.config.latent_dim), generator=generator)  # (n, d)
+            if latent == "cells" and self.latent_cells_:
+                index = {key: i for i, key in enumerate(self.latent_cells_)}
+                cell = np.array([index.get(k, -1) for k in self._cell_keys(base)])
+                known = torch.from_numpy(np.flatnonzero(cell >= 0))
+                k = torch.from_numpy(cell[known.numpy()])
+                z[known] = self.latent_mean_[k] + (self.latent_scale_[k] @ z[known].unsqueeze(-1)).squeeze(-1)  # (m, d)
             cond = torch.from_numpy(self.cond_encoder_.transform(base))  # (n, c_dim)
             decoded = self._decode(self.net_.decode(z, cond), generator)
         out = base[[*self.protected_, *self.held_]].copy()
@@ -418,11 +468,15 @@ class CVAE:
                 "held": self.held_, "free": self.free_, "groups": self.groups_,
                 "derived": self.derived_, "dtypes": self.dtypes_,
                 "free_encoder": self.free_encoder_.to_dict(), "cond_encoder": self.cond_encoder_.to_dict(),
-                "history": self.history_}
+                "history": self.history_, "cell_columns": self.cell_columns_, "latent_cells": self.latent_cells_}
+
+    def _tensors(self) -> dict[str, torch.Tensor]:
+        return {**self.net_.state_dict(), "latent_cells.mean": self.latent_mean_,
+                "latent_cells.scale": self.latent_scale_}
 
     def _fingerprint(self) -> str:
         digest = hashlib.sha256(json.dumps(self._state(), sort_keys=True, default=str).encode())
-        for name, tensor in sorted(self.net_.state_dict().items()):
+        for name, tensor in sorted(self._tensors().items()):
             digest.update(name.encode())
             digest.update(tensor.detach().contiguous().numpy().tobytes())
         return digest.hexdigest()
@@ -439,7 +493,7 @@ class CVAE:
         meta = {**self._state(), "fingerprint": self.fingerprint_,
                 "versions": {p: metadata.version(p) for p in ("fairprobe", "torch", "safetensors")}}
         tmp_weights, tmp_meta = path.with_name(path.name + ".tmp"), path.with_name(path.name + ".json.tmp")
-        save_file({k: v.contiguous() for k, v in self.net_.state_dict().items()}, str(tmp_weights))
+        save_file({k: v.contiguous() for k, v in self._tensors().items()}, str(tmp_weights))
         tmp_meta.write_text(json.dumps(meta, indent=1, default=str))
         os.replace(tmp_weights, path)
         os.replace(tmp_meta, path.with_name(path.name + ".json"))
@@ -469,9 +523,12 @@ class CVAE:
                          self._categorical_spans())
         from safetensors import SafetensorError
 
+        self.cell_columns_, self.latent_cells_ = meta["cell_columns"], meta["latent_cells"]
         try:
-            self.net_.load_state_dict(load_file(str(path)))
-        except (SafetensorError, RuntimeError) as exc:
+            tensors = load_file(str(path))
+            self.latent_mean_, self.latent_scale_ = tensors.pop("latent_cells.mean"), tensors.pop("latent_cells.scale")
+            self.net_.load_state_dict(tensors)
+        except (SafetensorError, RuntimeError, KeyError) as exc:
             raise InvalidSpec(f"could not read the CVAE weights in {str(path)!r} ({exc}); the file is damaged or "
                               "belongs to another configuration: refit it") from None
         self.net_.eval()

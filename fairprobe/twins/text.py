@@ -480,44 +480,55 @@ class LLMRewriter:
         return [" ".join(p) for p in parts]
 
     def _ask_many(self, units: list[tuple[str, Person, Person]], attempt: int) -> list[str]:
-        import hashlib
-        import json
-        import os
-        from pathlib import Path
-
-        seed = self.seed + attempt
-        conversations, paths, answers = [], [], [None] * len(units)
+        conversations = []
         for text, old, new in units:
             user = PROMPTS[self.mode].format(new_name=f"{new.first} {new.last}", old_name=f"{old.first} {old.last}",
                                              pronouns=PRONOUN_HINT[new.sex], text=text,
                                              age_hint=_age_hint(old, new))
             conversations.append([{"role": "system", "content": PROMPTS["system"]}, {"role": "user", "content": user}])
-        if self.cache_dir is not None:
-            for j, messages in enumerate(conversations):
-                key = hashlib.sha256(json.dumps([messages, self.backend.describe(), seed, self.max_tokens],
-                                                sort_keys=True).encode()).hexdigest()
-                path = Path(self.cache_dir) / f"{key}.json"
-                paths.append(path)
-                if path.is_file():
-                    self.stats["replayed from cache"] += 1
-                    answers[j] = json.loads(path.read_text())["answer"]
-        missing = [j for j, a in enumerate(answers) if a is None]
-        if missing:
-            asked = [conversations[j] for j in missing]
-            options = {"max_tokens": self.max_tokens, "temperature": 0.0, "seed": seed}
-            if hasattr(self.backend, "chat_many"):
-                replies = self.backend.chat_many(asked, **options)
-            else:
-                replies = [self.backend.chat(m, **options) for m in asked]
-            self.stats["model calls"] += len(missing)
-            for j, reply in zip(missing, replies):
-                answers[j] = reply.strip()
-                if paths:
-                    paths[j].parent.mkdir(parents=True, exist_ok=True)
-                    tmp = paths[j].with_name(paths[j].name + f".{os.getpid()}.tmp")
-                    tmp.write_text(json.dumps({"answer": answers[j], "messages": conversations[j], "seed": seed}))
-                    os.replace(tmp, paths[j])
-        return answers
+        return ask_cached(self.backend, conversations, seed=self.seed + attempt, max_tokens=self.max_tokens,
+                          cache_dir=self.cache_dir, stats=self.stats)
+
+
+def ask_cached(backend, conversations: list, *, seed: int, max_tokens: int, cache_dir: str | None,
+               stats: Counter) -> list[str]:
+    """The backend's greedy answers, replayed from ``cache_dir`` where a run already asked the same thing.
+
+    The key is the conversation (prompt template filled with the input and target), the backend's
+    description (kind, model), the seed and the token limit; entries are written atomically.
+    """
+    import hashlib
+    import json
+    import os
+    from pathlib import Path
+
+    paths, answers = [], [None] * len(conversations)
+    if cache_dir is not None:
+        for j, messages in enumerate(conversations):
+            key = hashlib.sha256(json.dumps([messages, backend.describe(), seed, max_tokens],
+                                            sort_keys=True).encode()).hexdigest()
+            path = Path(cache_dir) / f"{key}.json"
+            paths.append(path)
+            if path.is_file():
+                stats["replayed from cache"] += 1
+                answers[j] = json.loads(path.read_text())["answer"]
+    missing = [j for j, a in enumerate(answers) if a is None]
+    if missing:
+        asked = [conversations[j] for j in missing]
+        options = {"max_tokens": max_tokens, "temperature": 0.0, "seed": seed}
+        if hasattr(backend, "chat_many"):
+            replies = backend.chat_many(asked, **options)
+        else:
+            replies = [backend.chat(m, **options) for m in asked]
+        stats["model calls"] += len(missing)
+        for j, reply in zip(missing, replies):
+            answers[j] = reply.strip()
+            if paths:
+                paths[j].parent.mkdir(parents=True, exist_ok=True)
+                tmp = paths[j].with_name(paths[j].name + f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({"answer": answers[j], "messages": conversations[j], "seed": seed}))
+                os.replace(tmp, paths[j])
+    return answers
 
 
 # --------------------------------------------------------------------------- tables to text
@@ -576,6 +587,70 @@ class TemplateRenderer:
                               f"(row columns: {', '.join(map(str, row))})") from None
 
 
+RENDER_PROMPT = ("Write a short third-person profile of {name} for a job application, in two to four sentences. "
+                 "Use {pronouns}. State every fact below exactly as given, every number unchanged, and add no "
+                 "other facts. Reply with the profile only.\n\nFacts:\n{facts}")
+
+
+class LLMRenderer:
+    """A text profile from one row of a table, written by a language model from the row's facts.
+
+    The prompt lists ``columns`` as "label: value" lines (labels from ``labels``, default the column
+    name with underscores as spaces), gives the name and the pronouns, and asks for the facts and
+    nothing else; decoding is greedy and answers are cached on disk like :class:`LLMRewriter`'s.
+    :class:`RenderedTwinGenerator` checks every pair, so a profile that drops or changes a held
+    fact leaves its twin unscored, counted in the evidence.
+    """
+
+    name = "llm"
+
+    def __init__(self, backend, columns: Sequence[str], *, labels: Mapping[str, str] | None = None,
+                 sex: str = "sex", first_name: str = "first_name", last_name: str = "last_name",
+                 cache_dir: str | None = None, seed: int = 0, max_tokens: int = 160) -> None:
+        if not columns:
+            raise InvalidSpec("LLMRenderer needs columns=: the facts of each row the profile states")
+        self.backend, self.columns, self.labels = backend, list(columns), dict(labels or {})
+        self.sex, self.first_name, self.last_name = sex, first_name, last_name
+        self.cache_dir, self.seed, self.max_tokens = cache_dir, seed, max_tokens
+        self.stats: Counter = Counter()
+
+    def describe(self) -> dict:
+        return {"renderer": self.name, "prompt": RENDER_PROMPT, "columns": self.columns, "labels": self.labels,
+                "seed": self.seed, "backend": self.backend.describe(), "stats": dict(self.stats)}
+
+    def _conversation(self, row: Mapping[str, Any]) -> list[dict]:
+        missing = [c for c in self.columns if c not in row]
+        if missing:
+            raise InvalidSpec(f"LLMRenderer: the row lacks the column(s) {missing} (row columns: {', '.join(map(str, row))})")
+        facts = "\n".join(f"- {self.labels.get(c, c.replace('_', ' '))}: {_fact(row[c])}" for c in self.columns)
+        user = RENDER_PROMPT.format(name=f"{row[self.first_name]} {row[self.last_name]}",
+                                    pronouns=PRONOUN_HINT[_group(row[self.sex], "sex")], facts=facts)
+        return [{"role": "system", "content": PROMPTS["system"]}, {"role": "user", "content": user}]
+
+    def render_many(self, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        conversations = [self._conversation(row) for row in rows]
+        return [re.sub(r"\s+", " ", answer).strip() for answer in
+                ask_cached(self.backend, conversations, seed=self.seed, max_tokens=self.max_tokens,
+                           cache_dir=self.cache_dir, stats=self.stats)]
+
+    def __call__(self, row: Mapping[str, Any]) -> str:
+        return self.render_many([row])[0]
+
+
+def _fact(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:g}"
+    return str(value)
+
+
+def _render_all(renderer: Any, rows: list[dict]) -> list[str]:
+    if hasattr(renderer, "render_many"):
+        return renderer.render_many(rows)
+    return [renderer(row) for row in rows]
+
+
 def _group(value: Any, kind: str, groups: Mapping[Any, str] | None = None) -> str:
     """The lexicon's group ("female", "black", ...) for a table's value ("Female", "Black", "F")."""
     if groups and value in groups:
@@ -628,13 +703,14 @@ def render_table(data: pd.DataFrame, renderer: TemplateRenderer | Any, *, text: 
                   for i, (s, r) in enumerate(zip(out[sex], out[race]))]
         out[first_name] = [p.first for p in people]
         out[last_name] = [p.last for p in people]
-    out[text] = [renderer(row) for row in out.to_dict(orient="records")]
+    out[text] = _render_all(renderer, out.to_dict(orient="records"))
     return out
 
 
 def _facts_differ(original: str, twin: str, before: Mapping[str, Any], after: Mapping[str, Any],
-                  held: Sequence[str]) -> list[str]:
-    """Held values stated differently in the two texts (each value counted as a whole word)."""
+                  held: Sequence[str], required: Sequence[str] = ()) -> list[str]:
+    """Held values stated differently in the two texts (each value counted as a whole word), and
+    ``required`` values missing from either."""
     reasons = []
     for column in held:
         if before[column] != after[column] and not (pd.isna(before[column]) and pd.isna(after[column])):
@@ -645,8 +721,11 @@ def _facts_differ(original: str, twin: str, before: Mapping[str, Any], after: Ma
             continue
         word = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
         pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w]|\.\d)", re.IGNORECASE)
-        if len(pattern.findall(original)) != len(pattern.findall(twin)):
+        counts = len(pattern.findall(original)), len(pattern.findall(twin))
+        if counts[0] != counts[1]:
             reasons.append(f"held fact stated differently: {column}={word!r}")
+        elif column in required and not counts[0]:
+            reasons.append(f"held fact missing: {column}={word!r}")
     return reasons
 
 
@@ -686,6 +765,9 @@ class RenderedTwinGenerator:
             if isinstance(renderer, str) else renderer
         self.text, self.sex, self.race, self.first_name, self.last_name = text, sex, race, first_name, last_name
         self.groups = dict(groups) if groups else None
+        # A template writes the same words around the same facts: a flip twin's text may differ only in
+        # names and pronouns. A language model words each profile afresh, so only the facts are compared.
+        self.strict_diff = not isinstance(self.renderer, LLMRenderer)
 
     @property
     def name(self) -> str:
@@ -706,24 +788,24 @@ class RenderedTwinGenerator:
         original, twins = base.original, base.twins.copy()
         originals = original.to_dict(orient="records")
         rows = twins.to_dict(orient="records")
-        texts, valid, reasons = [], base.valid.copy(), Counter()
-        names = ([], [])
-        for j, (row, i) in enumerate(zip(rows, base.source)):
-            before = originals[i]
-            old = self._person(before)
+        valid, reasons = base.valid.copy(), Counter()
+        people = []
+        for row, i in zip(rows, base.source):
+            old = self._person(originals[i])
             new = pick_name(old, _group(row[self.sex], "sex", self.groups), _group(row[self.race], "race", self.groups),
                             seed=seed)
             row[self.first_name], row[self.last_name] = new.first, new.last
-            names[0].append(new.first)
-            names[1].append(new.last)
-            text = self.renderer(row)
-            texts.append(text)
-            free_same = all(row[c] == before[c] or (pd.isna(row[c]) and pd.isna(before[c]))
-                            for c in original.columns if c not in (*attributes, self.first_name, self.last_name,
-                                                                    self.text, *held))
-            problems = _facts_differ(str(before[self.text]), text, before, row, held)
+            people.append((old, new))
+        texts = _render_all(self.renderer, rows)
+        names = ([new.first for _, new in people], [new.last for _, new in people])
+        other = [c for c in original.columns if c not in (*attributes, self.first_name, self.last_name, self.text, *held)]
+        for j, (row, i, text, (old, new)) in enumerate(zip(rows, base.source, texts, people)):
+            before = originals[i]
+            free_same = all(row[c] == before[c] or (pd.isna(row[c]) and pd.isna(before[c])) for c in other)
+            problems = _facts_differ(str(before[self.text]), text, before, row, held,
+                                     required=[] if self.strict_diff else getattr(self.renderer, "columns", []))
             full = validate(str(before[self.text]), text, old, new, length_ratio=(0.5, 2.0))
-            problems += full if free_same else [p for p in full if p.split(":")[0] in (
+            problems += full if free_same and self.strict_diff else [p for p in full if p.split(":")[0] in (
                 "old name still present", "new name missing", "pronouns of the old sex remain")]
             for problem in problems:
                 reasons[problem.split(":")[0]] += 1
@@ -732,6 +814,7 @@ class RenderedTwinGenerator:
         info = {**base.info, "base_generator": base.generator, "accepted": int(valid.sum()),
                 "rejected": int((~valid).sum()), "rejection_reasons": dict(reasons), "text_column": self.text,
                 "renderer": self.renderer.describe() if hasattr(self.renderer, "describe") else repr(self.renderer),
+                "pairs_checked": "held facts, names, pronouns" + (", word-level diff" if self.strict_diff else ""),
                 "names": {"lexicon_sha256": lexicons.provenance()["names_csv_sha256"]}}
         return TwinSet(original=original, twins=twins, source=base.source, attributes=base.attributes, valid=valid,
                        generator=self.name, info=info)

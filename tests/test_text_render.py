@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fairprobe as fp
-from fairprobe import lexicons
+from fairprobe.twins import lexicons
 from fairprobe.twins.text import RenderedTwinGenerator, TemplateRenderer, render_table
 
 HELD = ["years_experience", "degree", "skills_score", "certifications"]

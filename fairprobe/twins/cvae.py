@@ -104,6 +104,14 @@ class _Net(nn.Module):
         return F.linear(onehots, self.ar.weight * self.ar_mask)  # (B, x_dim), zero outside categorical logits
 
 
+def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """One "a|b|c" string per row (column-wise: a row-wise join costs 0.3 s on Adult's 32k rows)."""
+    out = frame[columns[0]].astype(str).to_numpy(dtype=object)
+    for column in columns[1:]:
+        out = out + "|" + frame[column].astype(str).to_numpy(dtype=object)
+    return out
+
+
 @contextlib.contextmanager
 def _torch_cpu_settings(threads: int = 1):
     """Few threads and flush-to-zero while training (../shared/notes: 10-30x slower otherwise)."""
@@ -192,7 +200,7 @@ class CVAE:
                         for code in self.cond_encoder_.columns if code.name == p}
         x = torch.from_numpy(self.free_encoder_.transform(data))  # (N, x_dim)
         c = torch.from_numpy(self.cond_encoder_.transform(data))  # (N, c_dim)
-        group = torch.from_numpy(pd.factorize(data[protected].astype(str).agg("|".join, axis=1))[0])  # (N,)
+        group = torch.from_numpy(pd.factorize(_keys(data, protected))[0])  # (N,)
         generator = torch.Generator().manual_seed(cfg.seed)
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         with _torch_cpu_settings(self.config.threads):
@@ -213,7 +221,7 @@ class CVAE:
         return list(self.protected_) + [h for h in self.held_ if data[h].nunique() <= 20]
 
     def _cell_keys(self, frame: pd.DataFrame) -> np.ndarray:
-        return frame[self.cell_columns_].astype(str).agg("|".join, axis=1).to_numpy()
+        return _keys(frame, self.cell_columns_)
 
     def _latent_cells(self, data: pd.DataFrame, x: torch.Tensor, c: torch.Tensor):
         """Per condition cell, the mean and a Cholesky factor of the covariance of the posterior (aggregate
@@ -242,7 +250,7 @@ class CVAE:
         if self.config.balance <= 0:
             return None
         columns = self._cell_columns(data)
-        cell = pd.factorize(data[columns].astype(str).agg("|".join, axis=1))[0][train.numpy()]
+        cell = pd.factorize(_keys(data, columns))[0][train.numpy()]
         sizes = np.bincount(cell)
         return torch.from_numpy(sizes[cell].astype(np.float64) ** -self.config.balance)
 
@@ -636,8 +644,8 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
     attrs = list(twinset.attributes)
     report: dict[str, Any] = {"columns": {}, "method": "twins vs held-matched real rows of the target group"}
     held_codes = TableEncoder([c for c in cvae.cond_encoder_.columns if c.name in cvae.held_])
-    real_group = original[attrs].astype(str).agg("|".join, axis=1).to_numpy()
-    twin_group = twins[attrs].astype(str).agg("|".join, axis=1).to_numpy()
+    real_group = _keys(original, attrs)
+    twin_group = _keys(twins, attrs)
     for group in np.unique(twin_group):
         sent = np.flatnonzero(twin_group == group)
         real = np.flatnonzero(real_group == group)

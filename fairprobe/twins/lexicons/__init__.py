@@ -50,6 +50,7 @@ def provenance() -> dict:
     return {**meta, "names_csv_sha256": hashlib.sha256(raw).hexdigest()}
 
 
+@cache
 def first_names(sex: str, race: str) -> tuple[str, ...]:
     """First names signalling ``sex`` and ``race``, strongest-evidence candidates first."""
     names = tuple(r["name"] for r in _rows() if r["part"] == "first" and r["sex"] == sex and r["race"] == race)
@@ -59,6 +60,7 @@ def first_names(sex: str, race: str) -> tuple[str, ...]:
     return names
 
 
+@cache
 def surnames(race: str) -> tuple[str, ...]:
     """Surnames signalling ``race``."""
     names = tuple(r["name"] for r in _rows() if r["part"] == "last" and r["race"] == race)
@@ -67,12 +69,14 @@ def surnames(race: str) -> tuple[str, ...]:
     return names
 
 
-def sexes() -> set[str]:
-    return {r["sex"] for r in _rows() if r["part"] == "first"}
+@cache
+def sexes() -> frozenset[str]:
+    return frozenset(r["sex"] for r in _rows() if r["part"] == "first")
 
 
-def races() -> set[str]:
-    return {r["race"] for r in _rows()}
+@cache
+def races() -> frozenset[str]:
+    return frozenset(r["race"] for r in _rows())
 
 
 @cache

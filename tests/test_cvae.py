@@ -197,3 +197,13 @@ def test_balance_weights_give_every_condition_cell_the_same_total_weight():
     totals = pd.Series(weights).groupby(cells.to_numpy()).sum()
     assert np.allclose(totals, 1.0)
     assert CVAE(epochs=1).fit(data, protected=["sex"], held=HELD, exclude=["hired"])._cell_weights(data, rows) is None
+
+
+def test_missing_values_in_a_held_column_are_a_cell_of_their_own():
+    """A held column with missing values (Adult's workclass) fits and samples: missing keys as "nan"."""
+    data = fp.worlds.hiring(n=3000, seed=2).data
+    data["degree"] = data["degree"].where(data.index % 7 != 0)  # object column with None
+    cvae = CVAE(epochs=1).fit(data, protected=["sex"], held=HELD, exclude=["hired"])
+    assert any("|nan|" in key for key in cvae.latent_cells_), cvae.latent_cells_  # sex|degree|certifications
+    sample = cvae.sample(200, seed=0, conditions=data)
+    assert len(sample) == 200 and sample["degree"].isna().any()

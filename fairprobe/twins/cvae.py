@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe.errors import InvalidSpec, MissingDependency
-from fairprobe.twins.base import TwinSet
+from fairprobe.twins.base import TwinSet, group_labels
 from fairprobe.twins.encoding import MISSING, TableEncoder
 from fairprobe.twins.flip import target_combinations
 
@@ -105,11 +105,8 @@ class _Net(nn.Module):
 
 
 def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """One "a|b|c" string per row (column-wise: a row-wise join costs 0.3 s on Adult's 32k rows)."""
-    out = frame[columns[0]].astype(str).to_numpy(dtype=object)
-    for column in columns[1:]:
-        out = out + "|" + frame[column].astype(str).to_numpy(dtype=object)
-    return out
+    """One "a|b|c" string per row."""
+    return group_labels(frame, columns).to_numpy(dtype=object)
 
 
 @contextlib.contextmanager

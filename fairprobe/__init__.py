@@ -7,7 +7,8 @@
 
 from fairprobe import adapters, checks, settings, stats, strategies, twins, worlds
 from fairprobe.checks import CheckResult
-from fairprobe.errors import AdapterError, FairnessViolation, FairprobeError, InvalidSpec, MissingDependency
+from fairprobe.errors import (AdapterError, FairnessViolation, FairprobeError, FairprobeWarning, InvalidSpec,
+                              MissingDependency)
 from fairprobe.evidence import Evidence, verify
 from fairprobe.probe import Probe
 from fairprobe.spec import ProbeSpec
@@ -21,6 +22,7 @@ __all__ = [
     "Evidence",
     "FairnessViolation",
     "FairprobeError",
+    "FairprobeWarning",
     "InvalidSpec",
     "MissingDependency",
     "Probe",

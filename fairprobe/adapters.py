@@ -22,6 +22,7 @@ import pandas as pd
 
 from fairprobe.data import row_hashes
 from fairprobe.errors import AdapterError, InvalidSpec, MissingDependency, shorten, unknown_choice
+from fairprobe.validation import check_threshold
 
 __all__ = [
     "Adapter",
@@ -37,10 +38,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Predictions:
-    """Decisions (True = the favourable outcome) and, where the model gives them, scores."""
+    """Decisions (True = the favourable outcome) and, where the model gives them, scores.
+
+    ``threshold`` is where a score became a favourable decision, when the adapter decided that way.
+    """
 
     decision: np.ndarray
     score: np.ndarray | None
+    threshold: float | None = None
 
     def __len__(self) -> int:
         return len(self.decision)
@@ -88,7 +93,13 @@ class Adapter:
         return Predictions(
             decision=self._decision[known],
             score=self._score[known] if self._has_scores else None,
+            threshold=self.decision_threshold if self._has_scores else None,
         )
+
+    @property
+    def decision_threshold(self) -> float | None:
+        """Where a score becomes the favourable decision (None when the model gives decisions)."""
+        return getattr(self, "threshold", None)
 
     def _score_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         decisions, scores = [], []
@@ -123,12 +134,8 @@ class Adapter:
                 f"the model under test ({self.name}) returned {what} of shape {array.shape} for "
                 f"{expected} rows; it must return one value per row"
             )
-        if array.dtype.kind == "f" and np.isnan(array).any():
-            bad = np.flatnonzero(np.isnan(array))
-            raise AdapterError(
-                f"the model under test ({self.name}) returned NaN {what} for {len(bad)} of {expected} "
-                f"rows (first at batch position {bad[0]}); check its inputs for missing values"
-            )
+        if array.dtype.kind == "f":
+            _check_finite(array, self.name)
         return array
 
 
@@ -153,12 +160,16 @@ def _positive_column(classes: Sequence[Any], positive_label: Any, name: str) -> 
 
 def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positive_label: Any,
                            name: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read a model's raw output as decisions and scores (see CallableAdapter for the rules)."""
+    """Read a model's raw output as decisions and scores (see CallableAdapter for the rules).
+
+    Scores are never compared with ``positive_label``: it names the favourable class of labels
+    (strings, or integers other than 0/1), while floats are scores decided at the threshold.
+    """
     if isinstance(out, (pd.Series, pd.DataFrame)):
         out = out.to_numpy()
     array = np.asarray(out)
     if array.ndim == 2 and array.shape[1] == 2:
-        array = array[:, 1]
+        array = _favourable_probability(array, name)
     elif array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1 or len(array) != n:
@@ -166,20 +177,10 @@ def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positiv
             f"the model under test ({name}) returned an output of shape {array.shape} for {n} rows; "
             "it must return one decision or score per row (or an (n, 2) array of class probabilities)"
         )
-    if positive_label is not None:
-        return array == positive_label, None
     if array.dtype.kind == "b":
         return array, None
-    if array.dtype.kind in "iu":
-        if not np.isin(array, (0, 1)).all():
-            raise AdapterError(
-                f"the model under test ({name}) returned integers other than 0/1 "
-                f"({shorten(np.unique(array)[:8])}); pass positive_label= to say which is favourable"
-            )
-        return array.astype(bool), None
     if array.dtype.kind == "f":
-        if np.isnan(array).any():
-            return array, array  # the NaN check names the problem
+        _check_finite(array, name)
         if threshold is None:
             if array.min() < 0 or array.max() > 1:
                 raise AdapterError(
@@ -189,18 +190,61 @@ def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positiv
                 )
             threshold = 0.5
         return array >= threshold, array
+    if array.dtype.kind in "iu":
+        zero_one = bool(np.isin(array, (0, 1)).all())
+        if positive_label is not None and (not zero_one or isinstance(positive_label, (int, np.integer))):
+            return array == positive_label, None  # class labels such as 1 = good, 2 = bad
+        if not zero_one:
+            raise AdapterError(
+                f"the model under test ({name}) returned integers other than 0/1 "
+                f"({shorten(np.unique(array)[:8])}); pass positive_label= to say which is favourable"
+            )
+        return array.astype(bool), None
+    if positive_label is not None:
+        return np.asarray(array == positive_label, dtype=bool), None
     raise AdapterError(
         f"the model under test ({name}) returned values of type {array.dtype} "
         f"({shorten(pd.unique(array)[:6])}); pass positive_label= to say which value is favourable"
     )
 
 
+def _favourable_probability(array: np.ndarray, name: str) -> np.ndarray:
+    """Column 1 of an (n, 2) array of class probabilities, as scikit-learn's predict_proba orders 0/1 classes."""
+    if array.dtype.kind not in "fiu":
+        raise AdapterError(f"the model under test ({name}) returned an (n, 2) array of {array.dtype}; an (n, 2) "
+                           "output must hold class probabilities (column 1 = the favourable class)")
+    array = array.astype(float)
+    _check_finite(array, name)
+    sums = array.sum(axis=1)
+    if (array < 0).any() or (array > 1).any() or not np.allclose(sums, 1.0, atol=1e-3):
+        raise AdapterError(f"the model under test ({name}) returned an (n, 2) array whose rows are not probabilities "
+                           f"(row sums from {sums.min():.4g} to {sums.max():.4g}); return one score per row "
+                           "(the favourable class's) or probabilities whose column 1 is the favourable class")
+    return array[:, 1]
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = int(np.flatnonzero(bad.ravel())[0])
+        kinds = sorted({"NaN" if np.isnan(v) else ("+inf" if v > 0 else "-inf") for v in array.ravel()[bad.ravel()]})
+        raise AdapterError(
+            f"the model under test ({name}) returned {'/'.join(kinds)} scores for {int(bad.any(axis=-1).sum())} of "
+            f"{len(array)} rows (first at batch position {first // (array.size // len(array))}); check its inputs "
+            "for missing or extreme values"
+        )
+
+
 class CallableAdapter(Adapter):
     """Any callable ``f(DataFrame) -> array``, read as decisions or scores.
 
     The output may be booleans or 0/1 (decisions), floats in [0, 1] (scores, decided at
-    ``threshold``, default 0.5), any floats with an explicit ``threshold``, labels compared with
-    ``positive_label``, or an (n, 2) array of class probabilities.
+    ``threshold``, default 0.5), any floats with an explicit ``threshold``, class labels (strings,
+    or integers other than 0/1) compared with ``positive_label``, or an (n, 2) array of class
+    probabilities whose column 1 is the favourable class. Floats are always scores: they are never
+    compared with ``positive_label``, which names the favourable class of the label and of class
+    outputs (a probe's ``positive_label="good"`` for a label column of good/bad, with a model that
+    returns P(good), is read right). NaN or infinite scores are refused.
 
     Examples
     --------
@@ -218,7 +262,7 @@ class CallableAdapter(Adapter):
         super().__init__(batch_size=batch_size)
         self.texts = texts
         self.fn = fn
-        self.threshold = threshold
+        self.threshold = check_threshold(threshold)
         self.positive_label = positive_label
         self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
 
@@ -226,6 +270,10 @@ class CallableAdapter(Adapter):
         out = self.fn(_texts(frame) if self.texts else frame)
         return outputs_to_predictions(out, n=len(frame), threshold=self.threshold,
                                       positive_label=self.positive_label, name=self.name)
+
+    @property
+    def decision_threshold(self) -> float | None:
+        return 0.5 if self.threshold is None else self.threshold
 
     def fingerprint(self):
         try:
@@ -266,7 +314,7 @@ class SklearnAdapter(Adapter):
         elif not hasattr(estimator, method):
             raise InvalidSpec(f"model {self.name} has no method {method!r}")
         self.method = method
-        self.threshold = threshold
+        self.threshold = check_threshold(threshold)
         classes = getattr(estimator, "classes_", None)
         if classes is None:
             from sklearn.exceptions import NotFittedError
@@ -290,6 +338,12 @@ class SklearnAdapter(Adapter):
         names = getattr(estimator, "feature_names_in_", None)
         self.feature_names = [str(c) for c in names] if names is not None else None
         self._fingerprint = fingerprint
+
+    @property
+    def decision_threshold(self) -> float | None:
+        if self.threshold is not None:
+            return self.threshold
+        return 0.0 if self.method == "decision_function" else 0.5
 
     def _predict_batch(self, frame):
         if self.texts:

@@ -6,6 +6,7 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ def load_table(data: Any, *, what: str = "data") -> pd.DataFrame:
 def _read_file(path: Path, what: str) -> pd.DataFrame:
     if not path.exists():
         raise InvalidSpec(f"{what} file not found: {str(path)!r} (working directory: {os.getcwd()})")
+    if not path.is_file():
+        raise InvalidSpec(f"{what} path {str(path)!r} is a folder, not a file; give the path of a CSV or Parquet "
+                          "file inside it")
     suffix = "".join(path.suffixes[-2:]).lower()
     if suffix.endswith((".parquet", ".pq")):
         try:
@@ -71,6 +75,21 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, role: str) -
                 f"{role} column {column!r} not found in data{did_you_mean} "
                 f"(columns: {shorten(frame.columns, 12)})"
             )
+
+
+def require_scalars(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise InvalidSpec when a column holds lists, dicts or sets: fairprobe needs one value per cell."""
+    for column in columns:
+        series = frame[column]
+        if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) not in ("mixed", "unknown-array"):
+            continue
+        bad = series.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
+        if bad.any():
+            first = series[bad].iloc[0]
+            raise InvalidSpec(
+                f"column {column!r} holds {type(first).__name__} values in {int(bad.sum())} rows (first: {first!r} at "
+                f"row {series.index[bad.to_numpy()][0]!r}); fairprobe needs one scalar per cell: join the items into "
+                "a string or spread them over columns")
 
 
 def as_column_list(value: str | Sequence[str] | None, *, role: str) -> list[str]:
@@ -155,6 +174,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return value if math.isfinite(value) else (None if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    if isinstance(value, Enum):
+        return plain(value.value)
     if value is None or isinstance(value, (str, int)):
         return value
     if value is pd.NA or value is pd.NaT:

@@ -33,6 +33,11 @@ class MissingDependency(FairprobeError, ImportError):
         self.name = package
 
 
+class FairprobeWarning(UserWarning):
+    """A verdict needs a caveat: the check exercised nothing (vacuous, degenerate), only part of what it
+    should (partly vacuous), or the twins miss a column that encodes the protected attribute."""
+
+
 class FairnessViolation(FairprobeError, AssertionError):
     """A fairness check did not pass; ``result`` holds the full :class:`CheckResult`."""
 

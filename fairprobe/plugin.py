@@ -216,7 +216,7 @@ class EvidenceWriter:
         records = self.evidence.ordered()
         if not records:
             return
-        from fairprobe.checks import _fmt
+        from fairprobe.checks.result import fmt as _fmt
 
         tr = terminalreporter
         tr.write_sep("=", "fairprobe")
@@ -234,8 +234,13 @@ class EvidenceWriter:
                 markup = {"FAIL": {"red": True}, "PASS": {"green": True}}.get(row[-1], {"yellow": True})
             tr.write_line(line, **markup)
         counts = self.evidence.counts()
+        warned = [(r, sentence) for r in records for sentence in r.get("warnings", [])]
         tr.write_line(", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive") if v in counts)
-                      + f" (mode {self.evidence.mode}, alpha {self.evidence.alpha})")
+                      + f" (mode {self.evidence.mode}, alpha {self.evidence.alpha})"
+                      + (f"; {len(warned)} warning{'s' if len(warned) > 1 else ''}:" if warned else ""))
+        for r, sentence in warned:
+            tr.write_line(f"  {_short(r['test'] or '')} ({r['check']}, {' x '.join(r['attributes'])}): {sentence}",
+                          yellow=True)
         if self.error:
             tr.write_line(self.error, red=True)
         elif self.bundle is not None:

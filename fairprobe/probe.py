@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fairprobe import checks, settings
+from fairprobe import checks, proxies, settings
 from fairprobe.adapters import Adapter, Predictions, as_adapter
 from fairprobe.checks import CheckResult
+from fairprobe.checks.invariance import threshold_note
 from fairprobe.data import fingerprint_frame, plain
-from fairprobe.errors import FairnessViolation, InvalidSpec, shorten
+from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten
 from fairprobe.spec import ProbeSpec
-from fairprobe.twins import TwinSet, group_labels
+from fairprobe.twins import TwinSet
 
 
 class Probe:
@@ -54,6 +57,19 @@ class Probe:
     text : str, optional
         A column of text profiles (resumes, bios): the model receives it as a list of strings, and
         ``twins="rewrite"`` rewrites it (names, pronouns, subject role nouns) for each target group.
+    derived : dict, optional
+        Columns computed from others, recomputed in every twin: ``{"age_group": lambda df: ...}``.
+        The function takes the rows and returns one value per row; it must reproduce the data's column.
+    bands : dict, optional
+        Band edges of a numeric protected attribute: ``{"age": [18, 40, 65, 100]}``. Groups are the
+        bands, and a twin moves the raw value into the target band at the same within-band quantile.
+
+    Notes
+    -----
+    At construction the probe scans the columns the model reads for ones that encode a protected
+    attribute (:mod:`fairprobe.proxies`); the table is kept as ``probe.proxy_scan`` and in the
+    evidence of every check. With flip twins such a column is a :class:`FairprobeWarning`: the
+    twins leave it as it was, so the model still sees the original group.
 
     Examples
     --------
@@ -62,7 +78,7 @@ class Probe:
     >>> model = lambda df: (df["years_experience"] > 5).to_numpy()
     >>> probe = fp.Probe(data=world.data, model=model, protected=["sex"], label="hired",
     ...                  held=["years_experience"], seed=0)
-    >>> probe.invariance("sex", max_flip_rate=0.01).verdict
+    >>> str(probe.invariance("sex", max_flip_rate=0.01).verdict)
     'pass'
     """
 
@@ -85,16 +101,31 @@ class Probe:
         max_records: int | None = None,
         name: str | None = None,
         text: str | None = None,
+        derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None = None,
+        bands: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
         self.spec = ProbeSpec.build(
             data, protected=protected, held=held, label=label, positive_label=positive_label,
             features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
             min_group_size=min_group_size, max_records=max_records, name=name, text=text,
+            derived=derived, bands=bands,
         )
+        if isinstance(model, Adapter) and threshold is not None:
+            raise InvalidSpec(f"threshold={threshold!r} is a setting of the adapter; the model given is already an "
+                              f"adapter ({type(model).__name__}), so set it there: {type(model).__name__}(..., "
+                              "threshold=...)")
         self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label,
                                            texts=text is not None)
         self.features = self._resolve_features()
-        self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray]] = {}
+        self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, TwinSet | None]] = {}
+        self.proxy_scan = proxies.scan(
+            self.spec.data, {a: self.spec.group_labels(self.spec.data, [a]).to_numpy() for a in self.spec.protected},
+            [c for c in self.features if c not in self.spec.protected],
+            seed=self.spec.seed if self.spec.seed is not None else settings.current().seed)
+        self.proxy_warnings = self._proxy_warnings()
+        for sentences in self.proxy_warnings.values():
+            for sentence in sentences:
+                warnings.warn(FairprobeWarning(sentence), stacklevel=2)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -135,7 +166,7 @@ class Probe:
         if answers.score is not None:
             score = np.full(len(twinset), np.nan)
             score[twinset.valid] = answers.score
-        return Predictions(decision, score)
+        return Predictions(decision, score, answers.threshold)
 
     @cached_property
     def predictions(self) -> Predictions:
@@ -159,7 +190,8 @@ class Probe:
         """The twins for ``attributes`` (made once, then reused by later checks)."""
         return self._twins(self.spec.attributes(attributes, what="twins"))[0]
 
-    def _twins(self, attrs: tuple[str, ...]) -> tuple[TwinSet, np.ndarray]:
+    def _twins(self, attrs: tuple[str, ...]) -> tuple[TwinSet, np.ndarray, TwinSet | None]:
+        """Twins, the positions of their originals in the data, and self-twins where the generator makes them."""
         seed = self._setting("seed", None)
         if (attrs, seed) not in self._twinsets:
             data = self.spec.data
@@ -168,19 +200,24 @@ class Probe:
                 rng = np.random.default_rng(seed)
                 positions = np.sort(rng.choice(len(data), self.spec.max_records, replace=False))
             records = data.iloc[positions].reset_index(drop=True)
+            view, targets = self.spec.grouped(records), self.spec.grouped(data)
             generator = self.generator
-            twinset = generator.generate(records, list(attrs), held=list(self.spec.held), seed=seed, targets=data)
+            held = list(self.spec.held)
+            twinset = generator.generate(view, list(attrs), held=held, seed=seed, targets=targets)
             learned = getattr(generator, "base", generator)  # a rendering generator wraps a tabular one
             if getattr(learned, "name", None) == "cvae":
                 from fairprobe.twins.cvae import fidelity_report
 
                 twinset.info["fidelity"] = fidelity_report(learned, twinset, seed=seed)
                 twinset.info["cached_fit"] = getattr(learned, "from_cache_", None)
-            self._twinsets[attrs, seed] = (twinset, positions)
+            self_twins = None
+            if hasattr(generator, "self_twins"):
+                self_twins = self.spec.restore(generator.self_twins(view, list(attrs), held=held, seed=seed), records)
+            self._twinsets[attrs, seed] = (self.spec.restore(twinset, records), positions, self_twins)
         return self._twinsets[attrs, seed]
 
     @cached_property
-    def generator(self):
+    def generator(self) -> Any:
         """The twin generator, fitted on the probe's data first if it learns (cached on disk inside pytest)."""
         generator = self.spec.twins
         wrapped = getattr(generator, "base", None)  # a rendering generator fits the tabular one it wraps
@@ -188,8 +225,9 @@ class Probe:
         if hasattr(learner, "fitted") and not learner.fitted:
             from fairprobe.twins.cvae import fit_cached
 
-            exclude = [c for c in (self.spec.label, self.spec.text) if c is not None]
-            fitted = fit_cached(learner, self.spec.data, data_sha256=self.data_fingerprint,
+            # Derived columns are recomputed in every twin, so the generator does not model them.
+            exclude = [c for c in (self.spec.label, self.spec.text, *self.spec.derived) if c is not None]
+            fitted = fit_cached(learner, self.spec.grouped(self.spec.data), data_sha256=self.data_fingerprint,
                                 protected=self.spec.protected, held=self.spec.held, exclude=exclude,
                                 cache_dir=settings.current().cache_dir)
             if wrapped is None:
@@ -197,7 +235,50 @@ class Probe:
             generator.base = fitted
         return generator
 
-    def _finish(self, result: CheckResult) -> CheckResult:
+    def _flip_note(self, attrs: tuple[str, ...]) -> str | None:
+        """With flip twins, the columns the model reads that go with the attribute (but do not encode it)."""
+        if getattr(self.spec.twins, "name", None) != "flip":
+            return None
+        rows = [r for r in self.proxy_scan if r["attribute"] in attrs and not r["encodes"] and r["auc"] is not None
+                and r["auc"] >= proxies.AUC_ASSOCIATED and r["column"] not in self.spec.held
+                and r["column"] not in self.spec.derived]
+        if not rows:
+            return None
+        listed = ", ".join(f"{r['column']} (AUC {r['auc']:.2f} for {r['attribute']})"
+                           for r in sorted(rows, key=lambda r: -r["auc"])[:6])
+        return (f"flip twins test direct use of {' x '.join(attrs)} only: columns the model reads that go with it keep "
+                f"their values in every twin ({listed}); if the attribute causes them, test them with twins='cvae'")
+
+    def _proxy_warnings(self) -> dict[str, list[str]]:
+        """Per protected attribute, a sentence for each column the model reads that encodes it and that the
+        twins leave as it was (flip twins: any such column; every generator: a held one)."""
+        flip = getattr(self.spec.twins, "name", None) == "flip"
+        reads = "the model reads it"
+        if self.spec.features is None and self.adapter.feature_names is None:
+            reads = ("the model may read it (it is sent every column but the label; pass features= to name the "
+                     "columns it reads)")
+        out: dict[str, list[str]] = {}
+        for attribute in self.spec.protected:
+            for row in proxies.encoding_columns(self.proxy_scan, attribute):
+                column = row["column"]
+                if column in self.spec.derived:
+                    continue
+                how = f"out-of-fold AUC {row['auc']:.2f}, {row['pure_share']:.0%} of rows in values seen with one group only"
+                if column in self.spec.held:
+                    out.setdefault(attribute, []).append(
+                        f"held column {column!r} encodes {attribute!r} ({how}) and {reads}; twins keep held "
+                        f"columns identical, so the model still sees the original group: if {column!r} is not a "
+                        f"qualification, do not hold it (or recompute it with derived={{{column!r}: ...}})")
+                elif flip:
+                    out.setdefault(attribute, []).append(
+                        f"column {column!r} encodes {attribute!r} ({how}) and {reads}; flip twins change "
+                        f"{attribute!r} and leave {column!r} as it was, so the model still sees the original group and "
+                        f"the flip rate is underestimated: recompute it in every twin with derived={{{column!r}: "
+                        f"function of the row}}, leave it out of features=, or use twins='cvae' to move it with "
+                        "the attribute")
+        return out
+
+    def _finish(self, result: CheckResult, *, stacklevel: int = 3) -> CheckResult:
         result = result.with_context(
             probe=self.spec.name,
             protected=list(self.spec.protected),
@@ -210,12 +291,17 @@ class Probe:
             model=self.model_fingerprint,
             queries=self.adapter.queries,
             model_calls=self.adapter.calls,
+            derived=sorted(self.spec.derived),
+            bands={c: list(b.edges) for c, b in self.spec.bands.items()},
+            proxy_scan=self.proxy_scan,
         )
+        for sentence in result.warnings:
+            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=stacklevel)
         settings.record(result)
         return result
 
     def _groups(self, attrs: tuple[str, ...]) -> pd.Series:
-        return group_labels(self.spec.data, attrs)
+        return self.spec.group_labels(self.spec.data, attrs)
 
     # ----------------------------------------------------------------- checks
 
@@ -232,18 +318,25 @@ class Probe:
         """Do decisions stay the same between each record and its twins? See :func:`fairprobe.checks.invariance`."""
         attrs = self.spec.attributes(attribute, what="invariance")
         alpha, mode = self._setting("alpha", alpha), self._setting("mode", mode)
-        twinset, positions = self._twins(attrs)
-        original = self.predictions
-        original = Predictions(original.decision[positions],
-                               None if original.score is None else original.score[positions])
+        twinset, positions, self_twins = self._twins(attrs)
+        everyone = self.predictions
+        original = Predictions(everyone.decision[positions],
+                               None if everyone.score is None else everyone.score[positions], everyone.threshold)
         twin = self._predict_valid(twinset)
+        floor = None if self_twins is None else (self_twins, self._predict_valid(self_twins))
         result = checks.invariance(
             twinset, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-            max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
+            max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, features=self.features,
+            noise_floor=floor,
         )
         index = self.spec.data.index
         for example in result.counterexamples:
             example["row"] = plain(index[positions[example["row"]]])
+        for attribute in attrs:
+            result = result.with_warnings(*self.proxy_warnings.get(attribute, []))
+        note = self._flip_note(attrs)
+        if note:
+            result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
         return self._finish(result)
 
     def equalized_odds(
@@ -264,6 +357,7 @@ class Probe:
             self.spec.y_true, self.predictions.decision, self._groups(attrs), max_gap=max_gap,
             alpha=self._setting("alpha", alpha), mode=mode,
             min_group_size=min_group_size or self.spec.min_group_size, attributes=attrs,
+            threshold_note=threshold_note(self.predictions),
         )
         return self._finish(result)
 
@@ -284,6 +378,7 @@ class Probe:
             self.predictions.decision, self._groups(attrs), max_gap=max_gap, min_ratio=min_ratio,
             alpha=self._setting("alpha", alpha), mode=mode,
             min_group_size=min_group_size or self.spec.min_group_size, attributes=attrs,
+            threshold_note=threshold_note(self.predictions),
         )
         return self._finish(result)
 

@@ -12,6 +12,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from fairprobe.errors import InvalidSpec
+from fairprobe.validation import check_alpha, check_mode, check_seed
+from fairprobe.verdicts import Mode
+
 if TYPE_CHECKING:
     from fairprobe.checks import CheckResult
 
@@ -22,7 +26,7 @@ class Settings:
 
     seed: int = 0
     alpha: float = 0.05
-    mode: str = "detect"
+    mode: Mode = Mode.DETECT
     cache_dir: str | None = None  # where fitted generators are kept between runs (None: not kept)
 
 
@@ -37,10 +41,7 @@ def current() -> Settings:
 
 def validate(**values: Any) -> dict[str, Any]:
     """Check seed, alpha and mode values, raising InvalidSpec with a fix for a bad one."""
-    from fairprobe.checks import check_alpha, check_mode
-    from fairprobe.errors import InvalidSpec
-
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in values.items():
         if value is None:
             continue
@@ -51,9 +52,7 @@ def validate(**values: Any) -> dict[str, Any]:
         elif key == "cache_dir":
             out[key] = str(value)
         elif key == "seed":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InvalidSpec(f"seed must be a non-negative whole number; got {value!r}")
-            out[key] = value
+            out[key] = check_seed(value)
         else:
             raise InvalidSpec(f"unknown setting {key!r} (settings: seed, alpha, mode, cache_dir)")
     return out

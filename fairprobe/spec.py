@@ -1,18 +1,34 @@
-"""ProbeSpec: what to test, validated once, before any model is queried."""
+"""ProbeSpec: what to test, validated once, before any model is queried.
+
+Besides the column roles it holds two things that keep twins honest:
+
+- ``bands``: a numeric protected attribute read in bands (groups are the bands, twins move the raw
+  value into the target band), so a model reading the raw value sees the change;
+- ``derived``: columns computed from others (``age_group`` from ``age``, ``status_sex`` from
+  ``sex``), recomputed in every twin so that a twin never pairs ``sex=female`` with a column that
+  still says "male".
+
+Twin generators work on the **grouped view** of the data (banded columns replaced by their band
+labels); :meth:`ProbeSpec.restore` turns their twins back into rows the model reads.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fairprobe import settings
-from fairprobe.data import as_column_list, binary_outcome, load_table, require_columns
-from fairprobe.errors import InvalidSpec, shorten
-from fairprobe.twins import TwinGenerator, resolve_generator
+from fairprobe.data import as_column_list, binary_outcome, load_table, require_columns, require_scalars
+from fairprobe.errors import InvalidSpec, closest, shorten
+from fairprobe.twins import TwinGenerator, TwinSet, group_labels, resolve_generator
+from fairprobe.twins.bands import Bands, build_bands
+from fairprobe.validation import check_count
+
+MAX_GROUPS = 50  # a protected column with more distinct values needs bands
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +55,8 @@ class ProbeSpec:
     name: str | None = None
     text: str | None = None
     y_true: np.ndarray | None = field(default=None, repr=False)
+    derived: dict[str, Callable[[pd.DataFrame], Any]] = field(default_factory=dict, repr=False)
+    bands: dict[str, Bands] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -58,6 +76,8 @@ class ProbeSpec:
         max_records: int | None = None,
         name: str | None = None,
         text: str | None = None,
+        derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None = None,
+        bands: Mapping[str, Sequence[float]] | None = None,
     ) -> ProbeSpec:
         frame = load_table(data)
         protected_cols = as_column_list(protected, role="protected")
@@ -70,20 +90,17 @@ class ProbeSpec:
         if both:
             raise InvalidSpec(f"column {both[0]!r} is both protected and held; a twin changes protected "
                               "columns and keeps held ones, so a column can be only one of them")
+        require_scalars(frame, [*protected_cols, *held_cols])
+        banded = build_bands(bands, frame, protected_cols)
         for column in protected_cols:
-            _check_protected(frame, column)
-        for column in held_cols:
-            missing = int(frame[column].isna().sum())
-            if missing:
-                raise InvalidSpec(
-                    f"held column {column!r} has {missing} missing values (of {len(frame)} rows); a held "
-                    "column must be identical in every twin, so fill or drop those rows first"
-                )
+            _check_protected(frame, column, banded=column in banded)
+        # Missing values in held columns are values: kept identical in every twin (a CVAE condition cell of their own).
         y_true = None
         if label is not None:
             if not isinstance(label, str):
                 raise InvalidSpec(f"label must be a column name; got {label!r}")
             require_columns(frame, [label], role="label")
+            require_scalars(frame, [label])
             if label in protected_cols or label in held_cols:
                 raise InvalidSpec(f"label column {label!r} cannot also be protected or held")
             y_true = binary_outcome(frame[label], positive_label=positive_label, what=f"label column {label!r}")
@@ -94,28 +111,30 @@ class ProbeSpec:
             if label is not None and label in feature_cols:
                 raise InvalidSpec(f"features include the label column {label!r}; the model must not see "
                                   "the ground truth")
-        if min_group_size is not None and (not isinstance(min_group_size, int) or min_group_size < 1):
-            raise InvalidSpec(f"min_group_size must be a positive whole number; got {min_group_size!r}")
-        if max_records is not None and (not isinstance(max_records, int) or max_records < 1):
-            raise InvalidSpec(f"max_records must be a positive whole number; got {max_records!r}")
+        check_count("min_group_size", min_group_size, allow_none=True)
+        check_count("max_records", max_records, allow_none=True)
         if text is not None:
             require_columns(frame, [text], role="text")
             if text in protected_cols or text in held_cols:
                 raise InvalidSpec(f"text column {text!r} cannot also be protected or held")
+            _check_text(frame, text)
             if feature_cols is None:
                 feature_cols = [text]
-            if twins == "rewrite":
+            if isinstance(twins, str) and twins == "rewrite":
                 from fairprobe.twins.text import TextTwinGenerator
 
                 twins = TextTwinGenerator(text)
-        elif twins == "rewrite":
+        elif isinstance(twins, str) and twins == "rewrite":
             raise InvalidSpec("twins='rewrite' rewrites a text column: pass text= (the column holding the profiles)")
+        derived_fns = _check_derived(derived, frame, protected_cols, held_cols, label)
         settings.validate(seed=seed, alpha=alpha, mode=mode)
         return cls(
             data=frame, protected=tuple(protected_cols), held=tuple(held_cols), label=label,
             positive_label=positive_label, features=None if feature_cols is None else tuple(feature_cols),
             twins=resolve_generator(twins), seed=seed, alpha=alpha, mode=mode,
-            min_group_size=min_group_size, max_records=max_records, name=name, text=text, y_true=y_true,
+            min_group_size=None if min_group_size is None else int(min_group_size),
+            max_records=None if max_records is None else int(max_records), name=name, text=text, y_true=y_true,
+            derived=derived_fns, bands=banded,
         )
 
     def attributes(self, attributes: str | Sequence[str], *, what: str) -> tuple[str, ...]:
@@ -125,24 +144,135 @@ class ProbeSpec:
             raise InvalidSpec(f"{what} needs a protected attribute, e.g. '{self.protected[0]}'")
         for name in names:
             if name not in self.protected:
-                from fairprobe.errors import closest
                 hint = closest(name, self.protected)
                 did_you_mean = f"; did you mean {hint!r}?" if hint else ""
                 raise InvalidSpec(f"{what}: {name!r} is not a protected attribute of this probe{did_you_mean} "
                                   f"(protected: {', '.join(self.protected)})")
         return tuple(names)
 
+    # ------------------------------------------------------------------ the grouped view
 
-def _check_protected(frame: pd.DataFrame, column: str) -> None:
+    def grouped(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with each banded column replaced by its band label: what twin generators see."""
+        if not self.bands:
+            return frame
+        view = frame.copy()
+        for column, bands in self.bands.items():
+            view[column] = bands.label(frame[column]).astype(object)
+        return view
+
+    def group_labels(self, frame: pd.DataFrame, attributes: Sequence[str]) -> pd.Series:
+        """One group label per row of ``frame`` (bands for banded attributes)."""
+        return group_labels(self.grouped(frame[list(attributes)]) if self.bands else frame, attributes)
+
+    def restore(self, twinset: TwinSet, records: pd.DataFrame) -> TwinSet:
+        """Twins made on the grouped view, as rows the model reads: raw values moved into their target
+        bands (other banded columns copied from the original), derived columns recomputed."""
+        if not self.bands and not self.derived:
+            return twinset
+        records = records.reset_index(drop=True)
+        labels = (twinset.original_groups(), twinset.twin_groups())
+        twins = twinset.twins.copy()
+        for column, bands in self.bands.items():
+            raw = records[column].to_numpy()[twinset.source]
+            if column in twinset.attributes:
+                target = bands.index_of(twins[column].to_numpy())
+                moved = bands.move(raw, target, self.data[column])
+                twins[column] = moved.astype(records[column].dtype)
+            else:
+                twins[column] = raw
+        twins = self.recompute(twins)
+        return replace(twinset, original=records, twins=twins, labels=labels)
+
+    def recompute(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with every derived column recomputed from its function."""
+        for column, fn in self.derived.items():
+            values = _call_derived(column, fn, frame)
+            try:
+                frame[column] = values.astype(self.data[column].dtype)
+            except (TypeError, ValueError):
+                frame[column] = values
+        return frame
+
+
+def _check_protected(frame: pd.DataFrame, column: str, *, banded: bool) -> None:
     values = frame[column]
     missing = int(values.isna().sum())
     if missing:
         raise InvalidSpec(f"protected column {column!r} has {missing} missing values; fill them with an "
                           "explicit value (e.g. 'unknown') or drop those rows")
+    if banded:
+        return
     seen = pd.unique(values)
     if len(seen) < 2:
         raise InvalidSpec(f"protected column {column!r} has a single value ({seen[0]!r}) in {len(frame)} "
                           "rows; there is nothing to compare: use data that holds at least two groups")
-    if len(seen) > 50:
-        raise InvalidSpec(f"protected column {column!r} has {len(seen)} distinct values "
-                          f"({shorten(seen[:5])}, ...); bin it first (e.g. age into bands)")
+    as_text = pd.Series([str(v) for v in seen])
+    if as_text.duplicated().any():
+        clash = [repr(v) for v, dup in zip(seen, as_text.duplicated(keep=False)) if dup][:4]
+        raise InvalidSpec(f"protected column {column!r} mixes types whose values read alike ({', '.join(clash)}), "
+                          "so its groups would merge; convert the column to one type first "
+                          f"(e.g. df[{column!r}] = df[{column!r}].astype(str))")
+    if len(seen) > MAX_GROUPS:
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        fix = (f"pass bands={{{column!r}: [edges]}} (e.g. [18, 40, 65, 100] for age): groups are then the bands, and "
+               "twins move the raw value into the target band") if numeric else "group rare values first"
+        raise InvalidSpec(f"protected column {column!r} has {len(seen)} distinct values ({shorten(seen[:5])}, ...); "
+                          f"{fix}")
+
+
+def _check_text(frame: pd.DataFrame, column: str) -> None:
+    values = frame[column]
+    missing = int(values.isna().sum())
+    if missing:
+        raise InvalidSpec(f"text column {column!r} has {missing} missing values (first at row "
+                          f"{values.index[values.isna().to_numpy()][0]!r}); a text model would receive them as "
+                          "'nan': fill them (e.g. with '') or drop those rows")
+    not_text = values.map(lambda v: not isinstance(v, str))
+    if not_text.any():
+        first = values[not_text].iloc[0]
+        raise InvalidSpec(f"text column {column!r} holds {int(not_text.sum())} values that are not strings "
+                          f"(e.g. {first!r} of type {type(first).__name__}); convert them with .astype(str) first")
+
+
+def _check_derived(derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None, frame: pd.DataFrame,
+                   protected: list[str], held: list[str], label: str | None) -> dict[str, Callable[[pd.DataFrame], Any]]:
+    """Each derived column exists, is not protected, held or the label, and its function reproduces it."""
+    if derived is None:
+        return {}
+    if not isinstance(derived, Mapping):
+        raise InvalidSpec("derived must map a column to a function of the row frame, e.g. "
+                          "derived={'age_group': lambda df: pd.cut(df['age'], [17, 24, 120])}; "
+                          f"got {type(derived).__name__}")
+    out = {}
+    for column, fn in derived.items():
+        require_columns(frame, [column], role="derived")
+        if column in protected or column in held or column == label:
+            role = "protected" if column in protected else "held" if column in held else "the label"
+            raise InvalidSpec(f"derived column {column!r} is also {role}; a derived column is recomputed in every "
+                              "twin from the columns it depends on, so it cannot have another role")
+        if not callable(fn):
+            raise InvalidSpec(f"derived[{column!r}] must be a function DataFrame -> values; got {type(fn).__name__}")
+        values = _call_derived(column, fn, frame.copy())
+        original = frame[column].reset_index(drop=True)
+        mismatch = ~((values.astype(object) == original.astype(object)) | (values.isna() & original.isna()))
+        if mismatch.any():
+            row = int(np.flatnonzero(mismatch.to_numpy())[0])
+            raise InvalidSpec(
+                f"derived[{column!r}] does not reproduce the data's column on {int(mismatch.sum())} of {len(frame)} rows "
+                f"(row {frame.index[row]!r}: the data says {original.iloc[row]!r}, the function gives "
+                f"{values.iloc[row]!r}); fix the function so that twins get the value the data would hold")
+        out[column] = fn
+    return out
+
+
+def _call_derived(column: str, fn: Callable[[pd.DataFrame], Any], frame: pd.DataFrame) -> pd.Series:
+    try:
+        values = fn(frame)
+    except Exception as exc:
+        raise InvalidSpec(f"derived[{column!r}] raised {type(exc).__name__}: {exc}") from exc
+    values = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values.to_numpy())
+    if len(values) != len(frame):
+        raise InvalidSpec(f"derived[{column!r}] returned {len(values)} values for {len(frame)} rows; it must return "
+                          "one value per row")
+    return values.infer_objects()

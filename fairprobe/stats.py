@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Literal
 
 import numpy as np
 from scipy import special as _sp
 from scipy import stats as _st
 
-Verdict = Literal["pass", "fail", "inconclusive"]
-PASS: Verdict = "pass"
-FAIL: Verdict = "fail"
-INCONCLUSIVE: Verdict = "inconclusive"
+from fairprobe.verdicts import FAIL, INCONCLUSIVE, PASS, Verdict
 
 
 def clopper_pearson(k, n, alpha: float = 0.05):
@@ -168,9 +164,9 @@ def decide(lower: float, upper: float, *, low: float, high: float) -> Verdict:
 
     Examples
     --------
-    >>> decide(0.0, 0.009, low=-math.inf, high=0.01)
+    >>> str(decide(0.0, 0.009, low=-math.inf, high=0.01))
     'pass'
-    >>> decide(0.02, 0.05, low=-math.inf, high=0.01)
+    >>> str(decide(0.02, 0.05, low=-math.inf, high=0.01))
     'fail'
     """
     if lower > low and upper < high:

@@ -1,10 +1,11 @@
-"""A screener that reads only the qualifications: every check should pass."""
+"""A screener that receives sex and race with the qualifications but uses only the qualifications:
+every check should pass, and the invariance checks are not vacuous since the twins' change reaches it."""
 
 import fairprobe as fp
 
 from _models import HELD, audit_data, train
 
-model = train(HELD)
+model = train(HELD, receives=["sex", "race", *HELD])
 probe = fp.Probe(
     data=audit_data(),
     model=model,

@@ -169,7 +169,7 @@ def test_cvae_errors(fitted):
         CVAE().generate(data, ["sex"], held=HELD, seed=0)
     with pytest.raises(fp.InvalidSpec, match=r"unknown CVAE setting"):
         CVAE(latent=3)
-    with pytest.raises(fp.InvalidSpec, match=r"threads must be a whole number of at least 1 \(torch threads\); got 0"):
+    with pytest.raises(fp.InvalidSpec, match=r"CVAE threads must be a whole number of at least 1; got 0"):
         CVAE(threads=0)
     with pytest.raises(fp.InvalidSpec, match=r"the CVAE was fitted with held="):
         cvae.generate(data, ["sex"], held=HELD[:2], seed=0)

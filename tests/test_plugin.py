@@ -24,7 +24,8 @@ def biased(df):
 
 def make(model, n=None, **kw):
     data = world.data if n is None else world.data.iloc[:n]
-    return fp.Probe(data=data, model=model, protected=["sex", "race"], label="hired", held=HELD, **kw)
+    return fp.Probe(data=data, model=model, protected=["sex", "race"], label="hired", held=HELD,
+                    features=["sex", "race", *HELD], **kw)
 '''
 
 

@@ -28,6 +28,11 @@ class TwinSet:
         Whether each twin passed the generator's validation; invalid twins are not scored.
     generator : str
         Name of the generator that made the twins, for the evidence.
+    info : dict
+        What the generator reports about itself (settings, fingerprint, k twins per record and target).
+    labels : (ndarray, ndarray), optional
+        The group label of each original and of each twin, when groups are not the attributes' raw
+        values (a numeric attribute read in bands); by default the values themselves.
     """
 
     original: pd.DataFrame
@@ -37,10 +42,13 @@ class TwinSet:
     valid: np.ndarray
     generator: str
     info: dict = field(default_factory=dict)
+    labels: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.twins) != len(self.source) or len(self.valid) != len(self.source):
             raise ValueError("twins, source and valid must have one entry per twin")
+        if self.labels is not None and (len(self.labels[0]) != len(self.original) or len(self.labels[1]) != len(self)):
+            raise ValueError("labels must hold one group label per original and one per twin")
 
     def __len__(self) -> int:
         return len(self.twins)
@@ -54,6 +62,18 @@ class TwinSet:
     def to(self) -> pd.DataFrame:
         """The protected values each twin was given."""
         return self.twins[list(self.attributes)].reset_index(drop=True)
+
+    def original_groups(self) -> np.ndarray:
+        """The group label of each original record (``female``, ``female|black``, an age band)."""
+        if self.labels is not None:
+            return np.asarray(self.labels[0], dtype=object)
+        return group_labels(self.original, self.attributes).to_numpy(dtype=object)
+
+    def twin_groups(self) -> np.ndarray:
+        """The group label each twin was given."""
+        if self.labels is not None:
+            return np.asarray(self.labels[1], dtype=object)
+        return group_labels(self.twins, self.attributes).to_numpy(dtype=object)
 
 
 @runtime_checkable

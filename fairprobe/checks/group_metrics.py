@@ -1,0 +1,332 @@
+"""Group metrics: equalized odds and demographic parity, with intervals and a verdict.
+
+Metric definitions follow fairlearn (``true_positive_rate``, ``false_positive_rate``,
+``selection_rate``, ``equalized_odds_difference``, ``demographic_parity_difference`` and
+``_ratio``); the counting is one bincount pass per count, since fairlearn's MetricFrame is ~35x
+slower on a million rows (benchmarks/bench_metrics.py), and the tests compare both on the same
+data. What fairlearn lacks is added here: confidence intervals, a verdict, and a warning when the
+decisions were all the same (a degenerate check).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fairprobe import stats
+from fairprobe.checks.result import CheckResult, not_certifiable
+from fairprobe.errors import InvalidSpec
+from fairprobe.validation import check_alpha, check_bound, check_mode
+from fairprobe.verdicts import INCONCLUSIVE, CheckKind, Mode, Verdict, combine
+
+
+def group_counts(groups: pd.Series, y_pred: np.ndarray, y_true: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-group counts with one bincount pass: n, selected, and with labels positives, TP, FP."""
+    codes, labels = pd.factorize(pd.Series(groups).reset_index(drop=True), sort=True)
+    if (codes < 0).any():
+        raise InvalidSpec(f"the protected attribute has {int((codes < 0).sum())} missing values; "
+                          "fill them (e.g. with 'unknown') or drop those rows")
+    m = len(labels)
+    y_pred = np.asarray(y_pred, dtype=bool)
+    table = {"n": np.bincount(codes, minlength=m),
+             "selected": np.bincount(codes, weights=y_pred, minlength=m).astype(int)}
+    if y_true is not None:
+        y_true = np.asarray(y_true, dtype=bool)
+        table["positives"] = np.bincount(codes, weights=y_true, minlength=m).astype(int)
+        table["negatives"] = table["n"] - table["positives"]
+        table["true_positives"] = np.bincount(codes, weights=y_true & y_pred, minlength=m).astype(int)
+        table["false_positives"] = np.bincount(codes, weights=~y_true & y_pred, minlength=m).astype(int)
+    return pd.DataFrame(table, index=pd.Index([str(x) for x in labels], name="group"))
+
+
+def _rate(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, k / np.maximum(n, 1), np.nan)
+
+
+def _pairwise(
+    names: list[str], rates: dict[str, tuple[np.ndarray, np.ndarray]], *, kind: Literal["gap", "ratio"],
+    alpha: float, low: float, high: float,
+) -> tuple[list[dict[str, Any]], Verdict, int]:
+    """Intervals for every pair of groups and every rate; the verdict over all of them."""
+    i, j = (np.asarray(x, dtype=int) for x in zip(*itertools.combinations(range(len(names)), 2)))
+    m = len(i) * len(rates)
+    method = stats.newcombe_difference if kind == "gap" else stats.mover_ratio
+    rows: list[dict[str, Any]] = []
+    at_a: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    at_m: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    for rate_name, (k, n) in rates.items():
+        k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+        la, ua = method(k[i], n[i], k[j], n[j], alpha)
+        lm, um = method(k[i], n[i], k[j], n[j], alpha / m)
+        p_i, p_j = _rate(k[i], n[i]), _rate(k[j], n[j])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = p_i - p_j if kind == "gap" else p_i / p_j
+        for acc, (lo, up) in ((at_a, (la, ua)), (at_m, (lm, um))):
+            acc[0].append(lo)
+            acc[1].append(up)
+        for t in range(len(i)):
+            defined = n[i[t]] > 0 and n[j[t]] > 0
+            rows.append({"rate": rate_name, "group_a": names[i[t]], "group_b": names[j[t]],
+                         "estimate": float(est[t]) if np.isfinite(est[t]) else None,
+                         "lower": float(la[t]), "upper": float(ua[t]),
+                         "lower_corrected": float(lm[t]), "upper_corrected": float(um[t]),
+                         "verdict": stats.decide(float(la[t]), float(ua[t]), low=low, high=high)
+                         if defined else "undefined"})
+    verdict = stats.decide_pairs(*(tuple(np.concatenate(part) for part in acc) for acc in (at_a, at_m)),
+                                 low=low, high=high)
+    return rows, verdict, m
+
+
+def _undecided_at_scales(rates, kind, alpha, low, high):
+    groups = len(next(iter(rates.values()))[0])
+    i, j = (np.asarray(x, dtype=int) for x in zip(*itertools.combinations(range(groups), 2)))
+    m = len(i) * len(rates)
+    method = stats.newcombe_difference if kind == "gap" else stats.mover_ratio
+
+    def undecided(f: np.ndarray) -> np.ndarray:
+        f = np.asarray(f, dtype=float)[:, None]
+        passing, failing = np.ones(len(f), bool), np.zeros(len(f), bool)
+        for k, n in rates.values():
+            k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+            la, ua = method(k[i] * f, n[i] * f, k[j] * f, n[j] * f, alpha)
+            lm, um = method(k[i] * f, n[i] * f, k[j] * f, n[j] * f, alpha / m)
+            passing &= np.all((la > low) & (ua < high), axis=1)
+            failing |= np.any((lm > high) | (um < low), axis=1)
+        return ~passing & ~failing
+    return undecided
+
+
+def _headline(rows: list[dict[str, Any]], kind: Literal["gap", "ratio"]) -> dict[str, Any] | None:
+    """The pair with the largest disparity (largest |gap|, or smallest ratio), oriented so that the
+    estimate is a gap >= 0 or a ratio <= 1, with the interval of that statistic (an interval for a
+    difference that holds 0 is [0, ...] for its size: a gap cannot be negative)."""
+    defined = [r for r in rows if r["estimate"] is not None]
+    if not defined:
+        return None
+    if kind == "gap":
+        worst = max(defined, key=lambda r: abs(r["estimate"]))
+        if worst["estimate"] < 0:
+            worst = {**worst, "estimate": -worst["estimate"], "lower": -worst["upper"], "upper": -worst["lower"],
+                     "group_a": worst["group_b"], "group_b": worst["group_a"]}
+        if worst["lower"] < 0:
+            worst = {**worst, "lower": 0.0, "upper": max(worst["upper"], -worst["lower"])}
+        return worst
+    worst = min(defined, key=lambda r: min(r["estimate"], 1 / r["estimate"]) if r["estimate"] else 0)
+    if worst["estimate"] and worst["estimate"] > 1:
+        def flip(x: float) -> float:
+            return 1 / x if x else math.inf
+
+        worst = {**worst, "estimate": 1 / worst["estimate"], "lower": flip(worst["upper"]),
+                 "upper": flip(worst["lower"]), "group_a": worst["group_b"], "group_b": worst["group_a"]}
+    if worst["upper"] > 1:
+        worst = {**worst, "lower": min(worst["lower"], 1 / worst["upper"]), "upper": 1.0}
+    return worst
+
+
+def _small_groups(table: pd.DataFrame, min_group_size: int | None, denominators: Sequence[str]) -> tuple[pd.DataFrame, list[str], list[str]]:
+    notes, excluded = [], []
+    if min_group_size is not None:
+        small = table[(table[list(denominators)] < min_group_size).any(axis=1)]
+        for name, row in small.iterrows():
+            sizes = ", ".join(f"{d}={int(row[d])}" for d in denominators)
+            notes.append(f"group {name!r} excluded from the verdict: too small ({sizes} < {min_group_size})")
+            excluded.append(str(name))
+        table = table.drop(index=small.index)
+    for name, row in table.iterrows():
+        for d in denominators:
+            if row[d] == 0:
+                notes.append(f"group {name!r} has no {d}: its rate is undefined, so the check cannot pass")
+    return table, notes, excluded
+
+
+def _group_rows(table: pd.DataFrame, excluded: list[str], rates: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    rows = []
+    for name, row in table.iterrows():
+        out: dict[str, Any] = {"group": str(name)}
+        out.update({c: int(row[c]) for c in table.columns})
+        for rate_name, (num, den) in rates.items():
+            out[rate_name] = float(row[num] / row[den]) if row[den] else None
+        out["status"] = "excluded: too small" if str(name) in excluded else "included"
+        rows.append(out)
+    return rows
+
+
+def equalized_odds(
+    y_true: Any,
+    y_pred: Any,
+    groups: pd.Series,
+    *,
+    max_gap: float,
+    alpha: float = 0.05,
+    mode: Mode | str = "detect",
+    min_group_size: int | None = None,
+    attributes: Sequence[str] = ("group",),
+    threshold_note: str = "",
+) -> CheckResult:
+    """Check that true- and false-positive rates differ by less than ``max_gap`` between groups.
+
+    Rates are fairlearn's ``true_positive_rate`` and ``false_positive_rate`` per group; the
+    statistic is fairlearn's ``equalized_odds_difference`` (the larger of the TPR and FPR
+    max-min gaps). Each pairwise gap gets Newcombe hybrid-score bounds. PASS needs every pair of
+    both rates inside (-max_gap, max_gap) at ``alpha``; FAIL needs one pair outside at alpha/m
+    (Bonferroni over the m comparisons). A group with no positives (or negatives) has an undefined
+    rate: it is reported, and the check cannot pass. Groups smaller than ``min_group_size``
+    (positives or negatives) are excluded from the verdict and reported as such.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> g = pd.Series(rng.choice(["a", "b"], 4000))
+    >>> y = rng.random(4000) < 0.5
+    >>> pred = np.where(rng.random(4000) < 0.9, y, ~y)
+    >>> str(equalized_odds(y, pred, g, max_gap=0.1).verdict)
+    'pass'
+    """
+    max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
+    alpha, mode = check_alpha(alpha), check_mode(mode)
+    y_true, y_pred = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
+    if len(y_true) != len(y_pred) or len(y_pred) != len(groups):
+        raise InvalidSpec(f"equalized odds needs one label, one decision and one group per record; got "
+                          f"{len(y_true)} labels, {len(y_pred)} decisions and {len(groups)} groups")
+    table = group_counts(groups, y_pred, y_true)
+    used, notes, excluded = _small_groups(table, min_group_size, ["positives", "negatives"])
+    rates = {"TPR": (used["true_positives"].to_numpy(), used["positives"].to_numpy()),
+             "FPR": (used["false_positives"].to_numpy(), used["negatives"].to_numpy())}
+    result = _group_check(
+        CheckKind.EQUALIZED_ODDS, attributes, table, used, excluded, notes, rates,
+        rate_columns={"TPR": ("true_positives", "positives"), "FPR": ("false_positives", "negatives"),
+                      "selection_rate": ("selected", "n")},
+        kind="gap", bound=max_gap, alpha=alpha, mode=mode, statistic_name="equalized-odds gap",
+    )
+    return _exercised(result, y_pred, threshold_note)
+
+
+def demographic_parity(
+    y_pred: Any,
+    groups: pd.Series,
+    *,
+    max_gap: float | None = None,
+    min_ratio: float | None = None,
+    alpha: float = 0.05,
+    mode: Mode | str = "detect",
+    min_group_size: int | None = None,
+    attributes: Sequence[str] = ("group",),
+    threshold_note: str = "",
+) -> CheckResult:
+    """Check selection rates across groups: their gap below ``max_gap``, their ratio above ``min_ratio``.
+
+    ``min_ratio=0.8`` is the four-fifths rule. The statistics are fairlearn's
+    ``demographic_parity_difference`` and ``demographic_parity_ratio``; pairwise gaps get Newcombe
+    bounds and pairwise ratios MOVER-R bounds (Donner & Zou 2012). With both bounds given, both
+    gates must pass.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> g = pd.Series(["a"] * 500 + ["b"] * 500)
+    >>> pred = np.r_[np.arange(500) < 250, np.arange(500) < 100]
+    >>> str(demographic_parity(pred, g, min_ratio=0.8).verdict)
+    'fail'
+    """
+    if max_gap is None and min_ratio is None:
+        raise InvalidSpec("demographic parity needs max_gap= (selection-rate gap) or min_ratio= "
+                          "(e.g. 0.8 for the four-fifths rule)")
+    alpha, mode = check_alpha(alpha), check_mode(mode)
+    y_pred = np.asarray(y_pred, dtype=bool)
+    if len(y_pred) != len(groups):
+        raise InvalidSpec(f"demographic parity needs one decision and one group per record; got {len(y_pred)} "
+                          f"decisions and {len(groups)} groups")
+    table = group_counts(groups, y_pred)
+    used, notes, excluded = _small_groups(table, min_group_size, ["n"])
+    rates = {"selection_rate": (used["selected"].to_numpy(), used["n"].to_numpy())}
+    columns = {"selection_rate": ("selected", "n")}
+    results = []
+    if min_ratio is not None:
+        min_ratio = check_bound("min_ratio", min_ratio, 0.0, 1.0)
+        results.append(_group_check(CheckKind.DEMOGRAPHIC_PARITY, attributes, table, used, excluded, notes, rates,
+                                    kind="ratio", bound=min_ratio, statistic_name="selection-rate ratio",
+                                    rate_columns=columns, alpha=alpha, mode=mode))
+    if max_gap is not None:
+        max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
+        results.append(_group_check(CheckKind.DEMOGRAPHIC_PARITY, attributes, table, used, excluded, notes, rates,
+                                    kind="gap", bound=max_gap, statistic_name="selection-rate gap",
+                                    rate_columns=columns, alpha=alpha, mode=mode))
+    if len(results) == 1:
+        return _exercised(results[0], y_pred, threshold_note)
+    first, second = results
+    gate = {"statistic": second.statistic, "interval": list(second.interval), "bound": second.bound,
+            "comparison": second.comparison, "verdict": second.verdict}
+    # Both gates given: both are gates, and all must pass (the four-fifths rule and a gap bound).
+    final = combine([first.verdict, second.verdict])
+    both = replace(first, verdict=final, pairs=first.pairs + second.pairs,
+                   n_to_decide=max(filter(None, [first.n_to_decide, second.n_to_decide]), default=None)
+                   if final == INCONCLUSIVE else None,
+                   details={**first.details, "gates": {second.statistic_name: gate}})
+    return _exercised(both, y_pred, threshold_note)
+
+
+def _exercised(result: CheckResult, y_pred: np.ndarray, threshold_note: str = "") -> CheckResult:
+    """A degenerate check (every decision the same) says so, and certifies nothing in certify mode."""
+    positive = float(y_pred.mean()) if len(y_pred) else 0.0
+    details = {**result.details, "exercised": None, "positive_share": positive}
+    if 0.0 < positive < 1.0:
+        return replace(result, details=details)
+    what = "favourable" if positive == 1.0 else "unfavourable"
+    verdict, not_certified = not_certifiable(result.verdict, result.mode, [f"every decision is {what}"])
+    if not_certified:
+        details["not_certified"] = not_certified
+    sentence = (f"degenerate: every decision is {what}{threshold_note}; rates compared across groups are then "
+                "equal by construction, so the check says nothing about the model")
+    return replace(result, verdict=verdict, details=details,
+                   n_to_decide=None if not_certified else result.n_to_decide).with_warnings(sentence)
+
+
+def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFrame, used: pd.DataFrame,
+                 excluded: list[str], notes: list[str], rates: dict[str, tuple[np.ndarray, np.ndarray]], *,
+                 rate_columns: dict[str, tuple[str, str]], kind: Literal["gap", "ratio"], bound: float,
+                 alpha: float, mode: Mode, statistic_name: str) -> CheckResult:
+    low, high = (-bound, bound) if kind == "gap" else (bound, 1 / bound)
+    names = [str(x) for x in used.index]
+    if len(names) < 2:
+        raise InvalidSpec(
+            f"{check} needs at least two groups of {' x '.join(attributes)} to compare; found "
+            f"{len(table)} ({', '.join(map(str, table.index))})"
+            + (f", of which {len(excluded)} below min_group_size" if excluded else "")
+        )
+    rows, verdict, m = _pairwise(names, rates, kind=kind, alpha=alpha, low=low, high=high)
+    # The worst pair's estimate is fairlearn's statistic: the largest max-min gap over the rates,
+    # or the smallest min/max ratio (the tests check both against fairlearn).
+    head = _headline(rows, kind)
+    statistic, interval = (math.nan, (math.nan, math.nan)) if head is None else \
+        (head["estimate"], (head["lower"], head["upper"]))
+    n_total = int(used["n"].sum())
+    return CheckResult(
+        check=check,
+        attributes=tuple(attributes),
+        statistic=statistic,
+        statistic_name=statistic_name,
+        interval=(float(interval[0]), float(interval[1])),
+        bound=bound,
+        comparison="<" if kind == "gap" else ">",
+        verdict=verdict,
+        alpha=alpha,
+        n=n_total,
+        method="Newcombe hybrid score" if kind == "gap" else "MOVER-R on Wilson",
+        mode=mode,
+        n_to_decide=stats.n_to_decide(_undecided_at_scales(rates, kind, alpha, low, high), n_total)
+        if verdict == INCONCLUSIVE else None,
+        groups=_group_rows(table, excluded, rate_columns),
+        pairs=rows,
+        details={"comparisons": m, "correction": "Bonferroni for FAIL, none for PASS (intersection-union)",
+                 "worst_pair": head, "notes": notes, "gates": {}},
+    )
+
+

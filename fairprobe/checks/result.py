@@ -1,0 +1,204 @@
+"""CheckResult: the outcome of one check, and the text a reader sees (a short table, the worst pairs)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from fairprobe.data import plain
+from fairprobe.verdicts import FAIL, INCONCLUSIVE, PASS, CheckKind, Mode, Verdict
+
+TITLES = {CheckKind.INVARIANCE: "invariance of the decision to",
+          CheckKind.EQUALIZED_ODDS: "equalized odds across",
+          CheckKind.DEMOGRAPHIC_PARITY: "demographic parity across"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: statistic, interval, bound, verdict and what supports them.
+
+    ``interval`` holds the one-sided lower and upper bounds, each at level ``alpha``. ``verdict``
+    is PASS when the interval lies inside the acceptable region, FAIL when outside it and
+    INCONCLUSIVE otherwise; ``n_to_decide`` says how many records would decide an inconclusive
+    check if the observed rates held. ``warnings`` are sentences a reader of the verdict must see:
+    a check that exercised nothing (vacuous: the model could not see what the twins changed;
+    degenerate: every decision was the same), a partly vacuous one, a threshold outside the
+    model's scores, a column that encodes the protected attribute.
+    """
+
+    check: CheckKind
+    attributes: tuple[str, ...]
+    statistic: float
+    statistic_name: str
+    interval: tuple[float, float]
+    bound: float
+    comparison: Literal["<", ">"]
+    verdict: Verdict
+    alpha: float
+    n: int
+    method: str
+    mode: Mode = Mode.DETECT
+    n_to_decide: int | None = None
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    counterexamples: list[dict[str, Any]] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fails_build(self) -> bool:
+        """True when this result fails a test: a FAIL, or an INCONCLUSIVE in certify mode."""
+        return self.verdict == FAIL or (self.verdict == INCONCLUSIVE and self.mode == Mode.CERTIFY)
+
+    @property
+    def title(self) -> str:
+        twins = self.context.get("twins")
+        what = TITLES.get(CheckKind(self.check), str(self.check))
+        return f"{what} {' x '.join(self.attributes)}" + (f" ({twins} twins)" if twins else "")
+
+    def with_context(self, **context: Any) -> CheckResult:
+        """A copy with more context (model, data fingerprint, queries, seed) for the evidence."""
+        return replace(self, context={**self.context, **context})
+
+    def with_warnings(self, *sentences: str) -> CheckResult:
+        """A copy with more warnings (duplicates dropped, order kept)."""
+        kept = list(dict.fromkeys([*self.warnings, *sentences]))
+        return replace(self, warnings=kept)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (no numpy types), as written into the evidence."""
+        return plain(asdict(self) | {"fails_build": self.fails_build, "title": self.title})
+
+    def summary(self) -> str:
+        """One line: verdict, check, statistic, interval and bound."""
+        lo, hi = self.interval
+        line = (f"{self.verdict.upper()} {self.title}: {self.statistic_name} {fmt(self.statistic)} "
+                f"[{fmt(lo)}, {fmt(hi)}] bound {self.comparison} {fmt(self.bound)} (n={self.n})")
+        return line + (f" ({len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''})"
+                       if self.warnings else "")
+
+    def report(self) -> str:
+        """The readable account used as a violation message: a short table, groups, worst pairs."""
+        lo, hi = self.interval
+        conf = f"one-sided {1 - self.alpha:.0%} bounds, {self.method}"
+        lines = [
+            f"{self.verdict.upper()}  {self.title}",
+            f"  statistic  {self.statistic_name} = {fmt(self.statistic)}",
+            f"  interval   [{fmt(lo)}, {fmt(hi)}]  ({conf})",
+            f"  bound      {self.statistic_name} {self.comparison} {fmt(self.bound)}",
+            f"  n          {self.n}",
+            f"  verdict    {self.verdict.upper()} in {self.mode} mode: {self._reason()}",
+        ]
+        lines.extend(f"  WARNING    {sentence}" for sentence in self.warnings)
+        for name, gate in self.details.get("gates", {}).items():
+            glo, ghi = gate["interval"]
+            lines.append(f"  also       {name} = {fmt(gate['statistic'])} [{fmt(glo)}, {fmt(ghi)}] "
+                         f"bound {gate['comparison']} {fmt(gate['bound'])}: {str(gate['verdict']).upper()}")
+        exercised = self.details.get("exercised")
+        if exercised:
+            lines.append(f"  exercised  {fmt(exercised['identical_share'])} of valid twins identical to their original "
+                         f"on the model's columns; positive decisions {fmt(exercised['positive_share'])}")
+        floor = self.details.get("noise_floor")
+        if floor:
+            lines.append(f"  noise floor  {floor['statistic_name']} {fmt(floor['statistic'])} with the record's own "
+                         f"protected value ({floor['what']})")
+        if self.groups:
+            lines.append("  groups:")
+            lines.extend("    " + row for row in table(self.groups))
+        if self.check == CheckKind.INVARIANCE:
+            for d in self.pairs:
+                who = f"{d['favoured']} favoured" if d["favoured"] else "no group favoured"
+                lines.append(f"  direction  {d['group_a']} vs {d['group_b']}: {who} ({d['favour_a']} vs "
+                             f"{d['favour_b']} records, of {d['discordant_twins']} discordant twin pairs; "
+                             f"exact sign test on records p={fmt(d['p_value'])})")
+            change = self.details.get("score_change")
+            if change:
+                lines.append(f"  scores     twin - original: median {fmt(change['median'])}, 1%..99% "
+                             f"[{fmt(change['q01'])}, {fmt(change['q99'])}], max |change| {fmt(change['max_abs'])}")
+        if self.pairs and self.check != CheckKind.INVARIANCE:
+            worst = sorted(self.pairs, key=lambda p: -abs(p.get("estimate", 0) or 0))[:6]
+            lines.append("  pairs (worst first):")
+            lines.extend("    " + row for row in table(worst))
+        for note in self.details.get("notes", []):
+            lines.append(f"  note: {note}")
+        if self.counterexamples:
+            lines.append(f"  worst twin pairs ({len(self.counterexamples)}):")
+            for ex in self.counterexamples:
+                lines.append("    " + describe_pair(ex))
+        return "\n".join(lines)
+
+    def _reason(self) -> str:
+        lo, hi = self.interval
+        single = self.check == CheckKind.INVARIANCE
+        not_certified = self.details.get("not_certified")
+        if not_certified:
+            return not_certified
+        if self.verdict == PASS:
+            return (f"the upper bound {fmt(hi)} is below {fmt(self.bound)}" if single
+                    else "every pairwise interval lies inside the bound")
+        if self.verdict == FAIL:
+            return (f"the lower bound {fmt(lo)} is above {fmt(self.bound)}" if single and lo > self.bound
+                    else "an interval lies wholly outside the bound")
+        more = f"; about {self.n_to_decide} records would decide it" if self.n_to_decide else \
+            "; the estimate sits on the bound, more data alone will not decide it"
+        return "an interval straddles the bound" + more
+
+
+def not_certifiable(verdict: Verdict, mode: Mode, reasons: list[str]) -> tuple[Verdict, str | None]:
+    """In certify mode a check that exercised nothing certifies nothing: its PASS becomes INCONCLUSIVE."""
+    if mode == Mode.CERTIFY and verdict == PASS and reasons:
+        return INCONCLUSIVE, ("nothing was certified: " + "; ".join(reasons))
+    return verdict, None
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def fmt(x: Any) -> str:
+    """A number as a reader wants it: 4 significant digits, small values in e-notation."""
+    if x is None:
+        return "-"
+    if isinstance(x, (float, np.floating)):
+        value = float(x)
+        if not np.isfinite(value):
+            return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
+        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return str(x)
+
+
+def table(rows: list[dict[str, Any]], limit: int = 12) -> list[str]:
+    """Rows of dicts as aligned text lines, header first."""
+    rows = rows[:limit]
+    cols = [c for c in rows[0] if not c.endswith("_corrected")]
+    cells = [[fmt(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
+
+    return [line(cols)] + [line(r) for r in cells]
+
+
+def text_diff(a: str, b: str) -> str:
+    """The word-level edits between two texts: ``[She -> He; her -> his]``."""
+    x, y = a.split(), b.split()
+    edits = [f"{' '.join(x[i0:i1]) or '(nothing)'} -> {' '.join(y[j0:j1]) or '(nothing)'}"
+             for op, i0, i1, j0, j1 in difflib.SequenceMatcher(a=x, b=y, autojunk=False).get_opcodes() if op != "equal"]
+    return "[" + "; ".join(edits) + "]"
+
+
+def describe_pair(ex: dict[str, Any]) -> str:
+    """One counterexample as a line: the changed columns, the scores and the decisions."""
+    changes = ", ".join(
+        f"{c}: {text_diff(a, b)}" if isinstance(a, str) and isinstance(b, str) and max(len(a), len(b)) > 60
+        else f"{c}: {a} -> {b}" for c, (a, b) in ex["changes"].items())
+    yes = {True: "yes", False: "no"}
+    score = ""
+    if ex.get("original_score") is not None:
+        score = f"  score {fmt(ex['original_score'])} -> {fmt(ex['twin_score'])}"
+    return (f"row {ex['row']}: {changes or '(no column changed)'}{score}  decision "
+            f"{yes[bool(ex['original_decision'])]} -> {yes[bool(ex['twin_decision'])]}")

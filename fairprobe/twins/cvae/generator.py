@@ -1,0 +1,358 @@
+"""Conditional-VAE twins: change what the protected attribute causes, keep the qualifications.
+
+A conditional VAE models the free columns (neither protected nor held) given the condition
+(protected attributes and held columns). A twin is made in three steps (Pearl's abduction,
+action, prediction): encode the original to the posterior of z, set the protected value in the
+condition, decode; the held columns are copied bit for bit. ``k`` stochastic twins per record and
+target draw z from the posterior and the categories from the decoder's softmax, since for a
+categorical proxy the counterfactual is a distribution, not a value (../shared/notes: posterior
+means with argmax decoding collapse every twin to the target group's majority value).
+
+Layout follows CTGAN's TVAE (transformer, encoder, decoder, loss, fit/sample) in nanoGPT's style:
+a config dataclass, short modules, a shape comment on each tensor line. Unlike TVAE the encoder is
+kept, so an existing record can be re-encoded, and nothing touches global random state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from fairprobe.errors import InvalidSpec
+from fairprobe.twins.base import TwinSet, group_labels
+from fairprobe.twins.cvae.model import CVAEConfig, CVAENet, torch_cpu_settings, train
+from fairprobe.twins.encoding import MISSING, TableEncoder
+from fairprobe.twins.flip import target_combinations
+
+MIN_CELL_ROWS = 30  # a condition cell's latent summary needs at least this many rows; smaller cells use the prior
+
+
+def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """One "a|b|c" string per row."""
+    return group_labels(frame, columns).to_numpy(dtype=object)
+
+
+class CVAE:
+    """Twin generator backed by a conditional VAE; ``fit`` it, then use it as ``Probe(twins=...)``.
+
+    Parameters
+    ----------
+    config : CVAEConfig, optional
+        Sizes and training settings; keyword arguments override its fields.
+    stochastic : bool
+        True: ``k`` twins per record and target, z from the posterior and categories sampled.
+        False: one deterministic twin (posterior mean, most likely category), for display.
+
+    Examples
+    --------
+    >>> import fairprobe as fp
+    >>> world = fp.worlds.hiring(n=400, seed=0)
+    >>> cvae = CVAE(epochs=2, k=2).fit(world.data, protected=["sex"], held=list(world.held), exclude=["hired"])
+    >>> twins = cvae.generate(world.data.iloc[:5], ["sex"], held=list(world.held), seed=0)
+    >>> len(twins), bool((twins.twins["years_experience"].to_numpy() == world.data["years_experience"].to_numpy()[twins.source]).all())
+    (10, True)
+    """
+
+    name = "cvae"
+    from_cache_: str | None = None  # where a probe's fit was loaded from, when it came from the cache
+
+    def __init__(self, config: CVAEConfig | None = None, *, stochastic: bool = True, progress: bool = False,
+                 **overrides: Any) -> None:
+        unknown = sorted(set(overrides) - set(asdict(CVAEConfig())))
+        if unknown:
+            raise InvalidSpec(f"unknown CVAE setting(s) {unknown}; settings: {', '.join(asdict(CVAEConfig()))}")
+        self.config = CVAEConfig(**{**asdict(config or CVAEConfig()), **overrides})
+        self.stochastic = stochastic
+        self.progress = progress
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, data: pd.DataFrame, *, protected: Sequence[str], held: Sequence[str],
+            exclude: Sequence[str] = ()) -> CVAE:
+        """Fit on ``data``: free columns are all but ``protected``, ``held`` and ``exclude``."""
+        protected, held = list(protected), list(held)
+        overlap = set(protected) & set(held)
+        if overlap:
+            raise InvalidSpec(f"column {sorted(overlap)[0]!r} is both protected and held; a twin changes protected "
+                              "columns and keeps held ones")
+        missing = [c for c in [*protected, *held, *exclude] if c not in data.columns]
+        if missing:
+            raise InvalidSpec(f"CVAE.fit: columns not in data: {missing} (columns: {list(data.columns)})")
+        free = [c for c in data.columns if c not in {*protected, *held, *exclude}]
+        if not free:
+            raise InvalidSpec("CVAE.fit: no free columns to model (every column is protected, held or excluded); "
+                              "flip twins are exact here: use twins='flip'")
+        min_rows = 10 * max(1, len(free))
+        if len(data) < max(min_rows, 50):
+            raise InvalidSpec(f"CVAE.fit: {len(data)} rows are too few to fit a generator for {len(free)} free "
+                              f"columns; give at least {max(min_rows, 50)} rows, or use twins='flip'")
+        cfg = self.config
+        self.protected_, self.held_, self.free_ = protected, held, free
+        self.derived_ = _functional_dependencies(data, free)
+        self.dtypes_ = {c: str(data[c].dtype) for c in free}
+        self.free_encoder_ = TableEncoder.fit(data, [c for c in free if c not in self.derived_])
+        self.cond_encoder_ = TableEncoder.fit(data, protected + held, categorical=protected)
+        self.groups_ = {p: [c for c in code.categories] for p in protected
+                        for code in self.cond_encoder_.columns if code.name == p}
+        x = torch.from_numpy(self.free_encoder_.transform(data))  # (N, x_dim)
+        c = torch.from_numpy(self.cond_encoder_.transform(data))  # (N, c_dim)
+        group = torch.from_numpy(pd.factorize(_keys(data, protected))[0])  # (N,)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
+        with torch_cpu_settings(self.config.threads):
+            with torch.random.fork_rng(devices=[]):  # seeded parameter init, global state left as it was
+                torch.manual_seed(cfg.seed)
+                self.net_ = CVAENet(x.shape[1], c.shape[1], n_numeric, cfg, self._categorical_spans())
+            order = torch.randperm(len(x), generator=generator)
+            n_val = max(1, int(len(x) * cfg.validation))
+            val, rows = order[:n_val], order[n_val:]
+            self.history_ = train(self.net_, self.free_encoder_, cfg, x, c, group, rows, val, generator,
+                                  self._cell_weights(data, rows), progress=self.progress)
+            self.cell_columns_ = self._cell_columns(data)
+            self.latent_cells_, self.latent_mean_, self.latent_scale_ = self._latent_cells(data, x, c)
+        self.fingerprint_ = self._fingerprint()
+        return self
+
+    def _fingerprint(self) -> str:
+        from fairprobe.twins.cvae.io import fingerprint
+
+        return fingerprint(self)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``PATH`` (safetensors weights) and ``PATH.json`` (config, encoding, versions, fingerprint)."""
+        from fairprobe.twins.cvae.io import save
+
+        self._check_fitted()
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, stochastic: bool = True) -> CVAE:
+        """Load a generator written by :meth:`save`; its fingerprint is checked."""
+        from fairprobe.twins.cvae.io import load
+
+        return load(path, stochastic=stochastic)
+
+    def _cell_columns(self, data: pd.DataFrame) -> list[str]:
+        """Condition cells: the protected values and the held columns with few values."""
+        return list(self.protected_) + [h for h in self.held_ if data[h].nunique() <= 20]
+
+    def _cell_keys(self, frame: pd.DataFrame) -> np.ndarray:
+        return _keys(frame, self.cell_columns_)
+
+    def _latent_cells(self, data: pd.DataFrame, x: torch.Tensor, c: torch.Tensor):
+        """Per condition cell, the mean and a Cholesky factor of the covariance of the posterior (aggregate
+        statistics of at least MIN_CELL_ROWS rows, no row kept): where ``sample`` draws z from."""
+        with torch.no_grad():
+            mu, logvar = self.net_.encode(x, c)  # (N, d), (N, d)
+        keys = self._cell_keys(data)
+        names, means, scales = [], [], []
+        eye = torch.eye(mu.shape[1])  # (d, d)
+        for key in sorted(set(keys)):
+            rows = torch.from_numpy(np.flatnonzero(keys == key))
+            if len(rows) < MIN_CELL_ROWS:
+                continue
+            m = mu[rows]  # (R, d)
+            cov = torch.cov(m.T) + torch.diag(logvar[rows].exp().mean(0)) + 1e-4 * eye  # (d, d)
+            names.append(key)
+            means.append(m.mean(0))
+            scales.append(torch.linalg.cholesky(cov))
+        if not names:
+            return [], torch.zeros((0, mu.shape[1])), torch.zeros((0, mu.shape[1], mu.shape[1]))
+        return names, torch.stack(means), torch.stack(scales)  # (K,), (K, d), (K, d, d)
+
+    def _cell_weights(self, data: pd.DataFrame, rows: torch.Tensor) -> torch.Tensor | None:
+        """Sampling weights of the training rows when ``balance`` > 0: cells are the protected values and
+        the held columns with few values."""
+        if self.config.balance <= 0:
+            return None
+        columns = self._cell_columns(data)
+        cell = pd.factorize(_keys(data, columns))[0][rows.numpy()]
+        sizes = np.bincount(cell)
+        return torch.from_numpy(sizes[cell].astype(np.float64) ** -self.config.balance)
+
+    # ------------------------------------------------------------------ twins
+
+    @property
+    def fitted(self) -> bool:
+        return hasattr(self, "net_")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise InvalidSpec("this CVAE is not fitted: call fit(data, protected=..., held=...) or CVAE.load(path)")
+
+    def latent(self, data: pd.DataFrame) -> np.ndarray:
+        """Posterior means of z for ``data`` (for leakage checks and plots)."""
+        self._check_fitted()
+        with torch.no_grad():
+            mu, _ = self.net_.encode(torch.from_numpy(self.free_encoder_.transform(data)),
+                                     torch.from_numpy(self.cond_encoder_.transform(data)))
+        return mu.numpy()
+
+    def generate(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (),
+                 seed: int = 0, targets: pd.DataFrame | None = None) -> TwinSet:
+        """Twins of every record for every other value (combination) of ``attributes``."""
+        self._check_fitted()
+        attributes = list(attributes)
+        unknown = [a for a in attributes if a not in self.protected_]
+        if unknown:
+            raise InvalidSpec(f"the CVAE was fitted with protected={self.protected_}; it cannot change {unknown}")
+        if list(held) and set(held) != set(self.held_):
+            raise InvalidSpec(f"the CVAE was fitted with held={self.held_}, the probe holds {list(held)}; "
+                              "fit it with the probe's held columns")
+        original = data.reset_index(drop=True)
+        for attribute in attributes:
+            unseen = set(original[attribute].astype(object)) - set(self.groups_[attribute])
+            if unseen:
+                raise InvalidSpec(f"protected value(s) {sorted(map(str, unseen))} of {attribute!r} were never seen "
+                                  f"when the CVAE was fitted (seen: {self.groups_[attribute]}); refit on data "
+                                  "that includes them")
+        combos = target_combinations(original if targets is None else targets, attributes)
+        k = self.config.k if self.stochastic else 1
+        generator = torch.Generator().manual_seed(seed)
+        x = torch.from_numpy(self.free_encoder_.transform(original))  # (N, x_dim)
+        with torch.no_grad(), torch_cpu_settings(self.config.threads):
+            mu, logvar = self.net_.encode(x, torch.from_numpy(self.cond_encoder_.transform(original)))  # (N, d)
+            parts, sources = [], []
+            for _, target in combos.iterrows():
+                rows = np.flatnonzero(~(original[attributes] == target.to_numpy()).all(axis=1).to_numpy())
+                if not len(rows):
+                    continue
+                acted = original.iloc[rows].copy()
+                for attribute in attributes:
+                    acted[attribute] = target[attribute]
+                cond = torch.from_numpy(self.cond_encoder_.transform(acted))  # (R, c_dim)
+                for _ in range(k):
+                    z = mu[rows]  # (R, d)
+                    if self.stochastic:
+                        z = z + torch.randn(z.shape, generator=generator) * torch.exp(0.5 * logvar[rows])
+                    decoded = self._decode(self.net_.decode(z, cond), generator)
+                    twin = acted.reset_index(drop=True)
+                    for column in self.free_:
+                        twin[column] = _restore(decoded[column], original[column].dtype)
+                    parts.append(twin)
+                    sources.append(rows)
+        twins = pd.concat(parts, ignore_index=True)
+        for column in original.columns:
+            if column not in self.free_:
+                twins[column] = twins[column].astype(original[column].dtype)
+        source = np.concatenate(sources)
+        order = np.argsort(source, kind="stable")
+        return TwinSet(original=original, twins=twins.iloc[order].reset_index(drop=True), source=source[order],
+                       attributes=tuple(attributes), valid=np.ones(len(source), dtype=bool), generator=self.name,
+                       info={"k": k, "stochastic": self.stochastic, "generative": True, "fingerprint": self.fingerprint_,
+                             "config": asdict(self.config)})
+
+    def sample(self, n: int, *, seed: int = 0, conditions: pd.DataFrame | None = None,
+               latent: Literal["cells", "prior"] = "cells") -> pd.DataFrame:
+        """``n`` synthetic rows: conditions drawn from the given rows, z from the latent cells or the prior.
+
+        For measuring the generator (column shapes, pair trends, train-on-synthetic) rather than
+        for twins, which decode the posterior of a real record instead. ``latent="cells"`` draws z
+        from a Gaussian fitted to the posteriors of the row's condition cell (its protected values
+        and few-valued held columns; the prior for cells under 30 rows): the aggregate posterior of
+        a rare cell (women earning >50K in Adult) sits away from the prior's centre, and drawing it
+        from the prior blurs that cell (benchmarks/RESULTS.md). ``latent="prior"``: N(0, I).
+        """
+        self._check_fitted()
+        if conditions is None:
+            raise InvalidSpec("sample needs conditions= (rows holding the protected and held columns): the "
+                              "generator keeps no training rows")
+        if latent not in ("cells", "prior"):
+            from fairprobe.errors import unknown_choice
+
+            raise unknown_choice("latent", latent, ["cells", "prior"])
+        require = [c for c in [*self.protected_, *self.held_] if c not in conditions.columns]
+        if require:
+            raise InvalidSpec(f"sample: conditions= lacks the column(s) {require}; it needs the protected and held "
+                              f"columns {[*self.protected_, *self.held_]}")
+        rng = np.random.default_rng(seed)
+        base = conditions.iloc[rng.integers(0, len(conditions), n)].reset_index(drop=True)
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad(), torch_cpu_settings(self.config.threads):
+            z = torch.randn((n, self.config.latent_dim), generator=generator)  # (n, d)
+            if latent == "cells" and self.latent_cells_:
+                index = {key: i for i, key in enumerate(self.latent_cells_)}
+                cell = np.array([index.get(k, -1) for k in self._cell_keys(base)])
+                known = torch.from_numpy(np.flatnonzero(cell >= 0))
+                k = torch.from_numpy(cell[known.numpy()])
+                z[known] = self.latent_mean_[k] + (self.latent_scale_[k] @ z[known].unsqueeze(-1)).squeeze(-1)  # (m, d)
+            cond = torch.from_numpy(self.cond_encoder_.transform(base))  # (n, c_dim)
+            decoded = self._decode(self.net_.decode(z, cond), generator)
+        out = base[[*self.protected_, *self.held_]].copy()
+        for column in self.free_:
+            out[column] = _restore(decoded[column], self.dtypes_[column]).to_numpy()
+        return out
+
+    def _categorical_spans(self) -> list[tuple[int, int]]:
+        return [(start, stop) for code, start, stop in self.free_encoder_.spans() if code.kind == "categorical"]
+
+    def _decode(self, out: torch.Tensor, generator: torch.Generator | None) -> dict[str, pd.Series]:
+        columns, numeric = {}, 0
+        drawn = torch.zeros_like(out)  # (R, x_dim): one-hots of the categories drawn so far
+        for code, start, stop in self.free_encoder_.spans():
+            if code.kind == "numeric":
+                mean = out[:, start]  # (R,)
+                if self.stochastic:
+                    mean = mean + torch.randn(mean.shape, generator=generator) * self.net_.log_sigma[numeric].exp()
+                numeric += 1
+                flags = {}
+                for offset, flag in enumerate(code.flags, start=1):
+                    logit = out[:, start + offset]  # (R,)
+                    if self.stochastic:  # draw the indicator, as categories are drawn
+                        logit = torch.logit(torch.rand(logit.shape, generator=generator)) + logit
+                    flags[flag] = logit.numpy()
+                columns[code.name] = self.free_encoder_.inverse_numeric(code, mean.numpy(), flags)
+            else:
+                logits = out[:, start:stop] + self.net_.autoregressive(drawn)[:, start:stop]  # (R, categories)
+                if self.stochastic:
+                    index = torch.multinomial(F.softmax(logits, dim=1), 1, generator=generator)[:, 0]  # (R,)
+                else:
+                    index = logits.argmax(dim=1)  # (R,)
+                drawn[torch.arange(len(index)), start + index] = 1.0
+                values = np.asarray(code.categories, dtype=object)[index.numpy()]
+                columns[code.name] = pd.Series(values).where(values != MISSING)
+        for column, rule in self.derived_.items():
+            lookup = {_key(a): b for a, b in rule["map"]}
+            columns[column] = columns[rule["from"]].map(lambda v: lookup.get(_key(v)))
+        return columns
+
+def _key(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else \
+        (value.item() if isinstance(value, np.generic) else value)
+
+
+def _functional_dependencies(data: pd.DataFrame, free: list[str]) -> dict[str, dict[str, Any]]:
+    """Free columns that are an exact function of an earlier categorical free column (Adult's
+    education_num of education): rebuilt by lookup instead of modelled (../shared/notes: +0.03 on
+    pair trends), so a twin never pairs a degree with the wrong number of school years."""
+    derived: dict[str, dict[str, Any]] = {}
+    limit = min(200, len(data) // 20)
+    for i, source in enumerate(free):
+        if source in derived or not 1 < data[source].nunique(dropna=False) <= limit:
+            continue
+        for target in free[i + 1:]:
+            if target in derived or data[target].nunique(dropna=False) > data[source].nunique(dropna=False):
+                continue
+            pairs = data[[source, target]].drop_duplicates()
+            if pairs[source].duplicated().any():
+                continue
+            derived[target] = {"from": source, "map": [[_key(a), _key(b)] for a, b in pairs.itertuples(index=False)]}
+    return derived
+
+
+def _restore(values: pd.Series, dtype: Any) -> pd.Series:
+    """Decoded values in the original column's dtype where they fit it (missing cells may not)."""
+    try:
+        return values.astype(dtype)
+    except (TypeError, ValueError):
+        return values
+
+

@@ -1,0 +1,201 @@
+"""The conditional VAE's network, its configuration and its training loop (PyTorch).
+
+Layout after CTGAN's TVAE (encoder, decoder, loss) in nanoGPT's style: a config dataclass, short
+functions, a shape comment on each tensor line. Nothing here touches global random state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from fairprobe.errors import InvalidSpec
+from fairprobe.twins.encoding import TableEncoder
+
+
+@dataclass(frozen=True)
+class CVAEConfig:
+    """Sizes and training settings of the conditional VAE."""
+
+    latent_dim: int = 8
+    hidden: int = 128
+    epochs: int = 80
+    batch_size: int = 256
+    lr: float = 2e-3
+    # KL weight. 0.5-2 kept sampled column shapes best (../shared/notes), but twins decode the posterior,
+    # not the prior: at 1.0 z collapsed and twins lost their proxies (flip-rate error 19 points on the
+    # hiring world), at 0.3 the error was under 1 point (tests/test_cvae.py).
+    beta: float = 0.3
+    penalty: float = 0.0  # MMD weight between protected groups' sampled latents
+    patience: int = 8
+    validation: float = 0.15
+    k: int = 10  # stochastic twins per record and target value
+    autoregressive: bool = True
+    # Draw training rows with weight (size of their condition cell) ** -balance: rare cells (women
+    # earning >50K in Adult) get more steps; P(free | condition) is unchanged by it. 0 = uniform.
+    balance: float = 0.0
+    # torch threads while fitting and decoding. One by default: under contention (pytest -n 2, two fits
+    # at once) more threads cost 10-30x (../shared/notes); an idle machine may take its cores.
+    threads: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        from fairprobe.validation import check_bound, check_count, check_seed
+
+        for name in ("latent_dim", "hidden", "epochs", "batch_size", "patience", "k", "threads"):
+            check_count(f"CVAE {name}", getattr(self, name))
+        check_bound("CVAE lr (learning rate)", self.lr, 0.0, 1.0)
+        check_bound("CVAE validation (share of rows held out for early stopping)", self.validation, 0.0, 0.5)
+        for name in ("beta", "penalty", "balance"):
+            value = getattr(self, name)
+            if value != 0:
+                check_bound(f"CVAE {name}", value, 0.0, 1e6)
+        check_seed(self.seed, name="CVAE seed")
+        if not isinstance(self.autoregressive, bool):
+            raise InvalidSpec(f"CVAE autoregressive must be True or False; got {self.autoregressive!r}")
+
+
+class CVAENet(nn.Module):
+    def __init__(self, x_dim: int, c_dim: int, n_numeric: int, cfg: CVAEConfig,
+                 categorical: list[tuple[int, int]]) -> None:
+        super().__init__()
+        h, d = cfg.hidden, cfg.latent_dim
+        self.encoder = nn.Sequential(nn.Linear(x_dim + c_dim, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU())
+        self.mu = nn.Linear(h, d)
+        self.logvar = nn.Linear(h, d)
+        self.decoder = nn.Sequential(nn.Linear(d + c_dim, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
+                                     nn.Linear(h, x_dim))
+        self.log_sigma = nn.Parameter(torch.full((max(n_numeric, 1),), -1.0))
+        # Autoregressive term: each categorical column's logits also read the categories drawn for the
+        # categorical columns before it (../shared/notes: +0.01-0.02 on pair trends).
+        mask = torch.zeros(x_dim, x_dim)  # (out, in)
+        for j, (start, stop) in enumerate(categorical):
+            for before_start, before_stop in categorical[:j]:
+                mask[start:stop, before_start:before_stop] = 1.0
+        self.register_buffer("ar_mask", mask if cfg.autoregressive else torch.zeros(x_dim, x_dim), persistent=False)
+        self.ar = nn.Linear(x_dim, x_dim, bias=False)
+        nn.init.zeros_(self.ar.weight)
+        self.categorical = categorical
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.encoder(torch.cat([x, c], dim=1))  # (B, h)
+        return self.mu(hidden), self.logvar(hidden).clamp(-10, 5)  # (B, d), (B, d)
+
+    def decode(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return self.decoder(torch.cat([z, c], dim=1))  # (B, x_dim): numeric means, flags and category logits
+
+    def autoregressive(self, onehots: torch.Tensor) -> torch.Tensor:
+        mask: torch.Tensor = self.ar_mask  # type: ignore[assignment]
+        return F.linear(onehots, self.ar.weight * mask)  # (B, x_dim), zero outside categorical logits
+
+
+
+@contextlib.contextmanager
+def torch_cpu_settings(threads: int = 1) -> Iterator[None]:
+    """Few threads and flush-to-zero while training (../shared/notes: 10-30x slower otherwise)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+        torch.set_flush_denormal(False)
+
+
+def mmd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Squared MMD with an RBF kernel at the median-free bandwidth of the latent dimension."""
+    x = torch.cat([a, b])  # (A+B, d)
+    dist = torch.cdist(x, x).pow(2)  # (A+B, A+B)
+    kernel = torch.exp(-dist / (2 * a.shape[1]))
+    n = len(a)
+    return kernel[:n, :n].mean() + kernel[n:, n:].mean() - 2 * kernel[:n, n:].mean()
+
+
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, c: torch.Tensor,
+          group: torch.Tensor, rows: torch.Tensor, val: torch.Tensor, generator: torch.Generator,
+          weights: torch.Tensor | None = None, *, progress: bool = False) -> list[dict[str, float]]:
+    """Adam on the ELBO over ``rows`` with early stopping on ``val``; the best state is kept. Returns the history."""
+    optimiser = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    best, best_state, waited, history = float("inf"), None, 0, []
+    epochs: Any = range(cfg.epochs)
+    if progress:
+        with contextlib.suppress(ImportError):
+            from tqdm.auto import tqdm
+            epochs = tqdm(epochs, desc="fitting CVAE", unit="epoch")
+    for epoch in epochs:
+        net.train()
+        if weights is None:
+            perm = rows[torch.randperm(len(rows), generator=generator)]
+        else:
+            perm = rows[torch.multinomial(weights, len(rows), replacement=True, generator=generator)]
+        total = 0.0
+        for start in range(0, len(perm), cfg.batch_size):
+            idx = perm[start : start + cfg.batch_size]
+            batch_loss = loss(net, encoder, cfg, x[idx], c[idx], group[idx], generator)
+            optimiser.zero_grad()
+            batch_loss.backward()
+            optimiser.step()
+            total += float(batch_loss.detach()) * len(idx)
+        net.eval()
+        with torch.no_grad():
+            val_loss = float(loss(net, encoder, cfg, x[val], c[val], group[val], generator, penalty=False))
+        history.append({"epoch": epoch, "train": total / len(rows), "validation": val_loss})
+        if val_loss < best - 1e-4:
+            best, best_state, waited = val_loss, copy.deepcopy(net.state_dict()), 0
+        else:
+            waited += 1
+            if waited >= cfg.patience:
+                break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    return history
+
+
+def loss(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, c: torch.Tensor,
+         group: torch.Tensor, generator: torch.Generator, *, penalty: bool = True) -> torch.Tensor:
+    """The negative ELBO (beta-weighted KL), plus the optional MMD penalty between protected groups."""
+    mu, logvar = net.encode(x, c)  # (B, d), (B, d)
+    eps = torch.randn(mu.shape, generator=generator)  # (B, d)
+    z = mu + eps * torch.exp(0.5 * logvar)  # (B, d)
+    out = net.decode(z, c) + net.autoregressive(x)  # (B, x_dim), teacher forcing
+    recon = reconstruction(net, encoder, out, x)  # (B,)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=1)  # (B,)
+    total = (recon + cfg.beta * kl).mean()
+    if penalty and cfg.penalty > 0:
+        groups = torch.unique(group)
+        for g in groups:
+            inside = group == g
+            if 1 < inside.sum() < len(group) - 1:
+                total = total + cfg.penalty * mmd(z[inside], z[~inside]) / len(groups)
+    return total
+
+
+def reconstruction(net: CVAENet, encoder: TableEncoder, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per row: Gaussian NLL of numeric scores, BCE of their indicators, cross-entropy of categories."""
+    terms, numeric = [], 0
+    for code, start, stop in encoder.spans():
+        if code.kind == "numeric":
+            log_sigma = net.log_sigma[numeric]
+            numeric += 1
+            terms.append(0.5 * ((x[:, start] - out[:, start]) / log_sigma.exp()).pow(2) + log_sigma)  # (B,)
+            for offset, _ in enumerate(code.flags, start=1):
+                terms.append(F.binary_cross_entropy_with_logits(out[:, start + offset], x[:, start + offset],
+                                                                reduction="none"))  # (B,)
+        else:
+            target = x[:, start:stop].argmax(dim=1)  # (B,)
+            terms.append(F.cross_entropy(out[:, start:stop], target, reduction="none"))
+    return torch.stack(terms, dim=1).sum(dim=1)  # (B,)

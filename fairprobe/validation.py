@@ -1,0 +1,73 @@
+"""Validators for the options users pass: each names what is wrong, what was given and the fix.
+
+Shared by settings, checks, probes and twin generators (``settings`` imports this, not the checks).
+Numpy scalars are numbers like any other: ``np.int64(3)`` is a valid seed, ``np.float32(0.05)`` a
+valid alpha.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from fairprobe.errors import InvalidSpec, unknown_choice
+from fairprobe.verdicts import Mode
+
+MAX_SEED = 2**63 - 1  # torch and numpy both take seeds up to this size
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_mode(mode: Any) -> Mode:
+    """``"detect"`` or ``"certify"`` as a :class:`Mode`."""
+    try:
+        return Mode(mode)
+    except ValueError:
+        raise unknown_choice("mode", mode, [m.value for m in Mode]) from None
+
+
+def check_alpha(alpha: Any) -> float:
+    """The level of each one-sided bound: a number strictly between 0 and 0.5."""
+    if not _is_real(alpha) or not 0 < float(alpha) < 0.5:
+        raise InvalidSpec(f"alpha must be a number between 0 and 0.5 (e.g. 0.05); got {alpha!r}")
+    return float(alpha)
+
+
+def check_seed(seed: Any, *, name: str = "seed") -> int:
+    """A whole number in [0, 2**63 - 1]."""
+    if not _is_whole(seed) or not 0 <= int(seed) <= MAX_SEED:
+        raise InvalidSpec(f"{name} must be a whole number from 0 to 2**63 - 1; got {seed!r}")
+    return int(seed)
+
+
+def check_bound(name: str, value: Any, low: float, high: float) -> float:
+    """A number in (low, high]: the bound of a check, e.g. ``max_flip_rate`` in (0, 1]."""
+    if not _is_real(value) or math.isnan(float(value)) or not low < float(value) <= high:
+        raise InvalidSpec(f"{name} must be a number in ({low:g}, {high:g}]; got {value!r}")
+    return float(value)
+
+
+def check_count(name: str, value: Any, *, minimum: int = 1, allow_none: bool = False) -> int | None:
+    """A whole number of at least ``minimum`` (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if not _is_whole(value) or int(value) < minimum:
+        raise InvalidSpec(f"{name} must be a whole number of at least {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_threshold(threshold: Any) -> float | None:
+    """Where a score becomes a favourable decision: a finite number, or None for the default."""
+    if threshold is None:
+        return None
+    if not _is_real(threshold) or not math.isfinite(float(threshold)):
+        raise InvalidSpec(f"threshold must be a finite number (where a score becomes the favourable decision, "
+                          f"e.g. 0.5 for probabilities); got {threshold!r}")
+    return float(threshold)

@@ -1,0 +1,62 @@
+"""The vocabulary of a result: verdicts, modes and check kinds, each a type rather than a bare string.
+
+Each is a ``str`` enum, so ``result.verdict == "pass"`` and JSON keep working, while a typo in
+code is caught by mypy and a wrong value by the enum itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+
+
+class _Word(str, Enum):
+    """A str enum that prints and formats as its value (``f"{Verdict.PASS}"`` is ``pass``)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Verdict(_Word):
+    """What a check concluded from its confidence interval."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Mode(_Word):
+    """detect: only FAIL fails a test; certify: INCONCLUSIVE fails too (release gates)."""
+
+    DETECT = "detect"
+    CERTIFY = "certify"
+
+
+class CheckKind(_Word):
+    """Which check produced a result."""
+
+    INVARIANCE = "invariance"
+    EQUALIZED_ODDS = "equalized_odds"
+    DEMOGRAPHIC_PARITY = "demographic_parity"
+
+
+PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE
+
+
+def combine(verdicts: Iterable[Verdict]) -> Verdict:
+    """Several gates on one check: FAIL if any gate fails, PASS only if every gate passes.
+
+    Examples
+    --------
+    >>> str(combine([PASS, INCONCLUSIVE])), str(combine([PASS, FAIL])), str(combine([PASS, PASS]))
+    ('inconclusive', 'fail', 'pass')
+    """
+    verdicts = [Verdict(v) for v in verdicts]
+    if not verdicts:
+        raise ValueError("combine needs at least one verdict")
+    if FAIL in verdicts:
+        return FAIL
+    return PASS if all(v == PASS for v in verdicts) else INCONCLUSIVE

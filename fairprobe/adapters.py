@@ -496,7 +496,11 @@ def load_model(path: str | Path, *, trust: bool | Sequence[str] = False, **adapt
             import skops.io as sio
         except ImportError as exc:
             raise MissingDependency("skops", "skops", "loading .skops model files") from exc
-        untrusted = sio.get_untrusted_types(file=path)
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as exc:  # skops raises zipfile, JSON and type errors for a damaged file
+            raise AdapterError(f"model file {str(path)!r} is not a readable .skops file ({type(exc).__name__}: {exc}); "
+                               "save the model again with skops.io.dump") from None
         accepted = untrusted if trust is True else list(trust or [])
         refused = [t for t in untrusted if t not in accepted]
         if refused:
@@ -504,7 +508,11 @@ def load_model(path: str | Path, *, trust: bool | Sequence[str] = False, **adapt
                 f"model file {str(path)!r} holds types that skops does not trust by default: "
                 f"{shorten(refused)}; if you trust this file, pass trust=[...] naming them (or trust=True)"
             )
-        estimator = sio.load(path, trusted=accepted)
+        try:
+            estimator = sio.load(path, trusted=accepted)
+        except Exception as exc:
+            raise AdapterError(f"model file {str(path)!r} could not be loaded by skops ({type(exc).__name__}: "
+                               f"{exc}); save the model again with skops.io.dump") from None
     elif suffix in (".joblib", ".pkl", ".pickle"):
         if trust is not True:
             raise AdapterError(
@@ -513,12 +521,16 @@ def load_model(path: str | Path, *, trust: bool | Sequence[str] = False, **adapt
             )
         warnings.warn(f"loading pickle file {str(path)!r} runs code from it; only load files you trust",
                       UserWarning, stacklevel=2)
-        if suffix == ".joblib":
-            import joblib
-            estimator = joblib.load(path)
-        else:
-            with path.open("rb") as fh:
-                estimator = pickle.load(fh)
+        try:
+            if suffix == ".joblib":
+                import joblib
+                estimator = joblib.load(path)
+            else:
+                with path.open("rb") as fh:
+                    estimator = pickle.load(fh)
+        except Exception as exc:  # a damaged pickle raises anything from EOFError to UnpicklingError
+            raise AdapterError(f"model file {str(path)!r} could not be unpickled ({type(exc).__name__}: {exc}); "
+                               "the file is damaged or was written by other library versions") from None
     else:
         raise InvalidSpec(f"model file {str(path)!r} has an unknown type {suffix!r}; "
                           "use .skops (safe), or .joblib / .pkl with trust=True")

@@ -49,7 +49,7 @@ def _fit(args: argparse.Namespace) -> int:
         from fairprobe.twins.cvae import CVAE
 
         data = load_table(args.data)
-        options = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs else {})
+        options = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs is not None else {})
         cvae = CVAE(progress=True, **options).fit(data, protected=args.protected, held=args.held,
                                                   exclude=args.exclude)
         path = cvae.save(args.out)

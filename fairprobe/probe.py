@@ -15,7 +15,7 @@ from fairprobe import checks, proxies, settings
 from fairprobe.adapters import Adapter, Predictions, as_adapter
 from fairprobe.checks import CheckResult
 from fairprobe.checks.invariance import threshold_note
-from fairprobe.data import fingerprint_frame, plain
+from fairprobe.data import fingerprint_frame, plain, require_scalars
 from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
@@ -117,9 +117,11 @@ class Probe:
         self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label,
                                            texts=text is not None)
         self.features = self._resolve_features()
+        require_scalars(self.spec.data, [c for c in self.features if c != self.spec.text])
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, TwinSet | None]] = {}
+        grouped = self.spec.grouped(self.spec.data)
         self.proxy_scan = proxies.scan(
-            self.spec.data, {a: self.spec.group_labels(self.spec.data, [a]).to_numpy() for a in self.spec.protected},
+            self.spec.data, {a: grouped[a].to_numpy() for a in self.spec.protected},
             [c for c in self.features if c not in self.spec.protected],
             seed=self.spec.seed if self.spec.seed is not None else settings.current().seed)
         self.proxy_warnings = self._proxy_warnings()

@@ -89,21 +89,26 @@ def _codes(values: pd.Series) -> tuple[np.ndarray | None, str]:
 
 
 def _oof_auc(codes: np.ndarray, y: np.ndarray, fold: np.ndarray) -> float:
-    """ROC AUC of out-of-fold smoothed category shares of ``y`` (0.5 at least: the encoding's direction is
-    learned, so an AUC below 0.5 is noise, not information)."""
+    """Cross-fitted ROC AUC of smoothed category shares of ``y``: each fold is scored by shares learned on
+    the other folds, and the folds' AUCs are averaged (pooling them would rank rows of one category by
+    their fold, against their own label). At least 0.5: the encoding's direction is learned, so an AUC
+    below 0.5 is noise, not information."""
     if y.all() or not y.any():
         return 0.5
     m = int(codes.max()) + 1
-    prior = y.mean()
-    score = np.empty(len(y))
     total_n = np.bincount(codes, minlength=m)
     total_k = np.bincount(codes, weights=y, minlength=m)
+    aucs = []
     for f in range(FOLDS):
         inside = fold == f
+        if y[inside].all() or not y[inside].any():
+            continue
         n = total_n - np.bincount(codes[inside], minlength=m)
         k = total_k - np.bincount(codes[inside], weights=y[inside], minlength=m)
-        score[inside] = ((k + SMOOTHING * prior) / (n + SMOOTHING))[codes[inside]]
-    return max(_auc(score, y), 0.5)
+        prior = k.sum() / max(n.sum(), 1)
+        score = ((k + SMOOTHING * prior) / (n + SMOOTHING))[codes[inside]]
+        aucs.append(_auc(score, y[inside]))
+    return max(float(np.mean(aucs)), 0.5) if aucs else 0.5
 
 
 def _auc(score: np.ndarray, y: np.ndarray) -> float:

@@ -170,3 +170,15 @@ def test_pickle_needs_trust_and_warns(tmp_path, frame):
     with pytest.warns(UserWarning, match="runs code from it"):
         adapter = load_model(path, trust=True, positive_label="yes")
     assert len(adapter.predict(X)) == len(X)
+
+
+def test_a_score_exactly_at_the_threshold_is_favourable():
+    # scikit-learn's predict_proba gives exactly 0.5 for a balanced prior; >= 0.5 is the favourable decision.
+    from sklearn.dummy import DummyClassifier
+
+    X = pd.DataFrame({"x": np.arange(10)})
+    model = DummyClassifier(strategy="prior").fit(X, [0, 1] * 5)
+    answers = fp.adapters.SklearnAdapter(model).predict(X)
+    assert (answers.score == 0.5).all() and answers.decision.all()
+    assert fp.adapters.CallableAdapter(lambda f: np.full(len(f), 0.7), threshold=0.7).predict(X).decision.all()
+    assert not fp.adapters.CallableAdapter(lambda f: np.full(len(f), 0.7), threshold=0.71).predict(X).decision.any()

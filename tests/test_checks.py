@@ -187,3 +187,46 @@ def test_certify_mode_fails_the_build_on_inconclusive(twins):
                                mode="certify")
     assert strict.fails_build
     assert 600 < strict.n_to_decide < 800  # 0 flips need n with 0.996^n < 0.05: 748
+
+
+def test_bonferroni_divides_alpha_by_pairs_times_rates():
+    # Two groups, two rates (TPR and FPR): m = 2 comparisons, so a FAIL needs the pair outside at alpha / 2.
+    from fairprobe import stats
+
+    n = 400
+    groups = pd.Series(["a"] * n + ["b"] * n)
+    y = np.tile(np.r_[np.ones(200, bool), np.zeros(200, bool)], 2)
+    pred = np.r_[np.arange(200) < 108, np.zeros(200, bool), np.arange(200) < 80, np.zeros(200, bool)]
+    result = checks.equalized_odds(y, pred, groups, max_gap=0.05)
+    assert result.details["comparisons"] == 2
+    tpr = next(p for p in result.pairs if p["rate"] == "TPR")
+    lower_m, _ = stats.newcombe_difference(108, 200, 80, 200, 0.05 / 2)
+    lower_1, _ = stats.newcombe_difference(108, 200, 80, 200, 0.05)
+    assert tpr["lower_corrected"] == pytest.approx(float(lower_m), abs=1e-12)
+    # The TPR gap (0.14) is beyond 0.05 at alpha (lower bound 0.058) but not at alpha / 2 (0.042): not yet a FAIL.
+    assert float(lower_1) > 0.05 > float(lower_m)
+    assert result.verdict == "inconclusive"
+
+
+def test_invariance_counts_records_not_twins():
+    # Race with four values: three twins per record; the model flips only for twins sent to "asian".
+    df = pd.DataFrame({"race": ["white", "black", "hispanic", "asian"] * 100, "x": np.arange(400)})
+    ts = FlipGenerator().generate(df, ["race"], held=["x"], seed=0)
+    assert len(ts) == 3 * len(df)
+    decide = lambda frame: Predictions((frame["race"] == "asian").to_numpy(), None)  # noqa: E731
+    result = checks.invariance(ts, decide(df), decide(ts.twins), max_flip_rate=0.5)
+    # Every non-asian record has exactly one flipped twin (to asian); every asian record flips in all three.
+    assert result.statistic == 1.0
+    assert result.details["flipped_records"] == 400 and result.details["changed_twins"] == 300 + 300
+    only_white = lambda frame: Predictions(((frame["race"] == "white") & (frame["x"] < 40)).to_numpy(), None)  # noqa: E731
+    result = checks.invariance(ts, only_white(df), only_white(ts.twins), max_flip_rate=0.5)
+    # Records 0..39: the 10 white ones flip in all 3 twins; the 30 others flip in their twin to white.
+    assert result.details["flipped_records"] == 40 and result.statistic == pytest.approx(40 / 400)
+
+
+def test_a_failing_score_gate_fails_a_passing_flip_gate(twins):
+    df, ts = twins
+    nudge = lambda frame: Predictions((frame["x"] > 10**6).to_numpy(), np.where(frame["sex"] == "m", 0.2, 0.1))  # noqa: E731
+    result = checks.invariance(ts, nudge(df), nudge(ts.twins), max_flip_rate=0.01, max_score_change=0.05)
+    assert result.details["gates"]["rate of |score change| > 0.05"]["verdict"] == "fail"
+    assert result.verdict == "fail"

@@ -218,3 +218,82 @@ def test_errors_do_not_chain_a_pandas_traceback(df):
     with pytest.raises(fp.InvalidSpec) as info:
         probe(df, protected=["Sex"])
     assert info.value.__cause__ is None and info.value.__context__ is None
+
+
+# --------------------------------------------------------------------- raw exceptions seen by users (issue #8)
+
+
+def test_a_folder_named_like_a_csv(df, tmp_path):
+    (tmp_path / "x.csv").mkdir()
+    with pytest.raises(fp.InvalidSpec, match=r"data path '.*x.csv' is a folder, not a file"):
+        probe(str(tmp_path / "x.csv"))
+
+
+def test_list_valued_cells(df):
+    with pytest.raises(fp.InvalidSpec, match=r"column 'race' holds list values in 200 rows .*one scalar per cell"):
+        probe(df.assign(race=[["white", "black"]] * len(df)), protected=["sex", "race"])
+    skills = df.assign(skills=[["python"]] * len(df))
+    with pytest.raises(fp.InvalidSpec, match=r"column 'skills' holds list values"):
+        probe(skills, features=["experience", "skills"])
+
+
+def test_a_protected_column_mixing_types_that_read_alike(df):
+    mixed = df.assign(group=[1, "1"] * (len(df) // 2))
+    with pytest.raises(fp.InvalidSpec, match=r"protected column 'group' mixes types whose values read alike "
+                                             r"\(1, '1'\).*astype\(str\)"):
+        probe(mixed, protected=["group"])
+
+
+@pytest.mark.parametrize("seed", [2**70, -1, 1.5, True])
+def test_seeds_out_of_range(df, seed):
+    with pytest.raises(fp.InvalidSpec, match=r"seed must be a whole number from 0 to 2\*\*63 - 1"):
+        probe(df, seed=seed)
+
+
+def test_numpy_integer_seeds_and_float32_alphas_are_accepted(df):
+    p = probe(df, seed=np.int64(3), alpha=np.float32(0.1))
+    result = p.invariance("sex", max_flip_rate=np.float32(0.2))
+    assert result.context["seed"] == 3 and result.alpha == pytest.approx(0.1)
+    assert fp.settings.validate(seed=np.uint32(7)) == {"seed": 7}
+
+
+def test_infinite_scores(df):
+    def inf_model(frame):
+        out = frame["experience"].to_numpy() / 20.0
+        out[0] = np.inf
+        return out
+
+    with pytest.raises(fp.AdapterError, match=r"returned \+inf scores for 1 of \d+ rows"):
+        probe(df, model=inf_model, threshold=0.5).demographic_parity("sex", min_ratio=0.8)
+
+
+def test_missing_text_reaches_no_model(df):
+    texts = df.assign(profile=[None if i == 3 else f"Developer {i}" for i in range(len(df))])
+    with pytest.raises(fp.InvalidSpec, match=r"text column 'profile' has 1 missing values .*would receive them "
+                                             r"as 'nan'"):
+        probe(texts, model=lambda t: np.zeros(len(t), bool), text="profile")
+    numbers = df.assign(profile=np.arange(len(df)))
+    with pytest.raises(fp.InvalidSpec, match=r"text column 'profile' holds 200 values that are not strings"):
+        probe(numbers, model=lambda t: np.zeros(len(t), bool), text="profile")
+
+
+@pytest.mark.parametrize("suffix,content", [(".pkl", b"not a pickle"), (".joblib", b"\x80\x04garbage"),
+                                            (".skops", b"PK\x03\x04 broken zip")])
+def test_damaged_model_files(tmp_path, suffix, content):
+    path = tmp_path / f"model{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(fp.AdapterError, match=r"model file '.*' (could not be unpickled|is not a readable \.skops)"):
+        fp.adapters.load_model(path, trust=True)
+
+
+def test_fit_command_refuses_an_untrained_generator(tmp_path, capsys):
+    from fairprobe.cli import main
+
+    world = fp.worlds.hiring(n=300, seed=0)
+    world.data.to_csv(tmp_path / "w.csv", index=False)
+    for epochs in ("0", "-1"):
+        code = main(["fit", str(tmp_path / "w.csv"), "--protected", "sex", "--held", "degree", "--exclude", "hired",
+                     "--out", str(tmp_path / "g.safetensors"), "--epochs", epochs])
+        assert code == 2
+        assert "CVAE epochs must be a whole number of at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "g.safetensors").exists()

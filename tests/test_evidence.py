@@ -85,13 +85,17 @@ def test_cli_verify_accepts_the_report_directory(bundle, capsys):
 def test_a_failed_write_leaves_nothing_behind(tmp_path, results, monkeypatch):
     evidence = fp.Evidence()
     evidence.add(results[0])
+    synced = []
 
-    def broken(document):
-        raise RuntimeError("template exploded")
+    def fsync_then_fail(fd):
+        synced.append(fd)
+        if len(synced) == 2:  # the second file of the bundle: the partial folder already holds one
+            raise OSError("disk full")
 
-    monkeypatch.setattr(ev, "render_html", broken)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(ev.os, "fsync", fsync_then_fail)
+    with pytest.raises(OSError, match="disk full"):
         evidence.write(tmp_path)
+    assert len(synced) == 2  # the failure came mid-bundle, after a file was written
     assert os.listdir(tmp_path) == []
 
 

@@ -142,3 +142,25 @@ def test_empirical_bernstein_covers_a_skewed_bounded_mean():
     assert np.all(hi - lo < 0.15)  # conservative, yet not vacuous at this n
     single = stats.empirical_bernstein(values[0], ALPHA)
     assert (float(single[0]), float(single[1])) == (float(lo[0]), float(hi[0]))
+
+
+def test_empirical_bernstein_is_maurer_pontils_bound_exactly():
+    # Theorem 4 of Maurer & Pontil (2009): the range term is 7 ln(2/alpha) / (3 (n - 1)), not 3 n.
+    values = np.array([0.0, 0.1, 0.3, 0.0, 1.0, 0.2, 0.0, 0.5])
+    n, alpha = len(values), 0.05
+    log_term = np.log(2 / alpha)
+    half = np.sqrt(2 * values.var(ddof=1) * log_term / n) + 7 * log_term / (3 * (n - 1))
+    lower, upper = stats.empirical_bernstein(values, alpha)
+    assert float(upper) == pytest.approx(min(1.0, values.mean() + half), rel=1e-12)
+    lower, upper = stats.bernstein_bounds(0.5, 0.01, 400, alpha)
+    half = np.sqrt(2 * 0.01 * log_term / 400) + 7 * log_term / (3 * 399)
+    assert (float(lower), float(upper)) == (pytest.approx(0.5 - half, rel=1e-12), pytest.approx(0.5 + half, rel=1e-12))
+
+
+def test_combine_needs_every_gate_to_pass():
+    from fairprobe.verdicts import FAIL, INCONCLUSIVE, PASS, combine
+
+    assert combine([PASS, PASS]) == PASS
+    assert combine([PASS, FAIL]) == FAIL and combine([FAIL, PASS]) == FAIL
+    assert combine([PASS, INCONCLUSIVE]) == INCONCLUSIVE and combine([INCONCLUSIVE, PASS]) == INCONCLUSIVE
+    assert combine([INCONCLUSIVE, FAIL]) == FAIL

@@ -1,0 +1,305 @@
+"""No silent verdicts (issue #8): each case once gave a wrong PASS or FAIL without a word.
+
+Each test reproduces the old wrong verdict's setting and asserts the right verdict, or the warning
+that the check exercised nothing. Planted bias must FAIL; a placebo must PASS.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fairprobe as fp
+from fairprobe.adapters import Predictions
+from fairprobe.twins import FlipGenerator, TwinSet
+
+
+@pytest.fixture(scope="module")
+def applicants():
+    rng = np.random.default_rng(7)
+    n = 1200
+    age = rng.integers(18, 80, n)
+    return pd.DataFrame({
+        "sex": rng.choice(["female", "male"], n),
+        "age": age,
+        "age_group": np.where(age < 40, "under 40", "40 and over"),
+        "experience": rng.integers(0, 30, n),
+        "hired": rng.choice(["yes", "no"], n),
+    })
+
+
+def reads_sex(frame):
+    """Probabilities that depend on sex directly: planted bias."""
+    return 0.3 + 0.6 * (frame["sex"] == "male").to_numpy()
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fp.FairprobeWarning)
+        return fn(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------- 1. probabilities and a string label
+
+
+@pytest.mark.parametrize("output", ["scores", "two-column probabilities"])
+def test_probabilities_are_not_compared_with_a_string_positive_label(applicants, output):
+    # Used to PASS with flip rate 0: the scores were compared with "yes", so every decision was "no".
+    model = reads_sex if output == "scores" else (lambda f: np.c_[1 - reads_sex(f), reads_sex(f)])
+    probe = fp.Probe(data=applicants, model=model, protected=["sex"], label="hired", positive_label="yes",
+                     features=["sex", "experience"])
+    result = probe.invariance("sex", max_flip_rate=0.01)
+    assert result.verdict == "fail" and result.statistic == 1.0
+    assert probe.demographic_parity("sex", min_ratio=0.8).verdict == "fail"
+    assert probe.equalized_odds("sex", max_gap=0.1).verdict == "fail"
+
+
+def test_string_class_outputs_are_compared_with_the_positive_label(applicants):
+    model = lambda f: np.where(f["sex"] == "male", "yes", "no")  # noqa: E731
+    probe = fp.Probe(data=applicants, model=model, protected=["sex"], label="hired", positive_label="yes",
+                     features=["sex", "experience"])
+    assert probe.invariance("sex", max_flip_rate=0.01).statistic == 1.0
+
+
+def test_integer_class_labels_other_than_zero_one_use_the_positive_label(applicants):
+    # German credit's original coding: 1 = good, 2 = bad.
+    model = lambda f: np.where(f["sex"] == "male", 1, 2)  # noqa: E731
+    probe = fp.Probe(data=applicants, model=model, protected=["sex"], positive_label=1, features=["sex"])
+    assert probe.predict(applicants.iloc[:4]).decision.tolist() == (applicants["sex"].iloc[:4] == "male").tolist()
+
+
+def test_a_two_column_output_that_is_not_probabilities_is_refused(applicants):
+    logits = lambda f: np.c_[-reads_sex(f) * 3, reads_sex(f) * 3]  # noqa: E731
+    probe = fp.Probe(data=applicants, model=logits, protected=["sex"], features=["sex"])
+    with pytest.raises(fp.AdapterError, match=r"returned an \(n, 2\) array whose rows are not probabilities"):
+        probe.invariance("sex", max_flip_rate=0.01)
+
+
+# ----------------------------------------------------------------------- 2. thresholds that decide nothing
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf"), "0.5"])
+def test_a_threshold_must_be_a_finite_number(applicants, threshold):
+    with pytest.raises(fp.InvalidSpec, match=r"threshold must be a finite number .*; got"):
+        fp.Probe(data=applicants, model=reads_sex, protected=["sex"], threshold=threshold)
+
+
+@pytest.mark.parametrize("threshold,side", [(5, "above"), (-1, "at or below")])
+def test_a_threshold_outside_the_scores_is_named_and_certifies_nothing(applicants, threshold, side):
+    # Used to PASS silently: every decision was the same.
+    probe = fp.Probe(data=applicants, model=reads_sex, protected=["sex"], threshold=threshold, features=["sex"])
+    with pytest.warns(fp.FairprobeWarning, match=f"degenerate: .*the threshold {threshold:g} is {side} every score"):
+        result = probe.invariance("sex", max_flip_rate=0.01)
+    assert result.verdict == "pass" and any("degenerate" in w for w in result.warnings)
+    certified = quiet(probe.invariance, "sex", max_flip_rate=0.01, mode="certify")
+    assert certified.verdict == "inconclusive" and certified.fails_build
+    assert "nothing was certified: every decision is" in certified.report()
+
+
+def test_a_constant_model_is_degenerate_in_every_check(applicants):
+    probe = fp.Probe(data=applicants, model=lambda f: np.ones(len(f), bool), protected=["sex"], label="hired",
+                     positive_label="yes", features=["sex", "experience"])
+    for run in (lambda **kw: probe.invariance("sex", max_flip_rate=0.01, **kw),
+                lambda **kw: probe.equalized_odds("sex", max_gap=0.1, **kw),
+                lambda **kw: probe.demographic_parity("sex", max_gap=0.1, **kw)):
+        with pytest.warns(fp.FairprobeWarning, match="degenerate: every decision.* is favourable"):
+            detect = run()
+        assert detect.verdict == "pass"
+        assert quiet(run, mode="certify").verdict == "inconclusive"
+
+
+# ----------------------------------------------------------------------- 3. checks that exercised nothing
+
+
+def test_flip_twins_of_a_binned_column_the_model_never_reads_are_vacuous(applicants):
+    # The user bins age into age_group; the model reads the raw age. Used to PASS with 0 flips, silently.
+    reads_age = lambda f: (f["age"] < 40).to_numpy()  # noqa: E731
+    probe = fp.Probe(data=applicants, model=reads_age, protected=["age_group"], features=["age", "experience"])
+    with pytest.warns(fp.FairprobeWarning, match="vacuous: every valid twin is identical"):
+        result = probe.invariance("age_group", max_flip_rate=0.01)
+    assert result.details["exercised"]["identical_share"] == 1.0
+    assert quiet(probe.invariance, "age_group", max_flip_rate=0.01, mode="certify").verdict == "inconclusive"
+
+
+def test_bands_move_the_raw_value_so_the_model_sees_the_change(applicants):
+    reads_age = lambda f: (f["age"] < 40).to_numpy()  # noqa: E731
+    probe = fp.Probe(data=applicants, model=reads_age, protected=["age"], bands={"age": [18, 40, 80]},
+                     features=["age", "experience"], derived={"age_group": lambda f: np.where(
+                         f["age"] < 40, "under 40", "40 and over")})
+    result = quiet(probe.invariance, "age", max_flip_rate=0.01)
+    assert result.verdict == "fail" and result.statistic == 1.0  # planted: the decision is the age band
+    twins = probe.twins("age")
+    before = applicants["age"].to_numpy()[twins.source]
+    after = twins.twins["age"].to_numpy()
+    assert ((before < 40) != (after < 40)).all()  # every twin crossed into the other band
+    assert set(after) <= set(applicants["age"])  # observed ages, integers kept
+    assert (twins.twins["age_group"] == np.where(after < 40, "under 40", "40 and over")).all()  # derived recomputed
+    assert sorted(set(twins.original_groups())) == ["18-40", "40-80"]
+    placebo = fp.Probe(data=applicants, model=lambda f: (f["experience"] > 10).to_numpy(), protected=["age"],
+                       bands={"age": [18, 40, 80]}, features=["age", "experience"])
+    calm = placebo.invariance("age", max_flip_rate=0.01)
+    assert calm.verdict == "pass" and calm.warnings == []
+
+
+def test_a_band_twin_keeps_its_quantile_within_the_band():
+    data = pd.DataFrame({"age": np.arange(20, 60), "x": 0})
+    probe = fp.Probe(data=data, model=lambda f: f["x"] > 0, protected=["age"], bands={"age": [20, 40, 60]})
+    twins = probe.twins("age")
+    moved = dict(zip(data["age"].to_numpy()[twins.source], twins.twins["age"]))
+    assert moved[20] == 40 and moved[29] == 49 and moved[59] == 39 and moved[45] == 25
+
+
+def test_text_twins_identical_to_their_originals_are_vacuous():
+    world = fp.worlds.hiring(n=200, seed=3)
+    plain = world.data.assign(profile=[f"Software developer with {y} years of experience."
+                                       for y in world.data["years_experience"]])
+    probe = fp.Probe(data=plain, model=lambda texts: np.array(["10 years" in t for t in texts]),
+                     protected=["sex"], text="profile", twins="rewrite")
+    with pytest.warns(fp.FairprobeWarning, match="vacuous"):
+        result = probe.invariance("sex", max_flip_rate=0.01)
+    assert result.details["exercised"]["identical_share"] == 1.0
+
+
+def test_a_partly_vacuous_probe_says_how_much_it_saw():
+    # 40 % of the profiles carry no sex signal: the flip rate covers the other 60 % only.
+    world = fp.worlds.hiring(n=500, seed=5)
+    profiles = world.profiles()
+    plain = [f"Developer with {y} years of experience." for y in world.data["years_experience"]]
+    mixed = world.data.assign(profile=np.where(np.arange(500) % 5 < 2, plain, profiles))
+    probe = fp.Probe(data=mixed, model=lambda texts: np.array([len(t) > 60 for t in texts]),
+                     protected=["sex"], text="profile", twins="rewrite")
+    with pytest.warns(fp.FairprobeWarning, match=r"partly vacuous: 40% of valid twins are identical"):
+        result = probe.invariance("sex", max_flip_rate=0.05)
+    assert result.details["exercised"]["identical_share"] == pytest.approx(0.4)
+
+
+def test_shares_of_identical_twins_and_favourable_decisions_are_reported():
+    df = pd.DataFrame({"sex": ["f", "m"] * 100, "x": np.arange(200)})
+    ts = FlipGenerator().generate(df, ["sex"], held=["x"], seed=0)
+    decide = lambda f: Predictions((f["x"] >= 150).to_numpy(), None)  # noqa: E731
+    result = fp.checks.invariance(ts, decide(df), decide(ts.twins), max_flip_rate=0.05)
+    assert result.details["exercised"]["identical_share"] == 0.0
+    assert result.details["exercised"]["positive_share"] == pytest.approx(0.25)
+    assert result.warnings == []
+
+
+# ----------------------------------------------------------------------- 4. columns that encode the attribute
+
+
+@pytest.fixture(scope="module")
+def german(datasets):
+    return pd.read_csv(datasets / "german_credit.csv")
+
+
+def _status_sex(frame):
+    """German credit's status_sex for a row's sex, keeping the marital status where the codes allow it."""
+    female = frame["sex"] == "female"
+    male_status = frame["status_sex"].where(frame["status_sex"].str.startswith("male"), "male : married/widowed")
+    return np.where(female, "female : divorced/separated/married", male_status)
+
+
+def test_a_column_that_encodes_sex_is_named_and_derived_fixes_the_twins(german):
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    columns = ["status_sex", "duration", "credit_amount", "purpose"]
+    model = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["status_sex", "purpose"]),
+                                                  (StandardScaler(), ["duration", "credit_amount"])),
+                          LogisticRegression(max_iter=2000)).fit(german[columns], german["credit"])
+    with pytest.warns(fp.FairprobeWarning, match=r"column 'status_sex' encodes 'sex' .*derived=\{'status_sex'"):
+        naive = fp.Probe(data=german, model=model, protected=["sex"], label="credit", positive_label="good")
+    row = next(r for r in naive.proxy_scan if r["column"] == "status_sex" and r["attribute"] == "sex")
+    assert row["encodes"] and row["auc"] > 0.99
+    stale = quiet(naive.invariance, "sex", max_flip_rate=0.01)
+    assert stale.context["proxy_scan"] == naive.proxy_scan  # the table goes into the evidence
+    assert stale.statistic == 0.0  # the model never saw sex change: status_sex still names the original
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fp.FairprobeWarning)
+        fixed = fp.Probe(data=german, model=model, protected=["sex"], label="credit", positive_label="good",
+                         derived={"status_sex": _status_sex})
+    twins = fixed.twins("sex")
+    assert (twins.twins["status_sex"].str.split(" :").str[0] == twins.twins["sex"]).all()
+    result = quiet(fixed.invariance, "sex", max_flip_rate=0.01)
+    assert result.statistic > 0.02 and result.verdict == "fail"
+
+
+def test_a_derived_function_that_does_not_reproduce_the_data_is_refused(applicants):
+    with pytest.raises(fp.InvalidSpec, match=r"derived\['age_group'\] does not reproduce the data's column on \d+ "
+                                             r"of 1200 rows"):
+        fp.Probe(data=applicants, model=reads_sex, protected=["sex"],
+                 derived={"age_group": lambda f: np.where(f["age"] < 30, "under 40", "40 and over")})
+
+
+def test_proxy_scan_agrees_with_scikit_learn_auc_and_flags_only_encoders():
+    from sklearn.metrics import roc_auc_score
+
+    from fairprobe import proxies
+
+    rng = np.random.default_rng(1)
+    n = 5000
+    sex = rng.choice(["f", "m"], n)
+    frame = pd.DataFrame({"title": np.where(sex == "f", "Ms", "Mr"),
+                          "hobby": np.where(rng.random(n) < np.where(sex == "f", 0.7, 0.3), "yoga", "football"),
+                          "noise": rng.random(n)})
+    rows = {r["column"]: r for r in proxies.scan(frame, {"sex": sex}, ["title", "hobby", "noise"])}
+    assert rows["title"]["encodes"] and rows["title"]["auc"] == 1.0
+    assert not rows["hobby"]["encodes"] and rows["hobby"]["auc"] == pytest.approx(
+        roc_auc_score(sex == "f", frame["hobby"] == "yoga"), abs=0.01)
+    assert not rows["noise"]["encodes"] and rows["noise"]["auc"] < 0.55
+
+
+def test_flip_twins_note_the_columns_that_go_with_the_attribute():
+    world = fp.worlds.hiring(n=3000, seed=2)
+    probe = fp.Probe(data=world.data, model=lambda f: (f["hobby"] == "football").to_numpy(), protected=["sex"],
+                     features=["sex", "hobby", "skills_score"])
+    result = probe.invariance("sex", max_flip_rate=0.01)
+    assert any("hobby (AUC 0.7" in note and "twins='cvae'" in note for note in result.details["notes"])
+
+
+# ----------------------------------------------------------------------- 6. direction on records
+
+
+def test_direction_counts_records_not_twins():
+    # 5 records favour group a with 10 discordant twins each, 1 record favours b with 10 twins: on twins
+    # that is 50 vs 10 (p < 1e-6), on records 5 vs 1 (p = 0.22): no group is shown to be favoured.
+    n, k = 6, 10
+    original = pd.DataFrame({"g": ["a"] * n, "x": np.arange(n)})
+    twins = pd.DataFrame({"g": ["b"] * (n * k), "x": np.repeat(np.arange(n), k)})
+    ts = TwinSet(original=original, twins=twins, source=np.repeat(np.arange(n), k), attributes=("g",),
+                 valid=np.ones(n * k, bool), generator="test", info={"k": k})
+    orig = Predictions(np.array([True] * 5 + [False]), None)
+    twin = Predictions(np.repeat([False] * 5 + [True], k), None)
+    result = fp.checks.invariance(ts, orig, twin, max_flip_rate=0.5)
+    (row,) = result.pairs
+    assert (row["favour_a"], row["favour_b"], row["discordant_twins"]) == (5, 1, 60)
+    assert row["p_value"] == pytest.approx(0.21875)
+    assert row["favoured"] is None
+
+
+# ----------------------------------------------------------------------- options that were silently dropped
+
+
+def test_demographic_parity_applies_both_gates_through_the_probe(applicants):
+    # 10 % vs 6 %: the gap (0.04) passes a 0.1 bound, the ratio (0.6) fails four-fifths: the check fails.
+    n = 3000
+    data = pd.DataFrame({"sex": ["female"] * n + ["male"] * n, "x": np.r_[np.arange(n) < 300, np.arange(n) < 180]})
+    probe = fp.Probe(data=data, model=lambda f: f["x"].to_numpy(), protected=["sex"])
+    both = probe.demographic_parity("sex", max_gap=0.1, min_ratio=0.8)
+    assert both.verdict == "fail"
+    assert both.details["gates"]["selection-rate gap"]["verdict"] == "pass"
+    assert probe.demographic_parity("sex", max_gap=0.1).verdict == "pass"
+
+
+def test_a_score_change_rate_without_a_score_change_is_refused(applicants):
+    probe = fp.Probe(data=applicants, model=reads_sex, protected=["sex"])
+    with pytest.raises(fp.InvalidSpec, match="max_score_change_rate bounds .*pass max_score_change= too"):
+        probe.invariance("sex", max_flip_rate=0.01, max_score_change_rate=0.05)
+
+
+def test_a_threshold_beside_an_adapter_is_refused(applicants):
+    adapter = fp.adapters.CallableAdapter(reads_sex)
+    with pytest.raises(fp.InvalidSpec, match=r"threshold=0.7 is a setting of the adapter"):
+        fp.Probe(data=applicants, model=adapter, protected=["sex"], threshold=0.7)

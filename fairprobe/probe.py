@@ -119,9 +119,8 @@ class Probe:
         self.features = self._resolve_features()
         require_scalars(self.spec.data, [c for c in self.features if c != self.spec.text])
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, TwinSet | None]] = {}
-        grouped = self.spec.grouped(self.spec.data)
         self.proxy_scan = proxies.scan(
-            self.spec.data, {a: grouped[a].to_numpy() for a in self.spec.protected},
+            self.spec.data, {a: self._grouped_data[a].to_numpy() for a in self.spec.protected},
             [c for c in self.features if c not in self.spec.protected],
             seed=self.spec.seed if self.spec.seed is not None else settings.current().seed)
         self.proxy_warnings = self._proxy_warnings()
@@ -202,21 +201,36 @@ class Probe:
                 rng = np.random.default_rng(seed)
                 positions = np.sort(rng.choice(len(data), self.spec.max_records, replace=False))
             records = data.iloc[positions].reset_index(drop=True)
-            view, targets = self.spec.grouped(records), self.spec.grouped(data)
-            generator = self.generator
-            held = list(self.spec.held)
-            twinset = generator.generate(view, list(attrs), held=held, seed=seed, targets=targets)
-            learned = getattr(generator, "base", generator)  # a rendering generator wraps a tabular one
-            if getattr(learned, "name", None) == "cvae":
-                from fairprobe.twins.cvae import fidelity_report
-
-                twinset.info["fidelity"] = fidelity_report(learned, twinset, seed=seed)
-                twinset.info["cached_fit"] = getattr(learned, "from_cache_", None)
+            twinset = self.make_twins(records, attrs, seed=seed)
             self_twins = None
-            if hasattr(generator, "self_twins"):
-                self_twins = self.spec.restore(generator.self_twins(view, list(attrs), held=held, seed=seed), records)
-            self._twinsets[attrs, seed] = (self.spec.restore(twinset, records), positions, self_twins)
+            if hasattr(self.generator, "self_twins"):
+                view = self.spec.grouped(records)
+                made = self.generator.self_twins(view, list(attrs), held=list(self.spec.held), seed=seed)
+                self_twins = self.spec.restore(made, records)
+            self._twinsets[attrs, seed] = (twinset, positions, self_twins)
         return self._twinsets[attrs, seed]
+
+    def make_twins(self, records: pd.DataFrame, attributes: str | Sequence[str], *, seed: int | None = None,
+                   fidelity: bool = True) -> TwinSet:
+        """Twins of any ``records`` (rows shaped like the probe's data) for ``attributes``, made by the
+        probe's generator with its bands and derived columns: what the checks and the hypothesis search use."""
+        attrs = self.spec.attributes(attributes, what="twins") if not isinstance(attributes, tuple) else attributes
+        seed = self._setting("seed", seed)
+        records = records.reset_index(drop=True)
+        view, targets = self.spec.grouped(records), self._grouped_data
+        generator = self.generator
+        twinset = generator.generate(view, list(attrs), held=list(self.spec.held), seed=seed, targets=targets)
+        learned = getattr(generator, "base", generator)  # a rendering generator wraps a tabular one
+        if fidelity and getattr(learned, "name", None) == "cvae":
+            from fairprobe.twins.cvae import fidelity_report
+
+            twinset.info["fidelity"] = fidelity_report(learned, twinset, seed=seed)
+            twinset.info["cached_fit"] = getattr(learned, "from_cache_", None)
+        return self.spec.restore(twinset, records)
+
+    @cached_property
+    def _grouped_data(self) -> pd.DataFrame:
+        return self.spec.grouped(self.spec.data)
 
     @cached_property
     def generator(self) -> Any:
@@ -229,7 +243,7 @@ class Probe:
 
             # Derived columns are recomputed in every twin, so the generator does not model them.
             exclude = [c for c in (self.spec.label, self.spec.text, *self.spec.derived) if c is not None]
-            fitted = fit_cached(learner, self.spec.grouped(self.spec.data), data_sha256=self.data_fingerprint,
+            fitted = fit_cached(learner, self._grouped_data, data_sha256=self.data_fingerprint,
                                 protected=self.spec.protected, held=self.spec.held, exclude=exclude,
                                 cache_dir=settings.current().cache_dir)
             if wrapped is None:

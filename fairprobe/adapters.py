@@ -22,7 +22,7 @@ import pandas as pd
 
 from fairprobe.data import row_hashes
 from fairprobe.errors import AdapterError, InvalidSpec, MissingDependency, shorten, unknown_choice
-from fairprobe.validation import check_threshold
+from fairprobe.validation import check_count, check_threshold
 
 __all__ = [
     "Adapter",
@@ -388,7 +388,8 @@ class TextClassificationAdapter(Adapter):
         labels = list(getattr(pipe.model.config, "id2label", {}).values())
         if positive_label is None or (labels and positive_label not in labels):
             raise InvalidSpec(f"positive_label must name one of the pipeline's labels {labels}; got {positive_label!r}")
-        self.pipe, self.positive_label, self.threshold, self.texts = pipe, positive_label, threshold, True
+        self.pipe, self.positive_label, self.texts = pipe, positive_label, True
+        self.threshold = check_threshold(threshold)
         self.name = f"text-classification pipeline ({getattr(pipe.model.config, 'name_or_path', '') or 'model'})"
 
     def fingerprint(self):
@@ -418,7 +419,8 @@ class LLMDecisionAdapter(Adapter):
                  threshold: float = 0.5, texts: bool = True, batch_size: int = 64) -> None:
         super().__init__(batch_size=batch_size)
         self.backend, self.template, self.yes, self.no = backend, template, yes.lower(), no.lower()
-        self.samples, self.threshold, self.texts = samples, threshold, texts
+        self.samples, self.texts = check_count("samples", samples), texts
+        self.threshold = check_threshold(threshold)
         self.methods: dict[str, int] = {"logprobs": 0, "sampled": 0}
         self.name = f"LLM screener ({backend.describe().get('model', 'model')})"
 

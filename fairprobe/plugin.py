@@ -153,7 +153,8 @@ def _property_name(record: dict[str, Any]) -> str:
 def _property_value(record: dict[str, Any]) -> str:
     lo, hi = record["interval"]
     return (f"{record['verdict']} statistic={record['statistic']} interval=[{lo}, {hi}] "
-            f"bound={record['comparison']}{record['bound']} n={record['n']} mode={record['mode']}")
+            f"bound={record['comparison']}{record['bound']} n={record['n']} mode={record['mode']}"
+            + (f" warnings={len(record['warnings'])}" if record.get("warnings") else ""))
 
 
 def _is_inconclusive(report: pytest.TestReport) -> bool:

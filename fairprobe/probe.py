@@ -19,6 +19,7 @@ from fairprobe.data import fingerprint_frame, plain, require_scalars
 from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
+from fairprobe.validation import check_count
 
 
 class Probe:
@@ -132,9 +133,13 @@ class Probe:
 
     def _resolve_features(self) -> list[str]:
         data = self.spec.data
-        if self.spec.features is not None:
-            return list(self.spec.features)
         wanted = self.adapter.feature_names
+        if self.spec.features is not None:
+            if wanted is not None and list(self.spec.features) != list(wanted):
+                raise InvalidSpec(f"features={list(self.spec.features)} but the model was fitted on {list(wanted)} "
+                                  "and receives those columns in that order; leave features= out for a fitted "
+                                  "scikit-learn model, or pass exactly its columns")
+            return list(self.spec.features)
         if wanted is not None:
             missing = [c for c in wanted if c not in data.columns]
             if missing:
@@ -145,6 +150,11 @@ class Probe:
                                   "not see the ground truth")
             return list(wanted)
         return [c for c in data.columns if c != self.spec.label]
+
+    def _min_group_size(self, given: Any) -> int | None:
+        if given is None:
+            return self.spec.min_group_size
+        return check_count("min_group_size", given)
 
     def _setting(self, name: str, given: Any) -> Any:
         if given is not None:
@@ -251,6 +261,13 @@ class Probe:
             generator.base = fitted
         return generator
 
+    def _binned_by(self, column: str, row: dict[str, Any]) -> bool:
+        """Whether a protected attribute is a binning of this numeric column (age_group of age)."""
+        values = self.spec.data[column]
+        return (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+                and row["pure_share"] is not None and row["pure_share"] >= 0.99 and values.nunique() > 2 * len(
+                    pd.unique(self._grouped_data[row["attribute"]])))
+
     def _flip_note(self, attrs: tuple[str, ...]) -> str | None:
         """With flip twins, the columns the model reads that go with the attribute (but do not encode it)."""
         if getattr(self.spec.twins, "name", None) != "flip":
@@ -285,6 +302,13 @@ class Probe:
                         f"held column {column!r} encodes {attribute!r} ({how}) and {reads}; twins keep held "
                         f"columns identical, so the model still sees the original group: if {column!r} is not a "
                         f"qualification, do not hold it (or recompute it with derived={{{column!r}: ...}})")
+                elif flip and self._binned_by(column, row):
+                    out.setdefault(attribute, []).append(
+                        f"{attribute!r} looks like bands of the numeric column {column!r} ({how}), and {reads}; flip "
+                        f"twins change {attribute!r} and leave {column!r} as it was, so the model sees no change: "
+                        f"protect the raw column instead, protected=[{column!r}, ...] with bands={{{column!r}: "
+                        "[edges]}, so that twins move it into the target band (and derive "
+                        f"{attribute!r} from it with derived=)")
                 elif flip:
                     out.setdefault(attribute, []).append(
                         f"column {column!r} encodes {attribute!r} ({how}) and {reads}; flip twins change "
@@ -372,7 +396,7 @@ class Probe:
         result = checks.equalized_odds(
             self.spec.y_true, self.predictions.decision, self._groups(attrs), max_gap=max_gap,
             alpha=self._setting("alpha", alpha), mode=mode,
-            min_group_size=min_group_size or self.spec.min_group_size, attributes=attrs,
+            min_group_size=self._min_group_size(min_group_size), attributes=attrs,
             threshold_note=threshold_note(self.predictions),
         )
         return self._finish(result)
@@ -393,7 +417,7 @@ class Probe:
         result = checks.demographic_parity(
             self.predictions.decision, self._groups(attrs), max_gap=max_gap, min_ratio=min_ratio,
             alpha=self._setting("alpha", alpha), mode=mode,
-            min_group_size=min_group_size or self.spec.min_group_size, attributes=attrs,
+            min_group_size=self._min_group_size(min_group_size), attributes=attrs,
             threshold_note=threshold_note(self.predictions),
         )
         return self._finish(result)

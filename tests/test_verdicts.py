@@ -115,7 +115,9 @@ def test_a_constant_model_is_degenerate_in_every_check(applicants):
 def test_flip_twins_of_a_binned_column_the_model_never_reads_are_vacuous(applicants):
     # The user bins age into age_group; the model reads the raw age. Used to PASS with 0 flips, silently.
     reads_age = lambda f: (f["age"] < 40).to_numpy()  # noqa: E731
-    probe = fp.Probe(data=applicants, model=reads_age, protected=["age_group"], features=["age", "experience"])
+    with pytest.warns(fp.FairprobeWarning, match=r"'age_group' looks like bands of the numeric column 'age' .*"
+                                                 r"bands=\{'age': \[edges\]\}"):
+        probe = fp.Probe(data=applicants, model=reads_age, protected=["age_group"], features=["age", "experience"])
     with pytest.warns(fp.FairprobeWarning, match="vacuous: every valid twin is identical"):
         result = probe.invariance("age_group", max_flip_rate=0.01)
     assert result.details["exercised"]["identical_share"] == 1.0

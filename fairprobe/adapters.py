@@ -102,7 +102,8 @@ class Adapter:
         return getattr(self, "threshold", None)
 
     def _score_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        decisions, scores = [], []
+        decisions: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
         for start in range(0, len(frame), self.batch_size):
             batch = frame.iloc[start : start + self.batch_size]
             try:
@@ -124,7 +125,7 @@ class Adapter:
                 raise AdapterError(f"the model under test ({self.name}) gave scores for some batches only")
             self._has_scores = has_scores
             decisions.append(decision)
-            scores.append(score if has_scores else np.full(len(batch), np.nan))
+            scores.append(score if score is not None else np.full(len(batch), np.nan))
         return np.concatenate(decisions), np.concatenate(scores)
 
     def _check_output(self, values: Any, expected: int, what: str) -> np.ndarray:
@@ -264,7 +265,7 @@ class CallableAdapter(Adapter):
         self.fn = fn
         self.threshold = check_threshold(threshold)
         self.positive_label = positive_label
-        self.name = name or getattr(fn, "__qualname__", type(fn).__name__)
+        self.name = str(name or getattr(fn, "__qualname__", type(fn).__name__))
 
     def _predict_batch(self, frame):
         out = self.fn(_texts(frame) if self.texts else frame)
@@ -334,7 +335,7 @@ class SklearnAdapter(Adapter):
             if len(classes) != 2 and self.method == "decision_function":
                 self.method = "predict"
         self.classes_ = classes
-        self.positive_label = None if classes is None else list(classes)[self._positive]
+        self.positive_label = None if classes is None or self._positive is None else list(classes)[self._positive]
         names = getattr(estimator, "feature_names_in_", None)
         self.feature_names = [str(c) for c in names] if names is not None else None
         self._fingerprint = fingerprint
@@ -467,7 +468,7 @@ def as_adapter(model: Any, *, threshold: float | None = None, positive_label: An
         return model
     if type(model).__name__.endswith("Pipeline") and hasattr(model, "task"):
         return TextClassificationAdapter(model, positive_label=positive_label,
-                                         **({} if threshold is None else {"threshold": threshold}))
+                                         threshold=0.5 if threshold is None else threshold)
     if model is None:
         raise InvalidSpec("model is required: a fitted scikit-learn estimator, a callable or an adapter")
     if hasattr(model, "predict") and (hasattr(model, "fit") or hasattr(model, "classes_")):

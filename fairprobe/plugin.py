@@ -192,7 +192,7 @@ class EvidenceWriter:
             if name != RECORD_KEY:
                 kept.append((name, value))
                 continue
-            record = json.loads(value)
+            record = json.loads(str(value))
             if record["id"] not in self.seen:
                 self.seen.add(record["id"])
                 self.evidence.add(record, test=report.nodeid)

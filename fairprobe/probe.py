@@ -245,7 +245,7 @@ class Probe:
     @cached_property
     def generator(self) -> Any:
         """The twin generator, fitted on the probe's data first if it learns (cached on disk inside pytest)."""
-        generator = self.spec.twins
+        generator: Any = self.spec.twins
         wrapped = getattr(generator, "base", None)  # a rendering generator fits the tabular one it wraps
         learner = generator if wrapped is None else wrapped
         if hasattr(learner, "fitted") and not learner.fitted:

@@ -54,7 +54,7 @@ def scan(frame: pd.DataFrame, groups: dict[str, np.ndarray], columns: Sequence[s
     if len(frame) > max_rows:
         rows = np.sort(rng.choice(len(frame), max_rows, replace=False))
     fold = rng.integers(0, FOLDS, len(rows))
-    out = []
+    out: list[dict[str, Any]] = []
     for column in columns:
         codes, note = _codes(frame[column].iloc[rows])
         for attribute, labels in groups.items():

@@ -26,7 +26,7 @@ from fairprobe.data import as_column_list, binary_outcome, load_table, require_c
 from fairprobe.errors import InvalidSpec, closest, shorten
 from fairprobe.twins import TwinGenerator, TwinSet, group_labels, resolve_generator
 from fairprobe.twins.bands import Bands, build_bands
-from fairprobe.validation import check_count
+from fairprobe.validation import check_optional_count
 
 MAX_GROUPS = 50  # a protected column with more distinct values needs bands
 
@@ -111,8 +111,8 @@ class ProbeSpec:
             if label is not None and label in feature_cols:
                 raise InvalidSpec(f"features include the label column {label!r}; the model must not see "
                                   "the ground truth")
-        check_count("min_group_size", min_group_size, allow_none=True)
-        check_count("max_records", max_records, allow_none=True)
+        min_group_size = check_optional_count("min_group_size", min_group_size)
+        max_records = check_optional_count("max_records", max_records)
         if text is not None:
             require_columns(frame, [text], role="text")
             if text in protected_cols or text in held_cols:
@@ -132,8 +132,7 @@ class ProbeSpec:
             data=frame, protected=tuple(protected_cols), held=tuple(held_cols), label=label,
             positive_label=positive_label, features=None if feature_cols is None else tuple(feature_cols),
             twins=resolve_generator(twins), seed=seed, alpha=alpha, mode=mode,
-            min_group_size=None if min_group_size is None else int(min_group_size),
-            max_records=None if max_records is None else int(max_records), name=name, text=text, y_true=y_true,
+            min_group_size=min_group_size, max_records=max_records, name=name, text=text, y_true=y_true,
             derived=derived_fns, bands=banded,
         )
 

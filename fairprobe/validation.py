@@ -54,13 +54,16 @@ def check_bound(name: str, value: Any, low: float, high: float) -> float:
     return float(value)
 
 
-def check_count(name: str, value: Any, *, minimum: int = 1, allow_none: bool = False) -> int | None:
-    """A whole number of at least ``minimum`` (or None when allowed)."""
-    if value is None and allow_none:
-        return None
+def check_count(name: str, value: Any, *, minimum: int = 1) -> int:
+    """A whole number of at least ``minimum``."""
     if not _is_whole(value) or int(value) < minimum:
         raise InvalidSpec(f"{name} must be a whole number of at least {minimum}; got {value!r}")
     return int(value)
+
+
+def check_optional_count(name: str, value: Any, *, minimum: int = 1) -> int | None:
+    """None, or a whole number of at least ``minimum``."""
+    return None if value is None else check_count(name, value, minimum=minimum)
 
 
 def check_threshold(threshold: Any) -> float | None:

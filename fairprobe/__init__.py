@@ -1,39 +1,67 @@
 """fairprobe: counterfactual-fairness stress tests for ML models, as a pytest plugin.
 
+The public API is re-exported here and loaded on first use, so ``import fairprobe`` (and the
+pytest plugin, which imports it only inside its hooks) costs almost nothing until a probe runs.
+
 >>> import fairprobe as fp
 >>> sorted(fp.worlds.hiring(n=50, seed=0).data["sex"].unique())
 ['female', 'male']
 """
 
-from fairprobe import adapters, checks, settings, stats, strategies, twins, worlds
-from fairprobe.checks import CheckResult
-from fairprobe.errors import (AdapterError, FairnessViolation, FairprobeError, FairprobeWarning, InvalidSpec,
-                              MissingDependency)
-from fairprobe.evidence import Evidence, verify
-from fairprobe.probe import Probe
-from fairprobe.spec import ProbeSpec
-from fairprobe.twins import TwinSet
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AdapterError",
-    "CheckResult",
-    "Evidence",
-    "FairnessViolation",
-    "FairprobeError",
-    "FairprobeWarning",
-    "InvalidSpec",
-    "MissingDependency",
-    "Probe",
-    "ProbeSpec",
-    "TwinSet",
-    "adapters",
-    "checks",
-    "settings",
-    "stats",
-    "strategies",
-    "twins",
-    "verify",
-    "worlds",
-]
+_SUBMODULES = ("adapters", "checks", "evidence", "proxies", "settings", "stats", "strategies", "twins", "worlds")
+_NAMES = {
+    "AdapterError": "fairprobe.errors",
+    "FairnessViolation": "fairprobe.errors",
+    "FairprobeError": "fairprobe.errors",
+    "FairprobeWarning": "fairprobe.errors",
+    "InvalidSpec": "fairprobe.errors",
+    "MissingDependency": "fairprobe.errors",
+    "CheckResult": "fairprobe.checks.result",
+    "Evidence": "fairprobe.evidence",
+    "verify": "fairprobe.evidence",
+    "Probe": "fairprobe.probe",
+    "ProbeSpec": "fairprobe.spec",
+    "TwinSet": "fairprobe.twins.base",
+    "CheckSpec": "fairprobe.gates",
+    "invariant": "fairprobe.gates",
+    "equalized_odds": "fairprobe.gates",
+    "demographic_parity": "fairprobe.gates",
+    "soft_assertions": "fairprobe.gates",
+    "Verdict": "fairprobe.verdicts",
+    "Mode": "fairprobe.verdicts",
+}
+
+__all__ = sorted([*_SUBMODULES, *_NAMES])
+
+if TYPE_CHECKING:  # the names as the type checker should see them
+    from fairprobe import adapters, checks, evidence, proxies, settings, stats, strategies, twins, worlds  # noqa: F401
+    from fairprobe.checks.result import CheckResult  # noqa: F401
+    from fairprobe.errors import (AdapterError, FairnessViolation, FairprobeError, FairprobeWarning,  # noqa: F401
+                                  InvalidSpec, MissingDependency)
+    from fairprobe.evidence import Evidence, verify  # noqa: F401
+    from fairprobe.gates import CheckSpec, demographic_parity, equalized_odds, invariant, soft_assertions  # noqa: F401
+    from fairprobe.probe import Probe  # noqa: F401
+    from fairprobe.spec import ProbeSpec  # noqa: F401
+    from fairprobe.twins.base import TwinSet  # noqa: F401
+    from fairprobe.verdicts import Mode, Verdict  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"fairprobe.{name}")
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'fairprobe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,11 +39,17 @@ class FairprobeWarning(UserWarning):
 
 
 class FairnessViolation(FairprobeError, AssertionError):
-    """A fairness check did not pass; ``result`` holds the full :class:`CheckResult`."""
+    """Fairness checks failed the build; ``result`` holds the first :class:`CheckResult`, ``results`` all of them."""
 
-    def __init__(self, result: CheckResult) -> None:
-        super().__init__(result.report())
-        self.result = result
+    def __init__(self, result: CheckResult | Sequence[CheckResult]) -> None:
+        results = [result] if not isinstance(result, Sequence) else list(result)
+        if len(results) == 1:
+            message = results[0].report()
+        else:
+            message = f"{len(results)} checks fail the build:\n\n" + "\n\n".join(r.report() for r in results)
+        super().__init__(message)
+        self.result = results[0]
+        self.results = results
 
 
 def closest(name: str, options: Iterable[Any]) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairprobe import checks, proxies, settings
+from fairprobe import checks, gates, proxies, settings
 from fairprobe.adapters import Adapter, Predictions, as_adapter
 from fairprobe.checks import CheckResult
 from fairprobe.checks.invariance import threshold_note
@@ -434,6 +434,25 @@ class Probe:
         __tracebackhide__ = True
         return _assert(self.equalized_odds(attributes, **options))
 
+    def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
+        """Run every stated check (``fp.invariant(...)``, ``fp.equalized_odds(...)``, ...) without raising."""
+        for check in checks:
+            if not isinstance(check, gates.CheckSpec):
+                raise InvalidSpec(f"run and assert_all take checks stated with fp.invariant(...), fp.equalized_odds(...) "
+                                  f"or fp.demographic_parity(...); got {type(check).__name__}")
+        return [check.run(self) for check in checks]
+
+    def assert_all(self, *checks: gates.CheckSpec) -> list[CheckResult]:
+        """Run every check, record every result, then raise one FairnessViolation naming all that fail the build.
+
+        Unlike a sequence of ``assert_*`` calls, a failing (or, in certify mode, inconclusive) check does
+        not stop the ones after it: all of them reach the evidence.
+        """
+        __tracebackhide__ = True
+        results = self.run(*checks)
+        gates.raise_failures(results)
+        return results
+
     def assert_demographic_parity(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
         """Like :meth:`demographic_parity`, raising :class:`FairnessViolation` when the result fails the build."""
         __tracebackhide__ = True
@@ -442,6 +461,6 @@ class Probe:
 
 def _assert(result: CheckResult) -> CheckResult:
     __tracebackhide__ = True
-    if result.fails_build:
+    if result.fails_build and not gates.defer(result):
         raise FairnessViolation(result)
     return result

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from collections import Counter
 import sys
 import xml.etree.ElementTree as ET
 
@@ -194,12 +195,18 @@ def test_two_checks():
     probe.invariance("race", max_flip_rate=0.01)
     probe.assert_demographic_parity("sex", min_ratio=0.8)
 ''')
-    run("--junitxml=junit.xml")
+    result = run("--junitxml=junit.xml")
     tree = ET.parse(pytester.path / "junit.xml")
-    props = {p.get("name"): p.get("value") for p in tree.iter("property")}
+    props = {p.get("name"): p.get("value") for case in tree.iter("testcase") for p in case.iter("property")}
     assert set(props) == {"fairprobe:invariance:race", "fairprobe:demographic_parity:sex"}
     assert props["fairprobe:demographic_parity:sex"].startswith("fail statistic=")
     assert "interval=[" in props["fairprobe:invariance:race"]
+    # The bundle's full manifest digest, printed and kept in the XML, pins the evidence from the CI log.
+    suite = {p.get("name"): p.get("value") for p in tree.iter("testsuite") for p in p.findall("properties/property")}
+    folder = pytester.path / "reports"
+    digest = fp.evidence.manifest_digest(folder / (folder / "LATEST").read_text().strip())
+    assert suite["fairprobe:manifest_sha256"] == digest
+    result.stdout.fnmatch_lines([f"manifest sha256 {digest}"])
 
 
 def test_all_workers_checks_end_up_in_one_bundle(pytester):
@@ -244,3 +251,80 @@ def test_import_is_light():
 def test_plugin_is_registered_by_entry_point(pytester):
     result = pytester.runpytest_subprocess("--help")
     result.stdout.fnmatch_lines(["*counterfactual-fairness probes*", "*--fairprobe-mode={detect,certify}*"])
+
+
+def test_assert_all_runs_and_records_every_check_before_failing(pytester, run):
+    # In certify mode the first INCONCLUSIVE assertion used to stop the test: 7 checks became 5.
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(biased, n=150)
+
+def test_gate():
+    probe.assert_all(
+        fp.invariant("race", max_flip_rate=0.01),
+        fp.invariant("sex", max_flip_rate=0.01),
+        fp.demographic_parity("race", min_ratio=0.8),
+        fp.equalized_odds("sex", max_gap=0.1),
+    )
+
+def test_soft():
+    with fp.soft_assertions():
+        probe.assert_invariant("race", max_flip_rate=0.01)
+        probe.assert_invariant("sex", max_flip_rate=0.01)
+''')
+    result = run("--fairprobe-mode=certify")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*FairnessViolation: * checks fail the build:*"])
+    evidence = bundle(pytester)
+    by_test = Counter(c["test"] for c in evidence["checks"])
+    assert by_test == {"test_probe.py::test_gate": 4, "test_probe.py::test_soft": 2}
+    verdicts = {(c["test"], c["check"], tuple(c["attributes"])): c["verdict"] for c in evidence["checks"]}
+    assert verdicts["test_probe.py::test_gate", "invariance", ("race",)] == "inconclusive"
+    assert verdicts["test_probe.py::test_gate", "invariance", ("sex",)] == "fail"
+
+
+@pytest.mark.parametrize("how", ["skipped", "passed", "failed"])
+def test_junit_shows_inconclusive_tests_as_asked(pytester, how):
+    pytester.makepyfile(test_probe=INCONCLUSIVE + "\ndef test_plain():\n    pass\n")
+    options = [] if how == "skipped" else [f"--fairprobe-junit-inconclusive={how}"]
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml", *options)
+    assert result.parseoutcomes() == {"passed": 1, "inconclusive": 1}  # the run itself is unchanged
+    assert result.ret == pytest.ExitCode.OK
+    tree = ET.parse(pytester.path / "junit.xml")
+    cases = {c.get("name"): c for c in tree.iter("testcase")}
+    small, plain = cases["test_small_sample"], cases["test_plain"]
+    assert plain.find("skipped") is None and plain.find("failure") is None
+    suite = next(tree.iter("testsuite"))
+    if how == "passed":
+        assert small.find("skipped") is None and small.find("failure") is None
+        return
+    element = small.find("skipped" if how == "skipped" else "failure")
+    assert element is not None and element.get("type") == "fairprobe.inconclusive"
+    assert element.get("message").startswith("INCONCLUSIVE invariance of the decision to sex")
+    assert suite.get("skipped" if how == "skipped" else "failures") == "1"
+    assert any(p.get("name") == "fairprobe:invariance:sex" for p in small.iter("property"))
+
+
+def test_github_step_summary_gets_a_markdown_table(pytester, monkeypatch):
+    summary = pytester.path / "summary.md"
+    summary.write_text("# earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    pytester.makepyfile(test_probe=HEADER + "\nprobe = make(biased)\n\ndef test_x():\n"
+                                            "    probe.invariance('sex', max_flip_rate=0.01)\n")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    text = summary.read_text()
+    assert text.startswith("# earlier step\n")  # appended, never overwritten
+    assert "## fairprobe: FAIL" in text  # a FAIL verdict, whether or not the test asserted it
+    assert "| test_probe.py::test_x | invariance | sex |" in text and "❌ FAIL" in text
+    assert "manifest sha256 `" in text
+
+
+def test_plugin_costs_nothing_until_a_probe_runs(pytester):
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    code = ("import sys, pytest\n"
+            "pytest.main(['--help'])\n"
+            "print('after help:', sorted(m for m in sys.modules if m.split('.')[0] in ('fairprobe', 'pandas')))\n"
+            "pytest.main(['-q', '-p', 'no:cacheprovider', 'test_plain.py'])\n"
+            "print('after run:', sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy', 'scipy')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=pytester.path)
+    assert "after help: []" in out.stdout
+    assert "after run: []" in out.stdout

@@ -1,0 +1,118 @@
+"""Gates that run every check: state several checks, run them all, record them all, then fail once.
+
+In certify mode the first INCONCLUSIVE assertion used to stop a test, so the checks after it never
+ran and never reached the evidence. ``probe.assert_all(...)`` and :func:`soft_assertions` run every
+check first and raise one :class:`~fairprobe.errors.FairnessViolation` naming all that fail.
+
+Examples
+--------
+>>> import fairprobe as fp
+>>> world = fp.worlds.hiring(n=600, seed=1)
+>>> probe = fp.Probe(data=world.data, model=lambda df: (df["sex"] == "male").to_numpy(), protected=["sex"],
+...                  label="hired", features=["sex", "skills_score"])
+>>> try:
+...     probe.assert_all(fp.invariant("sex", max_flip_rate=0.01), fp.demographic_parity("sex", min_ratio=0.8))
+... except fp.FairnessViolation as violation:
+...     print(len(violation.results), "checks fail the build")
+2 checks fail the build
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fairprobe.errors import FairnessViolation, InvalidSpec
+from fairprobe.verdicts import CheckKind
+
+if TYPE_CHECKING:
+    from fairprobe.checks.result import CheckResult
+    from fairprobe.probe import Probe
+
+_soft: ContextVar[list[CheckResult] | None] = ContextVar("fairprobe_soft_assertions", default=None)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check stated before it runs: its kind, the attribute(s) and its options."""
+
+    kind: CheckKind
+    attributes: str | tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, probe: Probe) -> CheckResult:
+        """Run on ``probe`` without raising; the result is recorded like any other check."""
+        method = getattr(probe, str(self.kind))
+        return method(self.attributes if isinstance(self.attributes, str) else list(self.attributes), **self.options)
+
+
+def _spec(kind: CheckKind, attributes: str | Sequence[str], options: dict[str, Any]) -> CheckSpec:
+    if not isinstance(attributes, str):
+        try:
+            attributes = tuple(attributes)
+        except TypeError:
+            raise InvalidSpec(f"{kind} needs a protected attribute or a list of them; got {attributes!r}") from None
+    return CheckSpec(kind, attributes, dict(options))
+
+
+def invariant(attribute: str | Sequence[str], **options: Any) -> CheckSpec:
+    """Invariance under twins, stated for :meth:`Probe.assert_all` (options as :meth:`Probe.invariance`)."""
+    return _spec(CheckKind.INVARIANCE, attribute, options)
+
+
+def equalized_odds(attributes: str | Sequence[str], **options: Any) -> CheckSpec:
+    """Equalized odds, stated for :meth:`Probe.assert_all` (options as :meth:`Probe.equalized_odds`)."""
+    return _spec(CheckKind.EQUALIZED_ODDS, attributes, options)
+
+
+def demographic_parity(attributes: str | Sequence[str], **options: Any) -> CheckSpec:
+    """Demographic parity, stated for :meth:`Probe.assert_all` (options as :meth:`Probe.demographic_parity`)."""
+    return _spec(CheckKind.DEMOGRAPHIC_PARITY, attributes, options)
+
+
+def raise_failures(results: Sequence[CheckResult]) -> None:
+    """Raise one FairnessViolation for every result that fails the build (none: return)."""
+    __tracebackhide__ = True
+    failing = [r for r in results if r.fails_build]
+    if failing:
+        raise FairnessViolation(failing[0] if len(failing) == 1 else failing)
+
+
+def defer(result: CheckResult) -> bool:
+    """Inside :func:`soft_assertions`, keep a failing result for the end of the block; True if kept."""
+    pending = _soft.get()
+    if pending is None:
+        return False
+    pending.append(result)
+    return True
+
+
+@contextlib.contextmanager
+def soft_assertions() -> Iterator[list[CheckResult]]:
+    """Run every ``assert_*`` inside the block; raise one FairnessViolation for all that failed at its end.
+
+    Examples
+    --------
+    >>> import fairprobe as fp
+    >>> world = fp.worlds.hiring(n=600, seed=1)
+    >>> probe = fp.Probe(data=world.data, model=lambda df: (df["sex"] == "male").to_numpy(), protected=["sex"],
+    ...                  features=["sex", "skills_score"])
+    >>> try:
+    ...     with fp.soft_assertions():
+    ...         first = probe.assert_invariant("sex", max_flip_rate=0.01)
+    ...         second = probe.assert_demographic_parity("sex", min_ratio=0.8)
+    ... except fp.FairnessViolation as violation:
+    ...     print([str(r.check) for r in violation.results])
+    ['invariance', 'demographic_parity']
+    """
+    __tracebackhide__ = True
+    pending: list[CheckResult] = []
+    token = _soft.set(pending)
+    try:
+        yield pending
+    finally:
+        _soft.reset(token)
+    raise_failures(pending)

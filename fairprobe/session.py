@@ -1,0 +1,268 @@
+"""The pytest session's fairprobe work: gather the checks tests record, summarise them, write the evidence.
+
+The plugin (``_fairprobe_pytestplugin``) registers one :class:`EvidenceWriter` on the controller
+(never on an xdist worker): check records reach it through ``report.user_properties``, which xdist
+carries from workers. At session end it writes the bundle, adds its manifest digest to the JUnit XML,
+appends a Markdown summary to ``$GITHUB_STEP_SUMMARY`` when that is set, and prints the table.
+Modelled on pytest's own ``junitxml`` plugin object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fairprobe.errors import FairprobeError
+
+RECORD_KEY = "fairprobe.record"
+PROPERTY_PREFIX = "fairprobe:"
+DIGEST_PROPERTY = "fairprobe:manifest_sha256"
+
+
+def property_name(record: dict[str, Any]) -> str:
+    """The JUnit property name of a check: ``fairprobe:invariance:sex|race``."""
+    return f"{PROPERTY_PREFIX}{record['check']}:{'|'.join(record['attributes'])}"
+
+
+def property_value(record: dict[str, Any]) -> str:
+    """The JUnit property value of a check: verdict, statistic, interval, bound, n, mode (and warnings)."""
+    lo, hi = record["interval"]
+    return (f"{record['verdict']} statistic={record['statistic']} interval=[{lo}, {hi}] "
+            f"bound={record['comparison']}{record['bound']} n={record['n']} mode={record['mode']}"
+            + (f" warnings={len(record['warnings'])}" if record.get("warnings") else ""))
+
+
+def is_inconclusive(report: pytest.TestReport) -> bool:
+    """Whether a test ran a check whose verdict was INCONCLUSIVE."""
+    return any(str(name).startswith(PROPERTY_PREFIX) and str(value).startswith("inconclusive")
+               for name, value in report.user_properties)
+
+
+class EvidenceWriter:
+    """Gathers check records from test reports (xdist-safe), lists them at the end of the run and writes
+    the bundle (unless --fairprobe-no-evidence)."""
+
+    def __init__(self, config: pytest.Config, resolved: Any, *, write: bool = True) -> None:
+        from fairprobe.evidence import Evidence
+
+        self.config = config
+        self.write = write
+        option = config.getoption("--fairprobe-report")
+        self.directory = Path(option) if option else Path(config.rootpath, config.getini("fairprobe_report"))
+        self.evidence = Evidence(seed=resolved.seed, alpha=resolved.alpha, mode=str(resolved.mode),
+                                 command=list(config.invocation_params.args), root=str(config.rootpath))
+        self.seen: set[str] = set()
+        self.ran: set[str] = set()
+        self.inconclusive: dict[str, list[str]] = {}
+        self.bundle: Path | None = None
+        self.digest: str | None = None
+        self.error: str | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        kept = []
+        for name, value in report.user_properties:
+            if name != RECORD_KEY:
+                kept.append((name, value))
+                continue
+            record = json.loads(str(value))
+            if record["id"] not in self.seen:
+                self.seen.add(record["id"])
+                self.evidence.add(record, test=report.nodeid)
+                if record["verdict"] == "inconclusive":
+                    self.inconclusive.setdefault(report.nodeid, []).append(
+                        f"INCONCLUSIVE {record['title']}: {record['statistic_name']} {record['statistic']} "
+                        f"interval [{record['interval'][0]}, {record['interval'][1]}] bound {record['comparison']} "
+                        f"{record['bound']}")
+        # The full records live in the evidence; JUnit XML keeps the one-line properties.
+        report.user_properties = kept
+        outcome = _outcome(report, is_inconclusive(report))
+        if outcome is not None:
+            self.evidence.set_outcome(report.nodeid, outcome)
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.ran.add(report.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # tryfirst: the bundle's digest must reach the JUnit XML before junitxml writes it.
+        if not self.evidence.records or not self.write:
+            return
+        self.evidence.exit_status = int(exitstatus)
+        collected = int(getattr(session, "testscollected", 0) or 0)
+        self.evidence.collected = collected
+        self.evidence.ran = len(self.ran)
+        self.evidence.incomplete = bool(int(exitstatus) == pytest.ExitCode.INTERRUPTED or
+                                        (collected and len(self.ran) < collected))
+        try:
+            self.bundle = self.evidence.write(self.directory)
+        except (OSError, FairprobeError) as exc:
+            self.error = f"fairprobe: could not write evidence to {self.directory}: {exc}"
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            return
+        from fairprobe.evidence import manifest_digest
+
+        self.digest = manifest_digest(self.bundle)
+        xml = _junit(self.config)
+        if xml is not None:
+            xml.add_global_property(DIGEST_PROPERTY, self.digest)
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            try:
+                with open(summary_file, "a", encoding="utf-8") as fh:
+                    fh.write(markdown_summary(self.evidence.ordered(), self.evidence.mode, self.evidence.alpha,
+                                             bundle=self.bundle, digest=self.digest))
+            except OSError as exc:
+                self.error = f"fairprobe: could not append to $GITHUB_STEP_SUMMARY ({summary_file}): {exc}"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        records = self.evidence.ordered()
+        if not records:
+            return
+        tr = terminalreporter
+        tr.write_sep("=", "fairprobe")
+        for line, colour in summary_lines(records, self.evidence.mode, self.evidence.alpha):
+            tr.write_line(line, **({colour: True} if colour else {}))
+        if self.error:
+            tr.write_line(self.error, red=True)
+        elif self.bundle is not None:
+            state = " (INCOMPLETE: the session was interrupted)" if getattr(self.evidence, "incomplete", False) else ""
+            tr.write_line(f"evidence written to {self.bundle}{state}")
+            tr.write_line(f"manifest sha256 {self.digest}")
+
+    def finish_junit(self) -> None:
+        """After junitxml wrote its file: a test whose checks were INCONCLUSIVE shows as skipped (default),
+        passed or failed there, with the checks as the reason; the properties stay."""
+        how = self.config.getoption("--fairprobe-junit-inconclusive", "skipped")
+        path = getattr(self.config.option, "xmlpath", None)
+        if how == "passed" or not path or not self.inconclusive or not Path(path).is_file():
+            return
+        rewrite_junit(Path(path), self.inconclusive, how)
+
+
+def _junit(config: pytest.Config) -> Any:
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover - a pytest without junitxml's stash key
+        return None
+    return config.stash.get(xml_key, None)
+
+
+def rewrite_junit(path: Path, inconclusive: dict[str, list[str]], how: str) -> None:
+    """Mark the testcases of inconclusive tests as skipped (or failed) in a JUnit XML file, counts updated."""
+    tree = ET.parse(path)
+    root = tree.getroot()
+    for suite in ([root] if root.tag == "testsuite" else root.iter("testsuite")):
+        changed = 0
+        for case in suite.iter("testcase"):
+            reasons = _reasons_for(case, inconclusive)
+            if reasons is None or case.find("failure") is not None or case.find("error") is not None \
+                    or case.find("skipped") is not None:
+                continue
+            element = ET.SubElement(case, "skipped" if how == "skipped" else "failure")
+            element.set("type", "fairprobe.inconclusive")
+            element.set("message", "; ".join(reasons))
+            element.text = "\n".join(reasons)
+            changed += 1
+        attribute = "skipped" if how == "skipped" else "failures"
+        suite.set(attribute, str(int(suite.get(attribute, "0")) + changed))
+    tmp = path.with_name(f".{path.name}.fairprobe.tmp")
+    tree.write(tmp, encoding="utf-8", xml_declaration=True)
+    os.replace(tmp, path)
+
+
+def _reasons_for(case: ET.Element, inconclusive: dict[str, list[str]]) -> list[str] | None:
+    classname, name = case.get("classname", ""), case.get("name", "")
+    for nodeid, reasons in inconclusive.items():
+        path, _, test = nodeid.partition("::")
+        module = path[:-3].replace("/", ".") if path.endswith(".py") else path.replace("/", ".")
+        parts = test.split("::")
+        if name == parts[-1] and classname == ".".join([module, *parts[:-1]]):
+            return reasons
+    return None
+
+
+def _outcome(report: pytest.TestReport, inconclusive: bool) -> str | None:
+    if report.when == "call":
+        if hasattr(report, "wasxfail"):
+            return "xfailed" if report.skipped else "xpassed"
+        if report.passed:
+            return "inconclusive" if inconclusive else "passed"
+        return report.outcome
+    if report.failed:
+        return f"error in {report.when}"
+    if report.when == "setup" and report.skipped:
+        return "skipped"
+    return None
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def summary_lines(records: list[dict[str, Any]], mode: str, alpha: float) -> list[tuple[str, str | None]]:
+    """The terminal table (test, check, attribute, statistic, interval, bound, verdict), the verdict counts and
+    every warning, as (line, colour) pairs."""
+    from fairprobe.checks.result import fmt
+
+    rows = [("test", "check", "attribute", "statistic", "interval", "bound", "verdict")]
+    for r in records:
+        lo, hi = r["interval"]
+        rows.append((short(r["test"] or ""), str(r["check"]), " x ".join(r["attributes"]), fmt(r["statistic"]),
+                     f"[{fmt(lo)}, {fmt(hi)}]", f"{r['comparison']} {fmt(r['bound'])}",
+                     str(r["verdict"]).upper() + (" !" if r.get("warnings") else "")))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines: list[tuple[str, str | None]] = []
+    for i, row in enumerate(rows):
+        line = "  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
+        colour = None if not i else {"FAIL": "red", "PASS": "green"}.get(row[-1].split()[0], "yellow")
+        lines.append((line, colour))
+    counts = Counter(str(r["verdict"]) for r in records)
+    warned = [(r, sentence) for r in records for sentence in r.get("warnings", [])]
+    lines.append((", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive") if v in counts)
+                  + f" (mode {mode}, alpha {alpha})"
+                  + (f"; {len(warned)} warning{'s' if len(warned) > 1 else ''} (!):" if warned else ""), None))
+    for r, sentence in warned:
+        lines.append((f"  {short(r['test'] or '')} ({r['check']}, {' x '.join(r['attributes'])}): {sentence}",
+                      "yellow"))
+    return lines
+
+
+def markdown_summary(records: list[dict[str, Any]], mode: str, alpha: float, *, bundle: Path | None = None,
+                     digest: str | None = None) -> str:
+    """A Markdown table of the checks for a CI job summary (GitHub's ``$GITHUB_STEP_SUMMARY``)."""
+    from fairprobe.checks.result import fmt
+
+    counts = Counter(str(r["verdict"]) for r in records)
+    failing = sum(1 for r in records if r.get("fails_build"))
+    gate = "FAIL" if failing else "PASS"
+    icon = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️"}
+    out = [f"## fairprobe: {gate}", "",
+           f"{len(records)} checks: " + ", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive")
+                                                   if v in counts)
+           + f"; {failing} fail the build (mode {mode}, alpha {alpha}).", "",
+           "| test | check | attributes | statistic | interval | bound | verdict |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in records:
+        lo, hi = r["interval"]
+        cells = [short(r["test"] or ""), str(r["check"]), " × ".join(r["attributes"]), fmt(r["statistic"]),
+                 f"[{fmt(lo)}, {fmt(hi)}]", f"{r['comparison']} {fmt(r['bound'])}",
+                 f"{icon.get(str(r['verdict']), '')} {str(r['verdict']).upper()}"]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    warned = [(r, s) for r in records for s in r.get("warnings", [])]
+    if warned:
+        out += ["", "**Warnings**", ""] + [f"- `{short(r['test'] or '')}` ({r['check']}): {s}" for r, s in warned]
+    if bundle is not None:
+        out += ["", f"Evidence: `{bundle}`, manifest sha256 `{digest}`"]
+    return "\n".join(out) + "\n\n"
+
+
+def short(nodeid: str, width: int = 60) -> str:
+    """A test id without its folders, cut to ``width`` characters."""
+    path, sep, name = nodeid.partition("::")
+    text = f"{path.rsplit('/', 1)[-1]}{sep}{name}"
+    return text if len(text) <= width else text[: width - 1] + "…"

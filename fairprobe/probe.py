@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -19,7 +20,7 @@ from fairprobe.data import fingerprint_frame, plain, require_scalars
 from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
-from fairprobe.validation import check_count
+from fairprobe.validation import check_count, check_optional_count
 
 
 class Probe:
@@ -120,6 +121,8 @@ class Probe:
         self.features = self._resolve_features()
         require_scalars(self.spec.data, [c for c in self.features if c != self.spec.text])
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, TwinSet | None]] = {}
+        # Queries are counted per probe object: two probes sharing a name and a model are two counts.
+        self.id = uuid.uuid4().hex
         self.proxy_scan = proxies.scan(
             self.spec.data, {a: self._grouped_data[a].to_numpy() for a in self.spec.protected},
             [c for c in self.features if c not in self.spec.protected],
@@ -321,6 +324,7 @@ class Probe:
     def _finish(self, result: CheckResult, *, stacklevel: int = 3) -> CheckResult:
         result = result.with_context(
             probe=self.spec.name,
+            probe_id=self.id,
             protected=list(self.spec.protected),
             held=list(self.spec.held),
             label=self.spec.label,
@@ -354,10 +358,25 @@ class Probe:
         max_score_change_rate: float | None = None,
         alpha: float | None = None,
         mode: str | None = None,
+        sequential: bool = False,
+        budget: int | None = None,
     ) -> CheckResult:
-        """Do decisions stay the same between each record and its twins? See :func:`fairprobe.checks.invariance`."""
+        """Do decisions stay the same between each record and its twins? See :func:`fairprobe.checks.invariance`.
+
+        With ``sequential=True`` the records are scored in seeded random order, looking after 10, 30, 80,
+        180 and then every 100 records, and the check stops as soon as an anytime-valid betting confidence sequence decides PASS or FAIL, or at
+        ``budget`` records (INCONCLUSIVE): the fewest model queries, for slow models (an LLM screener,
+        a remote endpoint). False PASS and false FAIL stay at or under ``alpha`` whenever it stops.
+        """
         attrs = self.spec.attributes(attribute, what="invariance")
         alpha, mode = self._setting("alpha", alpha), self._setting("mode", mode)
+        if budget is not None and not sequential:
+            raise InvalidSpec("budget= limits a sequential check; pass sequential=True too")
+        budget = check_optional_count("budget", budget)
+        if sequential:
+            return self._finish(self._sequential_invariance(
+                attrs, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
+                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget))
         twinset, positions, self_twins = self._twins(attrs)
         everyone = self.predictions
         original = Predictions(everyone.decision[positions],
@@ -378,6 +397,71 @@ class Probe:
         if note:
             result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
         return self._finish(result)
+
+    def _sequential_invariance(self, attrs: tuple[str, ...], *, max_flip_rate: float,
+                               max_score_change: float | None, max_score_change_rate: float | None, alpha: float,
+                               mode: str, budget: int | None) -> CheckResult:
+        """Score records batch by batch in a seeded order until every gate is decided or the budget is spent."""
+        from fairprobe import stats
+        from fairprobe.validation import check_bound
+
+        max_flip_rate = check_bound("max_flip_rate", max_flip_rate, 0.0, 1.0)
+        rate_bound = max_flip_rate if max_score_change_rate is None else max_score_change_rate
+        twinset, positions, _ = self._twins(attrs)
+        n = len(twinset.original)
+        order = np.random.default_rng((self._setting("seed", None), 0x5E9)).permutation(n)
+        limit = n if budget is None else min(n, budget)
+        by_record = np.argsort(twinset.source, kind="stable")
+        starts = np.searchsorted(twinset.source[by_record], np.arange(n + 1))
+        decision = np.zeros(n, dtype=bool)
+        score = np.full(n, np.nan)
+        twin_decision = np.zeros(len(twinset), dtype=bool)
+        twin_score = np.full(len(twinset), np.nan)
+        has_score, looks, done, stop = False, 0, 0, "every record was scored"
+        for end in stats.sequential_looks(limit):
+            batch = order[done:end]
+            answers = self.predict(self.spec.data.iloc[positions[batch]])
+            decision[batch] = answers.decision
+            twins = np.concatenate([by_record[starts[r]:starts[r + 1]] for r in batch])
+            twins = twins[twinset.valid[twins]]
+            twin_answers = self.predict(twinset.twins.iloc[twins])
+            twin_decision[twins] = twin_answers.decision
+            if answers.score is not None and twin_answers.score is not None:
+                has_score = True
+                score[batch], twin_score[twins] = answers.score, twin_answers.score
+            done, looks = done + len(batch), looks + 1
+            seen = order[:done]
+            sub = twinset.subset(seen)
+            flips = twin_decision[_twin_rows(twinset, seen)] != decision[seen][sub.source]
+            per_record = _per_record(sub, flips)
+            verdicts = [stats.sequential_decide(per_record, max_flip_rate, alpha)]
+            if max_score_change is not None and has_score:
+                moved = np.abs(twin_score[_twin_rows(twinset, seen)] - score[seen][sub.source]) > max_score_change
+                verdicts.append(stats.sequential_decide(_per_record(sub, moved, share=False), rate_bound, alpha))
+            if "fail" in verdicts or all(v == "pass" for v in verdicts):
+                stop = "decided"
+                break
+        else:
+            if limit < n:
+                stop = f"the budget of {limit} records was spent"
+        seen = order[:done]
+        sub = twinset.subset(seen)
+        rows = _twin_rows(twinset, seen)
+        original = Predictions(decision[seen], score[seen] if has_score else None, self.adapter.decision_threshold)
+        twin = Predictions(twin_decision[rows], twin_score[rows] if has_score else None, self.adapter.decision_threshold)
+        info = {"looks": looks, "schedule": "10, 30, 80, 180, then every 100 records", "records_used": int(done),
+                "records_available": n,
+                "budget": budget, "stopped": stop,
+                "bets": "mixture of fixed betting fractions (Waudby-Smith & Ramdas 2023), Ville's inequality"}
+        result = checks.invariance(sub, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
+                                   max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
+                                   features=self.features, sequential=info)
+        index = self.spec.data.index
+        for example in result.counterexamples:
+            example["row"] = plain(index[positions[seen[example["row"]]]])
+        for attribute in attrs:
+            result = result.with_warnings(*self.proxy_warnings.get(attribute, []))
+        return result
 
     def equalized_odds(
         self,
@@ -457,6 +541,25 @@ class Probe:
         """Like :meth:`demographic_parity`, raising :class:`FairnessViolation` when the result fails the build."""
         __tracebackhide__ = True
         return _assert(self.demographic_parity(attributes, **options))
+
+
+def _twin_rows(twinset: TwinSet, records: np.ndarray) -> np.ndarray:
+    """The rows of ``twinset``'s twins of ``records``, in the order TwinSet.subset puts them."""
+    new_position = np.full(len(twinset.original), -1)
+    new_position[records] = np.arange(len(records))
+    keep = np.flatnonzero(new_position[twinset.source] >= 0)
+    return keep[np.argsort(new_position[twinset.source[keep]], kind="stable")]
+
+
+def _per_record(sub: TwinSet, changed: np.ndarray, *, share: bool = True) -> np.ndarray:
+    """Per record with a valid twin: the share of its valid twins that changed (k > 1), else whether any did."""
+    src, valid = sub.source, sub.valid
+    total = np.bincount(src[valid], minlength=len(sub.original))
+    hits = np.bincount(src[valid & changed], minlength=len(sub.original))
+    has = total > 0
+    if share and int(sub.info.get("k", 1)) > 1:
+        return (hits / np.maximum(total, 1))[has]
+    return (hits > 0)[has].astype(float)
 
 
 def _assert(result: CheckResult) -> CheckResult:

@@ -205,3 +205,110 @@ def n_to_decide(undecided: Callable[[np.ndarray], np.ndarray], n: int, *, limit:
     if still_open[-1]:
         return None
     return int(math.ceil(n * scales[int(np.argmax(~still_open))]))
+
+
+# --------------------------------------------------------------------------- anytime-valid (sequential) bounds
+
+# A mixture of betting test martingales (Waudby-Smith & Ramdas 2023, "Estimating means of bounded random
+# variables by betting"), with a fixed grid of bets, so the mixture is predictable and the bound holds at
+# every look (Ville's inequality), however often one looks and whenever one stops. Half the weight is on the
+# largest bet: it makes a spotless record (no flip) decide almost as fast as the fixed-sample design
+# (about 370 records for a 1 % bound at alpha = 0.05, against 299).
+BETS = np.array([1.0, 0.5, 0.25, 0.1, 0.05, 0.02])
+BET_WEIGHTS = np.array([0.5, 0.1, 0.1, 0.1, 0.1, 0.1])
+
+
+def _value_counts(values, counts=None) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(values, dtype=float)
+    if values.size and (values.min() < 0 or values.max() > 1 or not np.isfinite(values).all()):
+        raise ValueError("betting bounds need values in [0, 1]")
+    if counts is not None:
+        return values, np.asarray(counts, dtype=float)
+    return np.unique(values, return_counts=True)
+
+
+def betting_log_capital(values, m, *, side: str, counts=None):
+    """Log of the mixture capital against ``mean <= m`` (side "up") or ``mean >= m`` (side "down").
+
+    ``values`` are per-record values in [0, 1] seen so far, in any order (the bets are fixed, so the
+    capital depends on the counts only; ``counts=`` gives them directly, one per value, or a batch of
+    count vectors of shape (R, V) at a scalar ``m``); ``m`` broadcasts. Capital at least 1/alpha rejects.
+    """
+    v, c = _value_counts(values, counts)
+    if c.ndim == 2:  # a batch of count vectors (R, V), e.g. simulated streams, at one m
+        c = c[:, None, :]  # (R, 1, V)
+    m = np.asarray(m, dtype=float)[..., None, None]  # (..., 1, 1)
+    if side == "up":
+        lam = BETS[:, None] / np.maximum(m, 1e-12)  # (..., J, 1): 1 + lam (v - m) >= 0 for v >= 0
+        factor = 1 + lam * (v - m)
+    elif side == "down":
+        lam = BETS[:, None] / np.maximum(1 - m, 1e-12)  # 1 + lam (m - v) >= 0 for v <= 1
+        factor = 1 + lam * (m - v)
+    else:
+        raise ValueError(f"side must be 'up' or 'down'; got {side!r}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(c > 0, c * np.log(np.maximum(factor, 0.0)), 0.0)  # a value never seen bets nothing
+    per_bet = terms.sum(axis=-1)  # (..., J)
+    return _sp.logsumexp(per_bet + np.log(BET_WEIGHTS), axis=-1)
+
+
+def betting_bounds(values, alpha: float = 0.05, *, counts=None) -> tuple[float, float]:
+    """Anytime-valid one-sided bounds (L, U) for the mean of values in [0, 1], each at level ``alpha``.
+
+    Examples
+    --------
+    >>> L, U = betting_bounds(np.zeros(400), alpha=0.05)
+    >>> float(L), round(float(U), 4)
+    (0.0, 0.009)
+    """
+    threshold = math.log(1 / alpha)
+    v, c = _value_counts(values, counts)
+    if not c.sum():
+        return 0.0, 1.0
+
+    def crossing(side: str) -> float:
+        # K_up(m) falls with m and K_down(m) rises with it: narrow a grid around where it crosses 1/alpha.
+        lo, hi = 0.0, 1.0
+        for _ in range(4):  # 32 points a round: 32**-4 of the unit interval at the end
+            grid = np.linspace(lo, hi, 33)
+            rejects = betting_log_capital(v, grid, side=side, counts=c) >= threshold
+            if side == "up":  # rejected below the lower bound
+                last = int(np.flatnonzero(rejects)[-1]) if rejects.any() else 0
+                lo, hi = grid[last], grid[min(last + 1, 32)]
+            else:  # rejected above the upper bound
+                first = int(np.flatnonzero(rejects)[0]) if rejects.any() else 32
+                lo, hi = grid[max(first - 1, 0)], grid[first]
+        return lo if side == "up" else hi
+
+    lower = crossing("up") if betting_log_capital(v, 0.0, side="up", counts=c) >= threshold else 0.0
+    upper = crossing("down") if betting_log_capital(v, 1.0, side="down", counts=c) >= threshold else 1.0
+    return float(lower), float(upper)
+
+
+def sequential_decide(values, bound: float, alpha: float = 0.05, *, counts=None) -> Verdict:
+    """PASS once the data reject ``mean >= bound``, FAIL once they reject ``mean <= bound`` (each at alpha,
+    valid at every look), INCONCLUSIVE until then.
+
+    Examples
+    --------
+    >>> str(sequential_decide([0.0], 0.01, counts=[400])), str(sequential_decide([0.0, 1.0], 0.01, counts=[6, 4]))
+    ('pass', 'fail')
+    """
+    threshold = math.log(1 / alpha)
+    if betting_log_capital(values, bound, side="down", counts=counts) >= threshold:
+        return PASS
+    if betting_log_capital(values, bound, side="up", counts=counts) >= threshold:
+        return FAIL
+    return INCONCLUSIVE
+
+
+def sequential_looks(limit: int) -> np.ndarray:
+    """Records scored by each look of a sequential check: 10, 30, 80, 180, then every 100 more, up to ``limit``.
+
+    Small first looks let a clear violation stop after a handful of records; later looks of 100 keep the
+    overhead of looking small where a PASS needs a few hundred records.
+    """
+    looks = [10, 30, 80, 180]
+    while looks[-1] < limit:
+        looks.append(looks[-1] + 100)
+    return np.unique(np.minimum(np.asarray(looks), limit))

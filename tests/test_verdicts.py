@@ -305,3 +305,35 @@ def test_a_threshold_beside_an_adapter_is_refused(applicants):
     adapter = fp.adapters.CallableAdapter(reads_sex)
     with pytest.raises(fp.InvalidSpec, match=r"threshold=0.7 is a setting of the adapter"):
         fp.Probe(data=applicants, model=adapter, protected=["sex"], threshold=0.7)
+
+
+# ----------------------------------------------------------------------- sequential: the fewest queries
+
+
+def test_a_sequential_check_stops_as_soon_as_it_is_decided():
+    world = fp.worlds.hiring(n=6000, seed=2)
+    features = ["sex", "race", "skills_score"]
+    fair = fp.Probe(data=world.data, model=lambda f: (f["skills_score"] > 50).to_numpy(), protected=["sex"],
+                    features=features)
+    result = fair.invariance("sex", max_flip_rate=0.01, sequential=True)
+    assert result.verdict == "pass" and result.details["sequential"]["stopped"] == "decided"
+    assert result.n == 380 and fair.queries <= 2 * 380  # fixed sample: 12,000 rows
+    assert result.method == "betting confidence sequence (anytime-valid)"
+    biased = fp.Probe(data=world.data, model=lambda f: ((f["skills_score"] > 50) | (f["sex"] == "male")).to_numpy(),
+                      protected=["sex"], features=features)
+    caught = biased.invariance("sex", max_flip_rate=0.01, sequential=True)
+    assert caught.verdict == "fail" and caught.n <= 30
+
+
+def test_a_sequential_check_near_the_bound_stops_at_its_budget():
+    rng = np.random.default_rng(3)
+    n = 3000
+    data = pd.DataFrame({"sex": rng.choice(["female", "male"], n), "u": rng.random(n)})
+    # About 1 % of records flip: on the bound, so neither PASS nor FAIL can be certain.
+    model = lambda f: ((f["u"] < 0.01) & (f["sex"] == "male")).to_numpy() | (f["u"] > 0.5).to_numpy()  # noqa: E731
+    probe = fp.Probe(data=data, model=model, protected=["sex"])
+    result = probe.invariance("sex", max_flip_rate=0.01, sequential=True, budget=1000)
+    assert result.verdict == "inconclusive" and result.n == 1000
+    assert result.details["sequential"]["stopped"] == "the budget of 1000 records was spent"
+    with pytest.raises(fp.InvalidSpec, match="budget= limits a sequential check; pass sequential=True too"):
+        probe.invariance("sex", max_flip_rate=0.01, budget=1000)

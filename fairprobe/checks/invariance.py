@@ -35,6 +35,7 @@ def invariance(
     features: Sequence[str] | None = None,
     noise_floor: tuple[TwinSet, Predictions] | None = None,
     n_counterexamples: int = 5,
+    sequential: dict[str, Any] | None = None,
 ) -> CheckResult:
     """Check that decisions do not change between records and their twins.
 
@@ -71,6 +72,10 @@ def invariance(
     noise_floor : (TwinSet, Predictions), optional
         Self-twins (made by the same procedure with each record's own protected value) and the
         model's answers for them: their flip statistic is reported as the generator's noise floor.
+    sequential : dict, optional
+        The records were drawn by a sequential design that may have stopped early (what it did:
+        looks, budget, why it stopped). Bounds and verdicts then come from an anytime-valid betting
+        confidence sequence (:func:`fairprobe.stats.betting_bounds`), valid whenever the design stopped.
 
     Returns
     -------
@@ -109,7 +114,13 @@ def invariance(
     n, k = counted["n"], counted["k"]
     any_lo, any_hi = stats.clopper_pearson(k, n, alpha)
     per_twin = counted["per_twin"]
-    if per_twin:
+    if sequential is not None:
+        per_record = counted["share"] if per_twin else counted["flipped"][counted["has_valid"]].astype(float)
+        statistic = float(per_record.mean())
+        lo, hi = stats.betting_bounds(per_record, alpha)
+        method = "betting confidence sequence (anytime-valid)"
+        statistic_name = "share of twins flipped" if per_twin else "flip rate"
+    elif per_twin:
         # Several stochastic twins per record and target (CVAE): the statistic is each record's share of
         # flipped twins, a mean of values in [0, 1], bounded by empirical Bernstein; the any-twin rate
         # (which grows with k) is reported beside it.
@@ -120,7 +131,10 @@ def invariance(
     else:
         statistic, lo, hi = k / n, any_lo, any_hi
         method, statistic_name = "Clopper-Pearson", "flip rate"
-    verdicts = [stats.decide(float(lo), float(hi), low=-math.inf, high=max_flip_rate)]
+    if sequential is not None:
+        verdicts = [stats.sequential_decide(per_record, max_flip_rate, alpha)]
+    else:
+        verdicts = [stats.decide(float(lo), float(hi), low=-math.inf, high=max_flip_rate)]
 
     from_groups = twinset.original_groups()
     to_groups = twinset.twin_groups()[valid]
@@ -162,9 +176,13 @@ def invariance(
         rate_bound = max_flip_rate if max_score_change_rate is None else \
             check_bound("max_score_change_rate", max_score_change_rate, 0.0, 1.0)
         moved = np.bincount(src[np.abs(delta) > tau], minlength=len(twinset.original)) > 0
-        k2 = int(moved.sum())
-        lo2, hi2 = stats.clopper_pearson(k2, n, alpha)
-        v2 = stats.decide(float(lo2), float(hi2), low=-math.inf, high=rate_bound)
+        k2 = int(moved[counted["has_valid"]].sum())
+        if sequential is not None:
+            lo2, hi2 = stats.betting_bounds(moved[counted["has_valid"]].astype(float), alpha)
+            v2 = stats.sequential_decide(moved[counted["has_valid"]].astype(float), rate_bound, alpha)
+        else:
+            lo2, hi2 = stats.clopper_pearson(k2, n, alpha)
+            v2 = stats.decide(float(lo2), float(hi2), low=-math.inf, high=rate_bound)
         gates[f"rate of |score change| > {tau:g}"] = {
             "statistic": k2 / n, "interval": [float(lo2), float(hi2)], "bound": rate_bound,
             "comparison": "<", "verdict": v2, "count": k2, "tau": tau,
@@ -197,6 +215,8 @@ def invariance(
     final, not_certified = not_certifiable(combine(verdicts), mode, emptiness)
     if not_certified:
         details["not_certified"] = not_certified
+    if sequential is not None:
+        details["sequential"] = sequential
     return CheckResult(
         check=CheckKind.INVARIANCE,
         attributes=tuple(twinset.attributes),
@@ -210,7 +230,8 @@ def invariance(
         n=n,
         method=method,
         mode=mode,
-        n_to_decide=stats.n_to_decide(undecided, n) if final == INCONCLUSIVE and not not_certified else None,
+        n_to_decide=stats.n_to_decide(undecided, n) if final == INCONCLUSIVE and not not_certified
+        and sequential is None else None,
         groups=groups,
         pairs=direction,
         details=details,

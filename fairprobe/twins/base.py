@@ -63,6 +63,21 @@ class TwinSet:
         """The protected values each twin was given."""
         return self.twins[list(self.attributes)].reset_index(drop=True)
 
+    def subset(self, records: np.ndarray) -> TwinSet:
+        """The twins of ``records`` (positions in ``original``), renumbered in the order given."""
+        records = np.asarray(records, dtype=int)
+        new_position = np.full(len(self.original), -1)
+        new_position[records] = np.arange(len(records))
+        keep = np.flatnonzero(new_position[self.source] >= 0)
+        keep = keep[np.argsort(new_position[self.source[keep]], kind="stable")]
+        labels = None
+        if self.labels is not None:
+            labels = (np.asarray(self.labels[0])[records], np.asarray(self.labels[1])[keep])
+        return TwinSet(original=self.original.iloc[records].reset_index(drop=True),
+                       twins=self.twins.iloc[keep].reset_index(drop=True), source=new_position[self.source[keep]],
+                       attributes=self.attributes, valid=self.valid[keep], generator=self.generator,
+                       info=self.info, labels=labels)
+
     def original_groups(self) -> np.ndarray:
         """The group label of each original record (``female``, ``female|black``, an age band)."""
         if self.labels is not None:

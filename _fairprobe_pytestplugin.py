@@ -127,6 +127,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         del config.stash[token_key]
 
 
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
+    """Declarative probes: ``probe_*.yaml`` files (see fairprobe.yaml_probes)."""
+    if file_path.name.startswith("probe_") and file_path.suffix in (".yaml", ".yml"):
+        from fairprobe.yaml_probes import ProbeFile
+
+        return ProbeFile.from_parent(parent, path=file_path)
+    return None
+
+
 def _marker_settings(item: pytest.Item) -> dict[str, Any]:
     marker = item.get_closest_marker("fairprobe")
     if marker is None:

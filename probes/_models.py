@@ -38,3 +38,11 @@ def train(columns: list[str], *, receives: list[str] | None = None, direct_bias:
 def audit_data(n: int = 6000, *, seed: int = 2, **bias: float):
     """Fresh applicants from the same world, never seen in training."""
     return fp.worlds.hiring(n=n, seed=seed, **bias).data
+
+
+def fair_screener():
+    """The fair screener of test_fair_screener.py, for the declarative probe probe_fair_screener.yaml."""
+    return train(HELD, receives=["sex", "race", *HELD])
+
+
+FAIR_SCREENER = fair_screener()

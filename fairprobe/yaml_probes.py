@@ -1,0 +1,256 @@
+"""Declarative probes: ``probe_*.yaml`` files collected as pytest items, one item per check.
+
+A compliance team can add a probe without writing Python::
+
+    name: resume screener
+    data: ${FAIRPROBE_DATASETS}/adult_test.csv        # CSV or Parquet, relative to this file; or a world:
+    # data: {world: hiring, n: 6000, seed: 2}         #   the embedded hiring world
+    model: models/screener.skops                      # .skops (trust: [...] for its extra types), or
+    # model: my_package.models:screener               #   a Python object, "module:attribute"
+    protected: [sex, race]
+    held: [education, hours_per_week]
+    label: income
+    positive_label: ">50K"
+    twins: flip                                       # flip | cvae | a saved .safetensors generator
+    checks:
+      - invariance: sex
+        max_flip_rate: 0.01
+      - equalized_odds: [sex, race]
+        max_gap: 0.1
+      - demographic_parity: race
+        min_ratio: 0.8
+
+Errors name the file and the line. The items record their checks like any probe (evidence,
+JUnit properties, the summary table); a failing check reads as the same violation report.
+Modelled on pytest's ``doc/en/example/nonpython`` (``pytest.File``, ``pytest.Item``,
+``repr_failure``, ``reportinfo``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fairprobe.errors import FairnessViolation, FairprobeError, InvalidSpec, closest
+
+PROBE_KEYS = {"name", "data", "model", "trust", "protected", "held", "label", "positive_label", "twins", "features",
+              "seed", "alpha", "mode", "threshold", "min_group_size", "max_records", "text", "bands", "derived",
+              "checks"}
+REQUIRED = ("data", "model", "protected", "checks")
+CHECKS = {"invariance": "invariance", "equalized_odds": "equalized_odds", "demographic_parity": "demographic_parity"}
+CHECK_OPTIONS = {
+    "invariance": {"max_flip_rate", "max_score_change", "max_score_change_rate", "alpha", "mode", "sequential",
+                   "budget"},
+    "equalized_odds": {"max_gap", "alpha", "mode", "min_group_size"},
+    "demographic_parity": {"max_gap", "min_ratio", "alpha", "mode", "min_group_size"},
+}
+
+
+class YamlProbeError(FairprobeError):
+    """A probe file is not usable as written; the message names the file and the line."""
+
+
+def is_probe_file(path: Path) -> bool:
+    """``probe_*.yaml`` or ``probe_*.yml``."""
+    return path.name.startswith("probe_") and path.suffix in (".yaml", ".yml")
+
+
+def load(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    """The probe file as data, and the line of every key and item (by path) for error messages."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlProbeError(f"{path}: cannot read the probe file ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise YamlProbeError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise YamlProbeError(f"{path}:1: a probe file is a mapping of settings (data:, model:, protected:, "
+                             f"checks:, ...); got {type(data).__name__}")
+    lines: dict[tuple[Any, ...], int] = {}
+    _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
+    import yaml
+
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _walk(value, (*path, key.value), lines)
+            lines[(*path, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            _walk(value, (*path, i), lines)
+
+
+class ProbeFile(pytest.File):
+    """A ``probe_*.yaml`` file: validated when collected, its probe built once for all its checks."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        self.data, self.lines = load(self.path)
+        self._validate()
+        self._probe: Any = None
+        for i, check in enumerate(self.data["checks"]):
+            kind = next(k for k in check if k in CHECKS)
+            attributes = check[kind]
+            label = attributes if isinstance(attributes, str) else "|".join(map(str, attributes))
+            yield CheckItem.from_parent(self, name=f"{kind}[{label}]", index=i, kind=kind)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, YamlProbeError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def where(self, *path: Any) -> str:
+        """``file:line`` of a key or item (or of the nearest enclosing one)."""
+        while path and path not in self.lines:
+            path = path[:-1]
+        return f"{self.path}:{self.lines.get(path, 1)}"
+
+    def fail(self, message: str, *path: Any) -> YamlProbeError:
+        return YamlProbeError(f"{self.where(*path)}: {message}")
+
+    def _validate(self) -> None:
+        data = self.data
+        for key in data:
+            if key not in PROBE_KEYS:
+                hint = closest(str(key), PROBE_KEYS)
+                raise self.fail(f"unknown setting {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                                + f" (settings: {', '.join(sorted(PROBE_KEYS))})", key)
+        for key in REQUIRED:
+            if key not in data:
+                raise self.fail(f"the probe needs {key}: (required: {', '.join(REQUIRED)})")
+        checks = data["checks"]
+        if not isinstance(checks, list) or not checks:
+            raise self.fail("checks: must be a list of checks, e.g. '- invariance: sex' with 'max_flip_rate: 0.01'",
+                            "checks")
+        for i, check in enumerate(checks):
+            if not isinstance(check, dict):
+                raise self.fail(f"each check is a mapping such as '- invariance: sex'; got {check!r}", "checks", i)
+            kinds = [k for k in check if k in CHECKS]
+            if len(kinds) != 1:
+                raise self.fail(f"a check names exactly one of {', '.join(CHECKS)} (got {sorted(map(str, check))})",
+                                "checks", i)
+            kind = kinds[0]
+            for option in check:
+                if option != kind and option not in CHECK_OPTIONS[kind]:
+                    hint = closest(str(option), CHECK_OPTIONS[kind])
+                    raise self.fail(f"unknown option {option!r} for {kind}" + (f"; did you mean {hint!r}?" if hint else "")
+                                    + f" (options: {', '.join(sorted(CHECK_OPTIONS[kind]))})", "checks", i, option)
+
+    def probe(self) -> Any:
+        """The Probe, built on first use (a failing build is reported by every check of the file)."""
+        if self._probe is None:
+            self._probe = self._build()
+        return self._probe
+
+    def _build(self) -> Any:
+        import fairprobe as fp
+
+        data = self.data
+        options: dict[str, Any] = {k: data[k] for k in ("protected", "held", "label", "positive_label", "features", "seed", "alpha",
+                                        "mode", "threshold", "min_group_size", "max_records", "text", "bands", "name")
+                   if k in data}
+        options.setdefault("name", self.path.stem)
+        try:
+            frame = self._data(data["data"])
+            model = self._model(data["model"], data.get("trust", False))
+            if "twins" in data:
+                twins = data["twins"]
+                options["twins"] = str(self._relative(twins)) if str(twins).endswith(".safetensors") else twins
+            if "derived" in data:
+                options["derived"] = {column: self._import(spec, "derived", column)
+                                      for column, spec in dict(data["derived"]).items()}
+            return fp.Probe(data=frame, model=model, **options)
+        except YamlProbeError:
+            raise
+        except FairprobeError as exc:
+            key = next((k for k in ("protected", "held", "label", "bands", "model", "data") if k in str(exc)), None)
+            raise self.fail(str(exc), *((key,) if key else ())) from None
+
+    def _relative(self, value: Any) -> Path:
+        path = Path(os.path.expandvars(str(value)))
+        return path if path.is_absolute() else self.path.parent / path
+
+    def _data(self, spec: Any) -> Any:
+        import fairprobe as fp
+
+        if isinstance(spec, dict):
+            if spec.get("world") != "hiring":
+                raise self.fail(f"data: a mapping names an embedded world, e.g. {{world: hiring, n: 6000, seed: 2}}; "
+                                f"got {spec!r}", "data")
+            options = {k: v for k, v in spec.items() if k != "world"}
+            try:
+                return fp.worlds.hiring(**options).data
+            except TypeError as exc:
+                raise self.fail(f"data: {exc}", "data") from None
+        from fairprobe.data import load_table
+
+        return load_table(self._relative(spec))
+
+    def _model(self, spec: Any, trust: Any) -> Any:
+        import fairprobe as fp
+
+        text = str(spec)
+        if ":" in text and not Path(os.path.expandvars(text)).suffix.lower() in (".skops", ".pkl", ".joblib", ".pickle"):
+            return self._import(text, "model")
+        return fp.adapters.load_model(self._relative(text), trust=trust)
+
+    def _import(self, spec: Any, *path: Any) -> Any:
+        module_name, _, attribute = str(spec).partition(":")
+        if not module_name or not attribute:
+            raise self.fail(f"{spec!r} is not a Python reference 'module:attribute'", *path)
+        folder = str(self.path.parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # as pytest does for test modules (rootdir-relative imports)
+        try:
+            return getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise self.fail(f"cannot import {spec!r}: {exc}", *path) from None
+
+
+class CheckItem(pytest.Item):
+    """One check of a probe file."""
+
+    def __init__(self, *, index: int, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.index, self.kind = index, kind
+
+    @property
+    def file(self) -> ProbeFile:
+        return self.parent  # type: ignore[return-value]
+
+    def runtest(self) -> None:
+        spec = dict(self.file.data["checks"][self.index])
+        attributes = spec.pop(self.kind)
+        probe = self.file.probe()
+        method = getattr(probe, CHECKS[self.kind])
+        try:
+            result = method(attributes, **spec)
+        except FairprobeError as exc:
+            raise self.file.fail(str(exc), "checks", self.index) from None
+        if result.fails_build:
+            raise FairnessViolation(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, FairnessViolation):
+            return f"{self.file.where('checks', self.index)}\n{excinfo.value}"
+        if isinstance(excinfo.value, (YamlProbeError, InvalidSpec)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.file.lines.get(("checks", self.index), 1) - 1, self.name

@@ -463,6 +463,58 @@ class Probe:
             result = result.with_warnings(*self.proxy_warnings.get(attribute, []))
         return result
 
+    def compare(self, baseline: Any, attributes: str | Sequence[str], *, check: str = "invariance",
+                max_increase: float = 0.0, alpha: float | None = None, mode: str | None = None,
+                seed: int | None = None) -> CheckResult:
+        """Is this probe's model no worse than ``baseline`` (the model in production)? See
+        :mod:`fairprobe.checks.compare`.
+
+        Both models answer the same records and, for ``check="invariance"``, the same twins; the check gates
+        the paired difference (candidate - baseline) of the flip rate, or of the equalized-odds or
+        demographic-parity gap, at ``max_increase``. The baseline's fingerprint goes into the evidence.
+        """
+        from fairprobe.checks import compare
+
+        attrs = self.spec.attributes(attributes, what="compare")
+        alpha, mode = self._setting("alpha", alpha), self._setting("mode", mode)
+        if check not in ("invariance", "equalized_odds", "demographic_parity"):
+            from fairprobe.errors import unknown_choice
+
+            raise unknown_choice("check to compare", check, ["invariance", "equalized_odds", "demographic_parity"])
+        other = baseline if isinstance(baseline, Probe) else None
+        adapter = other.adapter if other is not None else as_adapter(
+            baseline, threshold=getattr(self.adapter, "threshold", None), positive_label=self.spec.positive_label,
+            texts=self.spec.text is not None)
+        if adapter is self.adapter:
+            raise InvalidSpec("compare needs another model as the baseline; this is the probe's own model")
+
+        def ask(frame: pd.DataFrame) -> Predictions:
+            return adapter.predict(frame[self.features])
+
+        if check == "invariance":
+            twinset, positions, _ = self._twins(attrs)
+            everyone = self.predictions
+            mine = Predictions(everyone.decision[positions], None)
+            theirs = ask(self.spec.data.iloc[positions])
+            result = compare.no_worse_invariance(
+                twinset, (mine, self._predict_valid(twinset)), (theirs, _answers_for_valid(ask, twinset)),
+                max_increase=max_increase, alpha=alpha, mode=mode)
+        else:
+            if check == "equalized_odds" and self.spec.y_true is None:
+                raise InvalidSpec("comparing equalized odds needs ground truth: pass label= to the Probe")
+            result = compare.no_worse_group_metric(
+                self.spec.y_true, self.predictions.decision, ask(self.spec.data).decision, self._groups(attrs),
+                metric=check, max_increase=max_increase, alpha=alpha, mode=mode,  # type: ignore[arg-type]
+                seed=self._setting("seed", seed), attributes=attrs)
+        result = result.with_context(baseline_model=adapter.fingerprint(), baseline_queries=adapter.queries)
+        return self._finish(result)
+
+    def assert_no_worse_than(self, baseline: Any, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        """Like :meth:`compare`, raising :class:`FairnessViolation` when the candidate is worse by more than
+        ``max_increase`` (or, in certify mode, when that cannot be ruled out)."""
+        __tracebackhide__ = True
+        return _assert(self.compare(baseline, attributes, **options))
+
     def equalized_odds(
         self,
         attributes: str | Sequence[str],
@@ -541,6 +593,14 @@ class Probe:
         """Like :meth:`demographic_parity`, raising :class:`FairnessViolation` when the result fails the build."""
         __tracebackhide__ = True
         return _assert(self.demographic_parity(attributes, **options))
+
+
+def _answers_for_valid(ask: Callable[[pd.DataFrame], Predictions], twinset: TwinSet) -> Predictions:
+    """A model's answers for the valid twins, in twin order; rejected twins are never sent."""
+    decision = np.zeros(len(twinset), dtype=bool)
+    if twinset.valid.any():
+        decision[twinset.valid] = ask(twinset.twins[twinset.valid]).decision
+    return Predictions(decision, None)
 
 
 def _twin_rows(twinset: TwinSet, records: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ class CheckKind(_Word):
     INVARIANCE = "invariance"
     EQUALIZED_ODDS = "equalized_odds"
     DEMOGRAPHIC_PARITY = "demographic_parity"
+    NO_WORSE_THAN = "no_worse_than"
 
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE

@@ -13,7 +13,8 @@ from fairprobe.verdicts import FAIL, INCONCLUSIVE, PASS, CheckKind, Mode, Verdic
 
 TITLES = {CheckKind.INVARIANCE: "invariance of the decision to",
           CheckKind.EQUALIZED_ODDS: "equalized odds across",
-          CheckKind.DEMOGRAPHIC_PARITY: "demographic parity across"}
+          CheckKind.DEMOGRAPHIC_PARITY: "demographic parity across",
+          CheckKind.NO_WORSE_THAN: "no worse than the baseline:"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class CheckResult:
     def title(self) -> str:
         twins = self.context.get("twins")
         what = TITLES.get(CheckKind(self.check), str(self.check))
+        if self.check == CheckKind.NO_WORSE_THAN:
+            what = f"{what} {self.details.get('compared', '')} across"
         return f"{what} {' x '.join(self.attributes)}" + (f" ({twins} twins)" if twins else "")
 
     def with_context(self, **context: Any) -> CheckResult:

@@ -34,11 +34,11 @@ BINS = 20
 SMOOTHING = 1.0  # pseudo-rows of the overall share added to each category's share (an m-estimate)
 
 
-def scan(frame: pd.DataFrame, groups: dict[str, np.ndarray], columns: Sequence[str], *, seed: int = 0,
+def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *, seed: int = 0,
          max_rows: int = MAX_ROWS) -> list[dict[str, Any]]:
     """One row per (column, attribute): ``column, attribute, auc, pure_share, encodes, note``.
 
-    ``groups`` maps each protected attribute to one group label per row of ``frame``.
+    ``groups`` maps each protected attribute to one group label per row of ``frame`` (an array or Series).
 
     Examples
     --------
@@ -62,7 +62,8 @@ def scan(frame: pd.DataFrame, groups: dict[str, np.ndarray], columns: Sequence[s
                 out.append({"column": column, "attribute": attribute, "auc": None, "pure_share": None,
                             "encodes": False, "note": note})
                 continue
-            group_codes, _ = pd.factorize(np.asarray(labels, dtype=object)[rows])
+            sampled = labels.iloc[rows] if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)[rows]
+            group_codes, _ = pd.factorize(sampled)
             auc = max((_oof_auc(codes, group_codes == g, fold) for g in range(group_codes.max() + 1)),
                       default=0.5)
             pure = _pure_share(codes, group_codes)
@@ -113,9 +114,7 @@ def _oof_auc(codes: np.ndarray, y: np.ndarray, fold: np.ndarray) -> float:
 
 def _auc(score: np.ndarray, y: np.ndarray) -> float:
     """Mann-Whitney AUC with average ranks for ties (equal to scikit-learn's roc_auc_score)."""
-    from scipy.stats import rankdata
-
-    ranks = rankdata(score)
+    ranks = pd.Series(score).rank(method="average").to_numpy()  # average ranks for ties, as scipy's rankdata
     positives = int(y.sum())
     negatives = len(y) - positives
     return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))

@@ -25,6 +25,7 @@ from fairprobe import settings
 from fairprobe.data import as_column_list, binary_outcome, load_table, require_columns, require_scalars
 from fairprobe.errors import InvalidSpec, closest, shorten
 from fairprobe.twins import TwinGenerator, TwinSet, group_labels, resolve_generator
+from fairprobe.twins.base import group_codes
 from fairprobe.twins.bands import Bands, build_bands
 from fairprobe.validation import check_optional_count
 
@@ -163,6 +164,11 @@ class ProbeSpec:
     def group_labels(self, frame: pd.DataFrame, attributes: Sequence[str]) -> pd.Series:
         """One group label per row of ``frame`` (bands for banded attributes)."""
         return group_labels(self.grouped(frame[list(attributes)]) if self.bands else frame, attributes)
+
+    def group_codes(self, frame: pd.DataFrame, attributes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """One integer group code per row of ``frame`` and the groups' names (bands for banded attributes)."""
+        columns = frame[list(attributes)]
+        return group_codes(self.grouped(columns) if self.bands else columns, attributes)
 
     def restore(self, twinset: TwinSet, records: pd.DataFrame) -> TwinSet:
         """Twins made on the grouped view, as rows the model reads: raw values moved into their target

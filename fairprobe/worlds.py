@@ -211,14 +211,13 @@ def hiring(
 
 
 def _equations(noise: pd.DataFrame, sex: np.ndarray, race: np.ndarray, params: Mapping[str, float]):
-    from scipy.special import logit
-    from scipy.stats import norm
+    from scipy.special import logit, ndtri
 
     u = {k: noise[k].to_numpy() for k in NOISE}
     # Qualifications: noise only, so a counterfactual keeps them exactly.
-    experience = np.clip(np.round(norm.ppf(u["u_experience"]) * 5 + 8), 0, 40).astype(int)
+    experience = np.clip(np.round(ndtri(u["u_experience"]) * 5 + 8), 0, 40).astype(int)
     degree_level = _cut(u["u_degree"], (0.25, 0.45, 0.22, 0.08))
-    skills = np.round(np.clip(norm.ppf(u["u_skills"]) * 15 + 50, 0, 100), 1)
+    skills = np.round(np.clip(ndtri(u["u_skills"]) * 15 + 50, 0, 100), 1)
     certifications = _cut(u["u_certifications"], (0.45, 0.30, 0.15, 0.07, 0.03))
     # Proxies: monotone in their own noise, cut points shifted by the group.
     group = np.char.add(np.char.add(sex.astype(str), "|"), race.astype(str))

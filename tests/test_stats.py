@@ -217,3 +217,11 @@ def test_betting_bounds_cover_the_mean_at_every_look():
     lower, upper = stats.betting_bounds(values, 0.05)
     assert lower < values.mean() < upper
     assert stats.betting_log_capital(values, upper + 1e-3, side="down") >= np.log(20)  # the bound is where it crosses
+
+
+@pytest.mark.parametrize("a,b", [(0, 0), (9, 1), (1, 9), (5, 5), (30, 12), (0, 7), (120, 95), (3, 4)])
+def test_mcnemar_exact_equals_scipys_binomial_test(a, b):
+    from scipy.stats import binomtest
+
+    expected = 1.0 if a + b == 0 else binomtest(a, a + b, 0.5).pvalue
+    assert stats.mcnemar_exact(a, b) == pytest.approx(expected, rel=1e-9, abs=1e-15)

@@ -26,9 +26,24 @@ from fairprobe.validation import check_alpha, check_bound, check_mode
 from fairprobe.verdicts import INCONCLUSIVE, CheckKind, Mode, Verdict, combine
 
 
-def group_counts(groups: pd.Series, y_pred: np.ndarray, y_true: np.ndarray | None = None) -> pd.DataFrame:
-    """Per-group counts with one bincount pass: n, selected, and with labels positives, TP, FP."""
+Groups = pd.Series | tuple[np.ndarray, list[str]]
+
+
+def _codes(groups: Groups) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and names: given as such (``twins.group_codes``), or factorized from labels."""
+    if isinstance(groups, tuple):
+        codes, names = groups
+        return np.asarray(codes), list(names)
     codes, labels = pd.factorize(pd.Series(groups).reset_index(drop=True), sort=True)
+    return codes, [str(x) for x in labels]
+
+
+def group_counts(groups: Groups, y_pred: np.ndarray, y_true: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-group counts with one bincount pass: n, selected, and with labels positives, TP, FP.
+
+    ``groups`` is one label per record, or (codes, names) as :func:`fairprobe.twins.group_codes` gives.
+    """
+    codes, labels = _codes(groups)
     if (codes < 0).any():
         raise InvalidSpec(f"the protected attribute has {int((codes < 0).sum())} missing values; "
                           "fill them (e.g. with 'unknown') or drop those rows")
@@ -42,7 +57,7 @@ def group_counts(groups: pd.Series, y_pred: np.ndarray, y_true: np.ndarray | Non
         table["negatives"] = table["n"] - table["positives"]
         table["true_positives"] = np.bincount(codes, weights=y_true & y_pred, minlength=m).astype(int)
         table["false_positives"] = np.bincount(codes, weights=~y_true & y_pred, minlength=m).astype(int)
-    return pd.DataFrame(table, index=pd.Index([str(x) for x in labels], name="group"))
+    return pd.DataFrame(table, index=pd.Index(labels, name="group"))
 
 
 def _rate(k: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -161,7 +176,7 @@ def _group_rows(table: pd.DataFrame, excluded: list[str], rates: dict[str, tuple
 def equalized_odds(
     y_true: Any,
     y_pred: Any,
-    groups: pd.Series,
+    groups: Groups,
     *,
     max_gap: float,
     alpha: float = 0.05,
@@ -193,9 +208,10 @@ def equalized_odds(
     max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
     alpha, mode = check_alpha(alpha), check_mode(mode)
     y_true, y_pred = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
-    if len(y_true) != len(y_pred) or len(y_pred) != len(groups):
+    n_groups = len(_codes(groups)[0]) if isinstance(groups, tuple) else len(groups)
+    if len(y_true) != len(y_pred) or len(y_pred) != n_groups:
         raise InvalidSpec(f"equalized odds needs one label, one decision and one group per record; got "
-                          f"{len(y_true)} labels, {len(y_pred)} decisions and {len(groups)} groups")
+                          f"{len(y_true)} labels, {len(y_pred)} decisions and {n_groups} groups")
     table = group_counts(groups, y_pred, y_true)
     used, notes, excluded = _small_groups(table, min_group_size, ["positives", "negatives"])
     rates = {"TPR": (used["true_positives"].to_numpy(), used["positives"].to_numpy()),
@@ -211,7 +227,7 @@ def equalized_odds(
 
 def demographic_parity(
     y_pred: Any,
-    groups: pd.Series,
+    groups: Groups,
     *,
     max_gap: float | None = None,
     min_ratio: float | None = None,
@@ -241,9 +257,10 @@ def demographic_parity(
                           "(e.g. 0.8 for the four-fifths rule)")
     alpha, mode = check_alpha(alpha), check_mode(mode)
     y_pred = np.asarray(y_pred, dtype=bool)
-    if len(y_pred) != len(groups):
+    n_groups = len(_codes(groups)[0]) if isinstance(groups, tuple) else len(groups)
+    if len(y_pred) != n_groups:
         raise InvalidSpec(f"demographic parity needs one decision and one group per record; got {len(y_pred)} "
-                          f"decisions and {len(groups)} groups")
+                          f"decisions and {n_groups} groups")
     table = group_counts(groups, y_pred)
     used, notes, excluded = _small_groups(table, min_group_size, ["n"])
     rates = {"selection_rate": (used["selected"].to_numpy(), used["n"].to_numpy())}

@@ -136,15 +136,14 @@ def invariance(
     else:
         verdicts = [stats.decide(float(lo), float(hi), low=-math.inf, high=max_flip_rate)]
 
-    from_groups = twinset.original_groups()
-    to_groups = twinset.twin_groups()[valid]
-    groups = _invariance_groups(from_groups, counted["has_valid"], counted["flipped"])
+    from_codes, to_codes, names = twinset.group_codes()
+    groups = _invariance_groups(from_codes, names, counted["has_valid"], counted["flipped"])
     if per_twin:
-        for row in groups:
-            in_g = (from_groups == row["group"])[counted["has_valid"]]
+        for code, row in zip(sorted(set(from_codes.tolist())), groups):
+            in_g = (from_codes == code)[counted["has_valid"]]
             row["share_of_twins_flipped"] = float(share[in_g].mean()) if in_g.any() else None
     orig_dec, twin_dec = original.decision[src], twin.decision[valid]
-    direction = _direction(src, from_groups[src], to_groups, orig_dec, twin_dec, alpha)
+    direction = _direction(src, from_codes[src], to_codes[valid], names, orig_dec, twin_dec, alpha)
 
     delta = None
     if original.score is not None and twin.score is not None:
@@ -347,18 +346,19 @@ def _noise_floor(self_twins: TwinSet, original: Predictions, answers: Prediction
             "what": "self-twins: the same procedure with each record's own protected value"}
 
 
-def _invariance_groups(from_groups: np.ndarray, has_valid: np.ndarray, flipped: np.ndarray) -> list[dict[str, Any]]:
-    rows = []
-    for g in sorted(pd.unique(from_groups)):
-        in_g = from_groups == g
-        n = int((in_g & has_valid).sum())
-        k = int((in_g & flipped).sum())
-        rows.append({"group": g, "records": n, "any_twin_flipped": k, "flip_rate": k / n if n else None})
-    return rows
+def _invariance_groups(from_codes: np.ndarray, names: list[str], has_valid: np.ndarray,
+                       flipped: np.ndarray) -> list[dict[str, Any]]:
+    """Per group of originals (in name order): records with a valid twin, and those that flipped."""
+    size = len(names)
+    records = np.bincount(from_codes[has_valid], minlength=size)
+    hits = np.bincount(from_codes[has_valid & flipped], minlength=size)
+    present = np.unique(from_codes)
+    return [{"group": names[g], "records": int(records[g]), "any_twin_flipped": int(hits[g]),
+             "flip_rate": hits[g] / records[g] if records[g] else None} for g in present]
 
 
-def _direction(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, orig_dec: np.ndarray, twin_dec: np.ndarray,
-               alpha: float) -> list[dict[str, Any]]:
+def _direction(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, names: list[str], orig_dec: np.ndarray,
+               twin_dec: np.ndarray, alpha: float) -> list[dict[str, Any]]:
     """Per pair of groups, which one the records favour: an exact sign test on records, not on twins.
 
     A record votes for group a when most of its discordant twins between a and b favour a (ties do
@@ -366,20 +366,24 @@ def _direction(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, orig_dec: 
     units they are (k stochastic twins of one record are not k independent pairs).
     """
     rows = []
-    labels = sorted(set(from_g) | set(to_g))
-    for a, b in itertools.combinations(labels, 2):
+    # Only discordant twins vote; there are few of them, so the loop over group pairs runs on those only.
+    discordant = orig_dec != twin_dec
+    src, from_g, to_g = src[discordant], from_g[discordant], to_g[discordant]
+    orig_dec, twin_dec = orig_dec[discordant], twin_dec[discordant]
+    size = int(src.max()) + 1 if len(src) else 0
+    present = np.union1d(from_g, to_g)
+    for a, b in itertools.combinations(present.tolist(), 2):
         ab = (from_g == a) & (to_g == b)
         ba = (from_g == b) & (to_g == a)
         fa = (ab & orig_dec & ~twin_dec) | (ba & ~orig_dec & twin_dec)
         fb = (ab & ~orig_dec & twin_dec) | (ba & orig_dec & ~twin_dec)
         if not (fa.any() or fb.any()):
             continue
-        size = int(src.max()) + 1
         per_a, per_b = np.bincount(src[fa], minlength=size), np.bincount(src[fb], minlength=size)
         votes_a, votes_b = int((per_a > per_b).sum()), int((per_b > per_a).sum())
         p = stats.mcnemar_exact(votes_a, votes_b)
-        favoured = (a if votes_a > votes_b else b) if p < alpha else None
-        rows.append({"group_a": a, "group_b": b, "favour_a": votes_a, "favour_b": votes_b,
+        favoured = (names[a] if votes_a > votes_b else names[b]) if p < alpha else None
+        rows.append({"group_a": names[a], "group_b": names[b], "favour_a": votes_a, "favour_b": votes_b,
                      "discordant_twins": int(fa.sum() + fb.sum()), "p_value": p, "favoured": favoured,
                      "unit": "records"})
     return rows
@@ -407,8 +411,9 @@ def _counterexamples(twinset: TwinSet, original: Predictions, twin: Predictions,
     else:
         size = np.zeros(len(idx))
     # Decision changes first, then the largest score moves; ties keep record order.
-    order = np.lexsort((np.arange(len(idx)), -size, ~changed))
-    chosen = [i for i in order if changed[i] or size[i] > 0][:limit]
+    worth = np.flatnonzero(changed | (size > 0))
+    order = worth[np.lexsort((worth, -size[worth], ~changed[worth]))]
+    chosen = order[:limit]
     out = []
     for i in chosen:
         t, s = idx[i], twinset.source[idx[i]]

@@ -6,10 +6,11 @@ also changes the proxies the protected attributes cause, keeping the held column
 
 from pathlib import Path
 
-from fairprobe.twins.base import TwinGenerator, TwinSet, group_labels
+from fairprobe.twins.base import TwinGenerator, TwinSet, group_codes, group_labels
 from fairprobe.twins.flip import FlipGenerator
 
-__all__ = ["CVAE", "CVAEConfig", "FlipGenerator", "TwinGenerator", "TwinSet", "group_labels", "resolve_generator"]
+__all__ = ["CVAE", "CVAEConfig", "FlipGenerator", "TwinGenerator", "TwinSet", "group_codes", "group_labels",
+           "resolve_generator"]
 
 _LATER = {"llm": "LLM-written text twins need a language model: pass twins=fp.twins.text.TextTwinGenerator("
                  "text_column, rewriter=fp.twins.text.LLMRewriter(backend))"}

@@ -78,6 +78,19 @@ class TwinSet:
                        attributes=self.attributes, valid=self.valid[keep], generator=self.generator,
                        info=self.info, labels=labels)
 
+    def group_codes(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Integer group codes of the originals and of the twins, and the groups' names (shared by both)."""
+        if self.labels is not None:
+            codes, names = pd.factorize(pd.Series(np.concatenate([np.asarray(self.labels[0], dtype=object),
+                                                                  np.asarray(self.labels[1], dtype=object)])),
+                                        sort=True)
+            names = [str(x) for x in names]
+        else:
+            columns = list(self.attributes)
+            both = pd.concat([self.original[columns], self.twins[columns]], ignore_index=True)
+            codes, names = group_codes(both, columns)
+        return codes[: len(self.original)], codes[len(self.original):], names
+
     def original_groups(self) -> np.ndarray:
         """The group label of each original record (``female``, ``female|black``, an age band)."""
         if self.labels is not None:
@@ -104,6 +117,42 @@ class TwinGenerator(Protocol):
         """Twins of every record in ``data`` for every other combination of ``attributes`` in ``targets``
         (default: the combinations in ``data``)."""
         ...
+
+
+def group_codes(frame: pd.DataFrame, attributes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """One integer group code per row and the name of each code (``female|black``), sorted by name.
+
+    Each column is factorized on its own and the codes combined arithmetically, so no string is built
+    per row (building "a|b" labels row by row took 1.4 s of an equalized-odds check on 1 M rows); names
+    are made for the groups that occur only. Missing values are the group "nan", as in :func:`group_labels`.
+
+    Examples
+    --------
+    >>> codes, names = group_codes(pd.DataFrame({"s": ["f", "m", "f"], "r": ["b", "w", "w"]}), ["s", "r"])
+    >>> codes.tolist(), names
+    ([0, 2, 1], ['f|b', 'f|w', 'm|w'])
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    uniques: list[np.ndarray] = []
+    for attribute in attributes:
+        values = frame[attribute]
+        codes, levels = pd.factorize(values, sort=False, use_na_sentinel=False)
+        levels = np.asarray([str(v) for v in levels], dtype=object)
+        combined = combined * max(len(levels), 1) + codes
+        uniques.append(levels)
+    compact, present = pd.factorize(combined)
+    # Decode each present combination back into its column levels, then name and sort the groups by name.
+    parts = []
+    rest = present.copy()
+    for levels in reversed(uniques):
+        size = max(len(levels), 1)
+        parts.append(levels[rest % size])
+        rest //= size
+    names = ["|".join(p) for p in zip(*reversed(parts))] if parts else []
+    order = np.argsort(np.asarray(names, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[compact.reshape(-1)], [names[i] for i in order]
 
 
 def group_labels(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.Series:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from fairprobe import stats
 from fairprobe.adapters import Predictions
-from fairprobe.checks.group_metrics import group_counts
+from fairprobe.checks.group_metrics import Groups, codes_of, group_counts
 from fairprobe.checks.result import CheckResult, fmt
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
@@ -129,7 +129,7 @@ def no_worse_invariance(twinset: TwinSet, candidate: tuple[Predictions, Predicti
     )
 
 
-def no_worse_group_metric(y_true: np.ndarray | None, candidate: np.ndarray, baseline: np.ndarray, groups: pd.Series, *,
+def no_worse_group_metric(y_true: np.ndarray | None, candidate: np.ndarray, baseline: np.ndarray, groups: Groups, *,
                           metric: Literal["equalized_odds", "demographic_parity"], max_increase: float,
                           alpha: float = 0.05, mode: Mode | str = "detect", seed: int = 0,
                           attributes: tuple[str, ...] = ("group",)) -> CheckResult:
@@ -142,7 +142,7 @@ def no_worse_group_metric(y_true: np.ndarray | None, candidate: np.ndarray, base
     candidate, baseline = np.asarray(candidate, dtype=bool), np.asarray(baseline, dtype=bool)
     if metric == "equalized_odds" and y_true is None:
         raise InvalidSpec("comparing equalized odds needs ground truth: pass label= to the Probe")
-    codes, names = pd.factorize(pd.Series(groups).reset_index(drop=True), sort=True)
+    codes, names = codes_of(groups)
     g = len(names)
     y = np.zeros(len(codes), dtype=bool) if y_true is None else np.asarray(y_true, dtype=bool)
     # Cell index: group x label x candidate decision x baseline decision.

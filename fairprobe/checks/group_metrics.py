@@ -29,7 +29,7 @@ from fairprobe.verdicts import INCONCLUSIVE, CheckKind, Mode, Verdict, combine
 Groups = pd.Series | tuple[np.ndarray, list[str]]
 
 
-def _codes(groups: Groups) -> tuple[np.ndarray, list[str]]:
+def codes_of(groups: Groups) -> tuple[np.ndarray, list[str]]:
     """Integer codes and names: given as such (``twins.group_codes``), or factorized from labels."""
     if isinstance(groups, tuple):
         codes, names = groups
@@ -43,7 +43,7 @@ def group_counts(groups: Groups, y_pred: np.ndarray, y_true: np.ndarray | None =
 
     ``groups`` is one label per record, or (codes, names) as :func:`fairprobe.twins.group_codes` gives.
     """
-    codes, labels = _codes(groups)
+    codes, labels = codes_of(groups)
     if (codes < 0).any():
         raise InvalidSpec(f"the protected attribute has {int((codes < 0).sum())} missing values; "
                           "fill them (e.g. with 'unknown') or drop those rows")
@@ -208,7 +208,7 @@ def equalized_odds(
     max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
     alpha, mode = check_alpha(alpha), check_mode(mode)
     y_true, y_pred = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
-    n_groups = len(_codes(groups)[0]) if isinstance(groups, tuple) else len(groups)
+    n_groups = len(codes_of(groups)[0]) if isinstance(groups, tuple) else len(groups)
     if len(y_true) != len(y_pred) or len(y_pred) != n_groups:
         raise InvalidSpec(f"equalized odds needs one label, one decision and one group per record; got "
                           f"{len(y_true)} labels, {len(y_pred)} decisions and {n_groups} groups")
@@ -257,7 +257,7 @@ def demographic_parity(
                           "(e.g. 0.8 for the four-fifths rule)")
     alpha, mode = check_alpha(alpha), check_mode(mode)
     y_pred = np.asarray(y_pred, dtype=bool)
-    n_groups = len(_codes(groups)[0]) if isinstance(groups, tuple) else len(groups)
+    n_groups = len(codes_of(groups)[0]) if isinstance(groups, tuple) else len(groups)
     if len(y_pred) != n_groups:
         raise InvalidSpec(f"demographic parity needs one decision and one group per record; got {len(y_pred)} "
                           f"decisions and {n_groups} groups")

@@ -1,10 +1,20 @@
-"""The ``fairprobe`` command: run probe suites, check an evidence bundle."""
+"""The ``fairprobe`` command: run probe suites, fit twin generators, check, compare and sign evidence bundles.
+
+- ``fairprobe run [PATHS] [--report DIR] [pytest options]``
+- ``fairprobe fit DATA --protected ... --out FILE``
+- ``fairprobe verify [BUNDLE] [--expect SHA256] [--key PUB]``: every problem a ``FAILED ...`` line on
+  stderr and exit status 1; ``OK ...`` with the manifest's full SHA-256 otherwise;
+- ``fairprobe diff A B``: what changed between two bundles (exit status 1 when anything did, as diff);
+- ``fairprobe keygen DIR``: an Ed25519 key pair to sign bundles with.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,8 +34,27 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--out", required=True, help="where to write the .safetensors file")
     fit.add_argument("--epochs", type=int, default=None)
     fit.add_argument("--seed", type=int, default=0)
-    verify = sub.add_parser("verify", help="check that an evidence bundle is unchanged since it was written")
-    verify.add_argument("bundle", nargs="?", help="bundle folder, or a report directory (checks its LATEST)")
+    verify = sub.add_parser("verify", help="check that an evidence bundle is complete and unchanged",
+                            description="Check every file of a bundle against its manifest, the manifest against "
+                                        "the files the bundle must hold, the session's completeness and, when "
+                                        "given, the manifest's recorded digest and the signature.")
+    verify.add_argument("bundle", nargs="?", help="bundle folder, or a report directory (checks its LATEST; "
+                                                  "default: reports)")
+    verify.add_argument("--expect", metavar="SHA256", help="the manifest's SHA-256 as recorded elsewhere (the run "
+                                                           "prints it; the JUnit XML keeps it)")
+    verify.add_argument("--key", metavar="PUB", help="a trusted Ed25519 public key (PEM): the bundle must be "
+                                                     "signed with it")
+    diff = sub.add_parser("diff", help="what changed between two evidence bundles",
+                          description="Compare two bundles: checks added or removed, verdicts, statistics and "
+                                      "intervals, models. Exit status 1 when anything changed.")
+    diff.add_argument("a", help="the earlier bundle (or a report directory: its LATEST)")
+    diff.add_argument("b", help="the later bundle (or a report directory: its LATEST)")
+    keygen = sub.add_parser("keygen", help="make an Ed25519 key pair to sign evidence bundles",
+                            description="Write NAME.key (private: keep it in a CI secret) and NAME.pub (give it "
+                                        "to auditors) into DIR. Sign with pytest --fairprobe-sign DIR/NAME.key; "
+                                        "check with fairprobe verify --key DIR/NAME.pub.")
+    keygen.add_argument("directory", help="folder for the two key files")
+    keygen.add_argument("--name", default="fairprobe-signing", help="file name stem (default: fairprobe-signing)")
     args, extra = parser.parse_known_args(argv)
     if args.command == "run":
         import pytest
@@ -38,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "fit":
         return _fit(args)
-    return _verify(args.bundle or "reports")
+    if args.command == "diff":
+        return _diff(args.a, args.b)
+    if args.command == "keygen":
+        return _keygen(args.directory, args.name)
+    return _verify(args.bundle or "reports", expect=args.expect, key=args.key)
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -60,19 +93,154 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(path: str) -> int:
-    from fairprobe.evidence import MANIFEST, manifest_digest, verify
+def resolve(path: str | Path) -> tuple[Path, list[str], list[str]]:
+    """A bundle folder from a bundle or report-directory path: (bundle, problems, notes)."""
+    from fairprobe.evidence import MANIFEST
 
-    bundle = Path(path)
-    if not (bundle / MANIFEST).exists() and (bundle / "LATEST").is_file():
-        bundle = bundle / (bundle / "LATEST").read_text().strip()
-    problems = verify(bundle)
+    path = Path(path)
+    if not path.is_dir() or (path / MANIFEST).exists() or (path / "evidence.json").exists():
+        return path, [], []
+    latest = path / "LATEST"
+    bundles = sorted(p.name for p in path.glob("fairprobe-*") if p.is_dir())
+    if not latest.is_file():
+        if bundles:
+            return path, [f"{path}: a report directory without LATEST (no complete run was recorded); give one of "
+                          f"its bundles: {', '.join(bundles[-3:])}"], []
+        return path, [], []
+    try:
+        name = latest.read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return path, [f"{latest}: cannot be read as a bundle name ({exc}); give the bundle folder instead"], []
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        return path, [f"{latest} does not name a bundle folder (it holds {name[:80]!r}); give the bundle folder "
+                      "instead"], []
+    try:
+        since = (path / name).stat().st_mtime_ns
+        newer = [b for b in bundles if b.endswith("-incomplete") and (path / b).stat().st_mtime_ns > since]
+    except OSError:
+        newer = []
+    notes = [f"note: {b} is newer but incomplete (an interrupted session), so LATEST does not name it" for b in newer]
+    return path / name, [], notes
+
+
+def _verify(path: str, *, expect: str | None = None, key: str | None = None) -> int:
+    from fairprobe.evidence import manifest_digest, verify
+
+    bundle, problems, notes = resolve(path)
+    if not problems:
+        problems = verify(bundle, expect=expect, key=key)
+    for note in notes:
+        print(note)
     if problems:
         for problem in problems:
             print(f"FAILED {problem}", file=sys.stderr)
         return 1
-    print(f"OK {bundle}: every file matches its manifest (manifest sha256 {manifest_digest(bundle)})")
+    anchor = []
+    if expect:
+        anchor.append("matches --expect")
+    document = _document(bundle)
+    if key:
+        anchor.append(f"signature checked with {key}")
+    elif document.get("signature"):
+        anchor.append("signed; the signature matches the key the bundle names, pass --key PUB to check who signed")
+    session = document.get("session") or {}
+    ran = f"{session['ran']} of {session['collected']} tests ran" if session.get("collected") else None
+    print(f"OK {bundle}: complete, every file matches its manifest (manifest sha256 {manifest_digest(bundle)})"
+          + (f"; {ran}" if ran else "") + (f"; {'; '.join(anchor)}" if anchor else ""))
     return 0
+
+
+def _keygen(directory: str, name: str) -> int:
+    from fairprobe.errors import FairprobeError
+    from fairprobe.evidence import keygen
+
+    try:
+        private, public = keygen(directory, name=name)
+    except FairprobeError as exc:
+        print(f"fairprobe keygen: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {private} (private: keep it secret, e.g. a CI secret) and {public} (public: give it to auditors)\n"
+          f"sign:   pytest --fairprobe-sign {private}\ncheck:  fairprobe verify BUNDLE --key {public}")
+    return 0
+
+
+def _document(bundle: Path) -> dict[str, Any]:
+    try:
+        document = json.loads((bundle / "evidence.json").read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _diff(a: str, b: str) -> int:
+    from fairprobe.evidence import verify
+
+    docs = []
+    for given in (a, b):
+        bundle, problems, _ = resolve(given)
+        document = _document(bundle) if not problems else {}
+        if document.get("schema") != "fairprobe-evidence":
+            why = problems[0] if problems else f"{bundle}: no readable evidence.json (is this an evidence bundle?)"
+            print(f"fairprobe diff: {why}", file=sys.stderr)
+            return 2
+        for problem in verify(bundle):
+            print(f"note: {bundle.name} does not verify: {problem}")
+        docs.append((bundle, document))
+    lines = diff_lines(docs[0][1], docs[1][1])
+    print(f"fairprobe diff {docs[0][0]} -> {docs[1][0]}")
+    for line in lines or ["no differences in the checks, their verdicts, statistics or models"]:
+        print(f"  {line}")
+    return 1 if lines else 0
+
+
+def diff_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What changed between two evidence documents, one sentence per change."""
+    lines = []
+    og, ng = (d.get("gate", {}).get("verdict") for d in (old, new))
+    if og != ng:
+        lines.append(f"gate: {og or '?'} -> {ng or '?'}")
+    if old.get("settings") != new.get("settings"):
+        lines.append(f"settings: {old.get('settings')} -> {new.get('settings')}")
+    before, after = _keyed(old.get("checks", [])), _keyed(new.get("checks", []))
+    for key in sorted(set(after) - set(before)):
+        lines.append(f"added: {_name(key)}: {_state(after[key])}")
+    for key in sorted(set(before) - set(after)):
+        lines.append(f"removed: {_name(key)}: {_state(before[key])}")
+    for key in sorted(set(before) & set(after)):
+        x, y = before[key], after[key]
+        if x["verdict"] != y["verdict"]:
+            lines.append(f"verdict: {_name(key)}: {_state(x)} -> {_state(y)}")
+        elif (x.get("statistic"), x.get("interval"), x.get("bound"), x.get("n")) != \
+                (y.get("statistic"), y.get("interval"), y.get("bound"), y.get("n")):
+            lines.append(f"statistic: {_name(key)}: {_state(x)} -> {_state(y)}")
+        xm, ym = ((c.get("context") or {}).get("model") or {} for c in (x, y))
+        if xm.get("sha256") != ym.get("sha256"):
+            lines.append(f"model: {_name(key)}: {str(xm.get('sha256'))[:16]} -> {str(ym.get('sha256'))[:16]}")
+    return lines
+
+
+def _keyed(checks: list[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    for record in checks:
+        base = (str(record.get("test") or "outside pytest"), str((record.get("context") or {}).get("probe") or ""),
+                str(record.get("title") or record.get("check")))
+        index = sum(1 for k in out if k[:3] == base)
+        out[(*base, str(index))] = record
+    return out
+
+
+def _name(key: tuple[str, ...]) -> str:
+    test, probe, title, index = key
+    return f"{test} [{probe or 'unnamed probe'}] {title}" + (f" (#{int(index) + 1})" if index != "0" else "")
+
+
+def _state(record: dict[str, Any]) -> str:
+    from fairprobe.checks.result import fmt
+
+    lo, hi = record.get("interval") or (None, None)
+    return (f"{str(record.get('verdict')).upper()} {record.get('statistic_name', '')} {fmt(record.get('statistic'))} "
+            f"[{fmt(lo)}, {fmt(hi)}] bound {record.get('comparison', '')} {fmt(record.get('bound'))} "
+            f"n={record.get('n')}")
 
 
 if __name__ == "__main__":

@@ -65,6 +65,12 @@ class Probe:
     bands : dict, optional
         Band edges of a numeric protected attribute: ``{"age": [18, 40, 65, 100]}``. Groups are the
         bands, and a twin moves the raw value into the target band at the same within-band quantile.
+    redact : list of str, optional
+        Columns whose values are replaced by a keyed hash in every result's counterexamples (so in the
+        violation text, the terminal and the evidence); ``"text"`` also masks names, e-mail addresses
+        and phone numbers in text values. The key is ``$FAIRPROBE_REDACT_KEY`` when set, else random.
+    model_version : str, optional
+        The model's version as the team names it (a registry version, a git tag), for the evidence.
 
     Notes
     -----
@@ -105,6 +111,8 @@ class Probe:
         text: str | None = None,
         derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None = None,
         bands: Mapping[str, Sequence[float]] | None = None,
+        redact: Sequence[str] | None = None,
+        model_version: str | None = None,
     ) -> None:
         self.spec = ProbeSpec.build(
             data, protected=protected, held=held, label=label, positive_label=positive_label,
@@ -123,6 +131,8 @@ class Probe:
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, TwinSet | None]] = {}
         # Queries are counted per probe object: two probes sharing a name and a model are two counts.
         self.id = uuid.uuid4().hex
+        self.redact = _redact_columns(redact, self.spec)
+        self.model_version = None if model_version is None else str(model_version)
         self._group_cache: dict[tuple[str, ...], tuple[np.ndarray, list[str]]] = {}
         self._target_cache: dict[tuple[str, ...], pd.DataFrame] = {}
         self.proxy_scan = proxies.scan(
@@ -348,7 +358,16 @@ class Probe:
             derived=sorted(self.spec.derived),
             bands={c: list(b.edges) for c, b in self.spec.bands.items()},
             proxy_scan=self.proxy_scan,
+            **({"model_version": self.model_version} if self.model_version else {}),
         )
+        if self.redact and result.counterexamples:
+            from fairprobe.evidence.redact import key_id, redact_counterexamples, session_key
+
+            key = session_key()
+            text = "text" in self.redact
+            result = replace(result, counterexamples=redact_counterexamples(
+                result.counterexamples, [c for c in self.redact if c != "text"], key=key, text=text)).with_context(
+                redact=[c for c in self.redact if c != "text"], redact_text=text, redact_key_id=key_id(key))
         for sentence in result.warnings:
             warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=stacklevel)
         settings.record(result)
@@ -606,6 +625,19 @@ class Probe:
         """Like :meth:`demographic_parity`, raising :class:`FairnessViolation` when the result fails the build."""
         __tracebackhide__ = True
         return _assert(self.demographic_parity(attributes, **options))
+
+
+def _redact_columns(redact: Sequence[str] | None, spec: ProbeSpec) -> list[str]:
+    """``redact=``: columns of the data (or "text": mask names, e-mails and phone numbers in text values)."""
+    if redact is None:
+        return []
+    columns = [redact] if isinstance(redact, str) else list(redact)
+    for column in columns:
+        if column != "text" and column not in spec.data.columns:
+            from fairprobe.data import require_columns
+
+            require_columns(spec.data, [column], role="redact")
+    return columns
 
 
 def _answers_for_valid(ask: Callable[[pd.DataFrame], Predictions], twinset: TwinSet) -> Predictions:

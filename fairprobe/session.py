@@ -55,8 +55,22 @@ class EvidenceWriter:
         self.write = write
         option = config.getoption("--fairprobe-report")
         self.directory = Path(option) if option else Path(config.rootpath, config.getini("fairprobe_report"))
-        self.evidence = Evidence(seed=resolved.seed, alpha=resolved.alpha, mode=str(resolved.mode),
-                                 command=list(config.invocation_params.args), root=str(config.rootpath))
+        from fairprobe.errors import FairprobeError
+
+        redact = [c.strip() for c in (config.getoption("--fairprobe-redact") or "").split(",") if c.strip()]
+        limit = config.getoption("--fairprobe-counterexamples")
+        if limit is not None and limit < 0:
+            raise pytest.UsageError(f"fairprobe: --fairprobe-counterexamples takes a number of at least 0; got {limit}")
+        try:
+            from fairprobe.evidence.redact import session_key
+
+            self.evidence = Evidence(seed=resolved.seed, alpha=resolved.alpha, mode=str(resolved.mode),
+                                     command=list(config.invocation_params.args), root=str(config.rootpath),
+                                     redact=[c for c in redact if c != "text"], redact_text="text" in redact,
+                                     redact_key=session_key() if redact else None, max_counterexamples=limit,
+                                     sign_key=config.getoption("--fairprobe-sign"))
+        except FairprobeError as exc:
+            raise pytest.UsageError(f"fairprobe: {exc}") from None
         self.seen: set[str] = set()
         self.ran: set[str] = set()
         self.inconclusive: dict[str, list[str]] = {}

@@ -17,7 +17,7 @@ MUTANTS = [
     ("fairprobe/checks/invariance.py", "favoured = (a if votes_a > votes_b else b) if p < alpha else None",
      "favoured = (a if votes_a > votes_b else b) if p < 0.5 else None", "tests/test_verdicts.py"),
     ("fairprobe/stats.py", "7 * log_term / (3 * (n - 1))", "7 * log_term / (3 * n)", "tests/test_stats.py"),
-    ("fairprobe/evidence.py", "            shutil.rmtree(tmp, ignore_errors=True)\n", "            pass\n", "tests/test_evidence.py"),
+    ("fairprobe/evidence/bundle.py", "            shutil.rmtree(tmp, ignore_errors=True)\n", "            pass\n", "tests/test_evidence.py"),
 ]
 survivors = 0
 for path, old, new, tests in MUTANTS:

@@ -97,7 +97,7 @@ def test_parity():
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=3)
     evidence = bundle(pytester)
-    assert evidence["schema_version"] == "1.0"
+    assert evidence["schema_version"] == fp.evidence.SCHEMA_VERSION
     assert evidence["settings"] == {"seed": 0, "alpha": 0.05, "mode": "detect"}
     assert {c["check"] for c in evidence["checks"]} == {"invariance", "equalized_odds", "demographic_parity"}
     invariance = next(c for c in evidence["checks"] if c["check"] == "invariance")
@@ -328,3 +328,108 @@ def test_plugin_costs_nothing_until_a_probe_runs(pytester):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=pytester.path)
     assert "after help: []" in out.stdout
     assert "after run: []" in out.stdout
+
+
+def test_model_queries_in_the_evidence_are_the_rows_the_model_received(pytester, run):
+    # Two probes share a name and a model (the proxy example's flip and CVAE probes did): each counts its own.
+    pytester.makepyfile(test_probe=HEADER + '''
+import os
+
+def counting(df):
+    with open(f"received-{os.getpid()}.txt", "a") as fh:
+        fh.write(f"{len(df)}\\n")
+    return (df["skills_score"] > 50).to_numpy()
+
+first = make(counting, n=600, name="screener")
+second = make(counting, n=900, name="screener")
+
+def test_one():
+    first.invariance("sex", max_flip_rate=0.05)
+    first.invariance("race", max_flip_rate=0.05)
+
+def test_two():
+    second.invariance("sex", max_flip_rate=0.05)
+
+def test_three():
+    second.demographic_parity("race", max_gap=0.3)
+''')
+    run().assert_outcomes(passed=3)
+    received = sum(int(line) for f in pytester.path.glob("received-*.txt") for line in f.read_text().split())
+    assert received > 0
+    assert bundle(pytester)["summary"]["model_queries"] == received
+
+
+def test_redaction_and_counterexample_limits_from_the_command_line(pytester):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(biased)
+
+def test_x():
+    probe.invariance("sex", max_flip_rate=0.01)
+    probe.invariance("race", max_flip_rate=0.01)
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-redact=sex,race",
+                                           "--fairprobe-counterexamples=2")
+    result.assert_outcomes(passed=1)
+    checks = bundle(pytester)["checks"]
+    by_attribute = {c["attributes"][0]: c for c in checks}
+    assert len(by_attribute["sex"]["counterexamples"]) == 2  # 5 without the limit
+    assert by_attribute["race"]["counterexamples"] == []  # the model never reads race: nothing flipped
+    for c in checks:
+        for example in c["counterexamples"]:
+            for column in ("sex", "race"):
+                if column in example["changes"]:
+                    assert all(v.startswith("h:") for v in example["changes"][column])
+    evidence = (pytester.path / "reports").rglob("*.json")
+    assert not any("female" in p.read_text() and "counterexamples" in p.name for p in evidence)
+    bad = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-counterexamples=-1")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_probes_redaction_reaches_the_violation_text(pytester):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(biased, redact=["sex"])
+
+def test_x():
+    probe.assert_invariant("sex", max_flip_rate=0.01)
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*worst twin pairs (5):*", "*row *: sex: h:* -> h:*"])
+    result.stdout.no_fnmatch_line("*sex: female -> male*")
+
+
+def test_a_signed_bundle_from_the_command_line_verifies_with_the_public_key(pytester):
+    pytest.importorskip("cryptography", reason="signing needs the [sign] extra")
+    from fairprobe.cli import main
+
+    assert main(["keygen", str(pytester.path / "keys")]) == 0
+    private, public = pytester.path / "keys" / "fairprobe-signing.key", pytester.path / "keys" / "fairprobe-signing.pub"
+    pytester.makepyfile(test_probe=HEADER + "\nprobe = make(fair)\n\ndef test_x():\n"
+                                            "    probe.invariance('sex', max_flip_rate=0.05)\n")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--fairprobe-sign={private}").assert_outcomes(passed=1)
+    folder = pytester.path / "reports"
+    latest = folder / (folder / "LATEST").read_text().strip()
+    assert fp.verify(latest, key=public) == []
+
+
+def test_an_interrupted_session_writes_an_incomplete_bundle_that_never_becomes_latest(pytester):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(fair)
+
+def test_a():
+    probe.invariance("sex", max_flip_rate=0.05)
+
+def test_b():
+    raise KeyboardInterrupt
+
+def test_c():
+    probe.invariance("race", max_flip_rate=0.05)
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    folder = pytester.path / "reports"
+    assert not (folder / "LATEST").exists()
+    (written,) = folder.glob("fairprobe-*-incomplete")
+    problems = fp.verify(written)
+    assert any(p.startswith("incomplete") for p in problems), problems
+    result.stdout.fnmatch_lines(["*INCOMPLETE*"])

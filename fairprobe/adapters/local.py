@@ -167,7 +167,27 @@ class SklearnAdapter(Adapter):
         except Exception:  # an estimator holding an unpicklable object: fall back to its parameters
             digest = hashlib.sha256(repr(self.estimator).encode()).hexdigest()
             kind = "sklearn-repr"
-        return {"kind": kind, "description": repr(self.estimator)[:200], "sha256": digest}
+        return {"kind": kind, "class": _class_name(self.estimator), "description": _describe(self.estimator),
+                "sha256": digest}
+
+
+def _class_name(estimator: Any) -> str:
+    kind = type(estimator)
+    return f"{kind.__module__.split('.')[0]}.{kind.__qualname__}"
+
+
+def _describe(estimator: Any) -> str:
+    """A model's identity for a reader: a pipeline as its steps (``ColumnTransformer -> LogisticRegression``),
+    anything else as its class and the parameters it sets, never a repr cut mid-word."""
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return "Pipeline: " + " -> ".join(type(step).__name__ for _, step in steps)
+    try:
+        params = {k: v for k, v in estimator.get_params(deep=False).items() if v is not None}
+    except Exception:  # not a scikit-learn estimator after all
+        return type(estimator).__name__
+    shown = ", ".join(f"{k}={v!r}" for k, v in list(params.items())[:6])
+    return f"{type(estimator).__name__}({shown}{', ...' if len(params) > 6 else ''})"
 
 
 class TextClassificationAdapter(Adapter):

@@ -1,0 +1,297 @@
+"""What of a run may leave the building: keyed hashes, masked text, masked secrets, safe CSV cells.
+
+Everything here runs on the evidence document before any file is written, so the JSON, the HTML,
+the CSV files and the exports all carry the same redacted values:
+
+- :func:`redact_counterexamples` replaces the values of chosen columns in the worst twin pairs with a
+  keyed hash (HMAC-SHA256, 12 hex digits): equal values stay equal within a key, so a reader still sees
+  *that* a value changed, never *what* it was. With ``text=True`` it also masks personal data inside
+  text values (names, e-mail addresses, phone numbers);
+- :func:`mask_command` masks command-line values that look like secrets (an option named like a key,
+  token or password, and values shaped like API keys, bearer tokens, credentials in URLs, long hex
+  or base64 strings);
+- :func:`escape_cell` defuses spreadsheet formulas in CSV cells (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
+
+MASK = "[masked]"
+SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "auth", "credential")
+HASH_DIGITS = 12
+
+# Values shaped like credentials, wherever they appear in a command line (issue #10: an API key passed
+# on the pytest command line reached evidence.json and report.html verbatim).
+_SECRET_VALUES = [
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),                       # OpenAI / Anthropic style keys
+    re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{16,}"),      # GitHub tokens
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{16,}"),
+    re.compile(r"\bglpat-[A-Za-z0-9_\-]{16,}"),                     # GitLab
+    re.compile(r"\bhf_[A-Za-z0-9]{16,}"),                           # Hugging Face
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),                # Slack
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),                   # AWS access key ids
+    re.compile(r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}"),  # JWTs
+    re.compile(r"\b[0-9a-fA-F]{32,}\b"),                            # long hex
+]
+_BEARER = re.compile(r"(?i)\b(bearer|basic|token)(\s+|:\s*|=)([A-Za-z0-9._~+/=\-]{8,})")
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+@")
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{32,}={0,2}(?![A-Za-z0-9+/_\-])")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][\w.\-]*)=(.*)$", re.DOTALL)
+
+_EMAIL = re.compile(r"\b[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+\b")
+# Seven to fifteen digits in groups, as phone numbers are written; dates and year ranges are left alone.
+_PHONE = re.compile(r"(?<!\w)(?<!\d\.)(?:\+\d{1,3}[\s.\-]?)?(?:\(\d{1,4}\)[\s.\-]?)?\d[\d\s.\-]{5,}\d(?!\w)(?!\.\d)")
+_NOT_PHONE = re.compile(r"^\d{4}[\-./]\d{1,2}[\-./]\d{1,2}$|^\d{4}\s*[\-–]\s*\d{4}$|^-?\d+\.\d+$")
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss)\.?\s+([A-Z][\w'\-]+)")
+_NAME_COLUMN = re.compile(r"(?i)(^|_)(first|last|given|family|full|middle|sur)?_?name$|^surname$")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def keyed_hash(value: Any, key: bytes) -> str | None:
+    """A short keyed hash of a value (HMAC-SHA256, 12 hex digits, ``h:`` prefix); None stays None.
+
+    Examples
+    --------
+    >>> keyed_hash("Lakisha", b"k") == keyed_hash("Lakisha", b"k") != keyed_hash("Lakisha", b"other")
+    True
+    >>> keyed_hash("Lakisha", b"k")[:2], len(keyed_hash("Lakisha", b"k"))
+    ('h:', 14)
+    """
+    if value is None:
+        return None
+    digest = hmac.new(key, _canonical(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"h:{digest[:HASH_DIGITS]}"
+
+
+def _hashed(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == HASH_DIGITS + 2 and value.startswith("h:")
+
+
+def session_key() -> bytes:
+    """The redaction key: ``$FAIRPROBE_REDACT_KEY`` (at least 16 characters) when set, so hashes can be compared
+    across runs and bundles; otherwise a random key for this process, never written anywhere."""
+    import os
+    import secrets
+
+    given = os.environ.get("FAIRPROBE_REDACT_KEY")
+    if given:
+        if len(given) < 16:
+            from fairprobe.errors import InvalidSpec
+
+            raise InvalidSpec(f"$FAIRPROBE_REDACT_KEY must hold at least 16 characters; it holds {len(given)}")
+        return given.encode("utf-8")
+    global _PROCESS_KEY
+    if _PROCESS_KEY is None:
+        _PROCESS_KEY = secrets.token_bytes(32)
+    return _PROCESS_KEY
+
+
+_PROCESS_KEY: bytes | None = None
+
+
+def key_id(key: bytes) -> str:
+    """A fingerprint of a redaction key that reveals nothing about it: two bundles hashed with the same key
+    share it, so their hashed values can be compared."""
+    return hmac.new(key, b"fairprobe redaction key id", hashlib.sha256).hexdigest()[:16]
+
+
+def redact_counterexamples(counterexamples: Iterable[dict[str, Any]], columns: Iterable[str], *, key: bytes,
+                           text: bool = False) -> list[dict[str, Any]]:
+    """The counterexamples with the values of ``columns`` replaced by a keyed hash.
+
+    Parameters
+    ----------
+    counterexamples : iterable of dict
+        As a :class:`~fairprobe.checks.CheckResult` holds them: ``changes`` maps a column to its
+        ``[original, twin]`` values.
+    columns : iterable of str
+        Columns whose values are replaced by :func:`keyed_hash` (both the original and the twin value).
+    key : bytes
+        The HMAC key: equal values hash alike under one key, so pairs stay comparable.
+    text : bool, default False
+        Also mask personal data inside the other text values: the counterexample's own names (values of
+        its name columns such as ``first_name``, which are hashed themselves), first names and surnames
+        from fairprobe's name lexicon, names after a title (Ms, Dr, ...), e-mail addresses and phone
+        numbers. A name becomes ``[name:<hash>]`` so that a changed name still reads as a change.
+        Names outside these sources are not found: hash the whole text column when that matters.
+
+    Returns
+    -------
+    list of dict
+        New counterexamples; the input is left as it was.
+
+    Examples
+    --------
+    >>> ex = {"row": 3, "changes": {"first_name": ["Emily", "Lakisha"],
+    ...       "profile": ["Emily Walsh (emily@example.org, +1 555 010 2030) is a nurse.",
+    ...                   "Lakisha Washington (emily@example.org, +1 555 010 2030) is a nurse."]}}
+    >>> out = redact_counterexamples([ex], ["first_name"], key=b"k", text=True)[0]
+    >>> out["changes"]["first_name"] == [keyed_hash("Emily", b"k"), keyed_hash("Lakisha", b"k")]
+    True
+    >>> print(out["changes"]["profile"][0])  # doctest: +ELLIPSIS
+    [name:...] [name:...] ([email], [phone]) is a nurse.
+    >>> "Emily" in str(out) or "Lakisha" in str(out)
+    False
+    """
+    columns = set(columns)
+    out = []
+    for ex in counterexamples:
+        changes = ex.get("changes") or {}
+        names = _own_names(changes) if text else []
+        redacted: dict[str, Any] = {}
+        for column, pair in changes.items():
+            if column in columns or (text and _NAME_COLUMN.search(str(column))):
+                # A value a probe already hashed (Probe(redact=...)) is kept, not hashed twice.
+                redacted[column] = [v if _hashed(v) else keyed_hash(v, key) for v in pair]
+            elif text:
+                redacted[column] = [mask_text(v, key=key, names=names) if isinstance(v, str) else v for v in pair]
+            else:
+                redacted[column] = list(pair)
+        out.append({**ex, "changes": redacted})
+    return out
+
+
+def mask_text(text: str, *, key: bytes, names: Sequence[str] = ()) -> str:
+    """Personal data in a text masked: e-mail addresses, phone numbers, and names (``names``, the name
+    lexicon's first names and surnames, a capitalised word after a title).
+
+    Examples
+    --------
+    >>> masked = mask_text("Call Dr. Okafor on 020 7946 0958 or write to a.okafor@example.com.", key=b"k")
+    >>> masked  # doctest: +ELLIPSIS
+    'Call Dr. [name:...] on [phone] or write to [email].'
+    >>> mask_text("Scored 63.4 in 2019-2021 with 12 years of experience.", key=b"k")
+    'Scored 63.4 in 2019-2021 with 12 years of experience.'
+    """
+    text = _EMAIL.sub("[email]", text)
+    text = _PHONE.sub(_phone_or_keep, text)
+
+    def token(word: str) -> str:
+        return f"[name:{(keyed_hash(word, key) or '')[2:8]}]"
+
+    text = _HONORIFIC.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + token(m.group(1)), text)
+    own = sorted({n for name in names for n in str(name).split() if len(n) > 1}, key=len, reverse=True)
+    if own:
+        text = re.sub(r"\b(?:" + "|".join(map(re.escape, own)) + r")\b", lambda m: token(m.group(0)), text)
+    lexicon = _lexicon_names()
+    return re.sub(r"\b[A-Z][a-z'\-]+\b", lambda m: token(m.group(0)) if m.group(0) in lexicon else m.group(0),
+                  text)
+
+
+def mask_command(argv: Sequence[str] | None) -> list[str] | None:
+    """A command line with secret-looking values masked.
+
+    An option whose name contains key, token, secret, password, passwd, auth or credential has its
+    value masked (``--api-key=VALUE``, ``--api-key VALUE``, ``-o api_key=VALUE``); anywhere else,
+    values shaped like API keys (``sk-...``, ``ghp_...``, ``hf_...``, AWS key ids, JWTs), bearer
+    tokens, passwords in URLs and long hex or base64 strings are masked.
+
+    Examples
+    --------
+    >>> mask_command(["tests", "--api-key=sk-proj-abcdefghijklmnop", "--token", "t0ps3cret", "-k", "sex"])
+    ['tests', '--api-key=[masked]', '--token', '[masked]', '-k', 'sex']
+    >>> mask_command(["--url=https://me:hunter2@example.org/v1", "-H", "Authorization: Bearer abc.def.ghi123"])
+    ['--url=https://[masked]@example.org/v1', '-H', 'Authorization: Bearer [masked]']
+    """
+    if argv is None:
+        return None
+    out: list[str] = []
+    mask_next = False
+    for arg in map(str, argv):
+        if mask_next:
+            mask_next = False
+            if not arg.startswith("-"):
+                out.append(MASK)
+                continue
+        if arg.startswith("-") and len(arg) > 1:
+            name, sep, _ = arg.lstrip("-").partition("=")
+            if _secret_name(name):
+                if sep:
+                    out.append(arg[: arg.index("=") + 1] + MASK)
+                else:
+                    out.append(arg)
+                    mask_next = True
+                continue
+        assignment = _ASSIGNMENT.match(arg)
+        if assignment and _secret_name(assignment.group(1)):
+            out.append(f"{assignment.group(1)}={MASK}")
+            continue
+        out.append(mask_secrets(arg))
+    return out
+
+
+def mask_secrets(text: str) -> str:
+    """Secret-shaped substrings of a text masked (see :func:`mask_command`).
+
+    Examples
+    --------
+    >>> mask_secrets("model at https://user:pw@host/x with key sk-ant-0123456789abcdef")
+    'model at https://[masked]@host/x with key [masked]'
+    """
+    text = _URL_CREDENTIALS.sub(MASK + "@", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    for pattern in _SECRET_VALUES:
+        text = pattern.sub(MASK, text)
+    return _BASE64.sub(lambda m: MASK if _random_looking(m.group(0)) else m.group(0), text)
+
+
+def escape_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run: text starting with =, +, -, @, tab or CR gets a leading
+    apostrophe (OWASP, "CSV injection"). Numbers are left as they are.
+
+    Examples
+    --------
+    >>> escape_cell("=HYPERLINK(\\"http://x\\")"), escape_cell("-1+2"), escape_cell(-0.5), escape_cell("Anna")
+    ('\\'=HYPERLINK("http://x")', "'-1+2", -0.5, 'Anna')
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def _random_looking(token: str) -> bool:
+    # A path or an identifier of 32+ characters is rarely mixed-case with digits; a random token nearly always is.
+    return (any(c.isdigit() for c in token) and any(c.islower() for c in token)
+            and any(c.isupper() for c in token))
+
+
+def _phone_or_keep(match: re.Match[str]) -> str:
+    raw = match.group(0)
+    digits = sum(c.isdigit() for c in raw)
+    if not 7 <= digits <= 15 or _NOT_PHONE.match(raw.strip()):
+        return raw
+    if not any(c in raw for c in " .-()+") and digits < 9:  # a bare number such as 1234567 is not a phone
+        return raw
+    return "[phone]"
+
+
+def _own_names(changes: dict[str, Any]) -> list[str]:
+    return [str(v) for column, pair in changes.items() if _NAME_COLUMN.search(str(column))
+            for v in pair if isinstance(v, str) and v.strip()]
+
+
+@cache
+def _lexicon_names() -> frozenset[str]:
+    # Read as a file, not through fairprobe.twins (which imports pandas): `fairprobe verify` stays light.
+    import csv
+    from importlib import resources
+
+    text = resources.files("fairprobe").joinpath("twins", "lexicons", "names.csv").read_text(encoding="utf-8")
+    return frozenset(row["name"] for row in csv.DictReader(text.splitlines()))

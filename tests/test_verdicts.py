@@ -337,3 +337,19 @@ def test_a_sequential_check_near_the_bound_stops_at_its_budget():
     assert result.details["sequential"]["stopped"] == "the budget of 1000 records was spent"
     with pytest.raises(fp.InvalidSpec, match="budget= limits a sequential check; pass sequential=True too"):
         probe.invariance("sex", max_flip_rate=0.01, budget=1000)
+
+
+def test_cvae_twins_recompute_derived_columns():
+    pytest.importorskip("torch", reason="CVAE twins need the [cvae] extra")
+    # A column derived from a proxy the CVAE moves (an area code of the neighbourhood) must follow it in
+    # every twin; the generator does not model it, so it can never disagree with its source.
+    world = fp.worlds.hiring(n=1500, seed=4)
+    codes = {"northside": "N1", "riverside": "R2", "hillcrest": "H3", "eastgate": "E4"}
+    data = world.data.drop(columns=["first_name", "last_name"]).assign(area=world.data["neighbourhood"].map(codes))
+    probe = fp.Probe(data=data, model=lambda f: (f["area"] == "E4").to_numpy(), protected=["sex", "race"],
+                     label="hired", held=list(world.held), twins=fp.twins.CVAE(epochs=3, k=2, seed=0),
+                     derived={"area": lambda f: f["neighbourhood"].map(codes)}, features=["area", "skills_score"])
+    twins = probe.twins("race")
+    assert "area" not in probe.generator.free_
+    assert (twins.twins["area"] == twins.twins["neighbourhood"].map(codes)).all()
+    assert (twins.twins["neighbourhood"] != data["neighbourhood"].to_numpy()[twins.source]).any()

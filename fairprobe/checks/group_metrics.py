@@ -208,7 +208,7 @@ def equalized_odds(
     max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
     alpha, mode = check_alpha(alpha), check_mode(mode)
     y_true, y_pred = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
-    n_groups = len(codes_of(groups)[0]) if isinstance(groups, tuple) else len(groups)
+    n_groups = len(groups[0]) if isinstance(groups, tuple) else len(groups)
     if len(y_true) != len(y_pred) or len(y_pred) != n_groups:
         raise InvalidSpec(f"equalized odds needs one label, one decision and one group per record; got "
                           f"{len(y_true)} labels, {len(y_pred)} decisions and {n_groups} groups")
@@ -257,7 +257,7 @@ def demographic_parity(
                           "(e.g. 0.8 for the four-fifths rule)")
     alpha, mode = check_alpha(alpha), check_mode(mode)
     y_pred = np.asarray(y_pred, dtype=bool)
-    n_groups = len(codes_of(groups)[0]) if isinstance(groups, tuple) else len(groups)
+    n_groups = len(groups[0]) if isinstance(groups, tuple) else len(groups)
     if len(y_pred) != n_groups:
         raise InvalidSpec(f"demographic parity needs one decision and one group per record; got {len(y_pred)} "
                           f"decisions and {n_groups} groups")

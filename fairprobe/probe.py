@@ -139,7 +139,8 @@ class Probe:
             self.spec.data, {a: self._grouped_data[a] for a in self.spec.protected},
             [c for c in self.features if c not in self.spec.protected],
             seed=self.spec.seed if self.spec.seed is not None else settings.current().seed)
-        self.proxy_warnings = self._proxy_warnings()
+        inferred = self.spec.features is None and self.adapter.feature_names is None
+        self.proxy_warnings = proxies.warnings_for(self.proxy_scan, self.spec, self._grouped_data, inferred=inferred)
         for sentences in self.proxy_warnings.values():
             for sentence in sentences:
                 warnings.warn(FairprobeWarning(sentence), stacklevel=2)
@@ -284,63 +285,6 @@ class Probe:
             generator.base = fitted
         return generator
 
-    def _binned_by(self, column: str, row: dict[str, Any]) -> bool:
-        """Whether a protected attribute is a binning of this numeric column (age_group of age)."""
-        values = self.spec.data[column]
-        return (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-                and row["pure_share"] is not None and row["pure_share"] >= 0.99 and values.nunique() > 2 * len(
-                    pd.unique(self._grouped_data[row["attribute"]])))
-
-    def _flip_note(self, attrs: tuple[str, ...]) -> str | None:
-        """With flip twins, the columns the model reads that go with the attribute (but do not encode it)."""
-        if getattr(self.spec.twins, "name", None) != "flip":
-            return None
-        rows = [r for r in self.proxy_scan if r["attribute"] in attrs and not r["encodes"] and r["auc"] is not None
-                and r["auc"] >= proxies.AUC_ASSOCIATED and r["column"] not in self.spec.held
-                and r["column"] not in self.spec.derived]
-        if not rows:
-            return None
-        listed = ", ".join(f"{r['column']} (AUC {r['auc']:.2f} for {r['attribute']})"
-                           for r in sorted(rows, key=lambda r: -r["auc"])[:6])
-        return (f"flip twins test direct use of {' x '.join(attrs)} only: columns the model reads that go with it keep "
-                f"their values in every twin ({listed}); if the attribute causes them, test them with twins='cvae'")
-
-    def _proxy_warnings(self) -> dict[str, list[str]]:
-        """Per protected attribute, a sentence for each column the model reads that encodes it and that the
-        twins leave as it was (flip twins: any such column; every generator: a held one)."""
-        flip = getattr(self.spec.twins, "name", None) == "flip"
-        reads = "the model reads it"
-        if self.spec.features is None and self.adapter.feature_names is None:
-            reads = ("the model may read it (it is sent every column but the label; pass features= to name the "
-                     "columns it reads)")
-        out: dict[str, list[str]] = {}
-        for attribute in self.spec.protected:
-            for row in proxies.encoding_columns(self.proxy_scan, attribute):
-                column = row["column"]
-                if column in self.spec.derived:
-                    continue
-                how = f"out-of-fold AUC {row['auc']:.2f}, {row['pure_share']:.0%} of rows in values seen with one group only"
-                if column in self.spec.held:
-                    out.setdefault(attribute, []).append(
-                        f"held column {column!r} encodes {attribute!r} ({how}) and {reads}; twins keep held "
-                        f"columns identical, so the model still sees the original group: if {column!r} is not a "
-                        f"qualification, do not hold it (or recompute it with derived={{{column!r}: ...}})")
-                elif flip and self._binned_by(column, row):
-                    out.setdefault(attribute, []).append(
-                        f"{attribute!r} looks like bands of the numeric column {column!r} ({how}), and {reads}; flip "
-                        f"twins change {attribute!r} and leave {column!r} as it was, so the model sees no change: "
-                        f"protect the raw column instead, protected=[{column!r}, ...] with bands={{{column!r}: "
-                        "[edges]}, so that twins move it into the target band (and derive "
-                        f"{attribute!r} from it with derived=)")
-                elif flip:
-                    out.setdefault(attribute, []).append(
-                        f"column {column!r} encodes {attribute!r} ({how}) and {reads}; flip twins change "
-                        f"{attribute!r} and leave {column!r} as it was, so the model still sees the original group and "
-                        f"the flip rate is underestimated: recompute it in every twin with derived={{{column!r}: "
-                        f"function of the row}}, leave it out of features=, or use twins='cvae' to move it with "
-                        "the attribute")
-        return out
-
     def _finish(self, result: CheckResult, *, stacklevel: int = 3) -> CheckResult:
         result = result.with_context(
             probe=self.spec.name,
@@ -406,8 +350,10 @@ class Probe:
             raise InvalidSpec("budget= limits a sequential check; pass sequential=True too")
         budget = check_optional_count("budget", budget)
         if sequential:
-            return self._finish(self._sequential_invariance(
-                attrs, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
+            from fairprobe.checks.sequential import sequential_invariance
+
+            return self._finish(sequential_invariance(
+                self, attrs, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
                 max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget))
         twinset, positions, self_twins = self._twins(attrs)
         everyone = self.predictions
@@ -425,75 +371,10 @@ class Probe:
             example["row"] = plain(index[positions[example["row"]]])
         for attribute in attrs:
             result = result.with_warnings(*self.proxy_warnings.get(attribute, []))
-        note = self._flip_note(attrs)
+        note = proxies.flip_note(self.proxy_scan, self.spec, attrs)
         if note:
             result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
         return self._finish(result)
-
-    def _sequential_invariance(self, attrs: tuple[str, ...], *, max_flip_rate: float,
-                               max_score_change: float | None, max_score_change_rate: float | None, alpha: float,
-                               mode: str, budget: int | None) -> CheckResult:
-        """Score records batch by batch in a seeded order until every gate is decided or the budget is spent."""
-        from fairprobe import stats
-        from fairprobe.validation import check_bound
-
-        max_flip_rate = check_bound("max_flip_rate", max_flip_rate, 0.0, 1.0)
-        rate_bound = max_flip_rate if max_score_change_rate is None else max_score_change_rate
-        twinset, positions, _ = self._twins(attrs)
-        n = len(twinset.original)
-        order = np.random.default_rng((self._setting("seed", None), 0x5E9)).permutation(n)
-        limit = n if budget is None else min(n, budget)
-        by_record = np.argsort(twinset.source, kind="stable")
-        starts = np.searchsorted(twinset.source[by_record], np.arange(n + 1))
-        decision = np.zeros(n, dtype=bool)
-        score = np.full(n, np.nan)
-        twin_decision = np.zeros(len(twinset), dtype=bool)
-        twin_score = np.full(len(twinset), np.nan)
-        has_score, looks, done, stop = False, 0, 0, "every record was scored"
-        for end in stats.sequential_looks(limit):
-            batch = order[done:end]
-            answers = self.predict(self.spec.data.iloc[positions[batch]])
-            decision[batch] = answers.decision
-            twins = np.concatenate([by_record[starts[r]:starts[r + 1]] for r in batch])
-            twins = twins[twinset.valid[twins]]
-            twin_answers = self.predict(twinset.twins.iloc[twins])
-            twin_decision[twins] = twin_answers.decision
-            if answers.score is not None and twin_answers.score is not None:
-                has_score = True
-                score[batch], twin_score[twins] = answers.score, twin_answers.score
-            done, looks = done + len(batch), looks + 1
-            seen = order[:done]
-            sub = twinset.subset(seen)
-            flips = twin_decision[_twin_rows(twinset, seen)] != decision[seen][sub.source]
-            per_record = _per_record(sub, flips)
-            verdicts = [stats.sequential_decide(per_record, max_flip_rate, alpha)]
-            if max_score_change is not None and has_score:
-                moved = np.abs(twin_score[_twin_rows(twinset, seen)] - score[seen][sub.source]) > max_score_change
-                verdicts.append(stats.sequential_decide(_per_record(sub, moved, share=False), rate_bound, alpha))
-            if "fail" in verdicts or all(v == "pass" for v in verdicts):
-                stop = "decided"
-                break
-        else:
-            if limit < n:
-                stop = f"the budget of {limit} records was spent"
-        seen = order[:done]
-        sub = twinset.subset(seen)
-        rows = _twin_rows(twinset, seen)
-        original = Predictions(decision[seen], score[seen] if has_score else None, self.adapter.decision_threshold)
-        twin = Predictions(twin_decision[rows], twin_score[rows] if has_score else None, self.adapter.decision_threshold)
-        info = {"looks": looks, "schedule": "10, 30, 80, 180, then every 100 records", "records_used": int(done),
-                "records_available": n,
-                "budget": budget, "stopped": stop,
-                "bets": "mixture of fixed betting fractions (Waudby-Smith & Ramdas 2023), Ville's inequality"}
-        result = checks.invariance(sub, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-                                   max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
-                                   features=self.features, sequential=info)
-        index = self.spec.data.index
-        for example in result.counterexamples:
-            example["row"] = plain(index[positions[seen[example["row"]]]])
-        for attribute in attrs:
-            result = result.with_warnings(*self.proxy_warnings.get(attribute, []))
-        return result
 
     def compare(self, baseline: Any, attributes: str | Sequence[str], *, check: str = "invariance",
                 max_increase: float = 0.0, alpha: float | None = None, mode: str | None = None,
@@ -646,25 +527,6 @@ def _answers_for_valid(ask: Callable[[pd.DataFrame], Predictions], twinset: Twin
     if twinset.valid.any():
         decision[twinset.valid] = ask(twinset.twins[twinset.valid]).decision
     return Predictions(decision, None)
-
-
-def _twin_rows(twinset: TwinSet, records: np.ndarray) -> np.ndarray:
-    """The rows of ``twinset``'s twins of ``records``, in the order TwinSet.subset puts them."""
-    new_position = np.full(len(twinset.original), -1)
-    new_position[records] = np.arange(len(records))
-    keep = np.flatnonzero(new_position[twinset.source] >= 0)
-    return keep[np.argsort(new_position[twinset.source[keep]], kind="stable")]
-
-
-def _per_record(sub: TwinSet, changed: np.ndarray, *, share: bool = True) -> np.ndarray:
-    """Per record with a valid twin: the share of its valid twins that changed (k > 1), else whether any did."""
-    src, valid = sub.source, sub.valid
-    total = np.bincount(src[valid], minlength=len(sub.original))
-    hits = np.bincount(src[valid & changed], minlength=len(sub.original))
-    has = total > 0
-    if share and int(sub.info.get("k", 1)) > 1:
-        return (hits / np.maximum(total, 1))[has]
-    return (hits > 0)[has].astype(float)
 
 
 def _assert(result: CheckResult) -> CheckResult:

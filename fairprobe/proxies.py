@@ -132,3 +132,62 @@ def _pure_share(codes: np.ndarray, group_codes: np.ndarray) -> float:
 def encoding_columns(table: list[dict[str, Any]], attribute: str) -> list[dict[str, Any]]:
     """The scan's rows that encode ``attribute``."""
     return [row for row in table if row["attribute"] == attribute and row["encodes"]]
+
+
+def _binned_by(column: str, row: dict[str, Any], data: pd.DataFrame, grouped: pd.DataFrame) -> bool:
+    """Whether a protected attribute is a binning of this numeric column (age_group of age)."""
+    values = data[column]
+    return bool(pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+                and row["pure_share"] is not None and row["pure_share"] >= 0.99
+                and values.nunique() > 2 * len(pd.unique(grouped[row["attribute"]])))
+
+
+def flip_note(table: list[dict[str, Any]], spec: Any, attrs: Sequence[str]) -> str | None:
+    """With flip twins, the columns the model reads that go with the attribute (but do not encode it)."""
+    if getattr(spec.twins, "name", None) != "flip":
+        return None
+    rows = [r for r in table if r["attribute"] in attrs and not r["encodes"] and r["auc"] is not None
+            and r["auc"] >= AUC_ASSOCIATED and r["column"] not in spec.held and r["column"] not in spec.derived]
+    if not rows:
+        return None
+    listed = ", ".join(f"{r['column']} (AUC {r['auc']:.2f} for {r['attribute']})"
+                       for r in sorted(rows, key=lambda r: -r["auc"])[:6])
+    return (f"flip twins test direct use of {' x '.join(attrs)} only: columns the model reads that go with it keep "
+            f"their values in every twin ({listed}); if the attribute causes them, test them with twins='cvae'")
+
+
+def warnings_for(table: list[dict[str, Any]], spec: Any, grouped: pd.DataFrame, *,
+                 inferred: bool) -> dict[str, list[str]]:
+    """Per protected attribute, a sentence for each column the model reads that encodes it and that the twins
+    leave as it was (flip twins: any such column; every generator: a held one). ``inferred``: the columns the
+    model reads were not named, so it may read them."""
+    flip = getattr(spec.twins, "name", None) == "flip"
+    reads = ("the model may read it (it is sent every column but the label; pass features= to name the columns it "
+             "reads)") if inferred else "the model reads it"
+    out: dict[str, list[str]] = {}
+    for attribute in spec.protected:
+        for row in encoding_columns(table, attribute):
+            column = row["column"]
+            if column in spec.derived:
+                continue
+            how = f"out-of-fold AUC {row['auc']:.2f}, {row['pure_share']:.0%} of rows in values seen with one group only"
+            if column in spec.held:
+                out.setdefault(attribute, []).append(
+                    f"held column {column!r} encodes {attribute!r} ({how}) and {reads}; twins keep held "
+                    f"columns identical, so the model still sees the original group: if {column!r} is not a "
+                    f"qualification, do not hold it (or recompute it with derived={{{column!r}: ...}})")
+            elif flip and _binned_by(column, row, spec.data, grouped):
+                out.setdefault(attribute, []).append(
+                    f"{attribute!r} looks like bands of the numeric column {column!r} ({how}), and {reads}; flip "
+                    f"twins change {attribute!r} and leave {column!r} as it was, so the model sees no change: "
+                    f"protect the raw column instead, protected=[{column!r}, ...] with bands={{{column!r}: "
+                    "[edges]}, so that twins move it into the target band (and derive "
+                    f"{attribute!r} from it with derived=)")
+            elif flip:
+                out.setdefault(attribute, []).append(
+                    f"column {column!r} encodes {attribute!r} ({how}) and {reads}; flip twins change "
+                    f"{attribute!r} and leave {column!r} as it was, so the model still sees the original group and "
+                    f"the flip rate is underestimated: recompute it in every twin with derived={{{column!r}: "
+                    f"function of the row}}, leave it out of features=, or use twins='cvae' to move it with "
+                    "the attribute")
+    return out

@@ -1,0 +1,107 @@
+"""Sequential invariance: score records in a seeded order and stop as soon as the verdict is certain.
+
+For slow models (an LLM screener, a remote endpoint) the fixed-sample design pays for every record.
+Here records are scored look by look (:func:`fairprobe.stats.sequential_looks`), and after each look
+an anytime-valid betting confidence sequence (:func:`fairprobe.stats.sequential_decide`) decides
+PASS or FAIL once it can; otherwise the check stops INCONCLUSIVE at its budget. The bounds hold
+whenever it stops, so false PASS and false FAIL stay at or under alpha.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fairprobe import stats
+from fairprobe.adapters import Predictions
+from fairprobe.checks.invariance import invariance
+from fairprobe.checks.result import CheckResult
+from fairprobe.data import plain
+from fairprobe.twins.base import TwinSet
+from fairprobe.validation import check_bound
+
+if TYPE_CHECKING:
+    from fairprobe.probe import Probe
+
+
+def sequential_invariance(probe: Probe, attrs: tuple[str, ...], *, max_flip_rate: float,
+                          max_score_change: float | None, max_score_change_rate: float | None, alpha: float,
+                          mode: str, budget: int | None) -> CheckResult:
+    """Score records batch by batch in a seeded order until every gate is decided or the budget is spent."""
+    max_flip_rate = check_bound("max_flip_rate", max_flip_rate, 0.0, 1.0)
+    rate_bound = max_flip_rate if max_score_change_rate is None else max_score_change_rate
+    twinset, positions, _ = probe._twins(attrs)
+    n = len(twinset.original)
+    order = np.random.default_rng((probe._setting("seed", None), 0x5E9)).permutation(n)
+    limit = n if budget is None else min(n, budget)
+    by_record = np.argsort(twinset.source, kind="stable")
+    starts = np.searchsorted(twinset.source[by_record], np.arange(n + 1))
+    decision = np.zeros(n, dtype=bool)
+    score = np.full(n, np.nan)
+    twin_decision = np.zeros(len(twinset), dtype=bool)
+    twin_score = np.full(len(twinset), np.nan)
+    has_score, looks, done, stop = False, 0, 0, "every record was scored"
+    for end in stats.sequential_looks(limit):
+        batch = order[done:end]
+        answers = probe.predict(probe.spec.data.iloc[positions[batch]])
+        decision[batch] = answers.decision
+        twins = np.concatenate([by_record[starts[r]:starts[r + 1]] for r in batch])
+        twins = twins[twinset.valid[twins]]
+        twin_answers = probe.predict(twinset.twins.iloc[twins])
+        twin_decision[twins] = twin_answers.decision
+        if answers.score is not None and twin_answers.score is not None:
+            has_score = True
+            score[batch], twin_score[twins] = answers.score, twin_answers.score
+        done, looks = done + len(batch), looks + 1
+        seen = order[:done]
+        sub = twinset.subset(seen)
+        flips = twin_decision[_twin_rows(twinset, seen)] != decision[seen][sub.source]
+        per_record = _per_record(sub, flips)
+        verdicts = [stats.sequential_decide(per_record, max_flip_rate, alpha)]
+        if max_score_change is not None and has_score:
+            moved = np.abs(twin_score[_twin_rows(twinset, seen)] - score[seen][sub.source]) > max_score_change
+            verdicts.append(stats.sequential_decide(_per_record(sub, moved, share=False), rate_bound, alpha))
+        if "fail" in verdicts or all(v == "pass" for v in verdicts):
+            stop = "decided"
+            break
+    else:
+        if limit < n:
+            stop = f"the budget of {limit} records was spent"
+    seen = order[:done]
+    sub = twinset.subset(seen)
+    rows = _twin_rows(twinset, seen)
+    original = Predictions(decision[seen], score[seen] if has_score else None, probe.adapter.decision_threshold)
+    twin = Predictions(twin_decision[rows], twin_score[rows] if has_score else None, probe.adapter.decision_threshold)
+    info = {"looks": looks, "schedule": "10, 30, 80, 180, then every 100 records", "records_used": int(done),
+            "records_available": n,
+            "budget": budget, "stopped": stop,
+            "bets": "mixture of fixed betting fractions (Waudby-Smith & Ramdas 2023), Ville's inequality"}
+    result = invariance(sub, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
+                               max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
+                               features=probe.features, sequential=info)
+    index = probe.spec.data.index
+    for example in result.counterexamples:
+        example["row"] = plain(index[positions[seen[example["row"]]]])
+    for attribute in attrs:
+        result = result.with_warnings(*probe.proxy_warnings.get(attribute, []))
+    return result
+
+
+def _twin_rows(twinset: TwinSet, records: np.ndarray) -> np.ndarray:
+    """The rows of ``twinset``'s twins of ``records``, in the order TwinSet.subset puts them."""
+    new_position = np.full(len(twinset.original), -1)
+    new_position[records] = np.arange(len(records))
+    keep = np.flatnonzero(new_position[twinset.source] >= 0)
+    return keep[np.argsort(new_position[twinset.source[keep]], kind="stable")]
+
+
+def _per_record(sub: TwinSet, changed: np.ndarray, *, share: bool = True) -> np.ndarray:
+    """Per record with a valid twin: the share of its valid twins that changed (k > 1), else whether any did."""
+    src, valid = sub.source, sub.valid
+    total = np.bincount(src[valid], minlength=len(sub.original))
+    hits = np.bincount(src[valid & changed], minlength=len(sub.original))
+    has = total > 0
+    if share and int(sub.info.get("k", 1)) > 1:
+        return (hits / np.maximum(total, 1))[has]
+    return (hits > 0)[has].astype(float)

@@ -5,11 +5,19 @@ model gives one). It scores in batches, counts the rows it sends to the model (`
 never sends the same row twice: a twin identical to its original on the model's columns costs
 nothing. Identity is a 64-bit hash of the row's values. This module also holds the rules that read
 a model's raw output (scores, probabilities, labels) as decisions.
+
+``queries`` always equals the number of distinct rows the adapter holds answers for: a batch is
+counted when its answer arrives and passes validation, and then kept, even when another batch of
+the same call fails. An adapter whose ``max_concurrency`` is above 1 (an endpoint) has that many
+batches in flight at once, on threads; the counting is the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,11 +50,14 @@ class Predictions:
 class Adapter:
     """Base class: batching, query counting, the row cache and output validation.
 
-    Subclasses implement ``_predict_batch(frame) -> (decision, score or None)``.
+    Subclasses implement ``_predict_batch(frame) -> (decision, score or None)``. With
+    ``max_concurrency`` above 1, ``_predict_batch`` is called from that many threads at once, so it
+    must be thread-safe (an HTTP client is; most in-process models gain nothing and keep 1).
     """
 
     name = "model"
     feature_names: list[str] | None = None
+    max_concurrency = 1
 
     def __init__(self, *, batch_size: int = 8192) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -67,17 +78,24 @@ class Adapter:
         return {"kind": type(self).__name__, "description": self.name, "sha256": ""}
 
     def predict(self, frame: pd.DataFrame) -> Predictions:
-        """Decisions and scores for every row of ``frame``, querying the model only for new rows."""
+        """Decisions and scores for every row of ``frame``, querying the model only for new rows.
+
+        When a batch fails, the batches answered before the error are kept (and counted), so a second
+        call sends only the rows still unanswered.
+        """
         keys = row_hashes(frame)
         known = pd.Index(self._keys).get_indexer(keys) if len(self._keys) else np.full(len(keys), -1)
         new_keys, first = np.unique(keys[known < 0], return_index=True)
         if len(new_keys):
             positions = np.flatnonzero(known < 0)[first]
-            decision, score = self._score_rows(frame.iloc[positions])
-            self._keys = np.concatenate([self._keys, new_keys])
-            self._decision = np.concatenate([self._decision, decision])
-            self._score = np.concatenate([self._score, score])
-            known = pd.Index(self._keys).get_indexer(keys)
+            decision, score, answered, error = self._score_rows(frame.iloc[positions])
+            if answered.any():
+                self._keys = np.concatenate([self._keys, new_keys[answered]])
+                self._decision = np.concatenate([self._decision, decision[answered]])
+                self._score = np.concatenate([self._score, score[answered]])
+                known = pd.Index(self._keys).get_indexer(keys)
+            if error is not None:
+                raise error
         return Predictions(
             decision=self._decision[known],
             score=self._score[known] if self._has_scores else None,
@@ -89,32 +107,81 @@ class Adapter:
         """Where a score becomes the favourable decision (None when the model gives decisions)."""
         return getattr(self, "threshold", None)
 
-    def _score_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        decisions: list[np.ndarray] = []
-        scores: list[np.ndarray] = []
-        for start in range(0, len(frame), self.batch_size):
-            batch = frame.iloc[start : start + self.batch_size]
-            try:
-                decision, score = self._predict_batch(batch)
-            except (AdapterError, InvalidSpec):
-                raise
-            except Exception as exc:
-                raise AdapterError(
-                    f"the model under test ({self.name}) raised {type(exc).__name__}: {exc} "
-                    f"while scoring a batch of {len(batch)} rows with columns {shorten(batch.columns, 10)}"
-                ) from exc
+    def _score_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, Exception | None]:
+        """Decisions, scores, which rows were answered, and the first error (None when every batch was)."""
+        n = len(frame)
+        decision, score = np.zeros(n, dtype=bool), np.full(n, np.nan)
+        answered = np.zeros(n, dtype=bool)
+        error: Exception | None = None
+        stop = threading.Event()
+        for start, outcome in self._run_batches(frame, stop):
+            if isinstance(outcome, Exception):
+                error = error or outcome
+                stop.set()
+                continue
+            batch_decision, batch_score = outcome
+            end = start + len(batch_decision)
+            has_scores = batch_score is not None
+            if self._has_scores is not None and has_scores != self._has_scores:
+                error = error or AdapterError(f"the model under test ({self.name}) gave scores for some batches only")
+                stop.set()
+                continue
+            self._has_scores = has_scores
+            decision[start:end] = batch_decision
+            if batch_score is not None:
+                score[start:end] = batch_score
+            answered[start:end] = True
             self.calls += 1
-            self.queries += len(batch)
+            self.queries += end - start
+        return decision, score, answered, error
+
+    def _run_batches(self, frame: pd.DataFrame, stop: threading.Event) -> Iterator[tuple[int, Any]]:
+        """``(start, answer or exception)`` for each batch sent, in order; nothing more is sent once ``stop`` is set."""
+        starts = range(0, len(frame), self.batch_size)
+        if self.max_concurrency <= 1 or len(starts) <= 1:
+            for start in starts:
+                if stop.is_set():
+                    return
+                yield start, self._run_batch(frame.iloc[start : start + self.batch_size])
+            return
+        # A window of 2 x max_concurrency batches keeps every worker busy while the answers are read in
+        # order, without holding every batch of a large frame in memory at once.
+        pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="fairprobe-adapter")
+        window: deque[tuple[int, Future]] = deque()
+        try:
+            queued = iter(starts)
+            for start in queued:
+                window.append((start, pool.submit(self._run_batch, frame.iloc[start : start + self.batch_size])))
+                if len(window) < 2 * self.max_concurrency:
+                    continue
+                yield window[0][0], window.popleft()[1].result()
+                if stop.is_set():
+                    break
+            while window:
+                start, future = window.popleft()
+                if stop.is_set():
+                    future.cancel()  # only succeeds before it starts: never sent, so never counted
+                if not future.cancelled():
+                    yield start, future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run_batch(self, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None] | Exception:
+        """One batch's validated answer, or the error it raised (returned, so other threads' answers are kept)."""
+        try:
+            decision, score = self._predict_batch(batch)
             if score is not None:
                 score = self._check_output(score, len(batch), "scores").astype(float)
-            decision = self._check_output(decision, len(batch), "decisions").astype(bool)
-            has_scores = score is not None
-            if self._has_scores is not None and has_scores != self._has_scores:
-                raise AdapterError(f"the model under test ({self.name}) gave scores for some batches only")
-            self._has_scores = has_scores
-            decisions.append(decision)
-            scores.append(score if score is not None else np.full(len(batch), np.nan))
-        return np.concatenate(decisions), np.concatenate(scores)
+            return self._check_output(decision, len(batch), "decisions").astype(bool), score
+        except (AdapterError, InvalidSpec) as exc:
+            return exc
+        except Exception as exc:
+            wrapped = AdapterError(
+                f"the model under test ({self.name}) raised {type(exc).__name__}: {exc} "
+                f"while scoring a batch of {len(batch)} rows with columns {shorten(batch.columns, 10)}"
+            )
+            wrapped.__cause__ = exc
+            return wrapped
 
     def _check_output(self, values: Any, expected: int, what: str) -> np.ndarray:
         array = np.asarray(values)

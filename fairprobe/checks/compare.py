@@ -23,7 +23,6 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from fairprobe import stats
 from fairprobe.adapters import Predictions

@@ -50,7 +50,7 @@ class InvarianceCounts:
     checked_positive: int = 0  # ... of the originals with a valid twin
     twins_positive: int = 0  # ... of the valid twins
     moved: Counter = field(default_factory=Counter)  # tau -> records with a twin whose score moved more than tau
-    groups: dict[str, list[float]] = field(default_factory=dict)  # group -> [records, flipped, share sum]
+    groups: dict[str, list[Any]] = field(default_factory=dict)  # group -> [records, flipped, Counter of shares]
     direction: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (a, b) -> [for a, for b, twins]
     deltas: int = 0
     delta_sum: float = 0.0
@@ -98,7 +98,8 @@ class InvarianceCounts:
         out.moved = self.moved + other.moved
         for tau in set(self.moved) | set(other.moved):  # Counter addition drops zero counts: keep every tau
             out.moved[tau] = self.moved.get(tau, 0) + other.moved.get(tau, 0)
-        out.groups = {g: [a + b for a, b in zip(self.groups.get(g, [0, 0, 0.0]), other.groups.get(g, [0, 0, 0.0]))]
+        empty: list[Any] = [0, 0, Counter()]
+        out.groups = {g: [a + b for a, b in zip(self.groups.get(g, empty), other.groups.get(g, empty))]
                       for g in set(self.groups) | set(other.groups)}
         out.direction = {p: [a + b for a, b in zip(self.direction.get(p, [0, 0, 0]), other.direction.get(p, [0, 0, 0]))]
                          for p in set(self.direction) | set(other.direction)}
@@ -141,8 +142,11 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     size = len(names)
     g_records = np.bincount(from_codes[has], minlength=size)
     g_flipped = np.bincount(from_codes[has & (hits > 0)], minlength=size)
-    g_share = np.bincount(from_codes[has], weights=per_record[has], minlength=size)
-    counts.groups = {names[g]: [int(g_records[g]), int(g_flipped[g]), float(g_share[g])]
+    # Shares per group as histograms, not float sums: sums in another order differ in the last bit, and a
+    # split run must give exactly what one pass gives.
+    counts.groups = {names[g]: [int(g_records[g]), int(g_flipped[g]),
+                                Counter({float(v): int(c) for v, c in zip(*np.unique(per_record[has & (from_codes == g)],
+                                                                                      return_counts=True))})]
                      for g in np.unique(from_codes[has])}
     counts.direction = _votes(src, from_codes[src], to_codes[valid], names, orig_dec, twin_dec)
 

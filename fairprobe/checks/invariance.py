@@ -156,7 +156,7 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         verdicts = [stats.decide(float(lo), float(hi), low=-math.inf, high=max_flip_rate)]
 
     groups = [{"group": g, "records": int(r), "any_twin_flipped": int(f), "flip_rate": f / r if r else None}
-              | ({"share_of_twins_flipped": s / r if r else None} if per_twin else {})
+              | ({"share_of_twins_flipped": _mean(s) if r else None} if per_twin else {})
               for g, (r, f, s) in sorted(counts.groups.items())]
     direction = direction_rows(counts, alpha)
     exercised = {"columns": columns, "generative": bool(generator_info.get("generative", False)),
@@ -309,6 +309,11 @@ def _threshold_sentence(threshold: float | None, low: float, high: float) -> str
         return (f" (the threshold {threshold:g} is {side} every score the model returned, {low:.4g} to {high:.4g}: "
                 "pass a threshold inside that range)")
     return ""
+
+
+def _mean(histogram: Any) -> float:
+    total = sum(histogram.values())
+    return float(sum(v * c for v, c in sorted(histogram.items())) / total) if total else 0.0
 
 
 def _noise_floor(counts: InvarianceCounts, *, alpha: float) -> dict[str, Any]:

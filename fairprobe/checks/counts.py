@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,7 @@ class InvarianceCounts:
         return out
 
 
-def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions, *, features: list[str] | None = None,
+def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions, *, features: Sequence[str] | None = None,
                      taus: tuple[float, ...] = (), n_examples: int = 5, offset: int = 0) -> InvarianceCounts:
     """The counts of one set of records and their twins; ``offset`` is the position of its first record in
     the whole data (the order that breaks ties between the worst pairs, and their ``row``)."""

@@ -14,7 +14,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from fairprobe.validation import check_alpha, check_bound, check_mode
 from fairprobe.verdicts import INCONCLUSIVE, CheckKind, Mode, Verdict, combine
 
 
-Groups = pd.Series | tuple[np.ndarray, list[str]]
+Groups: TypeAlias = "pd.Series | tuple[np.ndarray, list[str]]"
 
 
 def codes_of(groups: Groups) -> tuple[np.ndarray, list[str]]:

@@ -205,14 +205,22 @@ def equalized_odds(
     >>> str(equalized_odds(y, pred, g, max_gap=0.1).verdict)
     'pass'
     """
-    max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
-    alpha, mode = check_alpha(alpha), check_mode(mode)
     y_true, y_pred = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
     n_groups = len(groups[0]) if isinstance(groups, tuple) else len(groups)
     if len(y_true) != len(y_pred) or len(y_pred) != n_groups:
         raise InvalidSpec(f"equalized odds needs one label, one decision and one group per record; got "
                           f"{len(y_true)} labels, {len(y_pred)} decisions and {n_groups} groups")
-    table = group_counts(groups, y_pred, y_true)
+    return equalized_odds_from_table(group_counts(groups, y_pred, y_true), max_gap=max_gap, alpha=alpha, mode=mode,
+                                     min_group_size=min_group_size, attributes=attributes,
+                                     threshold_note=threshold_note)
+
+
+def equalized_odds_from_table(table: pd.DataFrame, *, max_gap: float, alpha: float = 0.05,
+                              mode: Mode | str = "detect", min_group_size: int | None = None,
+                              attributes: Sequence[str] = ("group",), threshold_note: str = "") -> CheckResult:
+    """:func:`equalized_odds` from per-group counts (as :func:`group_counts` makes them, summed over partitions)."""
+    max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
+    alpha, mode = check_alpha(alpha), check_mode(mode)
     used, notes, excluded = _small_groups(table, min_group_size, ["positives", "negatives"])
     rates = {"TPR": (used["true_positives"].to_numpy(), used["positives"].to_numpy()),
              "FPR": (used["false_positives"].to_numpy(), used["negatives"].to_numpy())}
@@ -222,7 +230,7 @@ def equalized_odds(
                       "selection_rate": ("selected", "n")},
         kind="gap", bound=max_gap, alpha=alpha, mode=mode, statistic_name="equalized-odds gap",
     )
-    return _exercised(result, y_pred, threshold_note)
+    return _exercised(result, table, threshold_note)
 
 
 def demographic_parity(
@@ -252,16 +260,25 @@ def demographic_parity(
     >>> str(demographic_parity(pred, g, min_ratio=0.8).verdict)
     'fail'
     """
-    if max_gap is None and min_ratio is None:
-        raise InvalidSpec("demographic parity needs max_gap= (selection-rate gap) or min_ratio= "
-                          "(e.g. 0.8 for the four-fifths rule)")
-    alpha, mode = check_alpha(alpha), check_mode(mode)
     y_pred = np.asarray(y_pred, dtype=bool)
     n_groups = len(groups[0]) if isinstance(groups, tuple) else len(groups)
     if len(y_pred) != n_groups:
         raise InvalidSpec(f"demographic parity needs one decision and one group per record; got {len(y_pred)} "
                           f"decisions and {n_groups} groups")
-    table = group_counts(groups, y_pred)
+    return demographic_parity_from_table(group_counts(groups, y_pred), max_gap=max_gap, min_ratio=min_ratio,
+                                         alpha=alpha, mode=mode, min_group_size=min_group_size,
+                                         attributes=attributes, threshold_note=threshold_note)
+
+
+def demographic_parity_from_table(table: pd.DataFrame, *, max_gap: float | None = None,
+                                  min_ratio: float | None = None, alpha: float = 0.05, mode: Mode | str = "detect",
+                                  min_group_size: int | None = None, attributes: Sequence[str] = ("group",),
+                                  threshold_note: str = "") -> CheckResult:
+    """:func:`demographic_parity` from per-group counts (as :func:`group_counts` makes them)."""
+    if max_gap is None and min_ratio is None:
+        raise InvalidSpec("demographic parity needs max_gap= (selection-rate gap) or min_ratio= "
+                          "(e.g. 0.8 for the four-fifths rule)")
+    alpha, mode = check_alpha(alpha), check_mode(mode)
     used, notes, excluded = _small_groups(table, min_group_size, ["n"])
     rates = {"selection_rate": (used["selected"].to_numpy(), used["n"].to_numpy())}
     columns = {"selection_rate": ("selected", "n")}
@@ -277,7 +294,7 @@ def demographic_parity(
                                     kind="gap", bound=max_gap, statistic_name="selection-rate gap",
                                     rate_columns=columns, alpha=alpha, mode=mode))
     if len(results) == 1:
-        return _exercised(results[0], y_pred, threshold_note)
+        return _exercised(results[0], table, threshold_note)
     first, second = results
     gate = {"statistic": second.statistic, "interval": list(second.interval), "bound": second.bound,
             "comparison": second.comparison, "verdict": second.verdict}
@@ -287,12 +304,13 @@ def demographic_parity(
                    n_to_decide=max(filter(None, [first.n_to_decide, second.n_to_decide]), default=None)
                    if final == INCONCLUSIVE else None,
                    details={**first.details, "gates": {second.statistic_name: gate}})
-    return _exercised(both, y_pred, threshold_note)
+    return _exercised(both, table, threshold_note)
 
 
-def _exercised(result: CheckResult, y_pred: np.ndarray, threshold_note: str = "") -> CheckResult:
+def _exercised(result: CheckResult, table: pd.DataFrame, threshold_note: str = "") -> CheckResult:
     """A degenerate check (every decision the same) says so, and certifies nothing in certify mode."""
-    positive = float(y_pred.mean()) if len(y_pred) else 0.0
+    total = int(table["n"].sum())
+    positive = float(table["selected"].sum() / total) if total else 0.0
     details = {**result.details, "exercised": None, "positive_share": positive}
     if 0.0 < positive < 1.0:
         return replace(result, details=details)

@@ -12,6 +12,7 @@ The encoding is plain data (``to_dict`` / ``from_dict``), saved as JSON beside t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,9 @@ class ColumnCode:
     has_missing: bool = False
     integer: bool = False
     spike: float | None = None
+    # The fewest decimals (up to 6) that write every observed value: paired twins shift a value and
+    # round it back to them, so a shift too small to show in the data keeps the value (None: no rounding).
+    decimals: int | None = None
 
     @property
     def flags(self) -> list[str]:
@@ -57,7 +61,7 @@ class TableEncoder:
     columns: list[ColumnCode] = field(default_factory=list)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, names: list[str], *, categorical: list[str] = ()) -> TableEncoder:
+    def fit(cls, frame: pd.DataFrame, names: list[str], *, categorical: Sequence[str] = ()) -> TableEncoder:
         """Encode ``names``; those in ``categorical`` one-hot whatever their dtype (protected columns)."""
         return cls([_fit_column(frame[name], force_categorical=name in categorical) for name in names])
 
@@ -82,8 +86,7 @@ class TableEncoder:
     def inverse_numeric(self, code: ColumnCode, score: np.ndarray, flags: dict[str, np.ndarray]) -> pd.Series:
         """Normal scores back to values through the stored quantiles; the point mass and missing cells
         where their indicators (logits) are positive."""
-        q = np.asarray(code.quantiles)
-        values = np.interp(special.ndtr(score), np.linspace(0, 1, len(q)), q)
+        values = self.inverse_score(code, score)
         if code.integer:
             values = np.round(values)
         if code.spike is not None:
@@ -92,6 +95,12 @@ class TableEncoder:
         if code.has_missing:
             series = series.where(flags["missing"] <= 0)
         return series
+
+    @staticmethod
+    def inverse_score(code: ColumnCode, score: np.ndarray) -> np.ndarray:
+        """Normal scores back to values through the stored quantiles (not rounded, no indicators)."""
+        q = np.asarray(code.quantiles)
+        return np.interp(special.ndtr(score), np.linspace(0, 1, len(q)), q)
 
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [c.__dict__ for c in self.columns]}
@@ -116,7 +125,8 @@ def _fit_column(series: pd.Series, *, force_categorical: bool = False) -> Column
         rest = values[values != spike] if spike is not None else values
         quantiles = np.quantile(rest, np.linspace(0, 1, min(N_QUANTILES, len(rest))))
         return ColumnCode(name, "numeric", dtype, quantiles=[float(q) for q in quantiles],
-                          has_missing=bool(series.isna().any()), integer=integer, spike=spike)
+                          has_missing=bool(series.isna().any()), integer=integer, spike=spike,
+                          decimals=_decimals(values))
     if not (_is_numeric(series) or pd.api.types.is_bool_dtype(series) or pd.api.types.is_object_dtype(series)
             or isinstance(series.dtype, (pd.CategoricalDtype, pd.StringDtype)) or pd.api.types.is_string_dtype(series)):
         raise InvalidSpec(f"column {name!r} has dtype {dtype}, which the CVAE cannot encode; use numbers, "
@@ -129,6 +139,15 @@ def _fit_column(series: pd.Series, *, force_categorical: bool = False) -> Column
     if series.isna().any():
         categories.append(MISSING)
     return ColumnCode(name, "categorical", dtype, categories=categories)
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    """The fewest decimals (0-6) that write every value (to float precision); None when none do."""
+    scale = np.maximum(1.0, np.abs(values))
+    for decimals in range(7):
+        if np.all(np.abs(np.round(values, decimals) - values) <= 1e-9 * scale):
+            return decimals
+    return None
 
 
 def _plain(value: Any) -> Any:
@@ -152,10 +171,12 @@ def _transform_column(code: ColumnCode, series: pd.Series) -> np.ndarray:
             blocks[0] = np.where(at_spike, 0.0, score)[:, None]
             blocks.append(at_spike[:, None].astype(float))
         return np.concatenate(blocks, axis=1)
-    keys = series.map(_plain).astype(object).where(series.notna(), MISSING)
-    index = pd.Index(code.categories).get_indexer(keys)
+    # Look up each distinct value once (a row-wise map took 1.9 s on 325,000 twins).
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    keys = np.asarray([_plain(v) for v in uniques] + [MISSING], dtype=object)  # missing is code -1: the last key
+    index = pd.Index(code.categories).get_indexer(keys)[codes]
     if (index < 0).any():
-        unseen = pd.unique(keys[index < 0])
+        unseen = pd.unique(keys[codes[index < 0]])
         raise InvalidSpec(f"column {code.name!r} has values never seen when the CVAE was fitted: "
                           f"{shorten(unseen)}; refit on data that includes them")
     onehot = np.zeros((len(series), len(code.categories)))

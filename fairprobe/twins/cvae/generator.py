@@ -3,10 +3,14 @@
 A conditional VAE models the free columns (neither protected nor held) given the condition
 (protected attributes and held columns). A twin is made in three steps (Pearl's abduction,
 action, prediction): encode the original to the posterior of z, set the protected value in the
-condition, decode; the held columns are copied bit for bit. ``k`` stochastic twins per record and
-target draw z from the posterior and the categories from the decoder's softmax, since for a
-categorical proxy the counterfactual is a distribution, not a value (../shared/notes: posterior
-means with argmax decoding collapse every twin to the target group's majority value).
+condition, decode; the held columns are copied bit for bit (missing values included: a held
+column's missing cells are a condition value of their own). Twins are *paired*: each posterior
+draw of z is decoded with the record's own condition and with the target's, and only what differs
+between the two decodes is carried into the twin (:mod:`.paired`), so a column the attribute does
+not move keeps its value. ``k`` stochastic twins per record and target draw z from the posterior
+and the abducted noise afresh, since for a categorical proxy the counterfactual is a distribution,
+not a value. :meth:`CVAE.self_twins` runs the same procedure with each record's own protected
+values: the noise floor a probe reports beside every CVAE check.
 
 Layout follows CTGAN's TVAE (transformer, encoder, decoder, loss, fit/sample) in nanoGPT's style:
 a config dataclass, short modules, a shape comment on each tensor line. Unlike TVAE the encoder is
@@ -29,9 +33,11 @@ from torch.nn import functional as F
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet, group_labels
 from fairprobe.twins.cvae.model import CVAEConfig, CVAENet, torch_cpu_settings, train
+from fairprobe.twins.cvae.paired import _key, decode_pair
 from fairprobe.twins.encoding import MISSING, TableEncoder
 from fairprobe.twins.flip import target_combinations
 
+TWIN_BATCH = 65_536  # twins decoded at once: bounds memory on large tables
 MIN_CELL_ROWS = 30  # a condition cell's latent summary needs at least this many rows; smaller cells use the prior
 
 
@@ -48,8 +54,9 @@ class CVAE:
     config : CVAEConfig, optional
         Sizes and training settings; keyword arguments override its fields.
     stochastic : bool
-        True: ``k`` twins per record and target, z from the posterior and categories sampled.
-        False: one deterministic twin (posterior mean, most likely category), for display.
+        True: ``k`` twins per record and target, z and the abducted noise drawn afresh for each.
+        False: one deterministic twin (posterior mean, each abducted uniform at the middle of its
+        range), for display.
 
     Examples
     --------
@@ -104,13 +111,15 @@ class CVAE:
                         for code in self.cond_encoder_.columns if code.name == p}
         x = torch.from_numpy(self.free_encoder_.transform(data))  # (N, x_dim)
         c = torch.from_numpy(self.cond_encoder_.transform(data))  # (N, c_dim)
-        group = torch.from_numpy(pd.factorize(_keys(data, protected))[0])  # (N,)
+        # The protected columns come first in the condition, one-hot: one indicator per protected value.
+        group = c[:, :sum(code.width for code in self.cond_encoder_.columns if code.name in protected)]  # (N, G)
         generator = torch.Generator().manual_seed(cfg.seed)
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         with torch_cpu_settings(self.config.threads):
             with torch.random.fork_rng(devices=[]):  # seeded parameter init, global state left as it was
                 torch.manual_seed(cfg.seed)
-                self.net_ = CVAENet(x.shape[1], c.shape[1], n_numeric, cfg, self._categorical_spans())
+                self.net_ = CVAENet(x.shape[1], c.shape[1], n_numeric, cfg, self._categorical_spans(),
+                                    protected_dim=group.shape[1])
             order = torch.randperm(len(x), generator=generator)
             n_val = max(1, int(len(x) * cfg.validation))
             val, rows = order[:n_val], order[n_val:]
@@ -198,7 +207,49 @@ class CVAE:
 
     def generate(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (),
                  seed: int = 0, targets: pd.DataFrame | None = None) -> TwinSet:
-        """Twins of every record for every other value (combination) of ``attributes``."""
+        """Twins of every record for every other value (combination) of ``attributes``.
+
+        Paired: each posterior draw of z is decoded with the record's own condition and with the
+        target's, and only what differs between the two decodes is carried into the twin
+        (:mod:`fairprobe.twins.cvae.paired`); held columns are copied bit for bit.
+        """
+        original, attributes = self._twin_inputs(data, attributes, held)
+        combos = target_combinations(original if targets is None else targets, attributes)
+        actions = []
+        for _, target in combos.iterrows():
+            rows = np.flatnonzero(~(original[attributes] == target.to_numpy()).all(axis=1).to_numpy())
+            if len(rows):
+                acted = original.iloc[rows].copy()
+                for attribute in attributes:
+                    acted[attribute] = target[attribute]
+                actions.append((rows, acted))
+        return self._paired(original, attributes, actions, seed)
+
+    def self_twins(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (),
+                   seed: int = 0) -> TwinSet:
+        """Twins made by the same procedure with each record's own protected values: the noise floor.
+
+        Paired twins give their originals back here by construction (the two decodes are equal);
+        anything they change is noise that :meth:`generate` would also add, and a check reports
+        it beside its flip rate (``details["noise_floor"]``).
+
+        Examples
+        --------
+        >>> import fairprobe as fp
+        >>> world = fp.worlds.hiring(n=400, seed=0)
+        >>> cvae = CVAE(epochs=2, k=2).fit(world.data, protected=["sex"], held=list(world.held), exclude=["hired"])
+        >>> same = cvae.self_twins(world.data.iloc[:5], ["sex"], held=list(world.held), seed=0)
+        >>> len(same), same.twins.equals(world.data.iloc[same.source].reset_index(drop=True))
+        (10, True)
+        """
+        original, attributes = self._twin_inputs(data, attributes, held)
+        twinset = self._paired(original, attributes, [(np.arange(len(original)), original.copy())], seed)
+        twinset.info["self_twins"] = True
+        return twinset
+
+    def _twin_inputs(self, data: pd.DataFrame, attributes: Sequence[str], held: Sequence[str],
+                     ) -> tuple[pd.DataFrame, list[str]]:
+        """The records (index reset) and attributes, checked against what the generator was fitted with."""
         self._check_fitted()
         attributes = list(attributes)
         unknown = [a for a in attributes if a not in self.protected_]
@@ -214,41 +265,51 @@ class CVAE:
                 raise InvalidSpec(f"protected value(s) {sorted(map(str, unseen))} of {attribute!r} were never seen "
                                   f"when the CVAE was fitted (seen: {self.groups_[attribute]}); refit on data "
                                   "that includes them")
-        combos = target_combinations(original if targets is None else targets, attributes)
+        return original, attributes
+
+    def _paired(self, original: pd.DataFrame, attributes: list[str],
+                actions: list[tuple[np.ndarray, pd.DataFrame]], seed: int) -> TwinSet:
+        """``k`` paired twins of ``original.iloc[rows]`` for each (rows, acted) action, sorted by original."""
         k = self.config.k if self.stochastic else 1
         generator = torch.Generator().manual_seed(seed)
+        # The deterministic twin decodes the posterior mean and reads every abducted uniform at its middle.
+        noise = generator if self.stochastic else None
         x = torch.from_numpy(self.free_encoder_.transform(original))  # (N, x_dim)
+        c = torch.from_numpy(self.cond_encoder_.transform(original))  # (N, c_dim)
+        numeric = original[[code.name for code in self.free_encoder_.columns if code.kind == "numeric"]]  # shifted
+        sources: list[np.ndarray] = []
+        values: dict[str, list[np.ndarray]] = {column: [] for column in [*attributes, *self.free_]}
         with torch.no_grad(), torch_cpu_settings(self.config.threads):
-            mu, logvar = self.net_.encode(x, torch.from_numpy(self.cond_encoder_.transform(original)))  # (N, d)
-            parts, sources = [], []
-            for _, target in combos.iterrows():
-                rows = np.flatnonzero(~(original[attributes] == target.to_numpy()).all(axis=1).to_numpy())
-                if not len(rows):
-                    continue
-                acted = original.iloc[rows].copy()
-                for attribute in attributes:
-                    acted[attribute] = target[attribute]
-                cond = torch.from_numpy(self.cond_encoder_.transform(acted))  # (R, c_dim)
-                for _ in range(k):
-                    z = mu[rows]  # (R, d)
+            mu, logvar = self.net_.encode(x, c)  # (N, d), (N, d)
+            for rows, acted in actions:
+                c_cf = torch.from_numpy(self.cond_encoder_.transform(acted))  # (R, c_dim)
+                for begin in range(0, k * len(rows), TWIN_BATCH):
+                    draw = np.arange(begin, min(begin + TWIN_BATCH, k * len(rows))) % len(rows)  # (B,) into rows
+                    at = torch.from_numpy(rows[draw])  # (B,) into original
+                    z = mu[at]  # (B, d)
                     if self.stochastic:
-                        z = z + torch.randn(z.shape, generator=generator) * torch.exp(0.5 * logvar[rows])
-                    decoded = self._decode(self.net_.decode(z, cond), generator)
-                    twin = acted.reset_index(drop=True)
+                        z = z + torch.randn(z.shape, generator=generator) * torch.exp(0.5 * logvar[at])  # (B, d)
+                    # Two calls of the same shape, so equal conditions give bit-equal decodes.
+                    out_self = self.net_.decode(z, c[at])  # (B, x_dim)
+                    out_cf = self.net_.decode(z, c_cf[torch.from_numpy(draw)])  # (B, x_dim)
+                    decoded = decode_pair(self.net_, self.free_encoder_, self.derived_,
+                                          numeric.iloc[rows[draw]], x[at], out_self, out_cf, noise)
+                    sources.append(rows[draw])
+                    for attribute in attributes:
+                        values[attribute].append(acted[attribute].to_numpy(dtype=object)[draw])
                     for column in self.free_:
-                        twin[column] = _restore(decoded[column], original[column].dtype)
-                    parts.append(twin)
-                    sources.append(rows)
-        twins = pd.concat(parts, ignore_index=True)
-        for column in original.columns:
-            if column not in self.free_:
-                twins[column] = twins[column].astype(original[column].dtype)
+                        values[column].append(decoded[column].to_numpy(dtype=object))
+        # One take of the originals in twin order, then the changed columns: building a frame per batch
+        # and reordering the concatenation cost more than decoding on Adult (325,000 twins).
         source = np.concatenate(sources)
         order = np.argsort(source, kind="stable")
-        return TwinSet(original=original, twins=twins.iloc[order].reset_index(drop=True), source=source[order],
+        twins = original.iloc[source[order]].reset_index(drop=True)
+        for column, parts in values.items():
+            twins[column] = _restore(pd.Series(np.concatenate(parts)[order]), original[column].dtype)
+        return TwinSet(original=original, twins=twins, source=source[order],
                        attributes=tuple(attributes), valid=np.ones(len(source), dtype=bool), generator=self.name,
-                       info={"k": k, "stochastic": self.stochastic, "generative": True, "fingerprint": self.fingerprint_,
-                             "config": asdict(self.config)})
+                       info={"k": k, "stochastic": self.stochastic, "generative": True, "paired": True,
+                             "fingerprint": self.fingerprint_, "config": asdict(self.config)})
 
     def sample(self, n: int, *, seed: int = 0, conditions: pd.DataFrame | None = None,
                latent: Literal["cells", "prior"] = "cells") -> pd.DataFrame:
@@ -311,7 +372,7 @@ class CVAE:
                     flags[flag] = logit.numpy()
                 columns[code.name] = self.free_encoder_.inverse_numeric(code, mean.numpy(), flags)
             else:
-                logits = out[:, start:stop] + self.net_.autoregressive(drawn)[:, start:stop]  # (R, categories)
+                logits = out[:, start:stop] + self.net_.autoregressive(drawn, start, stop)  # (R, categories)
                 if self.stochastic:
                     index = torch.multinomial(F.softmax(logits, dim=1), 1, generator=generator)[:, 0]  # (R,)
                 else:
@@ -321,13 +382,8 @@ class CVAE:
                 columns[code.name] = pd.Series(values).where(values != MISSING)
         for column, rule in self.derived_.items():
             lookup = {_key(a): b for a, b in rule["map"]}
-            columns[column] = columns[rule["from"]].map(lambda v: lookup.get(_key(v)))
+            columns[column] = columns[rule["from"]].map(lambda v, lookup=lookup: lookup.get(_key(v)))
         return columns
-
-def _key(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else \
-        (value.item() if isinstance(value, np.generic) else value)
-
 
 def _functional_dependencies(data: pd.DataFrame, free: list[str]) -> dict[str, dict[str, Any]]:
     """Free columns that are an exact function of an earlier categorical free column (Adult's

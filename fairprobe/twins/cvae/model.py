@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from torch.nn import functional as F
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.encoding import TableEncoder
 
+MMD_ROWS = 256
+
 
 @dataclass(frozen=True)
 class CVAEConfig:
@@ -27,13 +30,21 @@ class CVAEConfig:
     latent_dim: int = 8
     hidden: int = 128
     epochs: int = 80
+    # At most this many optimizer steps, in whole epochs: a step costs about 7 ms here whatever the table,
+    # so 80 epochs of Adult's 32,561 rows took 42-51 s, of the hiring world's 4,000 rows 5 s. 1,000 steps
+    # are 75 epochs of 4,000 rows and 10 of Adult's, about 7 s (benchmarks/bench_cvae_speed.py).
+    max_steps: int = 1000
     batch_size: int = 256
     lr: float = 2e-3
     # KL weight. 0.5-2 kept sampled column shapes best (../shared/notes), but twins decode the posterior,
-    # not the prior: at 1.0 z collapsed and twins lost their proxies (flip-rate error 19 points on the
-    # hiring world), at 0.3 the error was under 1 point (tests/test_cvae.py).
+    # not the prior. Paired twins move a column as far as the two decodes differ: with an informative z
+    # the decodes are sharp and a spurious effect moves little (placebo coin on Adult 0.4-0.7 % of twins
+    # flipped at 0.3, 1.1-1.5 % at 1.0), but a z that knows the group's proxies keeps them (latent leakage).
     beta: float = 0.3
-    penalty: float = 0.0  # MMD weight between protected groups' sampled latents
+    # MMD weight between each protected value's sampled latents and the rest's: the lever on latent
+    # leakage. 0 left the hiring world's flip rate 1.5 points off on average (2.7 at worst, 5 seeds), 5
+    # brought it to 0.9 (1.6), 20 emptied z (placebo up to 1.2 %) (benchmarks/RESULTS.md).
+    penalty: float = 5.0
     patience: int = 8
     validation: float = 0.15
     k: int = 10  # stochastic twins per record and target value
@@ -49,7 +60,7 @@ class CVAEConfig:
     def __post_init__(self) -> None:
         from fairprobe.validation import check_bound, check_count, check_seed
 
-        for name in ("latent_dim", "hidden", "epochs", "batch_size", "patience", "k", "threads"):
+        for name in ("latent_dim", "hidden", "epochs", "max_steps", "batch_size", "patience", "k", "threads"):
             check_count(f"CVAE {name}", getattr(self, name))
         check_bound("CVAE lr (learning rate)", self.lr, 0.0, 1.0)
         check_bound("CVAE validation (share of rows held out for early stopping)", self.validation, 0.0, 0.5)
@@ -64,14 +75,20 @@ class CVAEConfig:
 
 class CVAENet(nn.Module):
     def __init__(self, x_dim: int, c_dim: int, n_numeric: int, cfg: CVAEConfig,
-                 categorical: list[tuple[int, int]]) -> None:
+                 categorical: list[tuple[int, int]], protected_dim: int = 0) -> None:
         super().__init__()
         h, d = cfg.hidden, cfg.latent_dim
         self.encoder = nn.Sequential(nn.Linear(x_dim + c_dim, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU())
         self.mu = nn.Linear(h, d)
         self.logvar = nn.Linear(h, d)
-        self.decoder = nn.Sequential(nn.Linear(d + c_dim, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
-                                     nn.Linear(h, x_dim))
+        first = nn.Linear(d + c_dim, h)
+        # The decoder starts blind to the protected values (the first protected_dim condition columns): a
+        # paired twin carries over whatever they move, and random initial weights on a value that moves
+        # nothing (a fair coin) stayed near their start and moved twins (placebo 0.4-0.8 % of twins
+        # flipped, 0.4-0.5 % from zero; hiring-world error 0.9 points on average, 0.5 from zero).
+        with torch.no_grad():
+            first.weight[:, d : d + protected_dim] = 0.0
+        self.decoder = nn.Sequential(first, nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, x_dim))
         self.log_sigma = nn.Parameter(torch.full((max(n_numeric, 1),), -1.0))
         # Autoregressive term: each categorical column's logits also read the categories drawn for the
         # categorical columns before it (../shared/notes: +0.01-0.02 on pair trends).
@@ -91,9 +108,14 @@ class CVAENet(nn.Module):
     def decode(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         return self.decoder(torch.cat([z, c], dim=1))  # (B, x_dim): numeric means, flags and category logits
 
-    def autoregressive(self, onehots: torch.Tensor) -> torch.Tensor:
+    def autoregressive(self, onehots: torch.Tensor, start: int = 0, stop: int | None = None) -> torch.Tensor:
+        """The autoregressive logits of encoded columns ``start:stop`` (all by default) from the categories
+        before them; one block at a time when decoding, which costs a fraction of the whole product."""
         mask: torch.Tensor = self.ar_mask  # type: ignore[assignment]
-        return F.linear(onehots, self.ar.weight * mask)  # (B, x_dim), zero outside categorical logits
+        if stop is None:
+            return F.linear(onehots, self.ar.weight * mask)  # (B, x_dim), zero outside categorical logits
+        weight = self.ar.weight[start:stop, :start] * mask[start:stop, :start]  # (S, start): only earlier columns
+        return F.linear(onehots[:, :start], weight)  # (B, S)
 
 
 
@@ -110,15 +132,18 @@ def torch_cpu_settings(threads: int = 1) -> Iterator[None]:
         torch.set_flush_denormal(False)
 
 
-def mmd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Squared MMD with an RBF kernel at the median-free bandwidth of the latent dimension."""
-    x = torch.cat([a, b])  # (A+B, d)
-    dist = torch.cdist(x, x).pow(2)  # (A+B, A+B)
-    kernel = torch.exp(-dist / (2 * a.shape[1]))
-    n = len(a)
-    return kernel[:n, :n].mean() + kernel[n:, n:].mean() - 2 * kernel[:n, n:].mean()
-
-
+def mmd(z: torch.Tensor, members: torch.Tensor) -> torch.Tensor:
+    """Mean over groups of the squared MMD between a group's latents and the rest's (RBF kernel of width
+    the latent dimension); ``members`` holds one indicator column per group. One kernel matrix for all
+    groups: one per group cost 5x the fit on Adult's protected values."""
+    kernel = torch.exp(-torch.cdist(z, z).pow(2) / (2 * z.shape[1]))  # (B, B)
+    within = ((kernel @ members) * members).sum(dim=0)  # (G,) sum of K over the group's pairs
+    row = members.T @ kernel.sum(dim=1)  # (G,) sum of K from the group to everyone
+    n, total, b = members.sum(dim=0), kernel.sum(), float(len(z))  # (G,), (), ()
+    usable = (n > 1) & (n < b - 1)  # (G,)
+    n_in, n_out = n.clamp(min=1), (b - n).clamp(min=1)  # (G,), (G,)
+    squared = within / n_in**2 + (total - 2 * row + within) / n_out**2 - 2 * (row - within) / (n_in * n_out)  # (G,)
+    return squared[usable].mean() if bool(usable.any()) else kernel.new_zeros(())
 
 
 # --------------------------------------------------------------------------- training
@@ -128,9 +153,9 @@ def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor,
           group: torch.Tensor, rows: torch.Tensor, val: torch.Tensor, generator: torch.Generator,
           weights: torch.Tensor | None = None, *, progress: bool = False) -> list[dict[str, float]]:
     """Adam on the ELBO over ``rows`` with early stopping on ``val``; the best state is kept. Returns the history."""
-    optimiser = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    optimiser = torch.optim.Adam(net.parameters(), lr=cfg.lr, foreach=True)  # one call per step, not per tensor
     best, best_state, waited, history = float("inf"), None, 0, []
-    epochs: Any = range(cfg.epochs)
+    epochs: Any = range(min(cfg.epochs, math.ceil(cfg.max_steps / math.ceil(len(rows) / cfg.batch_size))))
     if progress:
         with contextlib.suppress(ImportError):
             from tqdm.auto import tqdm
@@ -176,11 +201,8 @@ def loss(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, 
     kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=1)  # (B,)
     total = (recon + cfg.beta * kl).mean()
     if penalty and cfg.penalty > 0:
-        groups = torch.unique(group)
-        for g in groups:
-            inside = group == g
-            if 1 < inside.sum() < len(group) - 1:
-                total = total + cfg.penalty * mmd(z[inside], z[~inside]) / len(groups)
+        # On the batch's first MMD_ROWS rows (the batch is a random draw): the kernel is quadratic in them.
+        total = total + cfg.penalty * mmd(z[:MMD_ROWS], group[:MMD_ROWS])
     return total
 
 

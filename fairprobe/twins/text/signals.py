@@ -1,0 +1,281 @@
+"""What signals sex in a profile, and where: pronouns, the swap lexicon with its context rules, titles,
+age cues, and the residual signals no swap can remove (package data in :mod:`fairprobe.twins.lexicons`).
+
+The rewriter, the validator, the masking and the residual audit all read these, so a word the
+rewriter swaps is exactly a word the validator checks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
+
+from fairprobe.twins import lexicons
+
+FEMALE, MALE = "female", "male"
+OTHER_SEX = {FEMALE: MALE, MALE: FEMALE}
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whose profile it is: the name and the protected values it signals (``middle``: a middle name or initial)."""
+
+    first: str
+    last: str
+    sex: str
+    race: str
+    age: int | None = None
+    middle: str = ""
+
+
+PRONOUNS = {FEMALE: frozenset({"she", "her", "hers", "herself"}), MALE: frozenset({"he", "him", "his", "himself"})}
+TO_MALE = {"she": "he", "herself": "himself", "hers": "his"}
+TO_FEMALE = {"he": "she", "him": "her", "himself": "herself"}
+# After an object pronoun ("gave it to her for ...") rather than a possessive one ("her team").
+FOLLOWERS_OF_OBJECT = frozenset({
+    "to", "for", "with", "by", "at", "from", "about", "on", "in", "into", "as", "than", "and", "or", "but", "a",
+    "an", "the", "this", "that", "these", "those", "when", "while", "because", "if", "so", "up", "out", "over",
+    "after", "before", "during", "through", "of", "again", "too", "back", "once", "twice", "since", "until",
+    "every", "each", "all", "both", "last", "first", "here", "there", "today", "now", "then", "yet", "already"})
+# Adjectives read after "her": "calls her dependable." (object) against "her dependable code" (possessive).
+ADJECTIVES = frozenset({
+    "happy", "proud", "busy", "ready", "great", "smart", "brilliant", "talented", "dedicated", "competent",
+    "efficient", "thorough", "honest", "calm", "kind", "fair", "tough", "invaluable", "indispensable", "sharp",
+    "quick", "diligent", "meticulous", "resourceful", "trustworthy", "dependable", "reliable", "capable",
+    "outstanding", "exceptional", "excellent", "organised", "organized", "creative", "confident", "curious"})
+NOT_ADVERBS = frozenset({"family", "only", "supply", "assembly", "ally", "rally", "anomaly", "monopoly", "italy",
+                         "july", "early", "daily", "weekly", "monthly", "quarterly", "yearly", "holly", "emily",
+                         "lily", "kelly", "molly", "sally", "butterfly", "reply", "apply", "fly", "belly"})
+TOKEN = re.compile(r"\w+(?:[.'’-]\w+)*\.?|[^\w\s]")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+AGE_CUE = re.compile(r"\b(?P<years>\d{1,3})(?=[- ]years?[- ]old\b)"
+                     r"|(?<=\b[Aa]ged )(?P<aged>\d{1,3})\b|(?<=\b[Aa]ge: )(?P<age>\d{1,3})\b"
+                     r"|(?<=\b[Aa]ge )(?P<age2>\d{1,3})\b|(?<=\b[Bb]orn in )(?P<born>\d{4})\b")
+# "is a proud", "as a single", "I'm a", "became an": the words before a noun that describes the subject.
+_COPULA = re.compile(r"(?:\b(?:is|was|am|are|be|been|being|became|become|becomes|as)|['’]m)\s+"
+                     r"(?:(?:a|an|the|one)\s+)?((?:[a-z][\w-]*\s+){0,3})$", re.IGNORECASE)
+_LINE_START = re.compile(r"(?:^|[\n•|;!?]\s*|[.:]\s+|\s[-–—]\s+)((?:[A-Za-z][\w-]*\s+){0,2})$")
+_AND = re.compile(r"\s+(?:and|or|&)\s+(?:(?:a|an)\s+)?((?:[a-z][\w-]*\s+){0,3})$", re.IGNORECASE)
+_APPOSITIVE = re.compile(r",\s+(?:a|an)\s+((?:[a-z][\w-]*\s+){0,3})$", re.IGNORECASE)
+# Words that, before a role noun, make it someone else's ("her daughter", "my mother", "the team's host").
+OWNERS = frozenset({"her", "his", "my", "their", "our", "your", "its", "of", "and", "with", "for", "to", "the",
+                    "whose", "by", "from"})
+
+
+def case_like(word: str, model: str) -> str:
+    """``word`` in ``model``'s case: UPPER, Title or as it is."""
+    if model.isupper() and len(model) > 1:
+        return word.upper()
+    return word[:1].upper() + word[1:] if model[:1].isupper() else word
+
+
+class Pair(NamedTuple):
+    female: str
+    male: str
+    to_male: str
+    to_female: str
+    kind: str
+
+
+@cache
+def pairs() -> tuple[Pair, ...]:
+    return tuple(Pair(p["female"], p["male"], p["to_male"], p["to_female"], p["kind"]) for p in lexicons.gender_pairs())
+
+
+@cache
+def swaps(target: str) -> dict[str, tuple[str, str]]:
+    """Lower-cased word of the other sex -> (its counterpart, scope) for a twin of sex ``target``."""
+    out: dict[str, tuple[str, str]] = {}
+    for p in pairs():
+        old, new, scope = (p.female, p.male, p.to_male) if target == MALE else (p.male, p.female, p.to_female)
+        if scope and old.lower() not in out:
+            out[old.lower()] = (new, scope)
+    return out
+
+
+@cache
+def sex_words(sex: str) -> frozenset[str]:
+    """Lower-cased lexicon words (pronouns excluded) that belong to ``sex``."""
+    return frozenset((p.female if sex == FEMALE else p.male).lower() for p in pairs())
+
+
+def trie_pattern(words: list[str] | set[str] | frozenset[str]) -> str:
+    """A regex matching any of ``words``, as a trie: one pass tries each character once, not each word (3x faster)."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(node[ch]) for ch in sorted(k for k in node if k)]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
+@cache
+def words_pattern(target: str) -> re.Pattern:
+    """Pronouns and lexicon words of the sex a ``target`` twin no longer has, longest first, with a possessive."""
+    old = OTHER_SEX[target]
+    body = trie_pattern(set(swaps(target)) | PRONOUNS[old]).replace(r"\ ", r"\s+")
+    return re.compile(rf"(?<![\w@./])(?P<w>{body})(?P<pos>['’]s|['’](?=\s|$|[^\w]))?(?![\w'’])", re.IGNORECASE)
+
+
+@cache
+def title_words() -> frozenset[str]:
+    return frozenset(w for p in pairs() if p.kind == "title" for w in (p.female, p.male))
+
+
+# Words that, between a line's start and a role noun, show the noun is not the line's subject ("He grew host
+# revenue", "Managed host onboarding"): pronouns, determiners and verbs in the past tense.
+NOT_MODIFIERS = OWNERS | frozenset({"he", "she", "i", "we", "they", "you", "it", "this", "that", "these",
+                                    "those", "grew", "led", "ran", "built", "made", "won", "taught", "drove", "met",
+                                    "hired", "trained", "supported", "helped", "mentored", "served", "became"})
+
+
+def _adjectives_ok(run: str) -> bool:
+    return not any(w.lower() in OWNERS for w in run.split())
+
+
+def _line_modifiers_ok(run: str) -> bool:
+    return not any(w.lower() in NOT_MODIFIERS or (w.lower().endswith("ed") and len(w) > 4) for w in run.split())
+
+
+def about_subject(text: str, start: int, end: int) -> bool:
+    """Whether the role noun at ``text[start:end]`` describes the profile's subject.
+
+    "Emily is a proud mother of two", "Worked as a hostess", a line that starts "Stay-at-home mom",
+    ", a mother of two," do; "her daughter's school", "reported to the chairwoman" do not.
+    """
+    before = text[max(0, start - 60):start]
+    for pattern in (_COPULA, _APPOSITIVE):
+        match = pattern.search(before)
+        if match and _adjectives_ok(match.group(1)):
+            return True
+    match = _LINE_START.search(before)
+    if match and _line_modifiers_ok(match.group(1)):
+        return True
+    match = _AND.search(before)  # "a single mother and a stay-at-home mom": the first noun's context decides
+    if match and _adjectives_ok(match.group(1)):
+        head = re.search(r"([\w-]+)\s*$", before[:match.start()])
+        if head is None:
+            return False
+        return about_subject(text, start - len(before) + head.start(1), start - len(before) + head.end(1))
+    return False
+
+
+_WORDS_AFTER = re.compile(r"([^\w]*)(\w[\w'’-]*)")
+
+
+def _is_modifier(word: str) -> bool:
+    return word in ADJECTIVES or (len(word) > 4 and word.endswith(("ly", "able", "ible")) and word not in NOT_ADVERBS)
+
+
+def object_position(text: str, end: int) -> bool:
+    """Whether "her" / "his" ending at ``end`` stands alone (object "him", pronoun "hers") rather than before a noun.
+
+    "promoted her quickly.", "found her reliable and", "gave her the award" -> alone; "her newly formed
+    team", "her own company", "her code" -> before a noun.
+    """
+    position = end
+    for _ in range(4):
+        match = _WORDS_AFTER.match(text, position)
+        if match is None or any(ch in match.group(1) for ch in ".,;:!?)\n"):
+            return True
+        word = match.group(2).lower()
+        if word in FOLLOWERS_OF_OBJECT:
+            return True
+        if word == "own" or not _is_modifier(word):
+            return False
+        position = match.end()
+    return False
+
+
+class ResidualIndex:
+    """The residual-signal phrases indexed by their first word, for a scan that costs one dict look-up a word."""
+
+    def __init__(self) -> None:
+        self.by_first: dict[str, list[tuple[str, dict]]] = {}
+        for row in lexicons.residual_signals():
+            phrase = row["phrase"]
+            self.by_first.setdefault(_key(phrase.split()[0]), []).append((phrase, row))
+        for entries in self.by_first.values():
+            entries.sort(key=lambda e: len(e[0]), reverse=True)
+
+    def find(self, text: str) -> list[tuple[int, int, dict]]:
+        """(start, end, row) of each residual signal in ``text``; acronyms match in capitals only."""
+        out: list[tuple[int, int, dict]] = []
+        last_end = -1
+        for match in _CAPITALISED.finditer(text):
+            start = match.start()
+            if start < last_end:
+                continue
+            for phrase, row in self.by_first.get(_key(match.group()), ()):
+                piece = text[start:start + len(phrase)]
+                same = piece == phrase if phrase.isupper() else piece.lower() == phrase.lower()
+                after = text[start + len(phrase):start + len(phrase) + 1]
+                if same and not (after.isalnum() or after == "_") and start + len(phrase) >= last_end:
+                    out.append((start, start + len(phrase), row))  # a phrase may signal sex and race: both rows
+                    last_end = start + len(phrase)
+        return out
+
+
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w.'’&-]*")
+
+
+def _key(word: str) -> str:
+    return word.rstrip(".'’-").lower()
+
+
+@cache
+def residual_index() -> ResidualIndex:
+    return ResidualIndex()
+
+
+def age_cues(text: str) -> list[tuple[int, int, str, int]]:
+    """(start, end, kind, value) of each explicit age cue; kind is "age" or "born" (a year)."""
+    return [(m.start(), m.end(), "born" if m.lastgroup == "born" else "age", int(m.group()))
+            for m in AGE_CUE.finditer(text)]
+
+
+# Values a table may use for sex and race, read as the lexicon's groups (lower-cased first).
+GROUP_ALIASES = {"f": FEMALE, "woman": FEMALE, "women": FEMALE, "m": MALE, "man": MALE, "men": MALE,
+                 "asian-pac-islander": "asian", "asian or pacific islander": "asian", "api": "asian",
+                 "african-american": "black", "african american": "black", "black or african american": "black",
+                 "caucasian": "white", "latino": "hispanic", "latina": "hispanic", "latinx": "hispanic",
+                 "hispanic or latino": "hispanic"}
+
+
+def lexicon_group(value: object, kind: str, groups: dict | None = None) -> str:
+    """The lexicon's group ("female", "black", ...) for a table's value ("Female", "F", "Black")."""
+    from fairprobe.errors import InvalidSpec
+
+    if groups and value in groups:
+        return str(groups[value])
+    key = str(value).strip().lower()
+    key = GROUP_ALIASES.get(key, key)
+    known = lexicons.sexes() if kind == "sex" else lexicons.races()
+    if key not in known:
+        raise InvalidSpec(f"{kind} value {value!r} has no names in the lexicon (it covers {sorted(known)}); map "
+                          f"the table's values with groups={{{value!r}: ...}}, or leave such rows out")
+    return key
+
+
+def unknown_groups(values: object, kind: str, groups: dict | None = None) -> list:
+    """The distinct values of a column that :func:`lexicon_group` cannot read."""
+    known = lexicons.sexes() if kind == "sex" else lexicons.races()
+    out = []
+    for value in dict.fromkeys(values):  # type: ignore[call-overload]
+        if groups and value in groups:
+            continue
+        key = str(value).strip().lower()
+        if GROUP_ALIASES.get(key, key) not in known:
+            out.append(value)
+    return out

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("adapters", "checks", "evidence", "proxies", "settings", "stats", "strategies", "twins", "worlds")
+_SUBMODULES = ("adapters", "checks", "engines", "evidence", "proxies", "settings", "stats", "strategies", "twins",
+               "worlds")
 _NAMES = {
     "AdapterError": "fairprobe.errors",
     "FairnessViolation": "fairprobe.errors",
@@ -41,7 +42,8 @@ _NAMES = {
 __all__ = sorted([*_SUBMODULES, *_NAMES])
 
 if TYPE_CHECKING:  # the names as the type checker should see them
-    from fairprobe import adapters, checks, evidence, proxies, settings, stats, strategies, twins, worlds  # noqa: F401
+    from fairprobe import (adapters, checks, engines, evidence, proxies, settings, stats, strategies,  # noqa: F401
+                           twins, worlds)
     from fairprobe.checks.result import CheckResult  # noqa: F401
     from fairprobe.errors import (AdapterError, FairnessViolation, FairprobeError, FairprobeWarning,  # noqa: F401
                                   InvalidSpec, MissingDependency)

@@ -71,6 +71,11 @@ class Probe:
         and phone numbers in text values. The key is ``$FAIRPROBE_REDACT_KEY`` when set, else random.
     model_version : str, optional
         The model's version as the team names it (a registry version, a git tag), for the evidence.
+    engine : {"local", "ray"}, optional
+        Probe partitions of the records instead of holding them: ``data`` may then be a Parquet file
+        larger than memory, read a few row groups at a time (``"local"``), or partitions scored as tasks
+        on a Ray cluster (``"ray"``); see :class:`fairprobe.engines.PartitionedProbe` (also
+        ``partition_rows=`` and ``ray_address=``).
 
     Notes
     -----
@@ -89,6 +94,14 @@ class Probe:
     >>> str(probe.invariance("sex", max_flip_rate=0.01).verdict)
     'pass'
     """
+
+    def __new__(cls, *args: Any, engine: str | None = None, **kwargs: Any) -> Any:
+        # engine= asks for a probe over partitions of the records (a Parquet file, a Ray cluster): same API.
+        if engine is not None and cls is Probe:
+            from fairprobe.engines.probe import PartitionedProbe
+
+            return PartitionedProbe(*args, engine=engine, **kwargs)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -113,6 +126,7 @@ class Probe:
         bands: Mapping[str, Sequence[float]] | None = None,
         redact: Sequence[str] | None = None,
         model_version: str | None = None,
+        engine: None = None,
     ) -> None:
         self.spec = ProbeSpec.build(
             data, protected=protected, held=held, label=label, positive_label=positive_label,

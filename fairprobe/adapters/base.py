@@ -14,6 +14,7 @@ batches in flight at once, on threads; the counting is the same.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -72,6 +73,16 @@ class Adapter:
 
     def _predict_batch(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
+
+    def fresh(self) -> Adapter:
+        """A copy with an empty row cache and zero counts: one per partition of a partitioned probe, so
+        memory stays bounded however many records pass (the model itself is shared, not copied)."""
+        other = copy.copy(self)
+        other.queries, other.calls = 0, 0
+        other._keys = np.empty(0, dtype=np.uint64)
+        other._decision = np.empty(0, dtype=bool)
+        other._score = np.empty(0, dtype=float)
+        return other
 
     def fingerprint(self) -> dict[str, str]:
         """What identifies the model in the evidence: a kind, a description and a SHA-256."""

@@ -1,0 +1,233 @@
+"""A probe over records that outgrow one machine (or its memory): partitioned, counted, merged.
+
+``fp.Probe(data="applicants.parquet", ..., engine="local" | "ray")`` gives a :class:`PartitionedProbe`.
+It never holds the records: each check is one pass over the partitions (Parquet row groups read with
+bounded memory, or slices of a DataFrame), each partition twinned, scored and counted where it sits,
+and the driver merges the counts. Flip twins give exactly the statistic, interval and verdict of an
+in-memory :class:`~fairprobe.probe.Probe` on the same records; stochastic twins (a fitted CVAE) draw
+their noise per partition, so local and Ray runs of the same partitions agree exactly.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from fairprobe import gates, proxies, settings
+from fairprobe.adapters import Adapter, as_adapter
+from fairprobe.checks.group_metrics import demographic_parity_from_table, equalized_odds_from_table
+from fairprobe.checks.invariance import from_counts
+from fairprobe.checks.result import CheckResult
+from fairprobe.engines.job import CountRequest, PartitionJob, merge
+from fairprobe.engines.partitions import DEFAULT_ROWS, partition_data, read_columns
+from fairprobe.engines.run import check_engine, run
+from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec
+from fairprobe.spec import ProbeSpec
+from fairprobe.validation import check_bound, check_optional_count
+from fairprobe.verdicts import CheckKind
+
+
+class PartitionedProbe:
+    """The checks of :class:`~fairprobe.probe.Probe` over partitions of the records; see the module docstring.
+
+    Parameters are Probe's (``twins`` is ``"flip"``, a fitted :class:`~fairprobe.twins.CVAE` or the path of a
+    saved one), plus ``engine`` (``"local"`` or ``"ray"``), ``partition_rows`` (records per partition) and
+    ``ray_address`` (an existing cluster). The data is a DataFrame or the path of a Parquet file.
+
+    Examples
+    --------
+    >>> import fairprobe as fp
+    >>> world = fp.worlds.hiring(n=3000, seed=1)
+    >>> probe = fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(),
+    ...                  protected=["sex"], label="hired", features=["sex", "skills_score"],
+    ...                  engine="local", partition_rows=1000)
+    >>> result = probe.invariance("sex", max_flip_rate=0.01)
+    >>> str(result.verdict), result.n, result.details["partitions"]
+    ('pass', 3000, 3)
+    """
+
+    def __init__(self, data: Any, model: Any, *, protected: str | Sequence[str], label: str | None = None,
+                 held: str | Sequence[str] | None = None, twins: Any = "flip", features: Sequence[str] | None = None,
+                 seed: int | None = None, alpha: float | None = None, mode: str | None = None,
+                 positive_label: Any = None, threshold: float | None = None, min_group_size: int | None = None,
+                 name: str | None = None, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
+                 ray_address: str | None = None, model_version: str | None = None, **unsupported: Any) -> None:
+        if unsupported:
+            raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {sorted(unsupported)} yet; use "
+                              "an in-memory Probe (no engine=) for text, bands, derived columns, redaction, "
+                              "max_records")
+        self.engine = check_engine(engine)
+        self.ray_address = ray_address
+        self.parts = partition_data(data, rows=partition_rows)
+        sample = self.parts[0].read()
+        if isinstance(twins, str) and twins == "cvae":
+            raise InvalidSpec("a partitioned probe needs a fitted generator: fit a CVAE first (fairprobe fit "
+                              "sample.csv ... --out generator.safetensors, or fp.twins.CVAE().fit(sample, ...)) and "
+                              "pass twins='generator.safetensors' or the fitted object")
+        self.spec = ProbeSpec.build(sample, protected=protected, held=held, label=label, positive_label=positive_label,
+                                    features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
+                                    min_group_size=min_group_size, name=name)
+        if getattr(self.spec.twins, "fitted", True) is False:
+            raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
+        if isinstance(model, Adapter) and threshold is not None:
+            raise InvalidSpec(f"threshold={threshold!r} is a setting of the adapter; set it there")
+        self.adapter = as_adapter(model, threshold=threshold, positive_label=positive_label)
+        wanted = self.adapter.feature_names
+        self.features = list(self.spec.features) if self.spec.features is not None else \
+            list(wanted) if wanted is not None else [c for c in sample.columns if c != label]
+        self.id = uuid.uuid4().hex
+        self.model_version = model_version
+        self.queries = 0
+        self.data_sha256: str | None = None
+        self._combos: pd.DataFrame | None = None
+        self.proxy_scan = proxies.scan(sample, {a: sample[a] for a in self.spec.protected},
+                                       [c for c in self.features if c not in self.spec.protected],
+                                       seed=self._seed())
+        self.proxy_warnings = proxies.warnings_for(self.proxy_scan, self.spec, sample,
+                                                   inferred=self.spec.features is None and wanted is None)
+        for sentences in self.proxy_warnings.values():
+            for sentence in sentences:
+                warnings.warn(FairprobeWarning(sentence), stacklevel=2)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _seed(self) -> int:
+        return self.spec.seed if self.spec.seed is not None else settings.current().seed
+
+    def _setting(self, name: str, given: Any) -> Any:
+        if given is not None:
+            return settings.validate(**{name: given})[name]
+        value = getattr(self.spec, name)
+        return value if value is not None else getattr(settings.current(), name)
+
+    def _targets(self, attrs: tuple[str, ...]) -> pd.DataFrame:
+        """The combinations of the protected values in the whole data: one pass over those columns only."""
+        if self._combos is None:
+            seen = [frame.drop_duplicates() for frame in read_columns(self.parts, list(self.spec.protected))]
+            self._combos = pd.concat(seen, ignore_index=True).drop_duplicates().reset_index(drop=True)
+        return self._combos[list(attrs)].drop_duplicates().reset_index(drop=True)
+
+    def _pass(self, requests: list[CountRequest]) -> dict[str, Any]:
+        targets = {r.attributes: self._targets(r.attributes) for r in requests if r.kind == CheckKind.INVARIANCE}
+        job = PartitionJob(adapter=self.adapter, generator=self.spec.twins, features=self.features,
+                           held=list(self.spec.held), label=self.spec.label, positive_label=self.spec.positive_label,
+                           targets=targets, requests=requests, seed=self._seed())
+        options = {"address": self.ray_address} if self.engine == "ray" else {}
+        merged = merge(run(self.engine, job, self.parts, **options), requests)
+        self.queries += merged["_queries"]
+        self.data_sha256 = merged["_digest"]
+        return merged
+
+    def _finish(self, result: CheckResult) -> CheckResult:
+        result = result.with_context(
+            probe=self.spec.name, probe_id=self.id, protected=list(self.spec.protected), held=list(self.spec.held),
+            label=self.spec.label, features=list(self.features), seed=self._seed(), data_sha256=self.data_sha256,
+            data_rows=sum(p.rows for p in self.parts), model=self.adapter.fingerprint(), queries=self.queries,
+            engine=self.engine, partitions=len(self.parts), proxy_scan=self.proxy_scan,
+            **({"model_version": self.model_version} if self.model_version else {}))
+        for sentence in result.warnings:
+            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=3)
+        settings.record(result)
+        return result
+
+    # ------------------------------------------------------------------ checks
+
+    def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
+        """Run every stated check in one pass over the partitions (``fp.invariant(...)``, ...)."""
+        plans = [self._plan(check, i) for i, check in enumerate(checks)]
+        merged = self._pass([plan[0] for plan in plans])
+        return [self._finish(finish(merged[request.key])) for request, finish in plans]
+
+    def _plan(self, check: gates.CheckSpec, index: int) -> tuple[CountRequest, Any]:
+        if not isinstance(check, gates.CheckSpec):
+            raise InvalidSpec(f"run takes checks stated with fp.invariant(...), fp.equalized_odds(...) or "
+                              f"fp.demographic_parity(...); got {type(check).__name__}")
+        options = dict(check.options)
+        attrs = self.spec.attributes(check.attributes, what=str(check.kind))
+        alpha, mode = self._setting("alpha", options.pop("alpha", None)), self._setting("mode", options.pop("mode", None))
+        key = f"{index}:{check.kind}"
+        if check.kind == CheckKind.INVARIANCE:
+            tau = options.get("max_score_change")
+            if tau is not None:
+                tau = check_bound("max_score_change", tau, 0.0, float("inf"))
+            unknown = set(options) - {"max_flip_rate", "max_score_change", "max_score_change_rate"}
+            if unknown:
+                raise InvalidSpec(f"invariance on a partitioned probe takes max_flip_rate, max_score_change and "
+                                  f"max_score_change_rate; got {sorted(unknown)}")
+            if "max_flip_rate" not in options:
+                raise InvalidSpec("invariance needs max_flip_rate= (e.g. 0.01)")
+
+            def finish(counts: Any) -> CheckResult:
+                result = from_counts(counts, attributes=attrs, generator=self.spec.twins.name,
+                                     generator_info={"k": counts.k, "partitions": len(self.parts)},
+                                     columns=self.features, alpha=alpha, mode=mode,
+                                     has_scores=counts.score_max > -float("inf"),
+                                     threshold=self.adapter.decision_threshold, **options)
+                result = result.with_warnings(*[w for a in attrs for w in self.proxy_warnings.get(a, [])])
+                return _with_partitions(result, len(self.parts))
+
+            return CountRequest(key, check.kind, attrs, () if tau is None else (tau,)), finish
+        min_group_size = check_optional_count("min_group_size", options.pop("min_group_size", None)) \
+            or self.spec.min_group_size
+        if check.kind == CheckKind.EQUALIZED_ODDS:
+            if self.spec.label is None:
+                raise InvalidSpec("equalized odds needs ground truth: pass label= (the outcome column) to the Probe")
+
+            def finish(table: Any) -> CheckResult:
+                return _with_partitions(equalized_odds_from_table(
+                    table, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
+                    len(self.parts))
+        else:
+            def finish(table: Any) -> CheckResult:
+                return _with_partitions(demographic_parity_from_table(
+                    table, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
+                    len(self.parts))
+        return CountRequest(key, check.kind, attrs), finish
+
+    def invariance(self, attribute: str | Sequence[str], **options: Any) -> CheckResult:
+        """Invariance under twins, in one pass (options as :meth:`Probe.invariance`; no sequential mode)."""
+        return self.run(gates.invariant(attribute, **options))[0]
+
+    def equalized_odds(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        """Equalized odds from summed per-group counts (options as :meth:`Probe.equalized_odds`)."""
+        return self.run(gates.equalized_odds(attributes, **options))[0]
+
+    def demographic_parity(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        """Demographic parity from summed per-group counts (options as :meth:`Probe.demographic_parity`)."""
+        return self.run(gates.demographic_parity(attributes, **options))[0]
+
+    def assert_all(self, *checks: gates.CheckSpec) -> list[CheckResult]:
+        """Run every check in one pass and raise one FairnessViolation naming all that fail the build."""
+        __tracebackhide__ = True
+        results = self.run(*checks)
+        gates.raise_failures(results)
+        return results
+
+    def assert_invariant(self, attribute: str | Sequence[str], **options: Any) -> CheckResult:
+        __tracebackhide__ = True
+        return _assert(self.invariance(attribute, **options))
+
+    def assert_equalized_odds(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        __tracebackhide__ = True
+        return _assert(self.equalized_odds(attributes, **options))
+
+    def assert_demographic_parity(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        __tracebackhide__ = True
+        return _assert(self.demographic_parity(attributes, **options))
+
+
+def _with_partitions(result: CheckResult, parts: int) -> CheckResult:
+    from dataclasses import replace
+
+    return replace(result, details={**result.details, "partitions": parts})
+
+
+def _assert(result: CheckResult) -> CheckResult:
+    __tracebackhide__ = True
+    if result.fails_build and not gates.defer(result):
+        raise FairnessViolation(result)
+    return result

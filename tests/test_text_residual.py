@@ -49,3 +49,27 @@ def test_masking_the_lexicon_leaves_the_residual_signals_as_the_words_that_drive
     assert "women's" not in words and "sorority" not in words
     assert {"college", "wellesley", "spelman", "kappa", "delta", "women"} & words
     assert set(audit["sex"]) >= {"share_read_as_original", "auc", "top_words", "twins", "confidence"}
+
+
+def test_residual_signals_reach_the_result_and_its_warnings():
+    import warnings
+
+    import numpy as np
+
+    import fairprobe as fp
+    from fairprobe.twins.text import TextTwinGenerator
+    from fairprobe.twins.text.samples import labelled_resumes
+
+    table = labelled_resumes(120, seed=2)
+    data = table[["profile", "sex"]]
+    probe = fp.Probe(data=data, model=lambda texts: np.array(["python" in t.lower() for t in texts]),
+                     protected=["sex"], text="profile", twins=TextTwinGenerator("profile", race=None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fp.FairprobeWarning)
+        result = probe.invariance("sex", max_flip_rate=0.05)
+    residual = result.details["residual"]
+    assert residual["records"] > 0 and residual["signals"]
+    assert any(w.startswith("residual signals:") and "underestimated" in w for w in result.warnings)
+    html = fp.evidence.render_html(fp.Evidence().to_dict() | {"checks": [result.to_dict() | {"test": None,
+                                                                                             "test_outcome": None}]})
+    assert "Residual signals (text twins" in html

@@ -206,6 +206,17 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         verdicts.append(v2)
     details["gates"] = gates
     warnings, emptiness = _warnings(counts, exercised, score_gate=bool(gates), threshold=threshold)
+    residual = generator_info.get("residual")
+    if isinstance(residual, dict) and residual.get("records"):
+        details["residual"] = residual
+        signals = sorted(residual.get("signals", {}).items(), key=lambda kv: -kv[1])[:5]
+        named = ", ".join(f"{phrase!r} ({count})" for phrase, count in signals)
+        what = ("were rejected" if residual.get("mode") == "reject" else
+                "were scored all the same, so the flip rate may be underestimated")
+        warnings.append(
+            f"residual signals: {residual['records']} records ({residual.get('records_share', 0):.0%}) keep a sign of "
+            f"their original group in their twins that no swap can remove without changing a qualification "
+            f"({named}); those twins {what}")
     if floor is not None:
         details["noise_floor"] = floor_figures = _noise_floor(floor, alpha=alpha)
         if floor_figures["statistic"] >= max_flip_rate / 2:

@@ -203,11 +203,14 @@ class Probe:
         answers = self.predict(twinset.twins[twinset.valid])
         decision = np.zeros(len(twinset), dtype=bool)
         decision[twinset.valid] = answers.decision
-        score = None
+        score = keys = None
         if answers.score is not None:
             score = np.full(len(twinset), np.nan)
             score[twinset.valid] = answers.score
-        return Predictions(decision, score, answers.threshold)
+        if answers.keys is not None:
+            keys = np.zeros(len(twinset), dtype=np.uint64)
+            keys[twinset.valid] = answers.keys
+        return Predictions(decision, score, answers.threshold, keys)
 
     @cached_property
     def predictions(self) -> Predictions:
@@ -372,7 +375,8 @@ class Probe:
         twinset, positions, self_twins = self._twins(attrs)
         everyone = self.predictions
         original = Predictions(everyone.decision[positions],
-                               None if everyone.score is None else everyone.score[positions], everyone.threshold)
+                               None if everyone.score is None else everyone.score[positions], everyone.threshold,
+                               None if everyone.keys is None else everyone.keys[positions])
         twin = self._predict_valid(twinset)
         floor = None if self_twins is None else (self_twins, self._predict_valid(self_twins))
         result = checks.invariance(

@@ -43,6 +43,7 @@ class Predictions:
     decision: np.ndarray
     score: np.ndarray | None
     threshold: float | None = None
+    keys: np.ndarray | None = None  # the rows' hashes over the columns the model read, when the adapter made them
 
     def __len__(self) -> int:
         return len(self.decision)
@@ -119,6 +120,7 @@ class Adapter:
             decision=self._decision[known],
             score=self._score[known] if self._has_scores else None,
             threshold=self.decision_threshold if self._has_scores else None,
+            keys=keys,
         )
 
     @property

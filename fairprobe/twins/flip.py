@@ -42,10 +42,12 @@ class FlipGenerator:
         combo = np.tile(np.arange(len(combos)), n)
         keep = combo != codes[record]
         record, combo = record[keep], combo[keep]
-        twins = original.iloc[record].reset_index(drop=True)
+        # One twin per record (a binary attribute): the twins are the records themselves, copied without a take.
+        twins = original.copy() if len(record) == n and (record == np.arange(n)).all() else \
+            original.iloc[record].reset_index(drop=True)
         for attribute in attributes:
-            twins[attribute] = combos[attribute].iloc[combo].to_numpy()
-            twins[attribute] = twins[attribute].astype(original[attribute].dtype)
+            values = combos[attribute].take(combo)
+            twins[attribute] = pd.Series(values.to_numpy(), dtype=original[attribute].dtype)
         return TwinSet(
             original=original,
             twins=twins,

@@ -68,3 +68,20 @@ def test_score_change_quantiles_are_read_to_the_bin():
     assert change["mean"] == pytest.approx(exact.mean())
     for name, q in (("q01", 0.01), ("q10", 0.1), ("median", 0.5), ("q90", 0.9), ("q99", 0.99)):
         assert abs(change[name] - np.quantile(exact, q, method="inverted_cdf")) <= 0.001
+
+
+def test_counterexamples_chosen_by_partition_are_those_a_full_sort_would_choose():
+    # The worst pairs are picked by partitioning (changed decisions first, then the largest score moves,
+    # then record order); on ties at the cut a partition that dropped one would change the evidence.
+    from fairprobe.checks.counts import _largest
+
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        n, limit = int(rng.integers(0, 60)), int(rng.integers(1, 10))
+        changed = rng.random(n) < rng.random()
+        size = rng.choice([0.0, 0.1, 0.2, 0.3, rng.random()], n)
+        worth = np.flatnonzero(changed | (size > 0))
+        full = worth[np.lexsort((worth, -size[worth], ~changed[worth]))][:limit]
+        flipped, moved = worth[changed[worth]], worth[~changed[worth]]
+        pool = np.concatenate([_largest(flipped, size, limit), _largest(moved, size, limit - len(flipped))])
+        assert pool[np.lexsort((pool, -size[pool], ~changed[pool]))][:limit].tolist() == full.tolist()

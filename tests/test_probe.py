@@ -1,6 +1,7 @@
 """The Probe API end to end, outside pytest's plugin machinery."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import fairprobe as fp
@@ -79,3 +80,16 @@ def test_sklearn_pipeline_reading_proxies_only_passes_flip_twins():
     assert probe.invariance("sex", max_flip_rate=0.01).verdict == "pass"
     truth = model.predict(w.counterfactual(sex="male")[cols]) != model.predict(w.data[cols])
     assert truth[w.data["sex"] == "female"].mean() > 0.05  # yet the decisions do move with sex
+
+
+@pytest.mark.parametrize("attributes", [("sex",), ("sex", "race")])
+def test_flip_twins_leave_the_records_as_they_were(attributes):
+    # Binary flip twins share the records' columns (a shallow copy); writing the flipped column must not
+    # reach the records the probe holds (the originals would then read as their own twins).
+    world = fp.worlds.hiring(n=400, seed=3)
+    before = world.data.copy(deep=True)
+    probe = fp.Probe(data=world.data, model=lambda f: (f["sex"] == "male").to_numpy(), protected=["sex", "race"])
+    twinset = probe.twins(list(attributes))
+    pd.testing.assert_frame_equal(world.data, before)
+    pd.testing.assert_frame_equal(twinset.original, before.reset_index(drop=True))
+    assert (twinset.twins["sex"].to_numpy() != twinset.original["sex"].to_numpy()[twinset.source]).any()

@@ -253,6 +253,67 @@ def test_proxy_scan_agrees_with_scikit_learn_auc_and_flags_only_encoders():
     assert not rows["noise"]["encodes"] and rows["noise"]["auc"] < 0.55
 
 
+def test_the_scan_auc_from_a_table_equals_scikit_learn_on_the_rows():
+    # The scan ranks categories, not rows: ties within a category, and between categories with the same
+    # score, must count half, exactly as roc_auc_score does on the expanded rows.
+    from sklearn.metrics import roc_auc_score
+
+    from fairprobe.proxies import _auc_of_table
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        m = int(rng.integers(1, 12))
+        score = rng.choice([0.1, 0.2, 0.5, 0.9], m)  # repeated scores: ties between categories
+        positives, negatives = rng.integers(0, 20, m), rng.integers(0, 20, m)
+        positives[0], negatives[-1] = positives[0] + 1, negatives[-1] + 1
+        rows_score = np.repeat(np.r_[score, score], np.r_[positives, negatives])
+        rows_y = np.repeat([True, False], [positives.sum(), negatives.sum()])
+        assert _auc_of_table(score, positives, negatives) == pytest.approx(roc_auc_score(rows_y, rows_score))
+
+
+@pytest.mark.parametrize("max_records", [None, 700])
+def test_flip_twin_hashes_taken_from_their_originals_equal_hashing_each_twin(max_records):
+    # The probe derives flip twins' row hashes from their originals'; a wrong hash would answer a twin
+    # from the cache with another row's decision. Every kind of column: strings with missing values,
+    # a categorical attribute, integers, floats; an attribute of three values (two twins a record).
+    from fairprobe.data import row_hashes
+
+    rng = np.random.default_rng(4)
+    n = 1000
+    frame = pd.DataFrame({
+        "race": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+        "sex": rng.choice(["f", "m"], n),
+        "city": rng.choice(["x", "y", None], n),
+        "years": rng.integers(0, 30, n),
+        "score": rng.random(n),
+    })
+    model = lambda f: (0.9 * f["score"] + 0.1 * (f["sex"] == "m")).to_numpy()  # noqa: E731
+    probe = fp.Probe(data=frame, model=model, protected=["sex", "race"], max_records=max_records, seed=0)
+    for attrs in (("sex",), ("race",), ("sex", "race")):
+        twinset, positions, _ = probe._twins(attrs)
+        keys = probe._flip_twin_keys(twinset, positions)
+        assert keys is not None
+        assert (keys == row_hashes(twinset.twins[probe.features])).all()
+        assert (probe._flip_twin_keys(twinset, positions, sample=len(twinset)) == keys).all()
+
+
+def test_flip_twin_hashes_fall_back_when_the_sample_disagrees(monkeypatch):
+    # The sample check is what keeps a wrong shortcut from reaching the cache: break the shortcut and
+    # the probe must hash every twin in full, and the verdict must not change.
+    from fairprobe import probe as probe_module
+
+    frame = pd.DataFrame({"sex": ["f", "m"] * 300, "x": np.arange(600.0)})
+    model = lambda f: ((f["sex"] == "m") & (f["x"] > 300)).to_numpy()  # noqa: E731
+    honest = fp.Probe(data=frame, model=model, protected=["sex"]).invariance("sex", max_flip_rate=0.01)
+    monkeypatch.setattr(probe_module, "replace_columns", lambda keys, changes: keys)  # twins hash as originals
+    probe = fp.Probe(data=frame, model=model, protected=["sex"])
+    twinset, positions, _ = probe._twins(("sex",))
+    assert probe._flip_twin_keys(twinset, positions) is None
+    result = probe.invariance("sex", max_flip_rate=0.01)
+    assert result.statistic == honest.statistic == 299 / 600 and result.verdict == "fail"
+    assert result.details["exercised"]["identical_share"] == 0.0
+
+
 def test_flip_twins_note_the_columns_that_go_with_the_attribute():
     world = fp.worlds.hiring(n=3000, seed=2)
     probe = fp.Probe(data=world.data, model=lambda f: (f["hobby"] == "football").to_numpy(), protected=["sex"],

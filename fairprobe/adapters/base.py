@@ -89,31 +89,38 @@ class Adapter:
         """What identifies the model in the evidence: a kind, a description and a SHA-256."""
         return {"kind": type(self).__name__, "description": self.name, "sha256": ""}
 
-    def predict(self, frame: pd.DataFrame) -> Predictions:
+    def predict(self, frame: pd.DataFrame, *, keys: np.ndarray | None = None) -> Predictions:
         """Decisions and scores for every row of ``frame``, querying the model only for new rows.
 
+        ``keys``, when the caller has them, are ``row_hashes(frame)`` made another way (a probe derives
+        its twins' hashes from their originals'); they must be equal to what ``row_hashes`` would give.
         When a batch fails, the batches answered before the error are kept (and counted), so a second
         call sends only the rows still unanswered.
         """
-        keys = row_hashes(frame)
+        if keys is None:
+            keys = row_hashes(frame)
+        elif len(keys) != len(frame):
+            raise ValueError(f"{len(keys)} row hashes for {len(frame)} rows")
         known = pd.Index(self._keys).get_indexer(keys) if len(self._keys) else np.full(len(keys), -1)
         unseen = np.flatnonzero(known < 0)
-        new_keys, first, inverse = np.unique(keys[unseen], return_index=True, return_inverse=True)
+        # The new keys in order of first appearance (a hash table, no sort), and the first row of each:
+        # code k first appears where the codes before it peaked at k - 1.
+        inverse, new_keys = pd.factorize(keys[unseen])
+        new_keys = np.asarray(new_keys, dtype=np.uint64)
         if len(new_keys):
-            # The first row of each new key, in frame order: a monotone take, or none when every row is new.
-            order = np.argsort(first, kind="stable")
-            positions = unseen[first[order]]
+            peak = np.maximum.accumulate(inverse)
+            positions = unseen[np.flatnonzero(np.r_[True, inverse[1:] > peak[:-1]])]
             rows = frame if len(positions) == len(frame) else frame.iloc[positions]
             decision, score, answered, error = self._score_rows(rows)
             if answered.any():
                 start = len(self._keys)
-                self._keys = np.concatenate([self._keys, new_keys[order][answered]])
+                self._keys = np.concatenate([self._keys, new_keys[answered]])
                 self._decision = np.concatenate([self._decision, decision[answered]])
                 self._score = np.concatenate([self._score, score[answered]])
                 # Where each new key landed in the cache, without rebuilding an index over all of it.
                 slot = np.full(len(new_keys), -1)
-                slot[order[answered]] = start + np.arange(int(answered.sum()))
-                known[unseen] = slot[inverse.reshape(-1)]
+                slot[answered] = start + np.arange(int(answered.sum()))
+                known[unseen] = slot[inverse]
             if error is not None:
                 raise error
         return Predictions(

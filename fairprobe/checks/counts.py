@@ -243,7 +243,11 @@ def _examples(twinset: TwinSet, original: Predictions, twin: Predictions, valid:
         return []
     idx = np.flatnonzero(valid)
     worth = np.flatnonzero(changed | (size > 0))
-    chosen = worth[np.lexsort((worth, -size[worth], ~changed[worth]))][:limit]
+    # Only the pairs that can make the cut are sorted: every changed pair up to the limit and the largest
+    # moves (ties kept), so a million twins cost a partition, not a sort.
+    flipped, moved = worth[changed[worth]], worth[~changed[worth]]
+    pool = np.concatenate([_largest(flipped, size, limit), _largest(moved, size, limit - len(flipped))])
+    chosen = pool[np.lexsort((pool, -size[pool], ~changed[pool]))][:limit]
     out = []
     for i in chosen:
         t, s = idx[i], twinset.source[idx[i]]
@@ -256,6 +260,16 @@ def _examples(twinset: TwinSet, original: Predictions, twin: Predictions, valid:
                     "twin_score": None if twin.score is None else float(twin.score[t]),
                     "_size": float(size[i]), "_twin": int(i)})
     return out
+
+
+def _largest(pool: np.ndarray, size: np.ndarray, k: int) -> np.ndarray:
+    """The members of ``pool`` whose ``size`` is among the ``k`` largest, every tie at the cut kept."""
+    if k <= 0:
+        return pool[:0]
+    if len(pool) <= k:
+        return pool
+    cut = np.partition(size[pool], len(pool) - k)[len(pool) - k]
+    return pool[size[pool] >= cut]
 
 
 def public_examples(counts: InvarianceCounts) -> list[dict[str, Any]]:

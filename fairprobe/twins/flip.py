@@ -42,12 +42,14 @@ class FlipGenerator:
         combo = np.tile(np.arange(len(combos)), n)
         keep = combo != codes[record]
         record, combo = record[keep], combo[keep]
-        # One twin per record (a binary attribute): the twins are the records themselves, copied without a take.
-        twins = original.copy() if len(record) == n and (record == np.arange(n)).all() else \
+        # One twin per record (a binary attribute): the twins are the records themselves, not taken row by
+        # row (a shallow copy: pandas copies a column on write, so the records stay as they are).
+        twins = original.copy(deep=False) if len(record) == n and (record == np.arange(n)).all() else \
             original.iloc[record].reset_index(drop=True)
         for attribute in attributes:
-            values = combos[attribute].take(combo)
-            twins[attribute] = pd.Series(values.to_numpy(), dtype=original[attribute].dtype)
+            # Taken from the few combinations' own array: no Python object per twin.
+            values = combos[attribute].array.take(combo)
+            twins[attribute] = pd.Series(values, dtype=original[attribute].dtype, copy=False)
         return TwinSet(
             original=original,
             twins=twins,

@@ -276,7 +276,7 @@ def test_flip_twin_hashes_taken_from_their_originals_equal_hashing_each_twin(max
     # The probe derives flip twins' row hashes from their originals'; a wrong hash would answer a twin
     # from the cache with another row's decision. Every kind of column: strings with missing values,
     # a categorical attribute, integers, floats; an attribute of three values (two twins a record).
-    from fairprobe.data import row_hashes
+    from fairprobe.data import fingerprint_frame, row_hashes
 
     rng = np.random.default_rng(4)
     n = 1000
@@ -288,7 +288,10 @@ def test_flip_twin_hashes_taken_from_their_originals_equal_hashing_each_twin(max
         "score": rng.random(n),
     })
     model = lambda f: (0.9 * f["score"] + 0.1 * (f["sex"] == "m")).to_numpy()  # noqa: E731
-    probe = fp.Probe(data=frame, model=model, protected=["sex", "race"], max_records=max_records, seed=0)
+    probe = fp.Probe(data=frame, model=model, protected=["sex", "race"], max_records=max_records, seed=0,
+                     features=["score", "sex", "years", "race", "city"])  # not the data's order
+    assert (probe.predictions.keys == row_hashes(frame[probe.features])).all()
+    assert probe.data_fingerprint == fingerprint_frame(frame)
     for attrs in (("sex",), ("race",), ("sex", "race")):
         twinset, positions, _ = probe._twins(attrs)
         keys = probe._flip_twin_keys(twinset, positions)

@@ -30,9 +30,11 @@ def load_table(data: Any, *, what: str = "data") -> pd.DataFrame:
     elif isinstance(data, (str, os.PathLike)):
         frame = _read_file(Path(data), what)
     else:
+        hint = ("; a Ray Dataset is probed where it sits: fp.Probe(data=dataset, ..., engine='ray')"
+                if type(data).__module__.startswith("ray.data") else "")
         raise InvalidSpec(
             f"{what} must be a pandas DataFrame or the path of a CSV or Parquet file; "
-            f"got {type(data).__name__}"
+            f"got {type(data).__name__}{hint}"
         )
     if frame.shape[0] == 0:
         raise InvalidSpec(f"{what} is empty (0 rows, columns: {shorten(frame.columns)}); "

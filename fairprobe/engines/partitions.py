@@ -1,8 +1,9 @@
 """Where the records are: partitions of a table, read one at a time, by the driver or by a worker.
 
-A :class:`Partition` is a small picklable description (a slice of an in-memory table, or row groups
-of a Parquet file) that the process holding it reads with :meth:`Partition.read`. Parquet is read
-with pyarrow, a few row groups at a time, so a file larger than memory is probed with bounded memory.
+A :class:`Partition` is a small picklable description (a slice of an in-memory table, row groups of
+a Parquet file, or a block of a Ray Dataset held by the cluster) that the process holding it reads
+with :meth:`Partition.read`. Parquet is read with pyarrow, a few row groups at a time, so a file
+larger than memory is probed with bounded memory; a Ray Dataset's blocks stay where they are.
 Every partition knows its ``offset``, the position of its first record in the whole data: the order
 that breaks ties between counterexamples, so any engine gives the same worst pairs.
 """
@@ -33,12 +34,21 @@ class Partition:
     path: str | None = None
     row_groups: tuple[int, ...] = ()
     frame: pd.DataFrame | None = None  # in-memory parts travel with their rows
+    block: Any = None  # a Ray object reference to one block of a Ray Dataset (an Arrow table or a DataFrame)
 
     def read(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """The partition's rows (only ``columns`` when given), with a 0-based index."""
+        """The partition's rows (only ``columns`` when given), with a 0-based index.
+
+        A block of a Ray Dataset read for a few columns is cut where it sits and only those travel."""
         if self.frame is not None:
             frame = self.frame if columns is None else self.frame[list(columns)]
             return frame.reset_index(drop=True)
+        if self.block is not None:
+            import ray
+
+            if columns is None:
+                return block_frame(ray.get(self.block))
+            return ray.get(ray.remote(block_frame).remote(self.block, list(columns)))  # type: ignore[no-any-return]
         import pyarrow.parquet as pq
 
         table = pq.ParquetFile(self.path).read_row_groups(list(self.row_groups),
@@ -46,9 +56,24 @@ class Partition:
         return table.to_pandas()
 
 
+def block_frame(block: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A block of a Ray Dataset (an Arrow table or a DataFrame) as a DataFrame, only ``columns`` when given."""
+    if isinstance(block, pd.DataFrame):
+        frame = block if columns is None else block[list(columns)]
+    else:
+        frame = (block if columns is None else block.select(list(columns))).to_pandas()
+    return frame.reset_index(drop=True)
+
+
+def is_ray_dataset(data: Any) -> bool:
+    """A Ray Dataset, recognised without importing Ray."""
+    return type(data).__module__.startswith("ray.data") and hasattr(data, "to_arrow_refs")
+
+
 def partition_data(data: Any, *, rows: int = DEFAULT_ROWS) -> list[Partition]:
-    """Partitions of a DataFrame (slices of about ``rows`` records) or a Parquet file (its row groups,
-    gathered until about ``rows`` records).
+    """Partitions of a DataFrame (slices of about ``rows`` records), a Parquet file (its row groups,
+    gathered until about ``rows`` records) or a Ray Dataset (its blocks, as they are: repartition the
+    dataset to change them; ``rows`` does not apply).
 
     Examples
     --------
@@ -85,7 +110,31 @@ def partition_data(data: Any, *, rows: int = DEFAULT_ROWS) -> list[Partition]:
         if not out or offset == 0:
             raise InvalidSpec(f"Parquet file {str(path)!r} holds no rows")
         return out
-    raise InvalidSpec(f"a partitioned probe takes a DataFrame or the path of a Parquet file; got {type(data).__name__}")
+    if is_ray_dataset(data):
+        return _ray_blocks(data)
+    raise InvalidSpec("a partitioned probe takes a DataFrame, the path of a Parquet file or a Ray Dataset; got "
+                      f"{type(data).__name__}")
+
+
+def _ray_blocks(dataset: Any) -> list[Partition]:
+    """One partition per non-empty block of a Ray Dataset; only the blocks' row counts come to the driver."""
+    import ray
+
+    refs = dataset.to_arrow_refs()
+    sizes = ray.get([ray.remote(_num_rows).remote(ref) for ref in refs])
+    out: list[Partition] = []
+    offset = 0
+    for ref, size in zip(refs, sizes):
+        if size:
+            out.append(Partition(len(out), offset, int(size), block=ref))
+            offset += int(size)
+    if not out:
+        raise InvalidSpec("the Ray Dataset holds no rows; a probe needs at least one record")
+    return out
+
+
+def _num_rows(block: Any) -> int:
+    return len(block) if isinstance(block, pd.DataFrame) else int(block.num_rows)
 
 
 def read_columns(parts: Sequence[Partition], columns: Sequence[str]) -> Iterator[pd.DataFrame]:

@@ -36,7 +36,9 @@ class PartitionedProbe:
 
     Parameters are Probe's (``twins`` is ``"flip"``, a fitted :class:`~fairprobe.twins.CVAE` or the path of a
     saved one), plus ``engine`` (``"local"`` or ``"ray"``), ``partition_rows`` (records per partition) and
-    ``ray_address`` (an existing cluster). The data is a DataFrame or the path of a Parquet file.
+    ``ray_address`` (an existing cluster). The data is a DataFrame, the path of a Parquet file or a Ray
+    Dataset (``ray.data.read_parquet(...)``, ...), whose blocks are the partitions, each twinned, scored
+    and counted on the node that holds it.
 
     Examples
     --------
@@ -177,14 +179,14 @@ class PartitionedProbe:
             if self.spec.label is None:
                 raise InvalidSpec("equalized odds needs ground truth: pass label= (the outcome column) to the Probe")
 
-            def finish(table: Any) -> CheckResult:
+            def finish(counts: Any) -> CheckResult:
                 return _with_partitions(equalized_odds_from_table(
-                    table, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
+                    counts, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
                     len(self.parts))
         else:
-            def finish(table: Any) -> CheckResult:
+            def finish(counts: Any) -> CheckResult:
                 return _with_partitions(demographic_parity_from_table(
-                    table, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
+                    counts, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
                     len(self.parts))
         return CountRequest(key, check.kind, attrs), finish
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from fairprobe.engines.job import PartitionJob, PartitionResult
-from fairprobe.engines.partitions import Partition
+from fairprobe.engines.partitions import Partition, block_frame
 from fairprobe.errors import InvalidSpec, MissingDependency
 
 ENGINES = ("local", "ray")
@@ -26,8 +27,8 @@ def run_local(job: PartitionJob, parts: Sequence[Partition]) -> list[PartitionRe
 def run_ray(job: PartitionJob, parts: Sequence[Partition], *, address: str | None = None,
             max_in_flight: int | None = None) -> list[PartitionResult]:
     """Each partition as a Ray task. The job (model, generator) is put in the object store once and read by
-    every worker; a Parquet partition is read by the worker that runs it, an in-memory one travels with
-    its task. At most ``max_in_flight`` tasks are pending at once (default: twice the cluster's CPUs), so
+    every worker; a Parquet partition is read by the worker that runs it, a block of a Ray Dataset is
+    the task's argument (Ray runs the task where the block sits), an in-memory one travels with its task. At most ``max_in_flight`` tasks are pending at once (default: twice the cluster's CPUs), so
     the driver holds a bounded number of results.
 
     ``address``: an existing cluster (``"ray://head:10001"``, or ``"auto"``); default: ``$RAY_ADDRESS``
@@ -50,7 +51,8 @@ def run_ray(job: PartitionJob, parts: Sequence[Partition], *, address: str | Non
         if len(pending) >= limit:
             done, pending = ray.wait(pending, num_returns=1)
             results.extend(ray.get(done))
-        pending.append(remote.remote(job_ref, part))
+        # A Ray Dataset's block goes as a task argument of its own, so Ray runs the task where the block sits.
+        pending.append(remote.remote(job_ref, replace(part, block=None), part.block))
     results.extend(ray.get(pending))
     return results
 
@@ -72,7 +74,9 @@ _LIBRARIES = {"builtins", "fairprobe", "sklearn", "numpy", "pandas", "torch", "t
               "onnxruntime", "mlflow", "scipy"}
 
 
-def _run_part(job: PartitionJob, part: Partition) -> PartitionResult:
+def _run_part(job: PartitionJob, part: Partition, block: Any = None) -> PartitionResult:
+    if block is not None:
+        part = replace(part, frame=block_frame(block))
     return job.run(part)
 
 

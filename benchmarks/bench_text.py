@@ -178,4 +178,6 @@ def labelled(m: int) -> None:
 
 if __name__ == "__main__":
     speed(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
-    labelled(int(sys.argv[2]) if len(sys.argv) > 2 else 400)
+    labelled_count = int(sys.argv[2]) if len(sys.argv) > 2 else 400
+    if labelled_count > 0:  # 0: the speed table only
+        labelled(labelled_count)

@@ -76,3 +76,17 @@ def unknown_choice(what: str, given: Any, choices: Iterable[str]) -> InvalidSpec
     return InvalidSpec(
         f"unknown {what} {given!r}{did_you_mean} (choose one of: {', '.join(map(repr, choices))})"
     )
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes ``warnings.warn``, called by the caller of this function, name the first
+    line outside fairprobe: the user's test or script, however many of fairprobe's frames lie between."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame: Any = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -23,7 +23,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fairprobe.errors import FairnessViolation, InvalidSpec
 from fairprobe.verdicts import CheckKind
@@ -116,3 +116,53 @@ def soft_assertions() -> Iterator[list[CheckResult]]:
     finally:
         _soft.reset(token)
     raise_failures(pending)
+
+
+def check(result: CheckResult) -> CheckResult:
+    """``result``, after raising :class:`FairnessViolation` when it fails the build (unless deferred by
+    :func:`soft_assertions`): what every ``assert_*`` form does with its check."""
+    __tracebackhide__ = True
+    if result.fails_build and not defer(result):
+        raise FairnessViolation(result)
+    return result
+
+
+class _Checks(Protocol):
+    def run(self, *checks: CheckSpec) -> list[CheckResult]: ...
+
+    def invariance(self, attribute: Any, **options: Any) -> CheckResult: ...
+
+    def equalized_odds(self, attributes: Any, **options: Any) -> CheckResult: ...
+
+    def demographic_parity(self, attributes: Any, **options: Any) -> CheckResult: ...
+
+
+class AssertForms:
+    """The ``assert_*`` forms of a probe's checks, shared by :class:`~fairprobe.probe.Probe` and the
+    partitioned probe: each runs the check as its plain form does and raises when it fails the build."""
+
+    def assert_all(self: _Checks, *checks: CheckSpec) -> list[CheckResult]:
+        """Run every check, record every result, then raise one FairnessViolation naming all that fail the build.
+
+        Unlike a sequence of ``assert_*`` calls, a failing (or, in certify mode, inconclusive) check does
+        not stop the ones after it: all of them reach the evidence.
+        """
+        __tracebackhide__ = True
+        results = self.run(*checks)
+        raise_failures(results)
+        return results
+
+    def assert_invariant(self: _Checks, attribute: str | Sequence[str], **options: Any) -> CheckResult:
+        """Like ``invariance``, raising :class:`FairnessViolation` when the result fails the build."""
+        __tracebackhide__ = True
+        return check(self.invariance(attribute, **options))
+
+    def assert_equalized_odds(self: _Checks, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        """Like ``equalized_odds``, raising :class:`FairnessViolation` when the result fails the build."""
+        __tracebackhide__ = True
+        return check(self.equalized_odds(attributes, **options))
+
+    def assert_demographic_parity(self: _Checks, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        """Like ``demographic_parity``, raising :class:`FairnessViolation` when the result fails the build."""
+        __tracebackhide__ = True
+        return check(self.demographic_parity(attributes, **options))

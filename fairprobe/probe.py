@@ -16,14 +16,22 @@ from fairprobe import checks, gates, proxies, settings
 from fairprobe.adapters import Adapter, Predictions, as_adapter
 from fairprobe.checks import CheckResult
 from fairprobe.checks.invariance import threshold_note
-from fairprobe.data import column_hash, fingerprint_frame, fold_into, plain, replace_columns, require_scalars, row_hashes
-from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten
+from fairprobe.data import (
+    column_hash,
+    fingerprint_frame,
+    fold_into,
+    plain,
+    replace_columns,
+    require_scalars,
+    row_hashes,
+)
+from fairprobe.errors import FairprobeWarning, InvalidSpec, shorten, user_stacklevel
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
 from fairprobe.validation import check_count, check_optional_count
 
 
-class Probe:
+class Probe(gates.AssertForms):
     """A model under test, the data to test it on, and the checks to run.
 
     Parameters
@@ -157,7 +165,7 @@ class Probe:
         self.proxy_warnings = proxies.warnings_for(self.proxy_scan, self.spec, self._grouped_data, inferred=inferred)
         for sentences in self.proxy_warnings.values():
             for sentence in sentences:
-                warnings.warn(FairprobeWarning(sentence), stacklevel=2)
+                warnings.warn(FairprobeWarning(sentence), stacklevel=user_stacklevel())
 
     # ----------------------------------------------------------------- plumbing
 
@@ -345,7 +353,7 @@ class Probe:
             generator.base = fitted
         return generator
 
-    def _finish(self, result: CheckResult, *, stacklevel: int = 3) -> CheckResult:
+    def _finish(self, result: CheckResult) -> CheckResult:
         result = result.with_context(
             probe=self.spec.name,
             probe_id=self.id,
@@ -365,7 +373,11 @@ class Probe:
             **({"model_version": self.model_version} if self.model_version else {}),
         )
         if self.redact and result.counterexamples:
-            from fairprobe.evidence.redact import key_id, redact_counterexamples, session_key
+            from fairprobe.evidence.redact import (
+                key_id,
+                redact_counterexamples,
+                session_key,
+            )
 
             key = session_key()
             text = "text" in self.redact
@@ -373,7 +385,7 @@ class Probe:
                 result.counterexamples, [c for c in self.redact if c != "text"], key=key, text=text)).with_context(
                 redact=[c for c in self.redact if c != "text"], redact_text=text, redact_key_id=key_id(key))
         for sentence in result.warnings:
-            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=stacklevel)
+            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=user_stacklevel())
         settings.record(result)
         return result
 
@@ -430,8 +442,8 @@ class Probe:
         index = self.spec.data.index
         for example in result.counterexamples:
             example["row"] = plain(index[positions[example["row"]]])
-        for attribute in attrs:
-            result = result.with_warnings(*self.proxy_warnings.get(attribute, []))
+        for name in attrs:
+            result = result.with_warnings(*self.proxy_warnings.get(name, []))
         note = proxies.flip_note(self.proxy_scan, self.spec, attrs)
         if note:
             result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
@@ -487,7 +499,7 @@ class Probe:
         """Like :meth:`compare`, raising :class:`FairnessViolation` when the candidate is worse by more than
         ``max_increase`` (or, in certify mode, when that cannot be ruled out)."""
         __tracebackhide__ = True
-        return _assert(self.compare(baseline, attributes, **options))
+        return gates.check(self.compare(baseline, attributes, **options))
 
     def equalized_odds(
         self,
@@ -534,16 +546,6 @@ class Probe:
 
     # ----------------------------------------------------------------- assertions
 
-    def assert_invariant(self, attribute: str | Sequence[str], **options: Any) -> CheckResult:
-        """Like :meth:`invariance`, raising :class:`FairnessViolation` when the result fails the build."""
-        __tracebackhide__ = True
-        return _assert(self.invariance(attribute, **options))
-
-    def assert_equalized_odds(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
-        """Like :meth:`equalized_odds`, raising :class:`FairnessViolation` when the result fails the build."""
-        __tracebackhide__ = True
-        return _assert(self.equalized_odds(attributes, **options))
-
     def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
         """Run every stated check (``fp.invariant(...)``, ``fp.equalized_odds(...)``, ...) without raising."""
         for check in checks:
@@ -551,22 +553,6 @@ class Probe:
                 raise InvalidSpec(f"run and assert_all take checks stated with fp.invariant(...), fp.equalized_odds(...) "
                                   f"or fp.demographic_parity(...); got {type(check).__name__}")
         return [check.run(self) for check in checks]
-
-    def assert_all(self, *checks: gates.CheckSpec) -> list[CheckResult]:
-        """Run every check, record every result, then raise one FairnessViolation naming all that fail the build.
-
-        Unlike a sequence of ``assert_*`` calls, a failing (or, in certify mode, inconclusive) check does
-        not stop the ones after it: all of them reach the evidence.
-        """
-        __tracebackhide__ = True
-        results = self.run(*checks)
-        gates.raise_failures(results)
-        return results
-
-    def assert_demographic_parity(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
-        """Like :meth:`demographic_parity`, raising :class:`FairnessViolation` when the result fails the build."""
-        __tracebackhide__ = True
-        return _assert(self.demographic_parity(attributes, **options))
 
 
 def _redact_columns(redact: Sequence[str] | None, spec: ProbeSpec) -> list[str]:
@@ -588,10 +574,3 @@ def _answers_for_valid(ask: Callable[[pd.DataFrame], Predictions], twinset: Twin
     if twinset.valid.any():
         decision[twinset.valid] = ask(twinset.twins[twinset.valid]).decision
     return Predictions(decision, None)
-
-
-def _assert(result: CheckResult) -> CheckResult:
-    __tracebackhide__ = True
-    if result.fails_build and not gates.defer(result):
-        raise FairnessViolation(result)
-    return result

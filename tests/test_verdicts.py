@@ -417,3 +417,15 @@ def test_cvae_twins_recompute_derived_columns():
     assert "area" not in probe.generator.free_
     assert (twins.twins["area"] == twins.twins["neighbourhood"].map(codes)).all()
     assert (twins.twins["neighbourhood"] != data["neighbourhood"].to_numpy()[twins.source]).any()
+
+
+def test_warnings_name_the_users_line_whichever_form_ran_the_check():
+    # A warning that points into fairprobe tells the user nothing about which of their checks it is.
+    frame = pd.DataFrame({"sex": ["f", "m"] * 50, "x": np.arange(100.0)})
+    probe = fp.Probe(data=frame, model=lambda f: (f["x"] > 1000).to_numpy(), protected=["sex"])  # never favourable
+    for run in (lambda: probe.invariance("sex", max_flip_rate=0.01),
+                lambda: probe.assert_invariant("sex", max_flip_rate=0.01),
+                lambda: probe.assert_all(fp.invariant("sex", max_flip_rate=0.01))):
+        with pytest.warns(fp.FairprobeWarning, match="degenerate") as caught:
+            run()
+        assert {w.filename for w in caught if "degenerate" in str(w.message)} == {__file__}

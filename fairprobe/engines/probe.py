@@ -19,19 +19,22 @@ import pandas as pd
 
 from fairprobe import gates, proxies, settings
 from fairprobe.adapters import Adapter, as_adapter
-from fairprobe.checks.group_metrics import demographic_parity_from_table, equalized_odds_from_table
+from fairprobe.checks.group_metrics import (
+    demographic_parity_from_table,
+    equalized_odds_from_table,
+)
 from fairprobe.checks.invariance import from_counts
 from fairprobe.checks.result import CheckResult
 from fairprobe.engines.job import CountRequest, PartitionJob, merge
 from fairprobe.engines.partitions import DEFAULT_ROWS, partition_data, read_columns
 from fairprobe.engines.run import check_engine, run
-from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec
+from fairprobe.errors import FairprobeWarning, InvalidSpec, user_stacklevel
 from fairprobe.spec import ProbeSpec
 from fairprobe.validation import check_bound, check_optional_count
 from fairprobe.verdicts import CheckKind
 
 
-class PartitionedProbe:
+class PartitionedProbe(gates.AssertForms):
     """The checks of :class:`~fairprobe.probe.Probe` over partitions of the records; see the module docstring.
 
     Parameters are Probe's (``twins`` is ``"flip"``, a fitted :class:`~fairprobe.twins.CVAE` or the path of a
@@ -93,7 +96,7 @@ class PartitionedProbe:
                                                    inferred=self.spec.features is None and wanted is None)
         for sentences in self.proxy_warnings.values():
             for sentence in sentences:
-                warnings.warn(FairprobeWarning(sentence), stacklevel=2)
+                warnings.warn(FairprobeWarning(sentence), stacklevel=user_stacklevel())
 
     # ------------------------------------------------------------------ plumbing
 
@@ -132,7 +135,7 @@ class PartitionedProbe:
             engine=self.engine, partitions=len(self.parts), proxy_scan=self.proxy_scan,
             **({"model_version": self.model_version} if self.model_version else {}))
         for sentence in result.warnings:
-            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=3)
+            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=user_stacklevel())
         settings.record(result)
         return result
 
@@ -202,34 +205,8 @@ class PartitionedProbe:
         """Demographic parity from summed per-group counts (options as :meth:`Probe.demographic_parity`)."""
         return self.run(gates.demographic_parity(attributes, **options))[0]
 
-    def assert_all(self, *checks: gates.CheckSpec) -> list[CheckResult]:
-        """Run every check in one pass and raise one FairnessViolation naming all that fail the build."""
-        __tracebackhide__ = True
-        results = self.run(*checks)
-        gates.raise_failures(results)
-        return results
-
-    def assert_invariant(self, attribute: str | Sequence[str], **options: Any) -> CheckResult:
-        __tracebackhide__ = True
-        return _assert(self.invariance(attribute, **options))
-
-    def assert_equalized_odds(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
-        __tracebackhide__ = True
-        return _assert(self.equalized_odds(attributes, **options))
-
-    def assert_demographic_parity(self, attributes: str | Sequence[str], **options: Any) -> CheckResult:
-        __tracebackhide__ = True
-        return _assert(self.demographic_parity(attributes, **options))
-
 
 def _with_partitions(result: CheckResult, parts: int) -> CheckResult:
     from dataclasses import replace
 
     return replace(result, details={**result.details, "partitions": parts})
-
-
-def _assert(result: CheckResult) -> CheckResult:
-    __tracebackhide__ = True
-    if result.fails_build and not gates.defer(result):
-        raise FairnessViolation(result)
-    return result

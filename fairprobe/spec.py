@@ -22,11 +22,17 @@ import numpy as np
 import pandas as pd
 
 from fairprobe import settings
-from fairprobe.data import as_column_list, binary_outcome, load_table, require_columns, require_scalars
+from fairprobe.data import (
+    as_column_list,
+    binary_outcome,
+    load_table,
+    require_columns,
+    require_scalars,
+)
 from fairprobe.errors import InvalidSpec, closest, shorten
 from fairprobe.twins import TwinGenerator, TwinSet, group_labels, resolve_generator
-from fairprobe.twins.base import group_codes
 from fairprobe.twins.bands import Bands, build_bands
+from fairprobe.twins.base import group_codes
 from fairprobe.validation import check_optional_count
 
 MAX_GROUPS = 50  # a protected column with more distinct values needs bands
@@ -191,13 +197,7 @@ class ProbeSpec:
 
     def recompute(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with every derived column recomputed from its function."""
-        for column, fn in self.derived.items():
-            values = _call_derived(column, fn, frame)
-            try:
-                frame[column] = values.astype(self.data[column].dtype)
-            except (TypeError, ValueError):
-                frame[column] = values
-        return frame
+        return recompute_derived(frame, self.derived, {c: self.data[c].dtype for c in self.derived})
 
 
 def _check_protected(frame: pd.DataFrame, column: str, *, banded: bool) -> None:
@@ -258,17 +258,36 @@ def _check_derived(derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None, 
                               "twin from the columns it depends on, so it cannot have another role")
         if not callable(fn):
             raise InvalidSpec(f"derived[{column!r}] must be a function DataFrame -> values; got {type(fn).__name__}")
-        values = _call_derived(column, fn, frame.copy())
-        original = frame[column].reset_index(drop=True)
-        mismatch = ~((values.astype(object) == original.astype(object)) | (values.isna() & original.isna()))
-        if mismatch.any():
-            row = int(np.flatnonzero(mismatch.to_numpy())[0])
-            raise InvalidSpec(
-                f"derived[{column!r}] does not reproduce the data's column on {int(mismatch.sum())} of {len(frame)} rows "
-                f"(row {frame.index[row]!r}: the data says {original.iloc[row]!r}, the function gives "
-                f"{values.iloc[row]!r}); fix the function so that twins get the value the data would hold")
+        check_reproduces(column, fn, frame)
         out[column] = fn
     return out
+
+
+def check_reproduces(column: str, fn: Callable[[pd.DataFrame], Any], frame: pd.DataFrame, *, offset: int = 0) -> None:
+    """Refuse a derived function that does not give ``frame``'s own column (``offset``: the position of
+    ``frame``'s first row in the whole data, for a partition)."""
+    values = _call_derived(column, fn, frame.copy())
+    original = frame[column].reset_index(drop=True)
+    mismatch = ~((values.astype(object) == original.astype(object)) | (values.isna() & original.isna()))
+    if mismatch.any():
+        row = int(np.flatnonzero(mismatch.to_numpy())[0])
+        where = f"row {frame.index[row]!r}" if not offset else f"record {offset + row}"
+        raise InvalidSpec(
+            f"derived[{column!r}] does not reproduce the data's column on {int(mismatch.sum())} of {len(frame)} rows "
+            f"({where}: the data says {original.iloc[row]!r}, the function gives "
+            f"{values.iloc[row]!r}); fix the function so that twins get the value the data would hold")
+
+
+def recompute_derived(frame: pd.DataFrame, derived: Mapping[str, Callable[[pd.DataFrame], Any]],
+                      dtypes: Mapping[str, Any]) -> pd.DataFrame:
+    """``frame`` with every derived column recomputed from its function, in the data's dtype where it fits."""
+    for column, fn in derived.items():
+        values = _call_derived(column, fn, frame)
+        try:
+            frame[column] = values.astype(dtypes[column])
+        except (TypeError, ValueError):
+            frame[column] = values
+    return frame
 
 
 def _call_derived(column: str, fn: Callable[[pd.DataFrame], Any], frame: pd.DataFrame) -> pd.Series:

@@ -155,3 +155,39 @@ def test_a_ray_dataset_is_probed_block_by_block_where_it_sits(world, ray_cluster
         fp.Probe(data=dataset, **args)
     with pytest.raises(fp.InvalidSpec, match="the Ray Dataset holds no rows"):
         fp.Probe(data=ray.data.from_pandas(data.iloc[:0]), **args, engine="ray")
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_derived_columns_are_recomputed_in_every_partition(world, engine, request):
+    # The model reads a title derived from sex: flip twins that left it as it was would see no change.
+    # Partitions recompute it in every twin, as an in-memory probe does, and check the function on
+    # every partition (a function that holds on the first partition only is refused, naming the record).
+    data = world.data[["sex", "race", "hired", *HELD]].assign(
+        title=lambda f: np.where(f["sex"] == "female", "Ms", "Mr"))
+    derived = {"title": lambda f: np.where(f["sex"] == "female", "Ms", "Mr")}
+
+    def reads_title(frame):
+        return ((frame["skills_score"] > 55) | ((frame["title"] == "Mr") & (frame["skills_score"] > 45))).to_numpy()
+
+    args = dict(model=reads_title, protected=["sex"], label="hired", held=HELD,
+                features=["title", "skills_score", "years_experience"])
+    checks = (fp.invariant("sex", max_flip_rate=0.01), fp.equalized_odds("sex", max_gap=0.1))
+    if engine == "ray":
+        request.getfixturevalue("ray_cluster")  # the functions travel to the workers (pickled by value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fp.FairprobeWarning)
+        whole = fp.Probe(data=data, **args, derived=derived).run(*checks)
+        split = fp.Probe(data=data, **args, derived=derived, engine=engine, partition_rows=1200).run(*checks)
+        for a, b in zip(split, whole):
+            _same(a, b)
+        assert split[0].verdict == "fail" and split[0].statistic > 0.1 and split[0].context["derived"] == ["title"]
+        unfixed = fp.Probe(data=data, **args, engine=engine, partition_rows=1200).invariance("sex", max_flip_rate=0.01)
+        assert unfixed.statistic == 0 and unfixed.verdict != "fail"  # what derived= is for
+
+        numbered = data.assign(number=np.arange(len(data)))
+        wrong = {"title": lambda f: np.where((f["sex"] == "female") & (f["number"] < 1200), "Ms", "Mr")}
+        first = 1200 + int(np.flatnonzero(data["sex"].to_numpy()[1200:] == "female")[0])
+        with pytest.raises(fp.InvalidSpec, match=rf"derived\['title'\] does not reproduce .*record {first}:") as refused:
+            fp.Probe(data=numbered, **args, derived=wrong, engine=engine, partition_rows=1200).invariance(
+                "sex", max_flip_rate=0.01)
+        assert type(refused.value) is fp.InvalidSpec  # fairprobe's error itself, not a worker's wrapped traceback

@@ -9,7 +9,7 @@ records never travel back.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from fairprobe.checks.counts import InvarianceCounts, count_invariance
 from fairprobe.checks.group_metrics import group_counts
 from fairprobe.data import binary_outcome, row_hashes
 from fairprobe.engines.partitions import Partition
+from fairprobe.spec import check_reproduces, recompute_derived
 from fairprobe.twins.base import TwinSet, group_codes
 from fairprobe.verdicts import CheckKind
 
@@ -59,9 +60,13 @@ class PartitionJob:
     requests: list[CountRequest]
     seed: int
     n_examples: int = 5
+    derived: dict[str, Any] = field(default_factory=dict)  # column -> function, recomputed in every twin
+    derived_dtypes: dict[str, Any] = field(default_factory=dict)
 
     def run(self, part: Partition) -> PartitionResult:
         frame = part.read()
+        for column, fn in self.derived.items():  # as an in-memory probe checks the whole data
+            check_reproduces(column, fn, frame, offset=part.offset)
         adapter = self.adapter.fresh()  # an empty cache per partition: memory stays bounded
         original = adapter.predict(frame[self.features])
         out = PartitionResult(index=part.index,
@@ -87,6 +92,8 @@ class PartitionJob:
         seed = int(np.random.SeedSequence([self.seed, part.index]).generate_state(1, np.uint64)[0] >> np.uint64(1))
         twinset: TwinSet = self.generator.generate(frame, list(request.attributes), held=self.held, seed=seed,
                                                    targets=self.targets[request.attributes])
+        if self.derived:
+            twinset = replace(twinset, twins=recompute_derived(twinset.twins.copy(), self.derived, self.derived_dtypes))
         valid = twinset.valid
         decision = np.zeros(len(twinset), dtype=bool)
         score = None

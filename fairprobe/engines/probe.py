@@ -38,7 +38,7 @@ class PartitionedProbe(gates.AssertForms):
     """The checks of :class:`~fairprobe.probe.Probe` over partitions of the records; see the module docstring.
 
     Parameters are Probe's (``twins`` is ``"flip"``, a fitted :class:`~fairprobe.twins.CVAE` or the path of a
-    saved one), plus ``engine`` (``"local"`` or ``"ray"``), ``partition_rows`` (records per partition) and
+    saved one; ``derived`` functions are recomputed in every twin and checked on every partition), plus ``engine`` (``"local"`` or ``"ray"``), ``partition_rows`` (records per partition) and
     ``ray_address`` (an existing cluster). The data is a DataFrame, the path of a Parquet file or a Ray
     Dataset (``ray.data.read_parquet(...)``, ...), whose blocks are the partitions, each twinned, scored
     and counted on the node that holds it.
@@ -60,11 +60,11 @@ class PartitionedProbe(gates.AssertForms):
                  seed: int | None = None, alpha: float | None = None, mode: str | None = None,
                  positive_label: Any = None, threshold: float | None = None, min_group_size: int | None = None,
                  name: str | None = None, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
-                 ray_address: str | None = None, model_version: str | None = None, **unsupported: Any) -> None:
+                 ray_address: str | None = None, model_version: str | None = None,
+                 derived: Any = None, **unsupported: Any) -> None:
         if unsupported:
             raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {sorted(unsupported)} yet; use "
-                              "an in-memory Probe (no engine=) for text, bands, derived columns, redaction, "
-                              "max_records")
+                              "an in-memory Probe (no engine=) for text, bands, redaction, max_records")
         self.engine = check_engine(engine)
         self.ray_address = ray_address
         self.parts = partition_data(data, rows=partition_rows)
@@ -75,7 +75,7 @@ class PartitionedProbe(gates.AssertForms):
                               "pass twins='generator.safetensors' or the fitted object")
         self.spec = ProbeSpec.build(sample, protected=protected, held=held, label=label, positive_label=positive_label,
                                     features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
-                                    min_group_size=min_group_size, name=name)
+                                    min_group_size=min_group_size, name=name, derived=derived)
         if getattr(self.spec.twins, "fitted", True) is False:
             raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
         if isinstance(model, Adapter) and threshold is not None:
@@ -120,7 +120,8 @@ class PartitionedProbe(gates.AssertForms):
         targets = {r.attributes: self._targets(r.attributes) for r in requests if r.kind == CheckKind.INVARIANCE}
         job = PartitionJob(adapter=self.adapter, generator=self.spec.twins, features=self.features,
                            held=list(self.spec.held), label=self.spec.label, positive_label=self.spec.positive_label,
-                           targets=targets, requests=requests, seed=self._seed())
+                           targets=targets, requests=requests, seed=self._seed(), derived=dict(self.spec.derived),
+                           derived_dtypes={c: self.spec.data[c].dtype for c in self.spec.derived})
         options = {"address": self.ray_address} if self.engine == "ray" else {}
         merged = merge(run(self.engine, job, self.parts, **options), requests)
         self.queries += merged["_queries"]
@@ -133,6 +134,7 @@ class PartitionedProbe(gates.AssertForms):
             label=self.spec.label, features=list(self.features), seed=self._seed(), data_sha256=self.data_sha256,
             data_rows=sum(p.rows for p in self.parts), model=self.adapter.fingerprint(), queries=self.queries,
             engine=self.engine, partitions=len(self.parts), proxy_scan=self.proxy_scan,
+            derived=sorted(self.spec.derived),
             **({"model_version": self.model_version} if self.model_version else {}))
         for sentence in result.warnings:
             warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=user_stacklevel())

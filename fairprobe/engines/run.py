@@ -14,7 +14,7 @@ from typing import Any
 
 from fairprobe.engines.job import PartitionJob, PartitionResult
 from fairprobe.engines.partitions import Partition, block_frame
-from fairprobe.errors import InvalidSpec, MissingDependency
+from fairprobe.errors import FairprobeError, InvalidSpec, MissingDependency
 
 ENGINES = ("local", "ray")
 
@@ -47,13 +47,19 @@ def run_ray(job: PartitionJob, parts: Sequence[Partition], *, address: str | Non
     limit = max_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
     pending: list[Any] = []
     results: list[PartitionResult] = []
-    for part in parts:
-        if len(pending) >= limit:
-            done, pending = ray.wait(pending, num_returns=1)
-            results.extend(ray.get(done))
-        # A Ray Dataset's block goes as a task argument of its own, so Ray runs the task where the block sits.
-        pending.append(remote.remote(job_ref, replace(part, block=None), part.block))
-    results.extend(ray.get(pending))
+    try:
+        for part in parts:
+            if len(pending) >= limit:
+                done, pending = ray.wait(pending, num_returns=1)
+                results.extend(ray.get(done))
+            # A Ray Dataset's block goes as a task argument of its own, so Ray runs the task where the block sits.
+            pending.append(remote.remote(job_ref, replace(part, block=None), part.block))
+        results.extend(ray.get(pending))
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, FairprobeError):  # fairprobe's own message, not a worker's traceback
+            raise cause from None
+        raise
     return results
 
 

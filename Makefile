@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/fairprobe run probes --report reports
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests fairprobe --doctest-modules --fairprobe-no-evidence -n 2
+	$(BIN)/python -m pytest tests fairprobe --doctest-modules --fairprobe-no-evidence -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metrics.py

@@ -100,6 +100,7 @@ def ray_cluster():
     ray.shutdown()
 
 
+@pytest.mark.xdist_group("ray")  # one local Ray cluster per test session, not one per xdist worker
 def test_a_ray_cluster_gives_the_local_verdicts(world, parquet, ray_cluster):
     pytest.importorskip("torch", reason="the CVAE case needs the [cvae] extra")
     cvae = fp.twins.CVAE(epochs=3, k=2, seed=0).fit(world.data.drop(columns=["first_name", "last_name"]),
@@ -124,6 +125,7 @@ def test_a_ray_cluster_gives_the_local_verdicts(world, parquet, ray_cluster):
         assert remote[0].context["engine"] == "ray" and remote[0].context["data_sha256"] == local[0].context["data_sha256"]
 
 
+@pytest.mark.xdist_group("ray")
 def test_a_ray_dataset_is_probed_block_by_block_where_it_sits(world, ray_cluster, monkeypatch):
     # A Ray Dataset's blocks are the partitions: counted on the cluster (engine='ray') or read one at a
     # time by the driver (engine='local'); both give the in-memory verdicts, planted bias caught.
@@ -157,6 +159,7 @@ def test_a_ray_dataset_is_probed_block_by_block_where_it_sits(world, ray_cluster
         fp.Probe(data=ray.data.from_pandas(data.iloc[:0]), **args, engine="ray")
 
 
+@pytest.mark.xdist_group("ray")
 @pytest.mark.parametrize("engine", ["local", "ray"])
 def test_derived_columns_are_recomputed_in_every_partition(world, engine, request):
     # The model reads a title derived from sex: flip twins that left it as it was would see no change.

@@ -1,6 +1,16 @@
+import contextlib
 from pathlib import Path
 
 import pytest
+
+# pytester forgets, when a test ends, every module imported during the test, but a compiled extension
+# keeps the classes of its first import: cryptography imported inside a pytester test and imported
+# again later fails its own isinstance checks (keygen raised "Encryption algorithm must be a
+# KeySerializationEncryption instance" in whichever xdist worker ran a signing test first). Import it
+# once here, before any pytester test, so it is never forgotten.
+with contextlib.suppress(ImportError):
+    import cryptography.hazmat.primitives.asymmetric.ed25519
+    import cryptography.hazmat.primitives.serialization  # noqa: F401
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 import fairprobe as fp
 from fairprobe.strategies import TwinPair, assert_pair_invariant, twin_pairs
@@ -34,7 +34,8 @@ def search_until_failure(probe, strategy, *, max_examples=100):
     """Run a derandomized search; return the AssertionError and every failing pair (the shrunk one last)."""
     found = []
 
-    @settings(max_examples=max_examples, database=None, derandomize=True, deadline=None)
+    @settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])  # generation time depends on the load, not on the code
     @given(strategy)
     def search(pair):
         try:
@@ -135,7 +136,8 @@ def test_drawn_records_respect_derived_columns_and_observed_values(aged):
     observed = {(g, c): set(aged.loc[(groups == g).to_numpy(), c]) for g in groups.unique() for c in aged.columns}
     edited = {"columns": set(), "age_group changed": 0}
 
-    @settings(max_examples=300, database=None, derandomize=True, deadline=None)
+    @settings(max_examples=300, database=None, derandomize=True, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])  # generation time depends on the load, not on the code
     @given(twin_pairs(probe, "sex"))
     def check(pair):
         record, twins = pair.original, pair.twins
@@ -229,7 +231,8 @@ def test_fair_model_survives_the_search(world, source):
                      held=HELD, features=["sex", "race", "degree", *HELD])
     seen = []
 
-    @settings(max_examples=50, database=None, derandomize=True, deadline=None)
+    @settings(max_examples=50, database=None, derandomize=True, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])  # generation time depends on the load, not on the code
     @given(twin_pairs(probe, ["sex", "race"], source=source))
     def search(pair):
         assert len(pair.twins) == 7

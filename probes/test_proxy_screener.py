@@ -31,5 +31,5 @@ def test_cvae_twins_catch_proxy_discrimination():
 
 def test_qualification_only_screener_passes_with_cvae_twins():
     fair = fp.Probe(data=data, model=train(HELD, receives=PAYLOAD), protected=["sex", "race"], label="hired",
-                    held=HELD, twins=cvae.generator)
+                    held=HELD, twins=cvae.generator, name="qualification-only screener")
     fair.assert_invariant("sex", max_flip_rate=0.01)

@@ -504,9 +504,14 @@ def test_html_report_is_a_document_to_sign(tmp_path, results, passing):
     assert 'class="gate FAIL"' in failing and "2 checks fail the build" in failing
     assert "biased screener" in failing and "Python callable" in failing
     assert "Model Risk Committee" in failing and "manifest SHA-256" in failing
+    # The invariance check carries a warning (first_name encodes sex and the model may read it): the gate
+    # box sends the reader to it, so a verdict is not read without its warning.
+    assert results[0].warnings and not results[1].warnings
+    assert '<strong>1 check with warnings</strong>' in failing and '<a href="#check-1">#1</a>' in failing
     written = make([passing], tmp_path / "p")
     html = (written / "report.html").read_text()
     assert 'class="gate PASS"' in html and "every check passed" in html and "fair screener" in html
+    assert not passing.warnings and 'id="gate-warnings"' not in html
     evidence_sha = hashlib.sha256((written / "evidence.json").read_bytes()).hexdigest()
     assert f"<code>{evidence_sha}</code>" in html
     for term in ("PASS", "FAIL", "INCONCLUSIVE", "One-sided bounds", "Vacuous check", "Degenerate check", "Noise floor",

@@ -93,7 +93,7 @@ class World:
     held: tuple[str, ...] = ("years_experience", "degree", "skills_score", "certifications")
     proxies: tuple[str, ...] = ("first_name", "last_name", "neighbourhood", "career_gap", "hobby")
     label: str = "hired"
-    qualified: np.ndarray = field(default=None, repr=False)
+    qualified: np.ndarray | None = field(default=None, repr=False)
 
     def profiles(self, frame: pd.DataFrame | None = None) -> pd.Series:
         """Text profiles rendered from the rows (of ``frame``, default the world's data).
@@ -230,9 +230,9 @@ def _equations(noise: pd.DataFrame, sex: np.ndarray, race: np.ndarray, params: M
     gap_p = np.where(sex == "female", CAREER_GAP_P["female"], CAREER_GAP_P["male"])
     career_gap = u["u_career_gap"] < gap_p
     hobby = np.empty(len(u["u_sex"]), dtype=object)
-    for s, probabilities in HOBBY_P.items():
+    for s, hobby_p in HOBBY_P.items():
         rows = sex == s
-        hobby[rows] = np.asarray(HOBBIES, dtype=object)[_cut(u["u_hobby"][rows], probabilities)]
+        hobby[rows] = np.asarray(HOBBIES, dtype=object)[_cut(u["u_hobby"][rows], hobby_p)]
     # Merit, and the recorded decision that mixes it with the biases.
     merit = 0.12 * (experience - 8) + 0.6 * (degree_level - 1) + 0.04 * (skills - 50) + 0.25 * certifications
     noise_logit = logit(np.clip(u["u_hire"], 1e-9, 1 - 1e-9))

@@ -96,7 +96,7 @@ def _oof_auc(codes: np.ndarray, y: np.ndarray, fold: np.ndarray) -> float:
     below 0.5 is noise, not information.
 
     Every row of a category in a fold gets the same score, so the whole computation runs on a
-    (fold, category, label) table: no row is ranked (a tenth of the time of ranking rows)."""
+    (fold, category, label) table: no row is ranked."""
     if y.all() or not y.any():
         return 0.5
     m = int(codes.max()) + 1

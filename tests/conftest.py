@@ -24,3 +24,31 @@ def datasets() -> Path:
     if not folder.is_dir():
         pytest.skip(f"real datasets not found at {folder} (set FAIRPROBE_DATASETS to their folder)")
     return folder
+
+
+class InFlight:
+    """``fn`` held ``hold`` seconds a call, counting the most calls running at once (``most``): how tests
+    see that an adapter or a rewriter keeps its bound on concurrent requests."""
+
+    def __init__(self, fn, hold: float = 0.1) -> None:
+        import threading
+
+        self.fn, self.hold, self.now, self.most = fn, hold, 0, 0
+        self._lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        import time
+
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(self.hold)
+        with self._lock:
+            self.now -= 1
+        return self.fn(*args, **kwargs)
+
+
+@pytest.fixture
+def in_flight():
+    """``in_flight(fn)``: ``fn`` wrapped in :class:`InFlight`."""
+    return InFlight

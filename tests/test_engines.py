@@ -60,10 +60,9 @@ def test_partitions_give_the_in_memory_verdicts(world, parquet, model, source):
 
 
 def test_a_parquet_file_is_read_partition_by_partition(parquet, monkeypatch):
-    import sys
+    import importlib
 
-    module = sys.modules["fairprobe.engines.partitions"]
-
+    module = importlib.import_module("fairprobe.engines.partitions")  # also when this test runs alone
     reads = []
     original = module.Partition.read
 
@@ -128,12 +127,13 @@ def test_a_ray_cluster_gives_the_local_verdicts(world, parquet, ray_cluster):
 @pytest.mark.xdist_group("ray")
 def test_a_ray_dataset_is_probed_block_by_block_where_it_sits(world, ray_cluster, monkeypatch):
     # A Ray Dataset's blocks are the partitions: counted on the cluster (engine='ray') or read one at a
-    # time by the driver (engine='local'); both give the in-memory verdicts, planted bias caught.
-    import sys
+    # time by the driver (engine='local'); both give the in-memory verdicts: planted bias caught, and a
+    # placebo (a screener that reads skills only, so sex moves nothing) passing.
+    import importlib
 
     import ray.data
 
-    module = sys.modules["fairprobe.engines.partitions"]
+    module = importlib.import_module("fairprobe.engines.partitions")
     whole_reads = []
     read = module.Partition.read
     monkeypatch.setattr(module.Partition, "read",
@@ -153,6 +153,10 @@ def test_a_ray_dataset_is_probed_block_by_block_where_it_sits(world, ray_cluster
         assert split[0].verdict == "fail" and split[0].context["engine"] == engine
         # On the cluster no block comes whole to the driver (only the protected columns, for the targets).
         assert sum(whole_reads) == (0 if engine == "ray" else 4)
+    placebo = dict(args, model=lambda f: (f["skills_score"] > 55).to_numpy())
+    fair = fp.Probe(data=dataset, **placebo, engine="ray").invariance("sex", max_flip_rate=0.01)
+    _same(fair, fp.Probe(data=data, **placebo).invariance("sex", max_flip_rate=0.01))
+    assert fair.verdict == "pass" and fair.statistic == 0
     with pytest.raises(fp.InvalidSpec, match="a Ray Dataset is probed where it sits: .*engine='ray'"):
         fp.Probe(data=dataset, **args)
     with pytest.raises(fp.InvalidSpec, match="the Ray Dataset holds no rows"):

@@ -22,7 +22,6 @@ import urllib.error
 import urllib.request
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -343,24 +342,14 @@ def test_retry_after_is_honoured(v2_server, rows):
         proxy.close()
 
 
-def test_requests_in_flight_are_bounded(pipeline, rows):
-    lock, state = threading.Lock(), {"now": 0, "most": 0}
+def test_requests_in_flight_are_bounded(pipeline, rows, in_flight):
     predict, metadata = screener_model(pipeline)
-
-    def slow(inputs):
-        with lock:
-            state["now"] += 1
-            state["most"] = max(state["most"], state["now"])
-        time.sleep(0.1)
-        with lock:
-            state["now"] -= 1
-        return predict(inputs)
-
+    slow = in_flight(predict)
     server = V2Server({"screener": (slow, metadata)})
     try:
         adapter = KServeV2(server.url, model="screener", columns=COLUMNS, batch_size=20, max_concurrency=3)
         answers = adapter.predict(rows.iloc[:240])
-        assert state["most"] == 3 and adapter.calls == 12 and len(server.requests) == 12
+        assert slow.most == 3 and adapter.calls == 12 and len(server.requests) == 12
         np.testing.assert_array_equal(answers.decision, SklearnAdapter(pipeline).predict(rows.iloc[:240]).decision)
     finally:
         server.close()

@@ -18,7 +18,13 @@ import pytest
 import fairprobe as fp
 from fairprobe.adapters import LLMDecisionAdapter
 from fairprobe.llm import OpenAIChat
-from fairprobe.twins.text import PROMPTS, LLMRewriter, Person, Rewriter, TextTwinGenerator
+from fairprobe.twins.text import (
+    PROMPTS,
+    LLMRewriter,
+    Person,
+    Rewriter,
+    TextTwinGenerator,
+)
 
 
 def faithful(payload):
@@ -193,20 +199,10 @@ def test_llm_screener_falls_back_to_sampled_answers(server, profiles):
     assert out.score.tolist() == [0.5, 0.5, 0.5] and screener.methods["sampled"] == 3
 
 
-def test_the_generator_sends_requests_concurrently_up_to_the_bound(server, profiles):
-    lock, state = threading.Lock(), {"now": 0, "most": 0}
-
-    def slow(payload):
-        with lock:
-            state["now"] += 1
-            state["most"] = max(state["most"], state["now"])
-        time.sleep(0.1)
-        with lock:
-            state["now"] -= 1
-        return faithful(payload)
-
+def test_the_generator_sends_requests_concurrently_up_to_the_bound(server, profiles, in_flight):
+    slow = in_flight(faithful)
     server.respond = slow
     rewriter = LLMRewriter(backend(server, max_concurrency=3))
     twins = TextTwinGenerator("profile", rewriter=rewriter).generate(profiles, ["sex"], seed=0)
     assert twins.valid.all() and rewriter.stats["accepted"] == len(profiles)
-    assert state["most"] == 3
+    assert slow.most == 3

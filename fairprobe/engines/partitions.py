@@ -10,6 +10,7 @@ that breaks ties between counterexamples, so any engine gives the same worst pai
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ class Partition:
 
             if columns is None:
                 return block_frame(ray.get(self.block))
-            return ray.get(ray.remote(block_frame).remote(self.block, list(columns)))  # type: ignore[no-any-return]
+            return ray.get(_remote(block_frame).remote(self.block, list(columns)))  # type: ignore[no-any-return]
         import pyarrow.parquet as pq
 
         table = pq.ParquetFile(self.path).read_row_groups(list(self.row_groups),
@@ -121,7 +122,7 @@ def _ray_blocks(dataset: Any) -> list[Partition]:
     import ray
 
     refs = dataset.to_arrow_refs()
-    sizes = ray.get([ray.remote(_num_rows).remote(ref) for ref in refs])
+    sizes = ray.get([_remote(_num_rows).remote(ref) for ref in refs])
     out: list[Partition] = []
     offset = 0
     for ref, size in zip(refs, sizes):
@@ -131,6 +132,14 @@ def _ray_blocks(dataset: Any) -> list[Partition]:
     if not out:
         raise InvalidSpec("the Ray Dataset holds no rows; a probe needs at least one record")
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _remote(fn: Any) -> Any:
+    """``fn`` as a Ray remote function, made once (not once per partition read)."""
+    import ray
+
+    return ray.remote(fn)
 
 
 def _num_rows(block: Any) -> int:

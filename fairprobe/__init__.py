@@ -24,10 +24,11 @@ _NAMES = {
     "FairprobeWarning": "fairprobe.errors",
     "InvalidSpec": "fairprobe.errors",
     "MissingDependency": "fairprobe.errors",
-    "CheckResult": "fairprobe.checks.result",
+    "CheckResult": "fairprobe.result",
     "Evidence": "fairprobe.evidence",
     "verify": "fairprobe.evidence",
     "Probe": "fairprobe.probe",
+    "PartitionedProbe": "fairprobe.partitioned",
     "ProbeSpec": "fairprobe.spec",
     "TwinSet": "fairprobe.twins.base",
     "CheckSpec": "fairprobe.gates",
@@ -44,11 +45,12 @@ __all__ = sorted([*_SUBMODULES, *_NAMES])
 if TYPE_CHECKING:  # the names as the type checker should see them
     from fairprobe import (adapters, checks, engines, evidence, proxies, settings, stats, strategies,  # noqa: F401
                            twins, worlds)
-    from fairprobe.checks.result import CheckResult  # noqa: F401
+    from fairprobe.result import CheckResult  # noqa: F401
     from fairprobe.errors import (AdapterError, FairnessViolation, FairprobeError, FairprobeWarning,  # noqa: F401
                                   InvalidSpec, MissingDependency)
     from fairprobe.evidence import Evidence, verify  # noqa: F401
     from fairprobe.gates import CheckSpec, demographic_parity, equalized_odds, invariant, soft_assertions  # noqa: F401
+    from fairprobe.partitioned import PartitionedProbe  # noqa: F401
     from fairprobe.probe import Probe  # noqa: F401
     from fairprobe.spec import ProbeSpec  # noqa: F401
     from fairprobe.twins.base import TwinSet  # noqa: F401

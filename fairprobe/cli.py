@@ -235,7 +235,7 @@ def _name(key: tuple[str, ...]) -> str:
 
 
 def _state(record: dict[str, Any]) -> str:
-    from fairprobe.checks.result import fmt
+    from fairprobe.result import fmt
 
     lo, hi = record.get("interval") or (None, None)
     return (f"{str(record.get('verdict')).upper()} {record.get('statistic_name', '')} {fmt(record.get('statistic'))} "

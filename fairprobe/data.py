@@ -232,6 +232,19 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return fold_hashes([column_hash(column) for _, column in frame.items()], len(frame))
 
 
+def fingerprint_and_keys(data: pd.DataFrame, features: Sequence[str]) -> tuple[str, np.ndarray]:
+    """The data's fingerprint and its rows' hashes over ``features`` (the model's columns), from one pass that
+    hashes each column once and folds it into both (hashing a million rows twice cost 0.2 s)."""
+    where = {name: position for position, name in enumerate(features)}
+    every, read = np.zeros(len(data), dtype=np.uint64), np.zeros(len(data), dtype=np.uint64)
+    for position, (name, column) in enumerate(data.items()):
+        hashed = column_hash(column)
+        fold_into(every, hashed, position)
+        if name in where:
+            fold_into(read, hashed, where[name])
+    return fingerprint_frame(data, folded=every), read
+
+
 def plain(value: Any) -> Any:
     """Numpy and pandas scalars to Python ones, recursively; NaN to None."""
     if isinstance(value, dict):

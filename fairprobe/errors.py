@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from fairprobe.checks import CheckResult
+
+class _Reported(Protocol):
+    """What a violation needs of a check's result (a :class:`~fairprobe.result.CheckResult`): its text.
+
+    A protocol, so that the ground floor of the package imports nothing of the floors above it."""
+
+    def report(self) -> str: ...
 
 
 class FairprobeError(Exception):
@@ -41,8 +46,9 @@ class FairprobeWarning(UserWarning):
 class FairnessViolation(FairprobeError, AssertionError):
     """Fairness checks failed the build; ``result`` holds the first :class:`CheckResult`, ``results`` all of them."""
 
-    def __init__(self, result: CheckResult | Sequence[CheckResult]) -> None:
-        results = [result] if not isinstance(result, Sequence) else list(result)
+    def __init__(self, result: _Reported | Sequence[_Reported]) -> None:
+        # typed Any once held: a CheckResult, whose class lives floors above this one
+        results: list[Any] = [result] if not isinstance(result, Sequence) else list(result)
         if len(results) == 1:
             message = results[0].report()
         else:

@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,8 +29,7 @@ from fairprobe.errors import FairnessViolation, InvalidSpec
 from fairprobe.verdicts import CheckKind
 
 if TYPE_CHECKING:
-    from fairprobe.checks.result import CheckResult
-    from fairprobe.probe import Probe
+    from fairprobe.result import CheckResult
 
 _soft: ContextVar[list[CheckResult] | None] = ContextVar("fairprobe_soft_assertions", default=None)
 
@@ -43,8 +42,9 @@ class CheckSpec:
     attributes: str | tuple[str, ...]
     options: dict[str, Any] = field(default_factory=dict)
 
-    def run(self, probe: Probe) -> CheckResult:
-        """Run on ``probe`` without raising; the result is recorded like any other check."""
+    def run(self, probe: _Checks) -> CheckResult:
+        """Run on ``probe`` (a :class:`~fairprobe.probe.Probe`) without raising; the result is recorded like any
+        other check."""
         method = getattr(probe, str(self.kind))
         return method(self.attributes if isinstance(self.attributes, str) else list(self.attributes), **self.options)
 
@@ -71,6 +71,14 @@ def equalized_odds(attributes: str | Sequence[str], **options: Any) -> CheckSpec
 def demographic_parity(attributes: str | Sequence[str], **options: Any) -> CheckSpec:
     """Demographic parity, stated for :meth:`Probe.assert_all` (options as :meth:`Probe.demographic_parity`)."""
     return _spec(CheckKind.DEMOGRAPHIC_PARITY, attributes, options)
+
+
+def require_specs(checks: Sequence[Any]) -> None:
+    """Refuse anything but stated checks (``fp.invariant(...)``, ...) given to ``run`` or ``assert_all``."""
+    for check in checks:
+        if not isinstance(check, CheckSpec):
+            raise InvalidSpec(f"run and assert_all take checks stated with fp.invariant(...), fp.equalized_odds(...) "
+                              f"or fp.demographic_parity(...); got {type(check).__name__}")
 
 
 def raise_failures(results: Sequence[CheckResult]) -> None:
@@ -128,13 +136,17 @@ def check(result: CheckResult) -> CheckResult:
 
 
 class _Checks(Protocol):
+    # read-only callables rather than methods: each probe's checks take their own keyword-only options
     def run(self, *checks: CheckSpec) -> list[CheckResult]: ...
 
-    def invariance(self, attribute: Any, **options: Any) -> CheckResult: ...
+    @property
+    def invariance(self) -> Callable[..., CheckResult]: ...
 
-    def equalized_odds(self, attributes: Any, **options: Any) -> CheckResult: ...
+    @property
+    def equalized_odds(self) -> Callable[..., CheckResult]: ...
 
-    def demographic_parity(self, attributes: Any, **options: Any) -> CheckResult: ...
+    @property
+    def demographic_parity(self) -> Callable[..., CheckResult]: ...
 
 
 class AssertForms:

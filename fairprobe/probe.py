@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -13,25 +11,21 @@ import numpy as np
 import pandas as pd
 
 from fairprobe import checks, gates, proxies, settings
-from fairprobe.adapters import Adapter, Predictions, as_adapter
-from fairprobe.checks import CheckResult
+from fairprobe.adapters import as_adapter
+from fairprobe.base_probe import BaseProbe
 from fairprobe.checks.invariance import threshold_note
-from fairprobe.data import (
-    column_hash,
-    fingerprint_frame,
-    fold_into,
-    plain,
-    replace_columns,
-    require_scalars,
-    row_hashes,
-)
-from fairprobe.errors import FairprobeWarning, InvalidSpec, shorten, user_stacklevel
+from fairprobe.data import fingerprint_and_keys, plain, require_columns, require_scalars
+from fairprobe.errors import InvalidSpec, unknown_choice
+from fairprobe.partitioned import PartitionedProbe
+from fairprobe.predictions import Predictions, answers_for_valid
+from fairprobe.result import CheckResult
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
-from fairprobe.validation import check_count, check_optional_count
+from fairprobe.twins.flip import twin_row_keys
+from fairprobe.validation import check_optional_count
 
 
-class Probe(gates.AssertForms):
+class Probe(BaseProbe):
     """A model under test, the data to test it on, and the checks to run.
 
     Parameters
@@ -82,8 +76,8 @@ class Probe(gates.AssertForms):
     engine : {"local", "ray"}, optional
         Probe partitions of the records instead of holding them: ``data`` may then be a Parquet file
         larger than memory, read a few row groups at a time (``"local"``), or partitions scored as tasks
-        on a Ray cluster (``"ray"``); see :class:`fairprobe.engines.PartitionedProbe` (also
-        ``partition_rows=`` and ``ray_address=``).
+        on a Ray cluster (``"ray"``); the probe is then a :class:`fairprobe.PartitionedProbe`, a Probe
+        that never holds the records (also ``partition_rows=`` and ``ray_address=``).
 
     Notes
     -----
@@ -104,10 +98,10 @@ class Probe(gates.AssertForms):
     """
 
     def __new__(cls, *args: Any, engine: str | None = None, **kwargs: Any) -> Any:
-        # engine= asks for a probe over partitions of the records (a Parquet file, a Ray cluster): same API.
+        # engine= asks for a probe over partitions of the records (a Parquet file, a Ray cluster): the same checks,
+        # and a Probe to isinstance (registered below), built here whole since Python runs __init__ only for
+        # real subclasses.
         if engine is not None and cls is Probe:
-            from fairprobe.engines.probe import PartitionedProbe
-
             return PartitionedProbe(*args, engine=engine, **kwargs)
         return super().__new__(cls)
 
@@ -134,7 +128,7 @@ class Probe(gates.AssertForms):
         bands: Mapping[str, Sequence[float]] | None = None,
         redact: Sequence[str] | None = None,
         model_version: str | None = None,
-        engine: None = None,
+        engine: str | None = None,
     ) -> None:
         self.spec = ProbeSpec.build(
             data, protected=protected, held=held, label=label, positive_label=positive_label,
@@ -142,63 +136,17 @@ class Probe(gates.AssertForms):
             min_group_size=min_group_size, max_records=max_records, name=name, text=text,
             derived=derived, bands=bands,
         )
-        if isinstance(model, Adapter) and threshold is not None:
-            raise InvalidSpec(f"threshold={threshold!r} is a setting of the adapter; the model given is already an "
-                              f"adapter ({type(model).__name__}), so set it there: {type(model).__name__}(..., "
-                              "threshold=...)")
-        self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label,
-                                           texts=text is not None)
-        self.features = self._resolve_features()
+        self._adopt_model(model, threshold=threshold, positive_label=positive_label, texts=text is not None,
+                          model_version=model_version)
+        self.features = self._resolve_features(self.spec.data)
         require_scalars(self.spec.data, [c for c in self.features if c != self.spec.text])
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, TwinSet | None]] = {}
-        # Queries are counted per probe object: two probes sharing a name and a model are two counts.
-        self.id = uuid.uuid4().hex
         self.redact = _redact_columns(redact, self.spec)
-        self.model_version = None if model_version is None else str(model_version)
         self._group_cache: dict[tuple[str, ...], tuple[np.ndarray, list[str]]] = {}
         self._target_cache: dict[tuple[str, ...], pd.DataFrame] = {}
-        self.proxy_scan = proxies.scan(
-            self.spec.data, {a: self._grouped_data[a] for a in self.spec.protected},
-            [c for c in self.features if c not in self.spec.protected],
-            seed=self.spec.seed if self.spec.seed is not None else settings.current().seed)
-        inferred = self.spec.features is None and self.adapter.feature_names is None
-        self.proxy_warnings = proxies.warnings_for(self.proxy_scan, self.spec, self._grouped_data, inferred=inferred)
-        for sentences in self.proxy_warnings.values():
-            for sentence in sentences:
-                warnings.warn(FairprobeWarning(sentence), stacklevel=user_stacklevel())
+        self._scan_proxies(self.spec.data, self._grouped_data)
 
     # ----------------------------------------------------------------- plumbing
-
-    def _resolve_features(self) -> list[str]:
-        data = self.spec.data
-        wanted = self.adapter.feature_names
-        if self.spec.features is not None:
-            if wanted is not None and list(self.spec.features) != list(wanted):
-                raise InvalidSpec(f"features={list(self.spec.features)} but the model was fitted on {list(wanted)} "
-                                  "and receives those columns in that order; leave features= out for a fitted "
-                                  "scikit-learn model, or pass exactly its columns")
-            return list(self.spec.features)
-        if wanted is not None:
-            missing = [c for c in wanted if c not in data.columns]
-            if missing:
-                raise InvalidSpec(f"the model was fitted on columns that the data lacks: {shorten(missing)} "
-                                  f"(data columns: {shorten(data.columns, 12)})")
-            if self.spec.label in wanted:
-                raise InvalidSpec(f"the model reads the label column {self.spec.label!r}; the model must "
-                                  "not see the ground truth")
-            return list(wanted)
-        return [c for c in data.columns if c != self.spec.label]
-
-    def _min_group_size(self, given: Any) -> int | None:
-        if given is None:
-            return self.spec.min_group_size
-        return check_count("min_group_size", given)
-
-    def _setting(self, name: str, given: Any) -> Any:
-        if given is not None:
-            return settings.validate(**{name: given})[name]
-        spec_value = getattr(self.spec, name)
-        return spec_value if spec_value is not None else getattr(settings.current(), name)
 
     def predict(self, frame: pd.DataFrame) -> Predictions:
         """The model's decisions and scores for ``frame`` (through the probe's cache)."""
@@ -208,21 +156,14 @@ class Probe(gates.AssertForms):
         """The model's answers for the valid twins; rejected twins are never sent to the model.
 
         ``positions`` (where the twinset's originals sit in the data) lets flip twins take their row
-        hashes from their originals' (see :meth:`_flip_twin_keys`)."""
+        hashes from their originals' (:func:`fairprobe.twins.flip.twin_row_keys`)."""
         if twinset.valid.all():
-            keys = None if positions is None else self._flip_twin_keys(twinset, positions)
+            keys = None
+            if positions is not None and not self.spec.derived and not self.spec.bands \
+                    and self.predictions.keys is not None:
+                keys = twin_row_keys(twinset, positions, self.spec.data, self.features, self.predictions.keys)
             return self.adapter.predict(twinset.twins[self.features], keys=keys)
-        answers = self.predict(twinset.twins[twinset.valid])
-        decision = np.zeros(len(twinset), dtype=bool)
-        decision[twinset.valid] = answers.decision
-        score = keys = None
-        if answers.score is not None:
-            score = np.full(len(twinset), np.nan)
-            score[twinset.valid] = answers.score
-        if answers.keys is not None:
-            keys = np.zeros(len(twinset), dtype=np.uint64)
-            keys[twinset.valid] = answers.keys
-        return Predictions(decision, score, answers.threshold, keys)
+        return answers_for_valid(self.predict, twinset.twins, twinset.valid)
 
     @cached_property
     def predictions(self) -> Predictions:
@@ -230,56 +171,16 @@ class Probe(gates.AssertForms):
         return self.adapter.predict(self.spec.data[self.features], keys=self._data_hashes[1])
 
     @cached_property
-    def data_fingerprint(self) -> str:
+    def data_fingerprint(self) -> str:  # type: ignore[override]
         return self._data_hashes[0]
+
+    @property
+    def data_rows(self) -> int:
+        return len(self.spec.data)
 
     @cached_property
     def _data_hashes(self) -> tuple[str, np.ndarray]:
-        """The data's fingerprint and its rows' hashes over the model's columns, from one pass that hashes
-        each column once and folds it into both (hashing a million rows twice cost 0.2 s)."""
-        data = self.spec.data
-        where = {name: position for position, name in enumerate(self.features)}
-        every, read = np.zeros(len(data), dtype=np.uint64), np.zeros(len(data), dtype=np.uint64)
-        for position, (name, column) in enumerate(data.items()):
-            hashed = column_hash(column)
-            fold_into(every, hashed, position)
-            if name in where:
-                fold_into(read, hashed, where[name])
-        return fingerprint_frame(data, folded=every), read
-
-    def _flip_twin_keys(self, twinset: TwinSet, positions: np.ndarray, *, sample: int = 512) -> np.ndarray | None:
-        """Row hashes of flip twins from their originals': only the protected columns changed, so each
-        twin's hash is its original's with those columns' hashes replaced (the fold is linear). None for
-        other twins (made by another generator, or with derived or banded columns), and whenever a
-        seeded sample of twins hashed in full disagrees (then every twin is hashed in full)."""
-        if twinset.generator != "flip" or self.spec.derived or self.spec.bands or not len(twinset):
-            return None
-        original_keys = self.predictions.keys
-        if original_keys is None:
-            return None
-        source = positions[twinset.source]
-        changes = []
-        for attribute in twinset.attributes:
-            if attribute in self.features:
-                position = self.features.index(attribute)
-                new = column_hash(twinset.twins[attribute])
-                old = column_hash(self.spec.data[attribute])[source]
-                changes.append((position, old, new))
-        keys = replace_columns(original_keys[source], changes)
-        rng = np.random.default_rng(len(twinset))
-        checked = rng.choice(len(twinset), min(sample, len(twinset)), replace=False)
-        if not (row_hashes(twinset.twins[self.features].iloc[checked]) == keys[checked]).all():
-            return None
-        return keys
-
-    @cached_property
-    def model_fingerprint(self) -> dict[str, str]:
-        return self.adapter.fingerprint()
-
-    @property
-    def queries(self) -> int:
-        """Rows sent to the model so far (repeated rows are answered from the cache)."""
-        return self.adapter.queries
+        return fingerprint_and_keys(self.spec.data, self.features)
 
     def twins(self, attributes: str | Sequence[str]) -> TwinSet:
         """The twins for ``attributes`` (made once, then reused by later checks)."""
@@ -353,41 +254,8 @@ class Probe(gates.AssertForms):
             generator.base = fitted
         return generator
 
-    def _finish(self, result: CheckResult) -> CheckResult:
-        result = result.with_context(
-            probe=self.spec.name,
-            probe_id=self.id,
-            protected=list(self.spec.protected),
-            held=list(self.spec.held),
-            label=self.spec.label,
-            features=list(self.features),
-            seed=self._setting("seed", None),
-            data_sha256=self.data_fingerprint,
-            data_rows=len(self.spec.data),
-            model=self.model_fingerprint,
-            queries=self.adapter.queries,
-            model_calls=self.adapter.calls,
-            derived=sorted(self.spec.derived),
-            bands={c: list(b.edges) for c, b in self.spec.bands.items()},
-            proxy_scan=self.proxy_scan,
-            **({"model_version": self.model_version} if self.model_version else {}),
-        )
-        if self.redact and result.counterexamples:
-            from fairprobe.evidence.redact import (
-                key_id,
-                redact_counterexamples,
-                session_key,
-            )
-
-            key = session_key()
-            text = "text" in self.redact
-            result = replace(result, counterexamples=redact_counterexamples(
-                result.counterexamples, [c for c in self.redact if c != "text"], key=key, text=text)).with_context(
-                redact=[c for c in self.redact if c != "text"], redact_text=text, redact_key_id=key_id(key))
-        for sentence in result.warnings:
-            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=user_stacklevel())
-        settings.record(result)
-        return result
+    def _context(self) -> dict[str, Any]:
+        return {**super()._context(), "model_calls": self.adapter.calls}
 
     def _groups(self, attrs: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
         """Group codes of the data for ``attrs``, made once per probe (a million rows cost 0.05-0.1 s)."""
@@ -424,9 +292,13 @@ class Probe(gates.AssertForms):
         if sequential:
             from fairprobe.checks.sequential import sequential_invariance
 
-            return self._finish(sequential_invariance(
-                self, attrs, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget))
+            twinset, positions, _ = self._twins(attrs)
+            result = sequential_invariance(
+                twinset, lambda at: self.spec.data.iloc[positions[at]], self.predict,
+                seed=self._setting("seed", None), threshold=self.adapter.decision_threshold, features=self.features,
+                max_flip_rate=max_flip_rate, max_score_change=max_score_change,
+                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget)
+            return self._finish(self._located(result, attrs, positions))
         twinset, positions, self_twins = self._twins(attrs)
         everyone = self.predictions
         original = Predictions(everyone.decision[positions],
@@ -439,6 +311,11 @@ class Probe(gates.AssertForms):
             max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, features=self.features,
             noise_floor=floor,
         )
+        return self._finish(self._located(result, attrs, positions))
+
+    def _located(self, result: CheckResult, attrs: tuple[str, ...], positions: np.ndarray) -> CheckResult:
+        """An invariance result with its counterexamples named by the data's index, the proxy warnings of
+        ``attrs`` and the proxy scan's note for flip twins."""
         index = self.spec.data.index
         for example in result.counterexamples:
             example["row"] = plain(index[positions[example["row"]]])
@@ -447,7 +324,7 @@ class Probe(gates.AssertForms):
         note = proxies.flip_note(self.proxy_scan, self.spec, attrs)
         if note:
             result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
-        return self._finish(result)
+        return result
 
     def compare(self, baseline: Any, attributes: str | Sequence[str], *, check: str = "invariance",
                 max_increase: float = 0.0, alpha: float | None = None, mode: str | None = None,
@@ -464,8 +341,6 @@ class Probe(gates.AssertForms):
         attrs = self.spec.attributes(attributes, what="compare")
         alpha, mode = self._setting("alpha", alpha), self._setting("mode", mode)
         if check not in ("invariance", "equalized_odds", "demographic_parity"):
-            from fairprobe.errors import unknown_choice
-
             raise unknown_choice("check to compare", check, ["invariance", "equalized_odds", "demographic_parity"])
         other = baseline if isinstance(baseline, Probe) else None
         adapter = other.adapter if other is not None else as_adapter(
@@ -483,7 +358,7 @@ class Probe(gates.AssertForms):
             mine = Predictions(everyone.decision[positions], None)
             theirs = ask(self.spec.data.iloc[positions])
             result = compare.no_worse_invariance(
-                twinset, (mine, self._predict_valid(twinset)), (theirs, _answers_for_valid(ask, twinset)),
+                twinset, (mine, self._predict_valid(twinset)), (theirs, answers_for_valid(ask, twinset.twins, twinset.valid)),
                 max_increase=max_increase, alpha=alpha, mode=mode)
         else:
             if check == "equalized_odds" and self.spec.y_true is None:
@@ -546,31 +421,13 @@ class Probe(gates.AssertForms):
 
     # ----------------------------------------------------------------- assertions
 
-    def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
-        """Run every stated check (``fp.invariant(...)``, ``fp.equalized_odds(...)``, ...) without raising."""
-        for check in checks:
-            if not isinstance(check, gates.CheckSpec):
-                raise InvalidSpec(f"run and assert_all take checks stated with fp.invariant(...), fp.equalized_odds(...) "
-                                  f"or fp.demographic_parity(...); got {type(check).__name__}")
-        return [check.run(self) for check in checks]
-
-
 def _redact_columns(redact: Sequence[str] | None, spec: ProbeSpec) -> list[str]:
     """``redact=``: columns of the data (or "text": mask names, e-mails and phone numbers in text values)."""
     if redact is None:
         return []
     columns = [redact] if isinstance(redact, str) else list(redact)
-    for column in columns:
-        if column != "text" and column not in spec.data.columns:
-            from fairprobe.data import require_columns
-
-            require_columns(spec.data, [column], role="redact")
+    require_columns(spec.data, [c for c in columns if c != "text"], role="redact")
     return columns
 
 
-def _answers_for_valid(ask: Callable[[pd.DataFrame], Predictions], twinset: TwinSet) -> Predictions:
-    """A model's answers for the valid twins, in twin order; rejected twins are never sent."""
-    decision = np.zeros(len(twinset), dtype=bool)
-    if twinset.valid.any():
-        decision[twinset.valid] = ask(twinset.twins[twinset.valid]).decision
-    return Predictions(decision, None)
+Probe.register(PartitionedProbe)

@@ -17,7 +17,7 @@ from fairprobe.validation import check_alpha, check_mode, check_seed
 from fairprobe.verdicts import Mode
 
 if TYPE_CHECKING:
-    from fairprobe.checks import CheckResult
+    from fairprobe.result import CheckResult
 
 
 @dataclass(frozen=True)

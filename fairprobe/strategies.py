@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairprobe.adapters import Predictions
+from fairprobe.predictions import Predictions
 from fairprobe.data import plain
 from fairprobe.errors import InvalidSpec
 from fairprobe.validation import check_count

@@ -158,7 +158,7 @@ class ProbeFile(pytest.File):
         return self._probe
 
     def _build(self) -> Any:
-        import fairprobe as fp
+        from fairprobe.probe import Probe
 
         data = self.data
         options: dict[str, Any] = {k: data[k] for k in ("protected", "held", "label", "positive_label", "features", "seed", "alpha",
@@ -174,7 +174,7 @@ class ProbeFile(pytest.File):
             if "derived" in data:
                 options["derived"] = {column: self._import(spec, "derived", column)
                                       for column, spec in dict(data["derived"]).items()}
-            return fp.Probe(data=frame, model=model, **options)
+            return Probe(data=frame, model=model, **options)
         except YamlProbeError:
             raise
         except FairprobeError as exc:
@@ -186,7 +186,7 @@ class ProbeFile(pytest.File):
         return path if path.is_absolute() else self.path.parent / path
 
     def _data(self, spec: Any) -> Any:
-        import fairprobe as fp
+        from fairprobe import worlds
 
         if isinstance(spec, dict):
             if spec.get("world") != "hiring":
@@ -194,7 +194,7 @@ class ProbeFile(pytest.File):
                                 f"got {spec!r}", "data")
             options = {k: v for k, v in spec.items() if k != "world"}
             try:
-                return fp.worlds.hiring(**options).data
+                return worlds.hiring(**options).data
             except TypeError as exc:
                 raise self.fail(f"data: {exc}", "data") from None
         from fairprobe.data import load_table
@@ -202,12 +202,12 @@ class ProbeFile(pytest.File):
         return load_table(self._relative(spec))
 
     def _model(self, spec: Any, trust: Any) -> Any:
-        import fairprobe as fp
+        from fairprobe.adapters import load_model
 
         text = str(spec)
         if ":" in text and not Path(os.path.expandvars(text)).suffix.lower() in (".skops", ".pkl", ".joblib", ".pickle"):
             return self._import(text, "model")
-        return fp.adapters.load_model(self._relative(text), trust=trust)
+        return load_model(self._relative(text), trust=trust)
 
     def _import(self, spec: Any, *path: Any) -> Any:
         module_name, _, attribute = str(spec).partition(":")

@@ -1,6 +1,5 @@
 """Integration on real data in ../shared/datasets (skipped with a reason when the folder is absent)."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -50,7 +50,7 @@ def test_partitions_give_the_in_memory_verdicts(world, parquet, model, source):
     data = world.data if source == "frame" else parquet
     parted = fp.Probe(data=data, **args, engine="local", partition_rows=1200)
     parts = 5 if source == "frame" else 4  # slices of 1,200; or row groups of 700 gathered to 1,400
-    assert isinstance(parted, fp.engines.PartitionedProbe) and len(parted.parts) == parts
+    assert isinstance(parted, fp.PartitionedProbe) and isinstance(parted, fp.Probe) and len(parted.parts) == parts
     split = parted.run(*_checks())
     for a, b in zip(split, whole):
         _same(a, b)
@@ -198,3 +198,24 @@ def test_derived_columns_are_recomputed_in_every_partition(world, engine, reques
             fp.Probe(data=numbered, **args, derived=wrong, engine=engine, partition_rows=1200).invariance(
                 "sex", max_flip_rate=0.01)
         assert type(refused.value) is fp.InvalidSpec  # fairprobe's error itself, not a worker's wrapped traceback
+
+
+def test_a_partitioned_probe_is_a_probe_that_says_what_needs_the_records(world):
+    # fp.Probe(..., engine=) keeps the one name users check against, and what only an in-memory probe can do
+    # (its twins, answers, a comparison) is refused by name rather than an AttributeError.
+    parted = fp.Probe(data=world.data, model=biased, protected=["sex"], features=FEATURES, engine="local")
+    assert isinstance(parted, fp.Probe) and issubclass(fp.PartitionedProbe, fp.Probe)
+    for call in (lambda: parted.twins("sex"), lambda: parted.predictions, lambda: parted.compare(biased, "sex"),
+                 lambda: parted.make_twins(world.data, "sex")):
+        with pytest.raises(fp.InvalidSpec, match="needs the records in memory; a partitioned probe"):
+            call()
+
+
+def test_a_partitioned_probe_refuses_a_model_that_reads_the_label(world):
+    # one rule for the model's columns, in memory and over partitions (the partitioned copy used to skip it)
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit(world.data[["skills_score", "hired"]], world.data["hired"])
+    for engine in (None, "local"):
+        with pytest.raises(fp.InvalidSpec, match="the model reads the label column 'hired'"):
+            fp.Probe(data=world.data, model=model, protected=["sex"], label="hired", engine=engine)

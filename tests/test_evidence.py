@@ -549,3 +549,23 @@ def test_diff_says_what_changed_between_two_bundles(tmp_path, results, passing, 
     assert "no differences" in capsys.readouterr().out
     assert main(["diff", str(a), str(tmp_path / "nowhere")]) == 2
     assert "no readable evidence.json" in capsys.readouterr().err
+
+
+def test_the_ci_summary_heads_with_the_bundles_own_gate():
+    # One gate: a failing check inside a strict-xfail test is expected, so the bundle's gate says PASS; the
+    # job summary once said FAIL for the same run (its own rule ignored the test's outcome).
+    from fairprobe.evidence import gate
+    from fairprobe.session import markdown_summary
+
+    base = {"test": "t.py::test_x", "check": "invariance", "attributes": ["sex"], "statistic": 0.4,
+            "interval": [0.3, 0.5], "comparison": "<", "bound": 0.01, "warnings": []}
+    xfailed = {**base, "verdict": "fail", "fails_build": True, "test_outcome": "xfailed"}
+    passed = {**base, "test": "t.py::test_y", "verdict": "pass", "fails_build": False, "statistic": 0.0,
+              "test_outcome": "passed"}
+    assert gate([xfailed, passed], mode="detect")["verdict"] == "PASS"
+    assert markdown_summary([xfailed, passed], "detect", 0.05).startswith("## fairprobe: PASS\n")
+    failed = {**xfailed, "test_outcome": "failed"}
+    assert gate([failed, passed], mode="detect")["verdict"] == "FAIL"
+    assert markdown_summary([failed, passed], "detect", 0.05).startswith("## fairprobe: FAIL\n")
+    interrupted = markdown_summary([passed], "detect", 0.05, incomplete=True, collected=4, ran=1)
+    assert interrupted.startswith("## fairprobe: INCOMPLETE\n") and "1 of 4 tests ran" in interrupted

@@ -211,7 +211,7 @@ def test_two_checks():
 
 def test_all_workers_checks_end_up_in_one_bundle(pytester):
     for i in range(4):
-        pytester.makepyfile(**{f"test_probe{i}": HEADER + f'''
+        pytester.makepyfile(**{f"test_probe{i}": HEADER + '''
 probe = make(fair)
 
 def test_a():

@@ -1,6 +1,5 @@
 """The Probe API end to end, outside pytest's plugin machinery."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

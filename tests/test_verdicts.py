@@ -277,6 +277,7 @@ def test_flip_twin_hashes_taken_from_their_originals_equal_hashing_each_twin(max
     # from the cache with another row's decision. Every kind of column: strings with missing values,
     # a categorical attribute, integers, floats; an attribute of three values (two twins a record).
     from fairprobe.data import fingerprint_frame, row_hashes
+    from fairprobe.twins.flip import twin_row_keys
 
     rng = np.random.default_rng(4)
     n = 1000
@@ -294,24 +295,25 @@ def test_flip_twin_hashes_taken_from_their_originals_equal_hashing_each_twin(max
     assert probe.data_fingerprint == fingerprint_frame(frame)
     for attrs in (("sex",), ("race",), ("sex", "race")):
         twinset, positions, _ = probe._twins(attrs)
-        keys = probe._flip_twin_keys(twinset, positions)
+        keys = twin_row_keys(twinset, positions, frame, probe.features, probe.predictions.keys)
         assert keys is not None
         assert (keys == row_hashes(twinset.twins[probe.features])).all()
-        assert (probe._flip_twin_keys(twinset, positions, sample=len(twinset)) == keys).all()
+        assert (twin_row_keys(twinset, positions, frame, probe.features, probe.predictions.keys,
+                              sample=len(twinset)) == keys).all()
 
 
 def test_flip_twin_hashes_fall_back_when_the_sample_disagrees(monkeypatch):
     # The sample check is what keeps a wrong shortcut from reaching the cache: break the shortcut and
     # the probe must hash every twin in full, and the verdict must not change.
-    from fairprobe import probe as probe_module
+    from fairprobe.twins import flip as flip_module
 
     frame = pd.DataFrame({"sex": ["f", "m"] * 300, "x": np.arange(600.0)})
     model = lambda f: ((f["sex"] == "m") & (f["x"] > 300)).to_numpy()  # noqa: E731
     honest = fp.Probe(data=frame, model=model, protected=["sex"]).invariance("sex", max_flip_rate=0.01)
-    monkeypatch.setattr(probe_module, "replace_columns", lambda keys, changes: keys)  # twins hash as originals
+    monkeypatch.setattr(flip_module, "replace_columns", lambda keys, changes: keys)  # twins hash as originals
     probe = fp.Probe(data=frame, model=model, protected=["sex"])
     twinset, positions, _ = probe._twins(("sex",))
-    assert probe._flip_twin_keys(twinset, positions) is None
+    assert flip_module.twin_row_keys(twinset, positions, frame, probe.features, probe.predictions.keys) is None
     result = probe.invariance("sex", max_flip_rate=0.01)
     assert result.statistic == honest.statistic == 299 / 600 and result.verdict == "fail"
     assert result.details["exercised"]["identical_share"] == 0.0

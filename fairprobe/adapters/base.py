@@ -19,34 +19,14 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fairprobe.data import row_hashes
-from fairprobe.errors import (
-    AdapterError,
-    InvalidSpec,
-    shorten,
-)
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """Decisions (True = the favourable outcome) and, where the model gives them, scores.
-
-    ``threshold`` is where a score became a favourable decision, when the adapter decided that way.
-    """
-
-    decision: np.ndarray
-    score: np.ndarray | None
-    threshold: float | None = None
-    keys: np.ndarray | None = None  # the rows' hashes over the columns the model read, when the adapter made them
-
-    def __len__(self) -> int:
-        return len(self.decision)
+from fairprobe.errors import AdapterError, InvalidSpec, shorten
+from fairprobe.predictions import Predictions
 
 
 class Adapter:

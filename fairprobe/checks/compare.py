@@ -25,9 +25,9 @@ from typing import Any, Literal
 import numpy as np
 
 from fairprobe import stats
-from fairprobe.adapters import Predictions
+from fairprobe.predictions import Predictions
 from fairprobe.checks.group_metrics import Groups, codes_of, group_counts
-from fairprobe.checks.result import CheckResult, fmt
+from fairprobe.result import CheckResult, fmt
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 from fairprobe.validation import check_alpha, check_mode

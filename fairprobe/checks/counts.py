@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe import stats
-from fairprobe.adapters import Predictions
+from fairprobe.predictions import Predictions
 from fairprobe.data import plain, row_hashes
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe import stats
-from fairprobe.checks.result import CheckResult, not_certifiable
+from fairprobe.result import CheckResult, not_certifiable
 from fairprobe.errors import InvalidSpec
 from fairprobe.validation import check_alpha, check_bound, check_mode
 from fairprobe.verdicts import INCONCLUSIVE, CheckKind, Mode, Verdict, combine

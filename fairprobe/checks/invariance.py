@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from fairprobe import stats
-from fairprobe.adapters import Predictions
-from fairprobe.checks.result import CheckResult, fmt, not_certifiable
+from fairprobe.predictions import Predictions
+from fairprobe.result import CheckResult, fmt, not_certifiable
 from fairprobe.checks.counts import (InvarianceCounts, count_invariance, direction_rows, public_examples,
                                      score_distribution)
 from fairprobe.errors import InvalidSpec

@@ -9,31 +9,34 @@ whenever it stops, so false PASS and false FAIL stay at or under alpha.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from fairprobe import stats
-from fairprobe.adapters import Predictions
 from fairprobe.checks.invariance import invariance
-from fairprobe.checks.result import CheckResult
-from fairprobe.data import plain
+from fairprobe.predictions import Predictions
+from fairprobe.result import CheckResult
 from fairprobe.twins.base import TwinSet
 from fairprobe.validation import check_bound
 
-if TYPE_CHECKING:
-    from fairprobe.probe import Probe
 
+def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.DataFrame],
+                          predict: Callable[[pd.DataFrame], Predictions], *, seed: int, threshold: float | None,
+                          features: list[str], max_flip_rate: float, max_score_change: float | None,
+                          max_score_change_rate: float | None, alpha: float, mode: str,
+                          budget: int | None) -> CheckResult:
+    """Score records batch by batch in a seeded order until every gate is decided or the budget is spent.
 
-def sequential_invariance(probe: Probe, attrs: tuple[str, ...], *, max_flip_rate: float,
-                          max_score_change: float | None, max_score_change_rate: float | None, alpha: float,
-                          mode: str, budget: int | None) -> CheckResult:
-    """Score records batch by batch in a seeded order until every gate is decided or the budget is spent."""
+    ``records(positions)`` gives the original records at those positions of ``twinset`` as the model reads
+    them, ``predict`` the model's answers for rows (through the probe's cache), ``threshold`` the adapter's
+    decision threshold. A counterexample's ``row`` is the position of its record in ``twinset``.
+    """
     max_flip_rate = check_bound("max_flip_rate", max_flip_rate, 0.0, 1.0)
     rate_bound = max_flip_rate if max_score_change_rate is None else max_score_change_rate
-    twinset, positions, _ = probe._twins(attrs)
     n = len(twinset.original)
-    order = np.random.default_rng((probe._setting("seed", None), 0x5E9)).permutation(n)
+    order = np.random.default_rng((seed, 0x5E9)).permutation(n)
     limit = n if budget is None else min(n, budget)
     by_record = np.argsort(twinset.source, kind="stable")
     starts = np.searchsorted(twinset.source[by_record], np.arange(n + 1))
@@ -44,11 +47,11 @@ def sequential_invariance(probe: Probe, attrs: tuple[str, ...], *, max_flip_rate
     has_score, looks, done, stop = False, 0, 0, "every record was scored"
     for end in stats.sequential_looks(limit):
         batch = order[done:end]
-        answers = probe.predict(probe.spec.data.iloc[positions[batch]])
+        answers = predict(records(batch))
         decision[batch] = answers.decision
         twins = np.concatenate([by_record[starts[r]:starts[r + 1]] for r in batch])
         twins = twins[twinset.valid[twins]]
-        twin_answers = probe.predict(twinset.twins.iloc[twins])
+        twin_answers = predict(twinset.twins.iloc[twins])
         twin_decision[twins] = twin_answers.decision
         if answers.score is not None and twin_answers.score is not None:
             has_score = True
@@ -71,20 +74,17 @@ def sequential_invariance(probe: Probe, attrs: tuple[str, ...], *, max_flip_rate
     seen = order[:done]
     sub = twinset.subset(seen)
     rows = _twin_rows(twinset, seen)
-    original = Predictions(decision[seen], score[seen] if has_score else None, probe.adapter.decision_threshold)
-    twin = Predictions(twin_decision[rows], twin_score[rows] if has_score else None, probe.adapter.decision_threshold)
+    original = Predictions(decision[seen], score[seen] if has_score else None, threshold)
+    twin = Predictions(twin_decision[rows], twin_score[rows] if has_score else None, threshold)
     info = {"looks": looks, "schedule": "10, 30, 80, 180, then every 100 records", "records_used": int(done),
             "records_available": n,
             "budget": budget, "stopped": stop,
             "bets": "mixture of fixed betting fractions (Waudby-Smith & Ramdas 2023), Ville's inequality"}
     result = invariance(sub, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-                               max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
-                               features=probe.features, sequential=info)
-    index = probe.spec.data.index
+                        max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
+                        features=features, sequential=info)
     for example in result.counterexamples:
-        example["row"] = plain(index[positions[seen[example["row"]]]])
-    for attribute in attrs:
-        result = result.with_warnings(*probe.proxy_warnings.get(attribute, []))
+        example["row"] = int(seen[example["row"]])
     return result
 
 

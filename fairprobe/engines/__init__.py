@@ -2,11 +2,12 @@
 
 - :mod:`.partitions`: slices of a DataFrame, or row groups of a Parquet file read with bounded memory;
 - :mod:`.job`: what is done with one partition (twin, score, count) and how counts merge;
-- :mod:`.run`: the engines (``local``: one partition at a time; ``ray``: tasks on a Ray cluster);
-- :mod:`.probe`: :class:`PartitionedProbe`, what ``fp.Probe(..., engine=...)`` gives.
+- :mod:`.run`: the engines (``local``: one partition at a time; ``ray``: tasks on a Ray cluster).
+
+The probe over them, what ``fp.Probe(..., engine=...)`` gives, is :class:`fairprobe.PartitionedProbe`
+(:mod:`fairprobe.partitioned`), a layer above.
 """
 
 from fairprobe.engines.partitions import Partition, partition_data
-from fairprobe.engines.probe import PartitionedProbe
 
-__all__ = ["Partition", "PartitionedProbe", "partition_data"]
+__all__ = ["Partition", "partition_data"]

@@ -22,10 +22,10 @@ limit), ``signoff``, ``exports``, ``signature`` (when signed), per check ``count
 (when limited); ``command`` has secret-looking values masked; counterexamples.csv gained a ``probe``
 column; the bundle gained impact_ratios.csv, attestation.intoto.json and bom.cdx.json.
 
-The modules: :mod:`~fairprobe.evidence.bundle` (Evidence, writing, the gate),
+The modules: :mod:`~fairprobe.evidence.bundle` (Evidence, writing), :mod:`~fairprobe.evidence.gate` (the run's verdict),
 :mod:`~fairprobe.evidence.manifest` (verify), :mod:`~fairprobe.evidence.signing` (Ed25519),
 :mod:`~fairprobe.evidence.report` (HTML), :mod:`~fairprobe.evidence.exports` (CSV, CycloneDX, in-toto),
-:mod:`~fairprobe.evidence.redact` (keyed hashes, masking, CSV escaping).
+:mod:`~fairprobe.redact` (keyed hashes, masking, CSV escaping).
 """
 
 from fairprobe.evidence.bundle import (
@@ -43,12 +43,12 @@ from fairprobe.evidence.bundle import (
                                        Evidence,
                                        clean_partials,
                                        environment,
-                                       gate,
                                        git_info,
                                        manifest_digest,
 )
+from fairprobe.evidence.gate import gate
 from fairprobe.evidence.manifest import verify
-from fairprobe.evidence.redact import escape_cell, mask_command, redact_counterexamples
+from fairprobe.redact import escape_cell, mask_command, redact_counterexamples
 from fairprobe.evidence.report import render_html
 from fairprobe.evidence.signing import keygen
 

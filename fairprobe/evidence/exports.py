@@ -25,7 +25,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from fairprobe.evidence.redact import escape_cell
+from fairprobe.redact import escape_cell
 
 IN_TOTO_STATEMENT = "https://in-toto.io/Statement/v1"
 TEST_RESULT_PREDICATE = "https://in-toto.io/attestation/test-result/v0.1"

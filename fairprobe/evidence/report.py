@@ -62,7 +62,7 @@ def render_html(document: dict[str, Any], *, evidence_sha256: str | None = None)
     """
     import jinja2
 
-    from fairprobe.evidence.bundle import gate
+    from fairprobe.evidence.gate import gate
     from fairprobe.evidence.exports import impact_ratio_rows, model_identity
 
     env = jinja2.Environment(

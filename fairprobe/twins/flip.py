@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from fairprobe.data import column_hash, replace_columns, row_hashes
 from fairprobe.twins.base import TwinSet
 
 
@@ -81,3 +82,30 @@ def _combo_codes(frame: pd.DataFrame, combos: pd.DataFrame, attributes: list[str
         key_combo = key_combo * size + codes[: len(combos)]
         key_frame = key_frame * size + codes[len(combos):]
     return pd.Index(key_combo).get_indexer(key_frame)
+
+
+def twin_row_keys(twinset: TwinSet, positions: np.ndarray, data: pd.DataFrame, features: Sequence[str],
+                  original_keys: np.ndarray, *, sample: int = 512) -> np.ndarray | None:
+    """Row hashes of flip twins from their originals': only the protected columns changed, so each twin's
+    hash is its original's with those columns' hashes replaced (the fold is linear). ``positions`` are where
+    the twinset's originals sit in ``data``; ``original_keys`` the data's row hashes over ``features``.
+
+    None for twins of another generator, and whenever a seeded sample of twins hashed in full disagrees
+    (then the caller hashes every twin in full).
+    """
+    if twinset.generator != "flip" or not len(twinset):
+        return None
+    features = list(features)
+    source = positions[twinset.source]
+    changes = []
+    for attribute in twinset.attributes:
+        if attribute in features:
+            new = column_hash(twinset.twins[attribute])
+            old = column_hash(data[attribute])[source]
+            changes.append((features.index(attribute), old, new))
+    keys = replace_columns(original_keys[source], changes)
+    rng = np.random.default_rng(len(twinset))
+    checked = rng.choice(len(twinset), min(sample, len(twinset)), replace=False)
+    if not (row_hashes(twinset.twins[features].iloc[checked]) == keys[checked]).all():
+        return None
+    return keys

@@ -20,7 +20,11 @@ import hmac
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fairprobe.result import CheckResult
 
 MASK = "[masked]"
 SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "auth", "credential")
@@ -155,6 +159,18 @@ def redact_counterexamples(counterexamples: Iterable[dict[str, Any]], columns: I
                 redacted[column] = list(pair)
         out.append({**ex, "changes": redacted})
     return out
+
+
+def redact_result(result: CheckResult, columns: Sequence[str], *, key: bytes | None = None) -> CheckResult:
+    """``result`` with the values of ``columns`` in its counterexamples replaced by keyed hashes (``"text"`` in
+    ``columns``: names, e-mail addresses and phone numbers masked in text values), and what was redacted, with
+    the key's id, in its context. The key is the session's (:func:`session_key`) unless given."""
+    key = session_key() if key is None else key
+    text = "text" in columns
+    named = [c for c in columns if c != "text"]
+    redacted = redact_counterexamples(result.counterexamples, named, key=key, text=text)
+    return replace(result, counterexamples=redacted).with_context(redact=named, redact_text=text,
+                                                                  redact_key_id=key_id(key))
 
 
 def mask_text(text: str, *, key: bytes, names: Sequence[str] = ()) -> str:

@@ -10,32 +10,29 @@ their noise per partition, so local and Ray runs of the same partitions agree ex
 
 from __future__ import annotations
 
-import uuid
-import warnings
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, NoReturn
 
 import pandas as pd
 
-from fairprobe import gates, proxies, settings
-from fairprobe.adapters import Adapter, as_adapter
-from fairprobe.checks.group_metrics import (
-    demographic_parity_from_table,
-    equalized_odds_from_table,
-)
+from fairprobe import gates
+from fairprobe.checks.group_metrics import demographic_parity_from_table, equalized_odds_from_table
 from fairprobe.checks.invariance import from_counts
-from fairprobe.checks.result import CheckResult
 from fairprobe.engines.job import CountRequest, PartitionJob, merge
 from fairprobe.engines.partitions import DEFAULT_ROWS, partition_data, read_columns
 from fairprobe.engines.run import check_engine, run
-from fairprobe.errors import FairprobeWarning, InvalidSpec, user_stacklevel
+from fairprobe.errors import InvalidSpec
+from fairprobe.base_probe import BaseProbe
+from fairprobe.result import CheckResult
 from fairprobe.spec import ProbeSpec
 from fairprobe.validation import check_bound, check_optional_count
 from fairprobe.verdicts import CheckKind
 
 
-class PartitionedProbe(gates.AssertForms):
-    """The checks of :class:`~fairprobe.probe.Probe` over partitions of the records; see the module docstring.
+class PartitionedProbe(BaseProbe):
+    """A :class:`~fairprobe.probe.Probe` over partitions of the records (``isinstance(p, fp.Probe)`` holds); see
+    the module docstring.
 
     Parameters are Probe's (``twins`` is ``"flip"``, a fitted :class:`~fairprobe.twins.CVAE` or the path of a
     saved one; ``derived`` functions are recomputed in every twin and checked on every partition), plus ``engine`` (``"local"`` or ``"ray"``), ``partition_rows`` (records per partition) and
@@ -78,36 +75,38 @@ class PartitionedProbe(gates.AssertForms):
                                     min_group_size=min_group_size, name=name, derived=derived)
         if getattr(self.spec.twins, "fitted", True) is False:
             raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
-        if isinstance(model, Adapter) and threshold is not None:
-            raise InvalidSpec(f"threshold={threshold!r} is a setting of the adapter; set it there")
-        self.adapter = as_adapter(model, threshold=threshold, positive_label=positive_label)
-        wanted = self.adapter.feature_names
-        self.features = list(self.spec.features) if self.spec.features is not None else \
-            list(wanted) if wanted is not None else [c for c in sample.columns if c != label]
-        self.id = uuid.uuid4().hex
-        self.model_version = model_version
-        self.queries = 0
+        self._adopt_model(model, threshold=threshold, positive_label=positive_label, texts=False,
+                          model_version=model_version)
+        self.features = self._resolve_features(sample)
+        self.redact: list[str] = []
+        self.partition_queries = 0
         self.data_sha256: str | None = None
         self._combos: pd.DataFrame | None = None
-        self.proxy_scan = proxies.scan(sample, {a: sample[a] for a in self.spec.protected},
-                                       [c for c in self.features if c not in self.spec.protected],
-                                       seed=self._seed())
-        self.proxy_warnings = proxies.warnings_for(self.proxy_scan, self.spec, sample,
-                                                   inferred=self.spec.features is None and wanted is None)
-        for sentences in self.proxy_warnings.values():
-            for sentence in sentences:
-                warnings.warn(FairprobeWarning(sentence), stacklevel=user_stacklevel())
+        self._scan_proxies(sample, sample)
 
     # ------------------------------------------------------------------ plumbing
 
-    def _seed(self) -> int:
-        return self.spec.seed if self.spec.seed is not None else settings.current().seed
+    @property
+    def queries(self) -> int:
+        """Rows sent to the model so far, summed over the partitions' adapters."""
+        return self.partition_queries
 
-    def _setting(self, name: str, given: Any) -> Any:
-        if given is not None:
-            return settings.validate(**{name: given})[name]
-        value = getattr(self.spec, name)
-        return value if value is not None else getattr(settings.current(), name)
+    def _records_needed(self, what: str) -> NoReturn:
+        raise InvalidSpec(f"{what} needs the records in memory; a partitioned probe (engine={self.engine!r}) never "
+                          "holds them: use an in-memory Probe (no engine=) on the records, or a sample of them")
+
+    @property
+    def predictions(self) -> Any:
+        self._records_needed("probe.predictions")
+
+    def twins(self, attributes: str | Sequence[str]) -> Any:
+        self._records_needed("probe.twins(...)")
+
+    def make_twins(self, records: pd.DataFrame, attributes: str | Sequence[str], **options: Any) -> Any:
+        self._records_needed("probe.make_twins(...)")
+
+    def compare(self, baseline: Any, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        self._records_needed("probe.compare(...)")
 
     def _targets(self, attrs: tuple[str, ...]) -> pd.DataFrame:
         """The combinations of the protected values in the whole data: one pass over those columns only."""
@@ -120,39 +119,38 @@ class PartitionedProbe(gates.AssertForms):
         targets = {r.attributes: self._targets(r.attributes) for r in requests if r.kind == CheckKind.INVARIANCE}
         job = PartitionJob(adapter=self.adapter, generator=self.spec.twins, features=self.features,
                            held=list(self.spec.held), label=self.spec.label, positive_label=self.spec.positive_label,
-                           targets=targets, requests=requests, seed=self._seed(), derived=dict(self.spec.derived),
+                           targets=targets, requests=requests, seed=self._setting("seed", None),
+                           derived=dict(self.spec.derived),
                            derived_dtypes={c: self.spec.data[c].dtype for c in self.spec.derived})
         options = {"address": self.ray_address} if self.engine == "ray" else {}
         merged = merge(run(self.engine, job, self.parts, **options), requests)
-        self.queries += merged["_queries"]
+        self.partition_queries += merged["_queries"]
         self.data_sha256 = merged["_digest"]
         return merged
 
-    def _finish(self, result: CheckResult) -> CheckResult:
-        result = result.with_context(
-            probe=self.spec.name, probe_id=self.id, protected=list(self.spec.protected), held=list(self.spec.held),
-            label=self.spec.label, features=list(self.features), seed=self._seed(), data_sha256=self.data_sha256,
-            data_rows=sum(p.rows for p in self.parts), model=self.adapter.fingerprint(), queries=self.queries,
-            engine=self.engine, partitions=len(self.parts), proxy_scan=self.proxy_scan,
-            derived=sorted(self.spec.derived),
-            **({"model_version": self.model_version} if self.model_version else {}))
-        for sentence in result.warnings:
-            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=user_stacklevel())
-        settings.record(result)
-        return result
+    def _context(self) -> dict[str, Any]:
+        return {**super()._context(), "engine": self.engine, "partitions": len(self.parts)}
+
+    @property
+    def data_rows(self) -> int:
+        return sum(p.rows for p in self.parts)
+
+    @property
+    def data_fingerprint(self) -> str:
+        if self.data_sha256 is None:
+            raise InvalidSpec("a partitioned probe's data fingerprint is known after its first check's pass")
+        return self.data_sha256
 
     # ------------------------------------------------------------------ checks
 
     def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
         """Run every stated check in one pass over the partitions (``fp.invariant(...)``, ...)."""
+        gates.require_specs(checks)
         plans = [self._plan(check, i) for i, check in enumerate(checks)]
         merged = self._pass([plan[0] for plan in plans])
         return [self._finish(finish(merged[request.key])) for request, finish in plans]
 
     def _plan(self, check: gates.CheckSpec, index: int) -> tuple[CountRequest, Any]:
-        if not isinstance(check, gates.CheckSpec):
-            raise InvalidSpec(f"run takes checks stated with fp.invariant(...), fp.equalized_odds(...) or "
-                              f"fp.demographic_parity(...); got {type(check).__name__}")
         options = dict(check.options)
         attrs = self.spec.attributes(check.attributes, what=str(check.kind))
         alpha, mode = self._setting("alpha", options.pop("alpha", None)), self._setting("mode", options.pop("mode", None))
@@ -209,6 +207,4 @@ class PartitionedProbe(gates.AssertForms):
 
 
 def _with_partitions(result: CheckResult, parts: int) -> CheckResult:
-    from dataclasses import replace
-
     return replace(result, details={**result.details, "partitions": parts})

@@ -1,0 +1,138 @@
+"""What every probe shares, in memory or over partitions: the model behind its adapter, the columns it reads,
+the proxy scan, settings, and how a finished check is recorded. :class:`~fairprobe.probe.Probe` and
+:class:`~fairprobe.partitioned.PartitionedProbe` differ only in how they get the model's answers and twins.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+import warnings
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from fairprobe import gates, proxies, settings
+from fairprobe.adapters import Adapter, as_adapter
+from fairprobe.errors import FairprobeWarning, InvalidSpec, shorten, user_stacklevel
+from fairprobe.result import CheckResult
+from fairprobe.spec import ProbeSpec
+from fairprobe.validation import check_count
+
+
+class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
+    """The plumbing of a probe; subclasses hold the records (or their partitions) and run the checks."""
+
+    spec: ProbeSpec
+    features: list[str]
+    redact: list[str]
+    proxy_scan: list[dict[str, Any]]
+    proxy_warnings: dict[str, list[str]]
+    # the checks, each with its own keyword-only options (see Probe)
+    invariance: Callable[..., CheckResult]
+    equalized_odds: Callable[..., CheckResult]
+    demographic_parity: Callable[..., CheckResult]
+
+    @property
+    @abc.abstractmethod
+    def data_fingerprint(self) -> str:
+        """The SHA-256 of the records the checks ran on."""
+
+    @property
+    @abc.abstractmethod
+    def data_rows(self) -> int:
+        """How many records the probe has."""
+
+    def _adopt_model(self, model: Any, *, threshold: float | None, positive_label: Any, texts: bool,
+                     model_version: str | None) -> None:
+        """The model behind its adapter, and what identifies this probe in the evidence."""
+        if isinstance(model, Adapter) and threshold is not None:
+            raise InvalidSpec(f"threshold={threshold!r} is a setting of the adapter; the model given is already an "
+                              f"adapter ({type(model).__name__}), so set it there: {type(model).__name__}(..., "
+                              "threshold=...)")
+        self.adapter: Adapter = as_adapter(model, threshold=threshold, positive_label=positive_label, texts=texts)
+        # Queries are counted per probe object: two probes sharing a name and a model are two counts.
+        self.id = uuid.uuid4().hex
+        self.model_version = None if model_version is None else str(model_version)
+
+    def _scan_proxies(self, data: pd.DataFrame, grouped: pd.DataFrame) -> None:
+        """The proxy scan of the columns the model reads (on ``data``, the records or a sample of them), and
+        the warnings it gives, issued once at construction."""
+        self.proxy_scan = proxies.scan(
+            data, {a: grouped[a] for a in self.spec.protected},
+            [c for c in self.features if c not in self.spec.protected], seed=self._setting("seed", None))
+        inferred = self.spec.features is None and self.adapter.feature_names is None
+        self.proxy_warnings = proxies.warnings_for(self.proxy_scan, self.spec, grouped, inferred=inferred)
+        for sentences in self.proxy_warnings.values():
+            for sentence in sentences:
+                warnings.warn(FairprobeWarning(sentence), stacklevel=user_stacklevel())
+
+    def _resolve_features(self, data: pd.DataFrame) -> list[str]:
+        """The columns sent to the model: ``features=``, else what a fitted model was fitted on, else every
+        column of ``data`` but the label."""
+        wanted = self.adapter.feature_names
+        if self.spec.features is not None:
+            if wanted is not None and list(self.spec.features) != list(wanted):
+                raise InvalidSpec(f"features={list(self.spec.features)} but the model was fitted on {list(wanted)} "
+                                  "and receives those columns in that order; leave features= out for a fitted "
+                                  "scikit-learn model, or pass exactly its columns")
+            return list(self.spec.features)
+        if wanted is not None:
+            missing = [c for c in wanted if c not in data.columns]
+            if missing:
+                raise InvalidSpec(f"the model was fitted on columns that the data lacks: {shorten(missing)} "
+                                  f"(data columns: {shorten(data.columns, 12)})")
+            if self.spec.label in wanted:
+                raise InvalidSpec(f"the model reads the label column {self.spec.label!r}; the model must "
+                                  "not see the ground truth")
+            return list(wanted)
+        return [c for c in data.columns if c != self.spec.label]
+
+    def _min_group_size(self, given: Any) -> int | None:
+        if given is None:
+            return self.spec.min_group_size
+        return check_count("min_group_size", given)
+
+    def _setting(self, name: str, given: Any) -> Any:
+        if given is not None:
+            return settings.validate(**{name: given})[name]
+        spec_value = getattr(self.spec, name)
+        return spec_value if spec_value is not None else getattr(settings.current(), name)
+
+    @cached_property
+    def model_fingerprint(self) -> dict[str, str]:
+        return self.adapter.fingerprint()
+
+    @property
+    def queries(self) -> int:
+        """Rows sent to the model so far (repeated rows are answered from the cache)."""
+        return self.adapter.queries
+
+    def _context(self) -> dict[str, Any]:
+        """What the evidence records of this probe beside every result."""
+        return dict(
+            probe=self.spec.name, probe_id=self.id, protected=list(self.spec.protected), held=list(self.spec.held),
+            label=self.spec.label, features=list(self.features), seed=self._setting("seed", None),
+            data_sha256=self.data_fingerprint, data_rows=self.data_rows, model=self.model_fingerprint,
+            queries=self.queries, derived=sorted(self.spec.derived),
+            bands={c: list(b.edges) for c, b in self.spec.bands.items()}, proxy_scan=self.proxy_scan,
+            **({"model_version": self.model_version} if self.model_version else {}))
+
+    def _finish(self, result: CheckResult) -> CheckResult:
+        """A finished check: its context added, redacted, its warnings issued, recorded for the evidence."""
+        result = result.with_context(**self._context())
+        if self.redact and result.counterexamples:
+            from fairprobe.redact import redact_result
+
+            result = redact_result(result, self.redact)
+        for sentence in result.warnings:
+            warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=user_stacklevel())
+        settings.record(result)
+        return result
+
+    def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
+        """Run every stated check (``fp.invariant(...)``, ``fp.equalized_odds(...)``, ...) without raising."""
+        gates.require_specs(checks)
+        return [check.run(self) for check in checks]

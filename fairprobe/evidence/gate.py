@@ -1,0 +1,49 @@
+"""The gate: the overall verdict of a run, read from its checks. One definition, for the bundle, the HTML
+report and a CI job summary alike (two versions once disagreed: a summary said FAIL for a failing check in a
+strict-xfail test, which the bundle's gate counts as expected).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+
+def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, collected: int | None = None,
+         ran: int | None = None) -> dict[str, Any]:
+    """The overall verdict of a run: PASS only when no check fails the build and the session is complete.
+
+    FAIL when a check fails the build (a FAIL, or INCONCLUSIVE in certify mode) outside an xfail test;
+    else INCOMPLETE when the session did not run every test; else INCONCLUSIVE when a check is
+    inconclusive (detect mode: the build passes) or there were no checks; else PASS.
+
+    Examples
+    --------
+    >>> gate([{"verdict": "pass", "fails_build": False}], mode="detect")["verdict"]
+    'PASS'
+    >>> checks = [{"verdict": "pass", "fails_build": False}]
+    >>> gate(checks, mode="detect", incomplete=True, collected=40, ran=13)["reason"]
+    'the session was interrupted: 13 of 40 tests ran'
+    """
+    counts = Counter(str(r.get("verdict")) for r in checks)
+    expected = [r for r in checks if r.get("fails_build") and r.get("test_outcome") == "xfailed"]
+    failing = [r for r in checks if r.get("fails_build") and r.get("test_outcome") != "xfailed"]
+    progress = f"{ran} of {collected} tests ran" if ran is not None and collected else "not every test ran"
+    if failing:
+        verdict, reason = "FAIL", f"{len(failing)} check{'s fail' if len(failing) > 1 else ' fails'} the build"
+        reason += f"; the session was interrupted: {progress}" if incomplete else ""
+    elif incomplete:
+        verdict, reason = "INCOMPLETE", f"the session was interrupted: {progress}"
+    elif not checks:
+        verdict, reason = "INCONCLUSIVE", "no checks ran"
+    elif counts.get("inconclusive"):
+        verdict = "INCONCLUSIVE"
+        reason = (f"{counts['inconclusive']} check{'s are' if counts['inconclusive'] > 1 else ' is'} inconclusive: "
+                  "in detect mode that does not fail the build, but it shows nothing either way")
+    else:
+        verdict, reason = "PASS", "every check passed"
+    if expected:
+        reason += f"; {len(expected)} failing check{'s' if len(expected) > 1 else ''} in tests marked xfail"
+    return {"verdict": verdict, "reason": reason, "mode": mode, "build_fails": bool(failing) or incomplete,
+            "counts": {v: counts.get(v, 0) for v in ("pass", "fail", "inconclusive")},
+            "failing": len(failing), "expected_failures": len(expected)}

@@ -25,6 +25,7 @@ _NAMES = {
     "InvalidSpec": "fairprobe.errors",
     "MissingDependency": "fairprobe.errors",
     "CheckResult": "fairprobe.result",
+    "CheckError": "fairprobe.result",
     "Evidence": "fairprobe.evidence",
     "verify": "fairprobe.evidence",
     "Probe": "fairprobe.probe",
@@ -45,7 +46,7 @@ __all__ = sorted([*_SUBMODULES, *_NAMES])
 if TYPE_CHECKING:  # the names as the type checker should see them
     from fairprobe import (adapters, checks, engines, evidence, proxies, settings, stats, strategies,  # noqa: F401
                            twins, worlds)
-    from fairprobe.result import CheckResult  # noqa: F401
+    from fairprobe.result import CheckError, CheckResult  # noqa: F401
     from fairprobe.errors import (AdapterError, FairnessViolation, FairprobeError, FairprobeWarning,  # noqa: F401
                                   InvalidSpec, MissingDependency)
     from fairprobe.evidence import Evidence, verify  # noqa: F401

@@ -6,20 +6,62 @@ the proxy scan, settings, and how a finished check is recorded. :class:`~fairpro
 from __future__ import annotations
 
 import abc
+import functools
 import uuid
 import warnings
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from fairprobe import gates, proxies, settings
 from fairprobe.adapters import Adapter, as_adapter
-from fairprobe.errors import FairprobeWarning, InvalidSpec, shorten, user_stacklevel
-from fairprobe.result import CheckResult
+from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten, user_stacklevel
+from fairprobe.result import CheckError, CheckResult
 from fairprobe.spec import ProbeSpec
 from fairprobe.validation import check_count
+from fairprobe.verdicts import CheckKind
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+_RECORDED = "_fairprobe_recorded"  # set on an exception once its CheckError is recorded (nested checks)
+
+
+def raise_first(errors: list[BaseException], *, checks: int | None = None) -> None:
+    """Raise the first of the errors of several checks (each already recorded), noting how many other checks
+    raised (``checks``: how many errored in all, when one error stopped several)."""
+    __tracebackhide__ = True
+    if not errors:
+        return
+    others = (len(errors) if checks is None else checks) - 1
+    if others > 0 and hasattr(errors[0], "add_note"):
+        errors[0].add_note(f"fairprobe: {others} other check{'s' if others > 1 else ''} of this run raised too; "
+                           "each is an ERROR in the evidence")
+    raise errors[0]
+
+
+def records_errors(kind: CheckKind, *, attributes_at: int = 0) -> Callable[[_Method], _Method]:
+    """A check method that, when it raises, records a :class:`~fairprobe.result.CheckError` (verdict ERROR) for
+    the evidence before the exception goes on to the caller: a check that errors never drops out of the bundle.
+    ``attributes_at``: the position of the attributes among the method's arguments."""
+
+    def wrap(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def checked(self: BaseProbe, *args: Any, **options: Any) -> Any:
+            __tracebackhide__ = True
+            try:
+                return method(self, *args, **options)
+            except FairnessViolation:
+                raise
+            except Exception as exc:
+                attributes = args[attributes_at] if len(args) > attributes_at else \
+                    options.get("attributes", options.get("attribute", ()))
+                self._record_error(exc, kind, attributes, options)
+                raise
+
+        return checked  # type: ignore[return-value]
+
+    return wrap
 
 
 class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
@@ -132,7 +174,56 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
         settings.record(result)
         return result
 
+    def _record_error(self, exc: BaseException, kind: CheckKind | str, attributes: Any,
+                      options: dict[str, Any]) -> None:
+        """Record the CheckError of a check that raised ``exc`` (once, however many check methods it crossed)."""
+        if getattr(exc, _RECORDED, False):
+            return
+        self._record_errors(exc, [(kind, attributes, options)])
+
+    def _record_errors(self, exc: BaseException, checks: list[tuple[Any, Any, dict[str, Any]]]) -> None:
+        """Record one CheckError per ``(kind, attributes, options)`` for ``exc``, then mark it recorded."""
+        context = self._error_context()
+        for kind, attributes, options in checks:
+            mode = alpha = None
+            try:
+                mode, alpha = self._setting("mode", options.get("mode")), self._setting("alpha", options.get("alpha"))
+            except Exception:  # the bad setting may be the very error
+                pass
+            settings.record(CheckError.of(exc, check=kind, attributes=attributes, options=options, mode=mode,
+                                          alpha=alpha, context=context))
+        try:
+            setattr(exc, _RECORDED, True)
+        except AttributeError:  # an exception type without a __dict__: it may be recorded twice, never lost
+            pass
+
+    def _error_context(self) -> dict[str, Any]:
+        """As much of the probe's context as can be had when a check raised (the model or data may be the cause)."""
+        try:
+            return self._context()
+        except Exception:
+            context: dict[str, Any] = {"probe": self.spec.name, "probe_id": self.id,
+                                       "protected": list(self.spec.protected), "held": list(self.spec.held),
+                                       "label": self.spec.label}
+            try:
+                context["model"] = self.model_fingerprint
+            except Exception:
+                pass
+            return context
+
     def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
-        """Run every stated check (``fp.invariant(...)``, ``fp.equalized_odds(...)``, ...) without raising."""
+        """Run every stated check (``fp.invariant(...)``, ``fp.equalized_odds(...)``, ...) without raising on a
+        verdict. A check that raises is recorded as an ERROR and the others still run; then the first error is
+        raised."""
         gates.require_specs(checks)
-        return [check.run(self) for check in checks]
+        results, errors = [], []
+        for check in checks:
+            try:
+                results.append(check.run(self))
+            except FairnessViolation:
+                raise
+            except Exception as exc:
+                self._record_error(exc, check.kind, check.attributes, check.options)
+                errors.append(exc)
+        raise_first(errors)
+        return results

@@ -22,8 +22,8 @@ from fairprobe.checks.invariance import from_counts
 from fairprobe.engines.job import CountRequest, PartitionJob, merge
 from fairprobe.engines.partitions import DEFAULT_ROWS, partition_data, read_columns
 from fairprobe.engines.run import check_engine, run
-from fairprobe.errors import InvalidSpec
-from fairprobe.base_probe import BaseProbe
+from fairprobe.errors import FairnessViolation, InvalidSpec
+from fairprobe.base_probe import BaseProbe, raise_first
 from fairprobe.result import CheckResult
 from fairprobe.spec import ProbeSpec
 from fairprobe.validation import check_bound, check_optional_count
@@ -144,11 +144,38 @@ class PartitionedProbe(BaseProbe):
     # ------------------------------------------------------------------ checks
 
     def run(self, *checks: gates.CheckSpec) -> list[CheckResult]:
-        """Run every stated check in one pass over the partitions (``fp.invariant(...)``, ...)."""
+        """Run every stated check in one pass over the partitions (``fp.invariant(...)``, ...). A check that
+        raises is recorded as an ERROR (a failed pass: every check of it) and the others still finish; then the
+        first error is raised."""
         gates.require_specs(checks)
-        plans = [self._plan(check, i) for i, check in enumerate(checks)]
-        merged = self._pass([plan[0] for plan in plans])
-        return [self._finish(finish(merged[request.key])) for request, finish in plans]
+        errors: list[BaseException] = []
+
+        def attempt(check: gates.CheckSpec, step: Any) -> Any:
+            try:
+                return step()
+            except FairnessViolation:
+                raise
+            except Exception as exc:
+                self._record_error(exc, check.kind, check.attributes, check.options)
+                errors.append(exc)
+                return None
+
+        plans = [(check, attempt(check, lambda: self._plan(check, i))) for i, check in enumerate(checks)]
+        planned = [(check, plan) for check, plan in plans if plan is not None]
+        merged: dict[str, Any] = {}
+        if planned:
+            try:
+                merged = self._pass([plan[0] for _, plan in planned])
+            except FairnessViolation:
+                raise
+            except Exception as exc:
+                self._record_errors(exc, [(c.kind, c.attributes, c.options) for c, _ in planned])
+                errors.extend([exc] * len(planned))
+                planned = []
+        results = [attempt(check, lambda: self._finish(finish(merged[request.key])))
+                   for check, (request, finish) in planned]
+        raise_first(list(dict.fromkeys(errors)), checks=len(errors))
+        return results
 
     def _plan(self, check: gates.CheckSpec, index: int) -> tuple[CountRequest, Any]:
         options = dict(check.options)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from fairprobe import checks, gates, proxies, settings
 from fairprobe.adapters import as_adapter
-from fairprobe.base_probe import BaseProbe
+from fairprobe.base_probe import BaseProbe, records_errors
 from fairprobe.checks.invariance import threshold_note
 from fairprobe.data import fingerprint_and_keys, plain, require_columns, require_scalars
 from fairprobe.errors import InvalidSpec, unknown_choice
@@ -23,6 +23,7 @@ from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
 from fairprobe.twins.flip import twin_row_keys
 from fairprobe.validation import check_optional_count
+from fairprobe.verdicts import CheckKind
 
 
 class Probe(BaseProbe):
@@ -265,6 +266,7 @@ class Probe(BaseProbe):
 
     # ----------------------------------------------------------------- checks
 
+    @records_errors(CheckKind.INVARIANCE)
     def invariance(
         self,
         attribute: str | Sequence[str],
@@ -326,6 +328,7 @@ class Probe(BaseProbe):
             result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
         return result
 
+    @records_errors(CheckKind.NO_WORSE_THAN, attributes_at=1)
     def compare(self, baseline: Any, attributes: str | Sequence[str], *, check: str = "invariance",
                 max_increase: float = 0.0, alpha: float | None = None, mode: str | None = None,
                 seed: int | None = None) -> CheckResult:
@@ -376,6 +379,7 @@ class Probe(BaseProbe):
         __tracebackhide__ = True
         return gates.check(self.compare(baseline, attributes, **options))
 
+    @records_errors(CheckKind.EQUALIZED_ODDS)
     def equalized_odds(
         self,
         attributes: str | Sequence[str],
@@ -398,6 +402,7 @@ class Probe(BaseProbe):
         )
         return self._finish(result)
 
+    @records_errors(CheckKind.DEMOGRAPHIC_PARITY)
     def demographic_parity(
         self,
         attributes: str | Sequence[str],

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 
 from fairprobe.data import plain
-from fairprobe.verdicts import FAIL, INCONCLUSIVE, PASS, CheckKind, Mode, Verdict
+from fairprobe.verdicts import ERROR, FAIL, INCONCLUSIVE, PASS, CheckKind, Mode, Verdict
 
 TITLES = {CheckKind.INVARIANCE: "invariance of the decision to",
           CheckKind.EQUALIZED_ODDS: "equalized odds across",
@@ -104,7 +104,8 @@ class CheckResult:
         exercised = self.details.get("exercised")
         if exercised:
             lines.append(f"  exercised  {fmt(exercised['identical_share'])} of valid twins identical to their original "
-                         f"on the model's columns; positive decisions {fmt(exercised['positive_share'])}")
+                         f"on the model's columns; favourable decisions {fmt(exercised['positive_share_original'])} of "
+                         f"the originals, {fmt(exercised['positive_share_twins'])} of the twins")
         floor = self.details.get("noise_floor")
         if floor:
             lines.append(f"  noise floor  {floor['statistic_name']} {fmt(floor['statistic'])} with the record's own "
@@ -149,6 +150,105 @@ class CheckResult:
         more = f"; about {self.n_to_decide} records would decide it" if self.n_to_decide else \
             "; the estimate sits on the bound, more data alone will not decide it"
         return "an interval straddles the bound" + more
+
+
+# The option that bounds each check's statistic, and on which side: what an errored check was asked to show.
+BOUNDS = {CheckKind.INVARIANCE: (("max_flip_rate", "<"),),
+          CheckKind.EQUALIZED_ODDS: (("max_gap", "<"),),
+          CheckKind.DEMOGRAPHIC_PARITY: (("max_gap", "<"), ("min_ratio", ">")),
+          CheckKind.NO_WORSE_THAN: (("max_increase", "<"),)}
+
+
+@dataclass(frozen=True)
+class CheckError:
+    """A check that raised before it reached a verdict: what it was asked, and the error.
+
+    It is recorded as a :class:`CheckResult` is (``fp.settings.collecting()``, the pytest plugin,
+    ``fp.Evidence.add``) with the verdict ERROR, so a check that errors never drops out of the evidence:
+    the bundle, the gate (which no run with an errored check passes), the report, the terminal summary and
+    every export name it. The exception itself still reaches the caller. Its record has the keys of a
+    result's, with no statistic, interval or n, and ``error`` (``type``, ``message``, ``where``).
+
+    Examples
+    --------
+    >>> error = CheckError.of(KeyError("age"), check="demographic_parity", attributes=("sex",),
+    ...                       options={"min_ratio": 0.8})
+    >>> error.summary()
+    "ERROR demographic parity across sex: KeyError: 'age' (no verdict)"
+    >>> error.to_dict()["bound"], error.fails_build
+    (0.8, True)
+    """
+
+    check: CheckKind
+    attributes: tuple[str, ...]
+    error_type: str
+    message: str
+    where: str = ""
+    mode: Mode = Mode.DETECT
+    alpha: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+    verdict = ERROR
+    fails_build = True  # a check that reached no verdict can pass no gate
+    counterexamples = ()  # the shape of a result's, for code that reads any record: nothing was scored
+    warnings = ()
+
+    @classmethod
+    def of(cls, exc: BaseException, *, check: CheckKind | str, attributes: Any, options: dict[str, Any] | None = None,
+           mode: Any = None, alpha: Any = None, context: dict[str, Any] | None = None) -> CheckError:
+        """The record of ``exc``, raised by a ``check`` of ``attributes`` asked with ``options``."""
+        names = (attributes,) if isinstance(attributes, str) else tuple(str(a) for a in attributes or ())
+        frame = None
+        tb = exc.__traceback__
+        while tb is not None:  # the innermost frame: where it was raised
+            frame, tb = tb, tb.tb_next
+        where = (f"{frame.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.tb_lineno} in "
+                 f"{frame.tb_frame.f_code.co_name}") if frame is not None else ""
+        try:
+            mode = Mode(mode) if mode is not None else Mode.DETECT
+        except ValueError:
+            mode = Mode.DETECT  # the bad mode may be the very error
+        return cls(check=CheckKind(check), attributes=names, error_type=type(exc).__name__, message=str(exc),
+                   where=where, mode=mode, alpha=alpha if isinstance(alpha, float) else None,
+                   options=dict(options or {}), context=dict(context or {}))
+
+    @property
+    def title(self) -> str:
+        what = TITLES.get(self.check, str(self.check))
+        if self.check == CheckKind.NO_WORSE_THAN:
+            what = f"{what} {self.options.get('check', 'invariance')} across"
+        twins = self.context.get("twins")
+        return f"{what} {' x '.join(self.attributes)}" + (f" ({twins} twins)" if twins else "")
+
+    def bound(self) -> tuple[Any, str]:
+        """The bound the check was asked to hold and its side (None, "" when it was not given)."""
+        for option, side in BOUNDS.get(self.check, ()):
+            if self.options.get(option) is not None:
+                return self.options[option], side
+        return (0.0, "<") if self.check == CheckKind.NO_WORSE_THAN else (None, "")
+
+    def with_context(self, **context: Any) -> CheckError:
+        return replace(self, context={**self.context, **context})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The evidence record: a result's keys (no statistic, interval or n) and ``error``."""
+        bound, side = self.bound()
+        return plain({
+            "check": self.check, "attributes": list(self.attributes), "statistic": None, "statistic_name": "",
+            "interval": [None, None], "bound": bound, "comparison": side, "verdict": ERROR, "alpha": self.alpha,
+            "n": 0, "method": "", "mode": self.mode, "n_to_decide": None, "groups": [], "pairs": [],
+            "details": {"options": self.options}, "counterexamples": [], "context": self.context, "warnings": [],
+            "error": {"type": self.error_type, "message": self.message, "where": self.where},
+            "fails_build": True, "title": self.title})
+
+    def summary(self) -> str:
+        return f"ERROR {self.title}: {self.error_type}: {self.message} (no verdict)"
+
+    def report(self) -> str:
+        return "\n".join([f"ERROR  {self.title}", f"  error      {self.error_type}: {self.message}",
+                          f"  raised at  {self.where or '?'}", "  verdict    none: the check raised before it "
+                          "reached one; a run with an errored check cannot pass"])
 
 
 def not_certifiable(verdict: Verdict, mode: Mode, reasons: list[str]) -> tuple[Verdict, str | None]:

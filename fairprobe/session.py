@@ -31,7 +31,12 @@ def property_name(record: dict[str, Any]) -> str:
 
 
 def property_value(record: dict[str, Any]) -> str:
-    """The JUnit property value of a check: verdict, statistic, interval, bound, n, mode (and warnings)."""
+    """The JUnit property value of a check: verdict, statistic, interval, bound, n, mode (and warnings); for a
+    check that raised, ``error``, the exception and the bound it was asked to hold."""
+    error = record.get("error")
+    if error:
+        bound = f" bound={record['comparison']}{record['bound']}" if record.get("bound") is not None else ""
+        return f"error {error['type']}: {error['message']}{bound} mode={record['mode']}"
     lo, hi = record["interval"]
     return (f"{record['verdict']} statistic={record['statistic']} interval=[{lo}, {hi}] "
             f"bound={record['comparison']}{record['bound']} n={record['n']} mode={record['mode']}"
@@ -221,30 +226,57 @@ def _outcome(report: pytest.TestReport, inconclusive: bool) -> str | None:
 # --------------------------------------------------------------------------- summaries
 
 
+def check_label(record: dict[str, Any]) -> str:
+    """The check's name in a table: a comparison with a baseline names what it compared
+    (``no_worse_than[equalized_odds]``), so two comparisons in one test read apart."""
+    compared = (record.get("details") or {}).get("compared") or \
+        ((record.get("details") or {}).get("options") or {}).get("check")
+    if record.get("check") == "no_worse_than":
+        return f"no_worse_than[{compared or 'invariance'}]"
+    return str(record["check"])
+
+
+def _cells(record: dict[str, Any], fmt: Any) -> tuple[str, str, str]:
+    """Statistic, interval and bound as text (a check that raised has no statistic or interval)."""
+    bound = f"{record['comparison']} {fmt(record['bound'])}" if record.get("bound") is not None else "-"
+    if record.get("error"):
+        return "-", "-", bound
+    lo, hi = record["interval"]
+    return fmt(record["statistic"]), f"[{fmt(lo)}, {fmt(hi)}]", bound
+
+
+def _counts_line(records: list[dict[str, Any]]) -> str:
+    counts = Counter(str(r["verdict"]) for r in records)
+    return ", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive", "error") if v in counts)
+
+
 def summary_lines(records: list[dict[str, Any]], mode: str, alpha: float) -> list[tuple[str, str | None]]:
-    """The terminal table (test, check, attribute, statistic, interval, bound, verdict), the verdict counts and
-    every warning, as (line, colour) pairs."""
+    """The terminal table (test, check, attribute, statistic, interval, bound, verdict), the verdict counts, every
+    check that raised (ERROR, with its exception) and every warning, as (line, colour) pairs."""
     from fairprobe.result import fmt
 
+    names = short_ids([r["test"] or "" for r in records])
     rows = [("test", "check", "attribute", "statistic", "interval", "bound", "verdict")]
     for r in records:
-        lo, hi = r["interval"]
-        rows.append((short(r["test"] or ""), str(r["check"]), " x ".join(r["attributes"]), fmt(r["statistic"]),
-                     f"[{fmt(lo)}, {fmt(hi)}]", f"{r['comparison']} {fmt(r['bound'])}",
+        rows.append((names[r["test"] or ""], check_label(r), " x ".join(r["attributes"]), *_cells(r, fmt),
                      str(r["verdict"]).upper() + (" !" if r.get("warnings") else "")))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines: list[tuple[str, str | None]] = []
     for i, row in enumerate(rows):
         line = "  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
-        colour = None if not i else {"FAIL": "red", "PASS": "green"}.get(row[-1].split()[0], "yellow")
+        colour = None if not i else {"FAIL": "red", "ERROR": "red", "PASS": "green"}.get(row[-1].split()[0], "yellow")
         lines.append((line, colour))
-    counts = Counter(str(r["verdict"]) for r in records)
+    errors = [r for r in records if r.get("error")]
     warned = [(r, sentence) for r in records for sentence in r.get("warnings", [])]
-    lines.append((", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive") if v in counts)
-                  + f" (mode {mode}, alpha {alpha})"
-                  + (f"; {len(warned)} warning{'s' if len(warned) > 1 else ''} (!):" if warned else ""), None))
+    lines.append((_counts_line(records) + f" (mode {mode}, alpha {alpha})"
+                  + (f"; {len(errors)} raised an error, so no verdict:" if errors else "")
+                  + ("" if not warned else (" and" if errors else ";")
+                     + f" {len(warned)} warning{'s' if len(warned) > 1 else ''} (!)" + ":"), None))
+    for r in errors:
+        lines.append((f"  {names[r['test'] or '']} ({check_label(r)}, {' x '.join(r['attributes'])}): ERROR "
+                      f"{r['error']['type']}: {r['error']['message']}", "red"))
     for r, sentence in warned:
-        lines.append((f"  {short(r['test'] or '')} ({r['check']}, {' x '.join(r['attributes'])}): {sentence}",
+        lines.append((f"  {names[r['test'] or '']} ({check_label(r)}, {' x '.join(r['attributes'])}): {sentence}",
                       "yellow"))
     return lines
 
@@ -257,31 +289,51 @@ def markdown_summary(records: list[dict[str, Any]], mode: str, alpha: float, *, 
     from fairprobe.evidence.gate import gate
     from fairprobe.result import fmt
 
-    counts = Counter(str(r["verdict"]) for r in records)
     verdict = gate(records, mode=mode, incomplete=incomplete, collected=collected, ran=ran)
-    icon = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️"}
+    icon = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "⛔"}
+    names = short_ids([r["test"] or "" for r in records])
     out = [f"## fairprobe: {verdict['verdict']}", "", f"{verdict['reason']}.", "",
-           f"{len(records)} checks: " + ", ".join(f"{counts[v]} {v}" for v in ("pass", "fail", "inconclusive")
-                                                   if v in counts)
+           f"{len(records)} checks: " + _counts_line(records)
            + f"; {verdict['failing']} fail the build (mode {mode}, alpha {alpha}).", "",
            "| test | check | attributes | statistic | interval | bound | verdict |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in records:
-        lo, hi = r["interval"]
-        cells = [short(r["test"] or ""), str(r["check"]), " × ".join(r["attributes"]), fmt(r["statistic"]),
-                 f"[{fmt(lo)}, {fmt(hi)}]", f"{r['comparison']} {fmt(r['bound'])}",
+        cells = [names[r["test"] or ""], check_label(r), " × ".join(r["attributes"]), *_cells(r, fmt),
                  f"{icon.get(str(r['verdict']), '')} {str(r['verdict']).upper()}"]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    errors = [r for r in records if r.get("error")]
+    if errors:
+        out += ["", "**Checks that raised an error (no verdict)**", ""] + [
+            f"- `{names[r['test'] or '']}` ({check_label(r)}): {r['error']['type']}: {r['error']['message']}"
+            for r in errors]
     warned = [(r, s) for r in records for s in r.get("warnings", [])]
     if warned:
-        out += ["", "**Warnings**", ""] + [f"- `{short(r['test'] or '')}` ({r['check']}): {s}" for r, s in warned]
+        out += ["", "**Warnings**", ""] + [f"- `{names[r['test'] or '']}` ({check_label(r)}): {s}" for r, s in warned]
     if bundle is not None:
         out += ["", f"Evidence: `{bundle}`, manifest sha256 `{digest}`"]
     return "\n".join(out) + "\n\n"
 
 
+def short_ids(nodeids: list[str], width: int = 60) -> dict[str, str]:
+    """Each test id shortened (:func:`short`), so that two ids never read alike: where two would, both are
+    kept whole."""
+    names = {nodeid: short(nodeid, width) for nodeid in dict.fromkeys(nodeids)}
+    seen = Counter(names.values())
+    return {nodeid: (text if seen[text] == 1 else short(nodeid, 10_000)) for nodeid, text in names.items()}
+
+
 def short(nodeid: str, width: int = 60) -> str:
-    """A test id without its folders, cut to ``width`` characters."""
+    """A test id without its folders, cut in the middle to ``width`` characters (its end, where parameters and
+    the distinguishing words of a test's name sit, is kept).
+
+    Examples
+    --------
+    >>> short("tests/probes/test_screeners.py::test_no_worse_than_the_production_model[equalized_odds]", 50)
+    'test_screeners.py::test_…ion_model[equalized_odds]'
+    """
     path, sep, name = nodeid.partition("::")
     text = f"{path.rsplit('/', 1)[-1]}{sep}{name}"
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]

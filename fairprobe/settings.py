@@ -17,7 +17,9 @@ from fairprobe.validation import check_alpha, check_mode, check_seed
 from fairprobe.verdicts import Mode
 
 if TYPE_CHECKING:
-    from fairprobe.result import CheckResult
+    from fairprobe.result import CheckError, CheckResult
+
+    Recorded = CheckResult | CheckError
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Settings:
 
 
 _settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())
-_sink: ContextVar[Callable[[CheckResult], None] | None] = ContextVar("fairprobe_sink", default=None)
+_sink: ContextVar[Callable[[Recorded], None] | None] = ContextVar("fairprobe_sink", default=None)
 
 
 def current() -> Settings:
@@ -77,15 +79,16 @@ def using(**values: Any) -> Iterator[Settings]:
         _settings.reset(token)
 
 
-def record(result: CheckResult) -> None:
-    """Hand a finished check to whoever is recording (the pytest plugin, or :func:`collecting`)."""
+def record(result: Recorded) -> None:
+    """Hand a finished check to whoever is recording (the pytest plugin, or :func:`collecting`): its result, or
+    the :class:`~fairprobe.result.CheckError` of a check that raised."""
     sink = _sink.get()
     if sink is not None:
         sink(result)
 
 
 @contextlib.contextmanager
-def recording_to(sink: Callable[[CheckResult], None]) -> Iterator[None]:
+def recording_to(sink: Callable[[Recorded], None]) -> Iterator[None]:
     token = _sink.set(sink)
     try:
         yield
@@ -94,8 +97,9 @@ def recording_to(sink: Callable[[CheckResult], None]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def collecting() -> Iterator[list[CheckResult]]:
-    """Collect every check run inside the block: ``with collecting() as results: ...``."""
-    results: list[CheckResult] = []
+def collecting() -> Iterator[list[Recorded]]:
+    """Collect every check run inside the block: ``with collecting() as results: ...``; a check that raised is
+    there too, as a :class:`~fairprobe.result.CheckError` (verdict ERROR)."""
+    results: list[Recorded] = []
     with recording_to(results.append):
         yield results

@@ -21,11 +21,13 @@ class _Word(str, Enum):
 
 
 class Verdict(_Word):
-    """What a check concluded from its confidence interval."""
+    """What a check concluded from its confidence interval; ERROR: none, the check raised before it reached one
+    (a :class:`~fairprobe.result.CheckError` in the evidence, which no gate passes)."""
 
     PASS = "pass"
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
+    ERROR = "error"
 
 
 class Mode(_Word):
@@ -44,7 +46,7 @@ class CheckKind(_Word):
     NO_WORSE_THAN = "no_worse_than"
 
 
-PASS, FAIL, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE
+PASS, FAIL, INCONCLUSIVE, ERROR = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.ERROR
 
 
 def combine(verdicts: Iterable[Verdict]) -> Verdict:
@@ -58,6 +60,8 @@ def combine(verdicts: Iterable[Verdict]) -> Verdict:
     verdicts = [Verdict(v) for v in verdicts]
     if not verdicts:
         raise ValueError("combine needs at least one verdict")
+    if ERROR in verdicts:
+        raise ValueError("combine takes the verdicts of gates that ran; an ERROR is no verdict to combine")
     if FAIL in verdicts:
         return FAIL
     return PASS if all(v == PASS for v in verdicts) else INCONCLUSIVE

@@ -236,7 +236,17 @@ class CheckItem(pytest.Item):
     def runtest(self) -> None:
         spec = dict(self.file.data["checks"][self.index])
         attributes = spec.pop(self.kind)
-        probe = self.file.probe()
+        try:
+            probe = self.file.probe()
+        except Exception as exc:
+            # No probe, so no check ran: the check this item declares is an ERROR in the evidence all the same.
+            from fairprobe import settings
+            from fairprobe.result import CheckError
+
+            settings.record(CheckError.of(exc, check=self.kind, attributes=attributes, options=spec,
+                                          mode=spec.get("mode", self.file.data.get("mode")),
+                                          context={"probe": self.file.data.get("name") or self.path.stem}))
+            raise
         method = getattr(probe, CHECKS[self.kind])
         try:
             result = method(attributes, **spec)

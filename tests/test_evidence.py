@@ -79,15 +79,15 @@ def test_bundle_holds_the_files_its_evidence_lists_and_a_manifest(bundle):
     assert (bundle.parent / "LATEST").read_text().strip() == bundle.name
     assert fp.verify(bundle) == []
     doc = json.loads((bundle / "evidence.json").read_text())
-    assert doc["schema"] == "fairprobe-evidence" and doc["schema_version"] == fp.evidence.SCHEMA_VERSION == "2.0"
+    assert doc["schema"] == "fairprobe-evidence" and doc["schema_version"] == fp.evidence.SCHEMA_VERSION == "2.1"
     assert doc["files"] == [n for n in names if n != "MANIFEST.sha256"]
     assert doc["summary"]["verdicts"] == {"fail": 2} and doc["incomplete"] is False
     assert doc["checks"][0]["test_outcome"] == "failed"
     listed = [line.split("  ")[1] for line in (bundle / "MANIFEST.sha256").read_text().splitlines()]
     assert listed == doc["files"]
     rows = (bundle / "counterexamples.csv").read_text().splitlines()
-    assert rows[0].startswith("test,check,attributes,row,column,original,twin") and rows[0].endswith(",probe")
-    assert len(rows) == 6 and all(",sex," in line and line.endswith(",biased screener") for line in rows[1:])
+    assert rows[0].startswith("test,check,attributes,row,column,original,twin") and rows[0].endswith(",probe,error")
+    assert len(rows) == 6 and all(",sex," in line and line.endswith(",biased screener,") for line in rows[1:])
 
 
 def test_git_commit_is_recorded_inside_a_checkout_only(tmp_path):

@@ -103,7 +103,8 @@ def test_in_toto_result_passes_only_when_every_check_passed():
 
 
 def test_impact_ratio_table_in_the_ll144_layout(bundle, results):
-    rows = list(csv.DictReader(io.StringIO((bundle / "impact_ratios.csv").read_text())))
+    every = list(csv.DictReader(io.StringIO((bundle / "impact_ratios.csv").read_text())))
+    rows = [r for r in every if r["probe"] == "biased screener"]
     dimensions = [r["dimension"] for r in rows]
     assert dimensions[0] == "Sex" and "Race/Ethnicity" in dimensions
     assert dimensions[-1] == "Intersectional (Sex x Race/Ethnicity)"  # each attribute alone first, as audits list them
@@ -121,6 +122,37 @@ def test_impact_ratio_table_in_the_ll144_layout(bundle, results):
     assert pacific["status"] == "excluded: under 2% of the data"
     race = [r for r in rows if r["dimension"] == "Race/Ethnicity" and r["status"] == "included"]
     assert max(float(r["impact_ratio"]) for r in race) == 1.0
+    # The fair screener ran no demographic-parity check: the table says so rather than leaving it out (issue #15).
+    fair = [(r["dimension"], r["category"], r["applicants"], r["status"]) for r in every if r["probe"] == "fair screener"]
+    assert fair == [(d, "(not computed)", "", f"not computed: no demographic-parity check of {a} ran on this probe")
+                    for d, a in (("Sex", "sex"), ("Race/Ethnicity", "race"),
+                                 ("Intersectional (Sex x Race/Ethnicity)", "sex x race"))]
+
+
+def test_impact_ratios_say_which_dimensions_no_check_computed_and_why():
+    def parity(attributes, groups, **extra):
+        return {"check": "demographic_parity", "attributes": attributes, "test": "t", "title": "parity",
+                "context": {"probe": "p", "protected": ["sex", "race", "age"], "model": {"sha256": "m"}},
+                "groups": [{"group": g, "n": 100, "selected": s} for g, s in groups], **extra}
+
+    sex = parity(["sex"], [("female", 40), ("male", 50)])
+    rows = exports.impact_ratio_rows([sex, parity(["age"], [], verdict="error",
+                                                  error={"type": "KeyError", "message": "'age'"})])
+    missing = {r["attributes"]: r["status"] for r in rows if r["category"] == "(not computed)"}
+    assert missing == {"race": "not computed: no demographic-parity check of race ran on this probe",
+                       "age": "not computed: the demographic-parity check of age raised KeyError: 'age'",
+                       "sex x race": "not computed: no demographic-parity check of sex x race ran on this probe"}
+    # An intersectional check computes the marginals too: nothing is missing then but age.
+    both = parity(["race", "sex"], [("white|female", 30), ("white|male", 40), ("black|female", 20),
+                                    ("black|male", 25)])
+    rows = exports.impact_ratio_rows([both])
+    assert [r["attributes"] for r in rows if r["category"] == "(not computed)"] == ["age"]
+    # The same probe under xdist is one object per worker: what one worker computed is not missing in another's.
+    other_worker = {**sex, "context": {**sex["context"], "probe_id": "worker-2"}}
+    rows = exports.impact_ratio_rows([other_worker, parity(["race"], [("white", 30), ("black", 20)]),
+                                      parity(["sex", "race"], [("female|white", 30), ("male|black", 20)])])
+    assert "age" in {r["attributes"] for r in rows if r["category"] == "(not computed)"}
+    assert {r["attributes"] for r in rows if r["category"] == "(not computed)"} == {"age"}
 
 
 def test_impact_ratio_cells_are_escaped():

@@ -182,8 +182,26 @@ def test_shares_of_identical_twins_and_favourable_decisions_are_reported():
     decide = lambda f: Predictions((f["x"] >= 150).to_numpy(), None)  # noqa: E731
     result = fp.checks.invariance(ts, decide(df), decide(ts.twins), max_flip_rate=0.05)
     assert result.details["exercised"]["identical_share"] == 0.0
-    assert result.details["exercised"]["positive_share"] == pytest.approx(0.25)
+    assert result.details["exercised"]["positive_share_original"] == pytest.approx(0.25)
+    assert result.details["exercised"]["positive_share_twins"] == pytest.approx(0.25)
     assert result.warnings == []
+
+
+def test_favourable_decisions_of_originals_and_twins_are_reported_apart():
+    # 90 % men, a model that favours men: 90 % of the originals are favourable and 10 % of the twins. Pooled,
+    # the two read as one 50 % that describes neither (issue #15: "6.0 %" where the originals were 48.7 %).
+    df = pd.DataFrame({"sex": ["m"] * 180 + ["f"] * 20, "x": np.arange(200)})
+    ts = FlipGenerator().generate(df, ["sex"], held=["x"], seed=0)
+    decide = lambda f: Predictions((f["sex"] == "m").to_numpy(), None)  # noqa: E731
+    result = fp.checks.invariance(ts, decide(df), decide(ts.twins), max_flip_rate=0.05)
+    exercised = result.details["exercised"]
+    assert (exercised["positive_share_original"], exercised["positive_share_twins"]) == (0.9, pytest.approx(0.1))
+    assert "positive_share" not in exercised
+    assert "favourable decisions 0.9 of the originals, 0.1 of the twins" in result.report()
+    html = fp.evidence.render_html(fp.Evidence().to_dict() | {"checks": [result.to_dict() | {"test": None,
+                                                                                               "test_outcome": None}]})
+    assert "favourable decisions 90.0% of the originals, 10.0% of the valid twins" in html
+    assert "50.0%" not in html
 
 
 # ----------------------------------------------------------------------- 4. columns that encode the attribute

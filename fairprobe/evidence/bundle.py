@@ -35,14 +35,15 @@ from typing import Any
 from fairprobe.errors import InvalidSpec
 from fairprobe.evidence.gate import gate
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 MANIFEST = "MANIFEST.sha256"
 SIGNATURE = "MANIFEST.sha256.sig"
 EVIDENCE, REPORT, COUNTEREXAMPLES = "evidence.json", "report.html", "counterexamples.csv"
 IMPACT_RATIOS, ATTESTATION, BOM = "impact_ratios.csv", "attestation.intoto.json", "bom.cdx.json"
 # Every bundle of a schema version holds at least these; evidence.json names the rest (the optional BOM).
 REQUIRED = {"1.0": (EVIDENCE, REPORT, COUNTEREXAMPLES),
-            "2.0": (EVIDENCE, REPORT, COUNTEREXAMPLES, IMPACT_RATIOS, ATTESTATION)}
+            "2.0": (EVIDENCE, REPORT, COUNTEREXAMPLES, IMPACT_RATIOS, ATTESTATION),
+            "2.1": (EVIDENCE, REPORT, COUNTEREXAMPLES, IMPACT_RATIOS, ATTESTATION)}
 FILES = REQUIRED[SCHEMA_VERSION]
 # A .partial folder whose writer cannot be asked (another machine) is stale after this long.
 STALE_AFTER_S = 600
@@ -199,6 +200,8 @@ class Evidence:
             if columns or text:
                 examples = redact_counterexamples(examples, columns, key=key, text=text)
             record["counterexamples"] = examples
+            if isinstance(record.get("error"), dict):
+                record["error"] = masked_error(record["error"])
             model = (record.get("context") or {}).get("model")
             if isinstance(model, dict) and isinstance(model.get("description"), str):
                 record["context"] = {**record["context"],
@@ -268,6 +271,14 @@ class Evidence:
         if not self.incomplete:
             _write_atomic(directory / "LATEST", f"{name}\n".encode())
         return final
+
+
+def masked_error(error: dict[str, Any]) -> dict[str, Any]:
+    """A check's error with secret-looking values in its message masked (an endpoint's URL with a token in it)."""
+    from fairprobe.redact import mask_secrets
+
+    message = error.get("message")
+    return {**error, "message": mask_secrets(message)} if isinstance(message, str) else error
 
 
 def _bundle_files(document: dict[str, Any], signer: Any) -> dict[str, bytes]:

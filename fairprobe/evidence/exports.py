@@ -36,30 +36,39 @@ _UNKNOWN = ("nan", "none", "", "unknown")
 
 
 def counterexamples_csv(checks: list[dict[str, Any]]) -> str:
-    """The counterexamples of every check, one changed column per line, cells escaped against formulas."""
+    """The counterexamples of every check, one changed column per line, cells escaped against formulas; a check
+    that raised (no counterexamples could be looked for) is one line with its ``error`` and nothing else."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["test", "check", "attributes", "row", "column", "original", "twin", "original_score",
-                     "twin_score", "original_decision", "twin_decision", "probe"])
+                     "twin_score", "original_decision", "twin_decision", "probe", "error"])
     for record in checks:
         probe = (record.get("context") or {}).get("probe") or ""
+        if record.get("error"):
+            writer.writerow([escape_cell(v) for v in (
+                record.get("test") or "", record["check"], "|".join(record["attributes"]), *[""] * 8, probe,
+                f"{record['error']['type']}: {record['error']['message']} (no verdict, no counterexamples)")])
         for ex in record.get("counterexamples", []):
             for column, (before, after) in ex["changes"].items():
                 writer.writerow([escape_cell(v) for v in (
                     record.get("test") or "", record["check"], "|".join(record["attributes"]), ex["row"], column,
                     before, after, ex.get("original_score"), ex.get("twin_score"), ex["original_decision"],
-                    ex["twin_decision"], probe)])
+                    ex["twin_decision"], probe, "")])
     return out.getvalue()
 
 
 def impact_ratio_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Selection rate and impact ratio per category, as LL144 bias audits lay them out.
+    """Selection rate and impact ratio per category, as LL144 bias audits lay them out, and what was not computed.
 
     One table per probe and dimension (Sex, Race/Ethnicity, their intersection, or another protected
     attribute), from each demographic-parity check's group counts; an intersectional check also gives
     the marginal tables when no check of that attribute alone is present. The impact ratio is a
     category's selection rate over the highest selection rate among the included categories;
     categories under 2 % of the table's records, and unknown values, are listed and left out of it.
+    A table covers only the checks that ran, so each probe's dimensions that no check computed (each
+    protected attribute alone, and sex x race/ethnicity where both are protected) get one row whose
+    status says ``not computed`` and why: no demographic-parity check of them ran, or the one that did
+    raised an error.
 
     Examples
     --------
@@ -68,20 +77,39 @@ def impact_ratio_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ...                     {"group": "male", "n": 490, "selected": 245}, {"group": "other", "n": 10, "selected": 5}]}
     >>> [(r["category"], r["impact_ratio"], r["status"]) for r in impact_ratio_rows([check])]
     [('female', 0.8, 'included'), ('male', 1.0, 'included'), ('other', None, 'excluded: under 2% of the data')]
+    >>> check["context"]["protected"] = ["sex", "race"]
+    >>> [(r["dimension"], r["status"]) for r in impact_ratio_rows([check]) if r["status"].startswith("not")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('Race/Ethnicity', 'not computed: no demographic-parity check of race ran on this probe'),
+     ('Intersectional (Sex x Race/Ethnicity)', 'not computed: no demographic-parity check of sex x race ran on this
+     probe')]
     """
     tables: dict[tuple[str, ...], dict[str, Any]] = {}
+    # What each audited probe computed, keyed by name, model and data (under xdist one probe is an object per
+    # worker, so its id would split it): protected attributes, dimensions computed, checks that raised.
+    probes: dict[tuple[str, str, str], dict[str, Any]] = {}
     for record in checks:
-        if record.get("check") != "demographic_parity" or not record.get("groups"):
-            continue
         context = record.get("context") or {}
         probe = str(context.get("probe") or "")
+        seen = probes.setdefault((probe, str((context.get("model") or {}).get("sha256", "")),
+                                  str(context.get("data_sha256", ""))),
+                                 {"probe": probe, "protected": [], "computed": set(), "errors": {}})
+        seen["protected"] = seen["protected"] or [str(a) for a in context.get("protected") or []]
+        if record.get("check") != "demographic_parity":
+            continue
+        attrs = tuple(record["attributes"])
+        if record.get("error"):
+            seen["errors"][frozenset(attrs)] = record
+            continue
+        if not record.get("groups"):
+            continue
         owner = (probe, str(context.get("probe_id") or ""), str((context.get("model") or {}).get("sha256", "")),
                  str(context.get("data_sha256", "")))
-        attrs = tuple(record["attributes"])
         counts = {str(g["group"]): (int(g["n"]), int(g["selected"])) for g in record["groups"]
                   if "n" in g and "selected" in g}
         source = f"{record.get('test') or 'outside pytest'}: {record.get('title', record['check'])}"
         tables[(*owner, *attrs)] = {"probe": probe, "attributes": attrs, "counts": counts, "source": source}
+        seen["computed"].add(frozenset(attrs))
         if len(attrs) > 1:
             for i, attribute in enumerate(attrs):
                 marginal: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -93,12 +121,31 @@ def impact_ratio_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     marginal[parts[i]][1] += selected
                 else:
                     summed = {k: tuple(v) for k, v in marginal.items()}
+                    seen["computed"].add(frozenset([attribute]))
                     tables.setdefault((*owner, attribute), {
                         "probe": probe, "attributes": (attribute,), "counts": summed,
                         "source": f"{source} (summed over {' x '.join(a for a in attrs if a != attribute)})"})
+    for key, seen in probes.items():
+        for attrs in required_dimensions(seen["protected"]):
+            if frozenset(attrs) in seen["computed"]:
+                continue
+            error = seen["errors"].get(frozenset(attrs))
+            why = (f"the demographic-parity check of {' x '.join(attrs)} raised {error['error']['type']}: "
+                   f"{error['error']['message']}" if error else
+                   f"no demographic-parity check of {' x '.join(attrs)} ran on this probe")
+            tables[(*key, "missing", *attrs)] = {
+                "probe": seen["probe"], "attributes": attrs, "counts": None, "why": why,
+                "source": f"{error.get('test') or 'outside pytest'}: {error.get('title', error['check'])}"
+                if error else ""}
     rows = []
     # As LL144 audits order them: each attribute alone, then the intersections.
     for table in sorted(tables.values(), key=lambda t: (t["probe"], len(t["attributes"]))):
+        if table["counts"] is None:
+            rows.append({"probe": table["probe"], "dimension": dimension(table["attributes"]),
+                         "attributes": " x ".join(table["attributes"]), "category": "(not computed)",
+                         "applicants": None, "selected": None, "selection_rate": None, "impact_ratio": None,
+                         "share_of_data": None, "status": f"not computed: {table['why']}", "source": table["source"]})
+            continue
         total = sum(n for n, _ in table["counts"].values()) or 1
         rates = {k: (s / n if n else None) for k, (n, s) in table["counts"].items()}
         status = {k: ("unknown category: not in the impact ratios" if k.strip().lower() in _UNKNOWN else
@@ -114,6 +161,23 @@ def impact_ratio_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
                          "impact_ratio": round(rate / top, 6) if included and top else None,
                          "share_of_data": n / total, "status": status[category], "source": table["source"]})
     return rows
+
+
+def required_dimensions(protected: list[str]) -> list[tuple[str, ...]]:
+    """The tables an LL144-style audit of these protected attributes holds: each attribute alone, and sex x
+    race/ethnicity where both are protected.
+
+    Examples
+    --------
+    >>> required_dimensions(["race", "sex", "age"])
+    [('race',), ('sex',), ('age',), ('sex', 'race')]
+    """
+    out: list[tuple[str, ...]] = [(a,) for a in protected]
+    sex = next((a for a in protected if a.lower() in _SEX), None)
+    race = next((a for a in protected if a.lower() in _RACE), None)
+    if sex and race:
+        out.append((sex, race))
+    return out
 
 
 def impact_ratio_csv(checks: list[dict[str, Any]]) -> str:
@@ -238,15 +302,17 @@ def _pipeline_steps(description: str) -> list[str]:
 def in_toto_statement(document: dict[str, Any], digests: dict[str, str]) -> str:
     """An in-toto v1 Statement over the bundle's files with a test-result predicate (one test per check).
 
-    Inconclusive checks are listed as warned; ``result`` is "pass" only when every check passed and
-    the session was complete (the predicate's definition).
+    Inconclusive checks are listed as warned, checks that raised (no verdict) as failed with their error;
+    ``result`` is "pass" only when every check passed and the session was complete (the predicate's definition).
     """
     passed: list[str] = []
     warned: list[str] = []
     failed: list[str] = []
     for record in document["checks"]:
         name = f"{record.get('test') or 'outside pytest'} :: {record.get('title', record['check'])}"
-        {"pass": passed, "fail": failed}.get(str(record["verdict"]), warned).append(name)
+        if record.get("error"):
+            name += f" (ERROR {record['error']['type']}: {record['error']['message']})"
+        {"pass": passed, "fail": failed, "error": failed}.get(str(record["verdict"]), warned).append(name)
     settings = {**document["settings"], "schema_version": document["schema_version"],
                 "fairprobe": document.get("environment", {}).get("packages", {}).get("fairprobe")}
     configuration: list[dict[str, Any]] = [{
@@ -289,6 +355,14 @@ def _model_card(ref: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
     for record in checks:
         lo, hi = record["interval"]
         where = f"{record.get('title', record['check'])}; {record.get('test') or 'outside pytest'}"
+        if record.get("error"):
+            error = f"{record['error']['type']}: {record['error']['message']}"
+            assessments.append({"groupAtRisk": " x ".join(record["attributes"]),
+                                "harms": f"ERROR: the check raised {error} and reached no verdict, mode {record['mode']}",
+                                "mitigationStrategy": "fails the build: a check that raised shows nothing either way "
+                                f"(fairprobe {record['check']} check, {record.get('test') or 'outside pytest'})"})
+            limitations.append(f"{record.get('title', record['check'])}: not assessed, the check raised {error}")
+            continue
         metrics.append({"type": str(record["statistic_name"]), "value": _text(record["statistic"]),
                         "slice": where, "confidenceInterval": {"lowerBound": _text(lo), "upperBound": _text(hi)}})
         groups = ", ".join(str(g.get("group")) for g in record.get("groups", [])[:12])

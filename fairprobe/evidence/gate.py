@@ -11,11 +11,14 @@ from typing import Any
 
 def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, collected: int | None = None,
          ran: int | None = None) -> dict[str, Any]:
-    """The overall verdict of a run: PASS only when no check fails the build and the session is complete.
+    """The overall verdict of a run: PASS only when no check fails the build, none raised and the session is
+    complete.
 
     FAIL when a check fails the build (a FAIL, or INCONCLUSIVE in certify mode) outside an xfail test;
-    else INCOMPLETE when the session did not run every test; else INCONCLUSIVE when a check is
-    inconclusive (detect mode: the build passes) or there were no checks; else PASS.
+    else ERROR when a check raised before it reached a verdict (outside an xfail test: a check that errors
+    shows nothing, so no run with one passes); else INCOMPLETE when the session did not run every test;
+    else INCONCLUSIVE when a check is inconclusive (detect mode: the build passes) or there were no
+    checks; else PASS.
 
     Examples
     --------
@@ -24,14 +27,25 @@ def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, c
     >>> checks = [{"verdict": "pass", "fails_build": False}]
     >>> gate(checks, mode="detect", incomplete=True, collected=40, ran=13)["reason"]
     'the session was interrupted: 13 of 40 tests ran'
+    >>> gate([*checks, {"verdict": "error", "fails_build": True}], mode="detect")["reason"]
+    '1 check raised an error and reached no verdict'
     """
     counts = Counter(str(r.get("verdict")) for r in checks)
-    expected = [r for r in checks if r.get("fails_build") and r.get("test_outcome") == "xfailed"]
-    failing = [r for r in checks if r.get("fails_build") and r.get("test_outcome") != "xfailed"]
+    # A check that raised fails the build whatever its record says (records of bundles before 2.1 had none).
+    fails = [r for r in checks if r.get("fails_build") or str(r.get("verdict")) == "error"]
+    expected = [r for r in fails if r.get("test_outcome") == "xfailed"]
+    failing = [r for r in fails if r.get("test_outcome") != "xfailed"]
+    errors = [r for r in failing if str(r.get("verdict")) == "error"]
     progress = f"{ran} of {collected} tests ran" if ran is not None and collected else "not every test ran"
-    if failing:
-        verdict, reason = "FAIL", f"{len(failing)} check{'s fail' if len(failing) > 1 else ' fails'} the build"
+    errored = (f"{len(errors)} check{'s' if len(errors) > 1 else ''} raised an error and reached no verdict"
+               if errors else "")
+    if len(failing) > len(errors):
+        fail = len(failing) - len(errors)
+        verdict, reason = "FAIL", f"{fail} check{'s fail' if fail > 1 else ' fails'} the build"
+        reason += f"; {errored}" if errors else ""
         reason += f"; the session was interrupted: {progress}" if incomplete else ""
+    elif errors:
+        verdict, reason = "ERROR", errored + (f"; the session was interrupted: {progress}" if incomplete else "")
     elif incomplete:
         verdict, reason = "INCOMPLETE", f"the session was interrupted: {progress}"
     elif not checks:
@@ -45,5 +59,5 @@ def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, c
     if expected:
         reason += f"; {len(expected)} failing check{'s' if len(expected) > 1 else ''} in tests marked xfail"
     return {"verdict": verdict, "reason": reason, "mode": mode, "build_fails": bool(failing) or incomplete,
-            "counts": {v: counts.get(v, 0) for v in ("pass", "fail", "inconclusive")},
-            "failing": len(failing), "expected_failures": len(expected)}
+            "counts": {v: counts.get(v, 0) for v in ("pass", "fail", "inconclusive", "error")},
+            "failing": len(failing), "errors": len(errors), "expected_failures": len(expected)}

@@ -19,6 +19,8 @@ GLOSSARY = [
     ("INCONCLUSIVE", "The interval straddles the bound: these records cannot tell. It is not a pass. The check "
                      "says how many records would decide it if the observed rates held. In detect mode it does "
                      "not fail the build; in certify mode (release gates) it does."),
+    ("ERROR", "The check raised an exception (the model failed, an option or column was wrong) before it reached "
+              "a verdict. It shows nothing either way, so a run with an errored check never passes the gate."),
     ("One-sided bounds", "The interval [L, U] is a lower bound L and an upper bound U, each holding with "
                          "probability 1 - alpha (95 % at alpha = 0.05); the method is named beside each check. "
                          "Bounds of gaps (equalized odds, parity differences) are clipped at 0, which a gap "
@@ -35,7 +37,7 @@ GLOSSARY = [
                    "discriminate even when flip twins change the attribute only."),
     ("Impact ratio", "A category's selection rate divided by the highest selection rate of the categories "
                      "included (NYC Local Law 144 layout); categories under 2 % of the data are listed and "
-                     "excluded."),
+                     "excluded, and dimensions no demographic-parity check computed are listed as not computed."),
     ("Manifest digest", "The SHA-256 of MANIFEST.sha256, which lists the SHA-256 of every file of the bundle. "
                         "The run prints it; 'fairprobe verify BUNDLE --expect DIGEST' confirms that a bundle is "
                         "the one whose digest was recorded, and '--key PUB' checks the bundle's signature."),

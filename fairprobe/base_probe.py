@@ -9,7 +9,7 @@ import abc
 import functools
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 _RECORDED = "_fairprobe_recorded"  # set on an exception once its CheckError is recorded (nested checks)
 
 
-def raise_first(errors: list[BaseException], *, checks: int | None = None) -> None:
+def raise_first(errors: Sequence[BaseException], *, checks: int | None = None) -> None:
     """Raise the first of the errors of several checks (each already recorded), noting how many other checks
     raised (``checks``: how many errored in all, when one error stopped several)."""
     __tracebackhide__ = True
@@ -144,8 +144,13 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
         return spec_value if spec_value is not None else getattr(settings.current(), name)
 
     @cached_property
-    def model_fingerprint(self) -> dict[str, str]:
+    def _adapter_fingerprint(self) -> dict[str, Any]:
         return self.adapter.fingerprint()
+
+    @property
+    def model_fingerprint(self) -> dict[str, Any]:
+        """What identifies the model in the evidence (``kind``, ``sha256``, ``method``: how it was taken)."""
+        return self._adapter_fingerprint
 
     @property
     def queries(self) -> int:

@@ -213,10 +213,31 @@ def diff_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         elif (x.get("statistic"), x.get("interval"), x.get("bound"), x.get("n")) != \
                 (y.get("statistic"), y.get("interval"), y.get("bound"), y.get("n")):
             lines.append(f"statistic: {_name(key)}: {_state(x)} -> {_state(y)}")
-        xm, ym = ((c.get("context") or {}).get("model") or {} for c in (x, y))
-        if xm.get("sha256") != ym.get("sha256"):
-            lines.append(f"model: {_name(key)}: {str(xm.get('sha256'))[:16]} -> {str(ym.get('sha256'))[:16]}")
+        lines += model_lines(_name(key), x.get("context") or {}, y.get("context") or {})
     return lines
+
+
+def model_lines(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What changed in a check's model between two bundles: its fingerprint, said with how each was taken (a
+    fingerprint taken another way need not mean another model), an identity not taken (no one can tell), or
+    other answers on the same records behind one fingerprint."""
+    xm, ym = old.get("model") or {}, new.get("model") or {}
+    a, b = str(xm.get("sha256") or ""), str(ym.get("sha256") or "")
+    if not a or not b:
+        which = "either bundle" if not a and not b else "the earlier bundle" if not a else "the later bundle"
+        return [f"model: {name}: its identity was not taken in {which} "
+                f"({(ym if not b else xm).get('method') or 'no fingerprint'}), so no one can tell whether the "
+                "model changed"]
+    if a != b:
+        kinds = (str(xm.get("kind") or "?"), str(ym.get("kind") or "?"))
+        how = "" if kinds[0] == kinds[1] else (f" (fingerprint taken another way, {kinds[0]} -> {kinds[1]}: a "
+                                               "changed fingerprint need not mean a changed model)")
+        return [f"model: {name}: {a[:16]} -> {b[:16]}{how}"]
+    answers = (xm.get("answers_sha256"), ym.get("answers_sha256"))
+    if all(answers) and answers[0] != answers[1] and old.get("data_sha256") == new.get("data_sha256"):
+        return [f"model answers: {name}: the same fingerprint {a[:16]} answered the same records differently "
+                f"({str(answers[0])[:16]} -> {str(answers[1])[:16]}): what decides is not all in the fingerprint"]
+    return []
 
 
 def _keyed(checks: list[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:

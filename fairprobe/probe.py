@@ -66,8 +66,9 @@ class Probe(BaseProbe):
         Columns computed from others, recomputed in every twin: ``{"age_group": lambda df: ...}``.
         The function takes the rows and returns one value per row; it must reproduce the data's column.
     bands : dict, optional
-        Band edges of a numeric protected attribute: ``{"age": [18, 40, 65, 100]}``. Groups are the
-        bands, and a twin moves the raw value into the target band at the same within-band quantile.
+        Band edges of a numeric protected attribute: ``{"age": [0, 40, 65, 120]}``. Groups are the bands,
+        ``[0, 40)``, ``[40, 65)`` and ``[65, 120]``, and a twin moves the raw value into the target band at the
+        same within-band quantile.
     redact : list of str, optional
         Columns whose values are replaced by a keyed hash in every result's counterexamples (so in the
         violation text, the terminal and the evidence); ``"text"`` also masks names, e-mail addresses
@@ -170,6 +171,27 @@ class Probe(BaseProbe):
     def predictions(self) -> Predictions:
         """The model's answers for every record of the probe's data."""
         return self.adapter.predict(self.spec.data[self.features], keys=self._data_hashes[1])
+
+    @property
+    def model_fingerprint(self) -> dict[str, Any]:
+        """The adapter's fingerprint and, once the model has answered every record, the SHA-256 of those answers
+        (``answers_sha256``): the model's identity when the adapter could not take one."""
+        identity = dict(self._adapter_fingerprint)
+        if "predictions" not in self.__dict__:  # not asked for: the answers are not computed for this
+            return identity
+        answers = self._answers_identity
+        if identity.get("sha256"):
+            return identity | answers
+        return identity | answers | {
+            "kind": "answers", "sha256": answers["answers_sha256"],
+            "method": f"SHA-256 of {answers['answers_on']}; the model itself was not fingerprinted "
+                      f"({identity.get('method', 'its adapter gives no fingerprint')})"}
+
+    @cached_property
+    def _answers_identity(self) -> dict[str, str]:
+        from fairprobe.adapters.identity import answers_identity
+
+        return answers_identity(self.predictions, data_sha256=self.data_fingerprint, rows=len(self.spec.data))
 
     @cached_property
     def data_fingerprint(self) -> str:  # type: ignore[override]

@@ -103,7 +103,7 @@ def test_parity():
     invariance = next(c for c in evidence["checks"] if c["check"] == "invariance")
     assert invariance["context"]["seed"] == 3  # the probe's own seed wins over the session default
     assert len(invariance["context"]["data_sha256"]) == 64
-    assert invariance["context"]["model"]["kind"] == "callable-source"
+    assert invariance["context"]["model"]["kind"] == "callable-references"
     assert invariance["context"]["queries"] > 0
     assert "numpy" in evidence["environment"]["packages"]
     html = (pytester.path / "reports" / (pytester.path / "reports" / "LATEST").read_text().strip() / "report.html")

@@ -11,7 +11,6 @@ are imported when an adapter is built, never by ``import fairprobe``.
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -186,7 +185,10 @@ class ONNXModel(Adapter):
 
     def fingerprint(self) -> dict[str, str]:
         return {"kind": self._hash_kind, "class": "ONNX model", "description": f"{self.name} (output {self.output!r}"
-                f"{', made by ' + self._producer if self._producer else ''})", "sha256": self._sha256}
+                f"{', made by ' + self._producer if self._producer else ''})", "sha256": self._sha256,
+                "method": "SHA-256 of the ONNX model's bytes" if self._hash_kind == "onnx-file" else
+                "SHA-256 of the session's input and output signature only (onnxruntime kept no model bytes): two "
+                "models of one signature share it"}
 
 
 def _session_digest(session: Any) -> tuple[str, str]:
@@ -340,11 +342,11 @@ class TorchModel(Adapter):
             flat = tensor.detach().cpu().contiguous().reshape(-1)
             digest.update(flat.view(torch.uint8).numpy().tobytes())  # raw bytes: bfloat16 has no numpy type
         out = {"kind": "torch-state-dict", "class": f"torch module {type(self.module).__name__}",
-               "description": f"{self.name} on {self.device}", "sha256": digest.hexdigest()}
+               "description": f"{self.name} on {self.device}", "sha256": digest.hexdigest(),
+               "method": "SHA-256 of the module's state dict (names, dtypes, shapes and raw bytes of every tensor)"}
         if self.preprocess is not None:
-            try:
-                source = inspect.getsource(self.preprocess)
-            except (OSError, TypeError):
-                source = getattr(self.preprocess, "__qualname__", repr(self.preprocess))
-            out["preprocess_sha256"] = hashlib.sha256(source.encode()).hexdigest()
+            from fairprobe.adapters.identity import callable_identity
+
+            # What the preprocessing reads decides too (a fitted scaler, a vocabulary), not its source text.
+            out["preprocess_sha256"] = callable_identity(self.preprocess)["sha256"]
         return out

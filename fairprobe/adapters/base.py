@@ -66,8 +66,11 @@ class Adapter:
         return other
 
     def fingerprint(self) -> dict[str, str]:
-        """What identifies the model in the evidence: a kind, a description and a SHA-256."""
-        return {"kind": type(self).__name__, "description": self.name, "sha256": ""}
+        """What identifies the model in the evidence: a kind, a description, a SHA-256 (empty: not taken) and the
+        ``method`` that took it (a probe then identifies the model by its answers on the records)."""
+        return {"kind": type(self).__name__, "description": self.name, "sha256": "",
+                "method": f"not taken: the adapter {type(self).__name__} gives no fingerprint (override "
+                          "fingerprint() to give one)"}
 
     def predict(self, frame: pd.DataFrame, *, keys: np.ndarray | None = None) -> Predictions:
         """Decisions and scores for every row of ``frame``, querying the model only for new rows.

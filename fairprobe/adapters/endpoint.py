@@ -362,7 +362,9 @@ class EndpointAdapter(Adapter):
         model = identity.get("model_name")
         out = {"kind": self.kind, "class": f"{self.protocol} endpoint",
                "description": f"{model or 'model'} at {self.url}",
-               "sha256": hashlib.sha256(canonical.encode()).hexdigest()}
+               "sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+               "method": "SHA-256 of what the endpoint declares (URL, protocol, model name and version from its "
+                         "metadata), not of the model behind it"}
         for key, value in identity.items():
             if value not in (None, "", []):
                 out[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)

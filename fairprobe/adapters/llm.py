@@ -33,7 +33,9 @@ class LLMDecisionAdapter(Adapter):
     def fingerprint(self):
         payload = repr((self.backend.describe(), self.template, self.yes, self.no, self.samples)).encode()
         return {"kind": "llm-decision", "description": f"{self.name}: {self.template[:120]}",
-                "sha256": hashlib.sha256(payload).hexdigest()}
+                "sha256": hashlib.sha256(payload).hexdigest(),
+                "method": "SHA-256 of the backend's description (model name, settings), the prompt and the answer "
+                          "words; not of the language model's weights"}
 
     def _answer(self, prompt: str) -> float:
         messages = [{"role": "user", "content": prompt}]

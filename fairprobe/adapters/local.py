@@ -4,7 +4,6 @@ them), and transformers text-classification pipelines."""
 from __future__ import annotations
 
 import hashlib
-import inspect
 import pickle
 import warnings
 from collections.abc import Callable, Sequence
@@ -75,14 +74,12 @@ class CallableAdapter(Adapter):
         return 0.5 if self.threshold is None else self.threshold
 
     def fingerprint(self):
-        try:
-            source = inspect.getsource(self.fn)
-            kind = "callable-source"
-        except (OSError, TypeError):
-            source = f"{getattr(self.fn, '__module__', '')}.{self.name}"
-            kind = "callable-name"
-        return {"kind": kind, "description": self.name,
-                "sha256": hashlib.sha256(source.encode()).hexdigest()}
+        """The callable's code and every object it reads, hashed (:func:`~fairprobe.adapters.identity.callable_identity`):
+        a wrapper around three different models gives three fingerprints. ``method`` says how it was taken; when
+        it could not be, ``sha256`` is empty and ``method`` names the object that stopped it."""
+        from fairprobe.adapters.identity import callable_identity
+
+        return {**callable_identity(self.fn, name=self.name), "description": self.name}
 
 
 Method = Literal["auto", "predict_proba", "decision_function", "predict"]
@@ -167,12 +164,15 @@ class SklearnAdapter(Adapter):
             return dict(self._fingerprint)
         try:
             digest = hashlib.sha256(pickle.dumps(self.estimator, protocol=4)).hexdigest()
-            kind = "sklearn-pickle-bytes"
-        except Exception:  # an estimator holding an unpicklable object: fall back to its parameters
-            digest = hashlib.sha256(repr(self.estimator).encode()).hexdigest()
-            kind = "sklearn-repr"
+            kind, method = "sklearn-pickle-bytes", "SHA-256 of the pickled estimator: its parameters and fitted state"
+        except Exception:  # an estimator holding an unpicklable object: its parameters and state, walked
+            from fairprobe.adapters.identity import callable_identity
+
+            identity = callable_identity(self.estimator, name=self.name)
+            kind = "sklearn-state" if identity["sha256"] else identity["kind"]
+            digest, method = identity["sha256"], identity["method"]
         return {"kind": kind, "class": _class_name(self.estimator), "description": _describe(self.estimator),
-                "sha256": digest}
+                "sha256": digest, "method": method}
 
 
 def _class_name(estimator: Any) -> str:
@@ -216,7 +216,8 @@ class TextClassificationAdapter(Adapter):
         for name, tensor in sorted(self.pipe.model.state_dict().items()):
             digest.update(name.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        return {"kind": "transformers-pipeline", "description": self.name, "sha256": digest.hexdigest()}
+        return {"kind": "transformers-pipeline", "description": self.name, "sha256": digest.hexdigest(),
+                "method": "SHA-256 of the pipeline model's weights (its state dict)"}
 
     def _predict_batch(self, frame):
         out = self.pipe(text_column(frame), top_k=None, truncation=True, batch_size=self.batch_size)
@@ -302,5 +303,6 @@ def load_model(path: str | Path, *, trust: bool | Sequence[str] = False, **adapt
     else:
         raise InvalidSpec(f"model file {str(path)!r} has an unknown type {suffix!r}; "
                           "use .skops (safe), or .joblib / .pkl with trust=True")
-    fingerprint = {"kind": "file", "description": path.name, "sha256": digest}
+    fingerprint = {"kind": "file", "description": path.name, "sha256": digest,
+                   "method": "SHA-256 of the model file's bytes"}
     return SklearnAdapter(estimator, fingerprint=fingerprint, **adapter_options)

@@ -228,6 +228,8 @@ def cyclonedx_bom(document: dict[str, Any]) -> tuple[str | None, str | None]:
         sha = model["sha256"]
         hashes = [HashType(alg=HashAlgorithm.SHA_256, content=sha)] if len(sha) == 64 else []
         properties = [Property(name="fairprobe:fingerprint_kind", value=model["kind"])]
+        if model["method"]:
+            properties.append(Property(name="fairprobe:fingerprint_method", value=model["method"]))
         properties += [Property(name="fairprobe:probe", value=p) for p in sorted(model["probes"])]
         properties += [Property(name="fairprobe:data_sha256", value=d) for d in sorted(model["data"])]
         bom.components.add(Component(type=ComponentType.MACHINE_LEARNING_MODEL, name=model["name"], bom_ref=ref,
@@ -270,8 +272,14 @@ def model_identity(context: dict[str, Any]) -> dict[str, str]:
         else:
             cls = kind or "unknown model"
     version = context.get("model_version") or model.get("version") or ""
-    return {"class": str(cls), "kind": kind, "sha256": str(model.get("sha256", "")), "version": str(version),
-            "description": description}
+    sha256 = str(model.get("sha256", ""))
+    # How the identity was taken (bundles before schema 2.1 did not say; a callable was its source text then).
+    method = str(model.get("method") or ("SHA-256 of the callable's source text, which does not tell two models "
+                                         "behind one wrapper apart" if kind == "callable-source" else ""))
+    if not sha256 and not method:
+        method = "not taken"
+    return {"class": str(cls), "kind": kind, "sha256": sha256, "version": str(version),
+            "description": description, "method": method}
 
 
 def _pipeline_steps(description: str) -> list[str]:
@@ -341,7 +349,8 @@ def _models(checks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         ref = f"model-{identity['sha256'][:16] or 'unknown'}"
         entry = models.setdefault(ref, {"name": identity["class"], "version": identity["version"] or None,
                                         "description": identity["description"][:300], "kind": identity["kind"],
-                                        "sha256": identity["sha256"], "probes": set(), "data": set(), "checks": []})
+                                        "sha256": identity["sha256"], "method": identity["method"], "probes": set(),
+                                        "data": set(), "checks": []})
         if context.get("probe"):
             entry["probes"].add(str(context["probe"]))
         if context.get("data_sha256"):

@@ -268,10 +268,10 @@ def summary_lines(records: list[dict[str, Any]], mode: str, alpha: float) -> lis
         lines.append((line, colour))
     errors = [r for r in records if r.get("error")]
     warned = [(r, sentence) for r in records for sentence in r.get("warnings", [])]
+    extras = ([f"{len(errors)} raised an error, so no verdict"] if errors else []) + \
+        ([f"{len(warned)} warning{'s' if len(warned) > 1 else ''} (!)"] if warned else [])
     lines.append((_counts_line(records) + f" (mode {mode}, alpha {alpha})"
-                  + (f"; {len(errors)} raised an error, so no verdict:" if errors else "")
-                  + ("" if not warned else (" and" if errors else ";")
-                     + f" {len(warned)} warning{'s' if len(warned) > 1 else ''} (!)" + ":"), None))
+                  + (f"; {' and '.join(extras)}:" if extras else ""), None))
     for r in errors:
         lines.append((f"  {names[r['test'] or '']} ({check_label(r)}, {' x '.join(r['attributes'])}): ERROR "
                       f"{r['error']['type']}: {r['error']['message']}", "red"))

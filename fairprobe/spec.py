@@ -220,7 +220,7 @@ def _check_protected(frame: pd.DataFrame, column: str, *, banded: bool) -> None:
                           f"(e.g. df[{column!r}] = df[{column!r}].astype(str))")
     if len(seen) > MAX_GROUPS:
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        fix = (f"pass bands={{{column!r}: [edges]}} (e.g. [18, 40, 65, 100] for age): groups are then the bands, and "
+        fix = (f"pass bands={{{column!r}: [edges]}} (e.g. [0, 40, 65, 120] for age): groups are then the bands, and "
                "twins move the raw value into the target band") if numeric else "group rare values first"
         raise InvalidSpec(f"protected column {column!r} has {len(seen)} distinct values ({shorten(seen[:5])}, ...); "
                           f"{fix}")

@@ -85,3 +85,31 @@ def test_counterexamples_chosen_by_partition_are_those_a_full_sort_would_choose(
         flipped, moved = worth[changed[worth]], worth[~changed[worth]]
         pool = np.concatenate([_largest(flipped, size, limit), _largest(moved, size, limit - len(flipped))])
         assert pool[np.lexsort((pool, -size[pool], ~changed[pool]))][:limit].tolist() == full.tolist()
+
+
+def test_worst_pairs_show_one_pair_per_record_before_a_second_of_any():
+    # Four races: three twins per record, each flipped by a model that favours one race. The worst pairs were one
+    # record's three twins, then the next record's (issue #15: "worst twin pairs repeat one record").
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"race": rng.choice(["a", "b", "c", "w"], 400), "x": rng.normal(50, 5, 400)})
+    twinset = FlipGenerator().generate(data, ["race"], held=["x"], seed=0)
+
+    def answers(frame):
+        # Race w moves the score one way, the others the other, by as much as x is far from 50: a w record with
+        # an extreme x has three twins that move the most.
+        sign = np.where(frame["race"] == "w", 1.0, -1.0)
+        score = np.clip(0.5 + sign * (frame["x"].to_numpy() - 50) / 40, 0, 1)
+        return Predictions(score >= 0.5, score, 0.5)
+
+    result = fp.checks.invariance(twinset, answers(data), answers(twinset.twins), max_flip_rate=0.01)
+    rows = [example["row"] for example in result.counterexamples]
+    assert len(rows) == 5 and len(set(rows)) == 5
+    # Fewer records with a change than the limit: every one of them first, then their other pairs, worst first.
+    few = data.assign(x=np.where(np.arange(400) < 2, 52.0, 50.0))  # only records 0 and 1 can flip
+    twinset = FlipGenerator().generate(few, ["race"], held=["x"], seed=0)
+    decisions = lambda frame: Predictions(answers(frame).decision, None)  # noqa: E731 (no scores: no other moves)
+    result = fp.checks.invariance(twinset, decisions(few), decisions(twinset.twins), max_flip_rate=0.01,
+                                  n_counterexamples=5)
+    rows = [example["row"] for example in result.counterexamples]
+    assert sorted(rows[:2]) == [0, 1] and set(rows[2:]) <= {0, 1}
+    assert len(rows) == min(5, result.details["changed_twins"]) > 2

@@ -107,7 +107,7 @@ class InvarianceCounts:
         out.delta_min, out.delta_max = min(self.delta_min, other.delta_min), max(self.delta_max, other.delta_max)
         out.score_min, out.score_max = min(self.score_min, other.score_min), max(self.score_max, other.score_max)
         out.histogram = self.histogram + other.histogram
-        out.examples = sorted(self.examples + other.examples, key=_example_order)[:n_examples]
+        out.examples = pick_examples(self.examples + other.examples, n_examples)
         return out
 
 
@@ -238,16 +238,28 @@ def _example_order(example: dict[str, Any]) -> tuple[Any, ...]:
 
 def _examples(twinset: TwinSet, original: Predictions, twin: Predictions, valid: np.ndarray, changed: np.ndarray,
               size: np.ndarray, limit: int, offset: int) -> list[dict[str, Any]]:
-    """The worst pairs of these records: decision changes first, then the largest score moves, record order."""
+    """The worst pairs of these records: decision changes first, then the largest score moves, record order; at
+    most one pair per record (its worst) until every record with one is shown, then the next worst pairs.
+
+    With k twins per record (CVAE), the worst pairs were all one record's twins (issue #15)."""
     if limit <= 0:
         return []
     idx = np.flatnonzero(valid)
+    src = twinset.source[idx]  # the record of each valid twin
     worth = np.flatnonzero(changed | (size > 0))
-    # Only the pairs that can make the cut are sorted: every changed pair up to the limit and the largest
-    # moves (ties kept), so a million twins cost a partition, not a sort.
-    flipped, moved = worth[changed[worth]], worth[~changed[worth]]
-    pool = np.concatenate([_largest(flipped, size, limit), _largest(moved, size, limit - len(flipped))])
-    chosen = pool[np.lexsort((pool, -size[pool], ~changed[pool]))][:limit]
+    # Each record's worst pair: among its changed pairs if it has one, the largest move, the first twin on ties.
+    has_change = np.zeros(len(twinset.original), dtype=bool)
+    has_change[src[worth[changed[worth]]]] = True
+    contenders = worth[changed[worth] == has_change[src[worth]]]
+    best = np.full(len(twinset.original), -np.inf)
+    np.maximum.at(best, src[contenders], size[contenders])
+    contenders = contenders[size[contenders] == best[src[contenders]]]
+    _, first = np.unique(src[contenders], return_index=True)
+    worst = contenders[first]
+    chosen = _best(worst, src, changed, size, limit)
+    if len(chosen) < limit:  # fewer records than the limit: then their other pairs, worst first
+        rest = np.setdiff1d(worth, worst, assume_unique=True)
+        chosen = np.concatenate([chosen, _best(rest, src, changed, size, limit - len(chosen))])
     out = []
     for i in chosen:
         t, s = idx[i], twinset.source[idx[i]]
@@ -260,6 +272,26 @@ def _examples(twinset: TwinSet, original: Predictions, twin: Predictions, valid:
                     "twin_score": None if twin.score is None else float(twin.score[t]),
                     "_size": float(size[i]), "_twin": int(i)})
     return out
+
+
+def _best(pairs: np.ndarray, src: np.ndarray, changed: np.ndarray, size: np.ndarray, limit: int) -> np.ndarray:
+    """The ``limit`` worst of ``pairs`` in the examples' order (:func:`_example_order`). Only the pairs that can
+    make the cut are sorted: every changed pair up to the limit and the largest moves (ties kept), so a million
+    twins cost a partition, not a sort."""
+    flipped, moved = pairs[changed[pairs]], pairs[~changed[pairs]]
+    pool = np.concatenate([_largest(flipped, size, limit), _largest(moved, size, limit - len(flipped))])
+    return pool[np.lexsort((pool, src[pool], -size[pool], ~changed[pool]))][:limit]
+
+
+def pick_examples(examples: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` worst of several sets of examples (partitions of disjoint records), one per record first."""
+    first: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    rows: set[Any] = set()
+    for example in sorted(examples, key=_example_order):
+        (rest if example["row"] in rows else first).append(example)
+        rows.add(example["row"])
+    return (first + rest)[:limit]
 
 
 def _largest(pool: np.ndarray, size: np.ndarray, k: int) -> np.ndarray:

@@ -1,8 +1,8 @@
-"""A numeric protected attribute read in bands (age 18-40, 40-65, 65-100).
+"""A numeric protected attribute read in bands (age [18, 40), [40, 65), [65, 100]).
 
 Groups are the bands; a twin moves the raw value into the target band at the same within-band
-quantile (a 25-year-old, at the 30th percentile of the 18-40 band, becomes the 30th percentile of
-the 40-65 band), so a model that reads the raw value sees it change. Binning the column and
+quantile (a 25-year-old, at the 30th percentile of the [18, 40) band, becomes the 30th percentile of
+the [40, 65) band), so a model that reads the raw value sees it change. Binning the column and
 twinning the bins instead leaves the raw value as it was: a vacuous check.
 """
 
@@ -27,7 +27,7 @@ class Bands:
     --------
     >>> bands = Bands("age", (18, 40, 65, 100))
     >>> bands.label(pd.Series([18, 39, 40, 100])).tolist()
-    ['18-40', '18-40', '40-65', '65-100']
+    ['[18, 40)', '[18, 40)', '[40, 65)', '[65, 100]']
     """
 
     column: str
@@ -39,20 +39,24 @@ class Bands:
         try:
             values = [e for e in edges]
         except TypeError:
-            raise InvalidSpec(f"bands[{column!r}] must be a list of band edges such as [18, 40, 65, 100]; "
+            raise InvalidSpec(f"bands[{column!r}] must be a list of band edges such as [0, 40, 65, 120]; "
                               f"got {edges!r}") from None
         if len(values) < 3 or not all(isinstance(e, numbers.Real) and not isinstance(e, bool)
                                       and math.isfinite(float(e)) for e in values):
             raise InvalidSpec(f"bands[{column!r}] needs at least three finite edges (two bands), e.g. "
-                              f"[18, 40, 65, 100]; got {list(values)!r}")
+                              f"[0, 40, 65, 120]; got {list(values)!r}")
         if any(b <= a for a, b in zip(values, values[1:])):
             raise InvalidSpec(f"bands[{column!r}] edges must increase; got {list(values)!r}")
         return cls(column, tuple(float(e) for e in values))
 
     @property
     def names(self) -> list[str]:
-        """One label per band, ``"18-40"``."""
-        return [f"{_edge(a)}-{_edge(b)}" for a, b in zip(self.edges, self.edges[1:])]
+        """One label per band in interval notation, which says which edge it holds: ``"[18, 40)"`` holds 18 and
+        not 40, and the last band holds its upper edge, ``"[65, 100]"`` ("18-40" left a reader to guess where a
+        40-year-old went)."""
+        last = len(self.edges) - 2
+        return [f"[{_edge(a)}, {_edge(b)}{']' if i == last else ')'}"
+                for i, (a, b) in enumerate(zip(self.edges, self.edges[1:]))]
 
     def codes(self, values: pd.Series | np.ndarray) -> np.ndarray:
         """The band index of each value (the last band includes its upper edge); -1 outside every band."""
@@ -83,7 +87,7 @@ class Bands:
         if outside.any():
             bad = values[outside]
             raise InvalidSpec(f"{int(outside.sum())} rows have {self.column!r} outside the bands "
-                              f"[{_edge(self.edges[0])}, {_edge(self.edges[-1])}] (for example {bad.iloc[0]!r}); "
+                              f"[{_edge(self.edges[0])}, {_edge(self.edges[-1])}] (for example {bad.tolist()[0]!r}); "
                               "widen the first or last edge, or drop those rows")
 
     def move(self, values: np.ndarray, target: np.ndarray, reference: pd.Series) -> np.ndarray:
@@ -128,7 +132,7 @@ def build_bands(bands: Mapping[str, Sequence[float]] | None, frame: pd.DataFrame
     if bands is None:
         return {}
     if not isinstance(bands, Mapping):
-        raise InvalidSpec(f"bands must map a protected column to its edges, e.g. bands={{'age': [18, 40, 65, 100]}}; "
+        raise InvalidSpec(f"bands must map a protected column to its edges, e.g. bands={{'age': [0, 40, 65, 120]}}; "
                           f"got {type(bands).__name__}")
     out = {}
     for column, edges in bands.items():

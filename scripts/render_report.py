@@ -31,7 +31,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 def demo_bundle(out: Path, *, incomplete: bool = False) -> Path:
-    """A bundle with the checks a real suite produces: FAIL, PASS, INCONCLUSIVE, warnings, text twins."""
+    """A bundle with the checks a real suite produces: FAIL, PASS, INCONCLUSIVE, ERROR, a comparison with a
+    baseline, warnings, text twins."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -52,7 +53,7 @@ def demo_bundle(out: Path, *, incomplete: bool = False) -> Path:
                            redact_text=True, max_counterexamples=3, prepared_for="Model Risk Committee",
                            command=["pytest", "probes", "--fairprobe-report", "reports",
                                     "--api-key=sk-proj-DEMOdemoDEMOdemo0123456789"],
-                           collected=9, ran=5 if incomplete else 9, incomplete=incomplete)
+                           collected=10, ran=5 if incomplete else 10, incomplete=incomplete)
     test = "probes/test_biased_screener.py::test_sex_invariance_of_the_biased_screener_with_a_long_test_name"
     biased_probe = fp.Probe(data=data, model=biased, protected=["sex", "race"], label="hired", held=held,
                             features=["sex", "race", *held], name="biased screener")
@@ -71,6 +72,15 @@ def demo_bundle(out: Path, *, incomplete: bool = False) -> Path:
                    fair_probe.equalized_odds("sex", max_gap=0.1)):
         evidence.add(result.with_context(model_version="3.1.0"), test=test)
     evidence.set_outcome(test, "passed")
+    test = "probes/test_fair_screener.py::test_no_worse_than_production"
+    evidence.add(fair_probe.compare(biased, "sex", check="invariance", max_increase=0.01), test=test)
+    with fp.settings.collecting() as raised:  # a check that raises is an ERROR entry (issue #15)
+        try:
+            fair_probe.demographic_parity("race", min_ratio=1.25)
+        except fp.InvalidSpec:
+            pass
+    evidence.add(raised[0], test=test)
+    evidence.set_outcome(test, "failed")
     small = fp.Probe(data=numeric.iloc[:120], model=fair_model, protected="sex", label="hired",
                      held=["years_experience", "skills_score", "certifications"], name="small sample (vacuous)")
     evidence.add(small.invariance("sex", max_flip_rate=0.01), test="probes/test_fair_screener.py::test_small")

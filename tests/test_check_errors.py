@@ -13,6 +13,7 @@ import pytest
 
 import fairprobe as fp
 from fairprobe.cli import diff_lines
+from fairprobe.session import markdown_summary
 
 HEADER = '''
 import pytest
@@ -221,6 +222,9 @@ def test_outside_pytest_collecting_and_evidence_record_the_error(world, tmp_path
     assert document["gate"]["verdict"] == "ERROR"
     assert [c["verdict"] for c in document["checks"]] == ["pass", "error", "error", "pass", "error"]
     assert document["checks"][4]["error"]["message"].startswith("max_gap must be")
+    summary = markdown_summary(document["checks"], "detect", 0.05)  # what a CI job summary shows
+    assert summary.startswith("## fairprobe: ERROR") and summary.count("⛔ ERROR") == 3
+    assert "**Checks that raised an error (no verdict)**" in summary and "out of range" in summary
 
 
 def test_an_error_message_with_a_secret_is_masked_in_the_evidence(world, tmp_path):

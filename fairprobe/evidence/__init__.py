@@ -2,7 +2,7 @@
 
 A bundle is a folder under the report directory holding
 
-- ``evidence.json``: schema-versioned record of the run (schema ``fairprobe-evidence``, version 2.0):
+- ``evidence.json``: schema-versioned record of the run (schema ``fairprobe-evidence``, version 2.1):
   environment, git commit, settings, the session (tests collected and run, complete or not), the gate
   verdict, every check with its numbers, fingerprints of data and model, query counts, redacted
   counterexamples, the redaction settings, and the list of the bundle's files;
@@ -21,6 +21,18 @@ list exactly these), ``incomplete`` and ``session`` (collected, ran, complete, e
 limit), ``signoff``, ``exports``, ``signature`` (when signed), per check ``counterexamples_omitted``
 (when limited); ``command`` has secret-looking values masked; counterexamples.csv gained a ``probe``
 column; the bundle gained impact_ratios.csv, attestation.intoto.json and bom.cdx.json.
+
+What changed in schema version 2.1 (from 2.0; ``fairprobe verify`` and ``fairprobe diff`` read both): a check
+that raised is a record with ``verdict`` ``"error"`` and ``error`` (``type``, ``message``, ``where``), no
+statistic, interval or n, ``fails_build`` true, its options in ``details.options``; ``gate.verdict`` may be
+``ERROR`` and ``gate`` gained ``errors`` and ``counts.error``; ``context.model`` gained ``method`` (how the
+identity was taken; an empty ``sha256`` when it could not be), ``reads`` (what a callable reads), and for an
+in-memory probe ``answers_sha256`` and ``answers_on`` (the model's answers on the records; ``kind`` ``answers``
+when they are the identity); a callable's ``kind`` is ``callable-references`` (was ``callable-source``, a hash
+of its source text); ``details.exercised`` of invariance lost the pooled ``positive_share`` (the originals' and
+the twins' shares stay); band group labels read ``[18, 40)``; counterexamples.csv gained an ``error`` column
+(one line per check that raised); impact_ratios.csv gained ``(not computed)`` rows for each probe's dimensions
+no demographic-parity check computed, with the reason.
 
 The modules: :mod:`~fairprobe.evidence.bundle` (Evidence, writing), :mod:`~fairprobe.evidence.gate` (the run's verdict),
 :mod:`~fairprobe.evidence.manifest` (verify), :mod:`~fairprobe.evidence.signing` (Ed25519),

@@ -270,3 +270,33 @@ def test_diff_names_a_check_that_started_to_raise():
     lines = diff_lines({"checks": [passing]}, {"checks": [{**errored, "test": "t"}]})
     assert lines == ["verdict: t [unnamed probe] invariance of the decision to sex: PASS flip rate 0 [0, 0.004] bound "
                      "< 0.01 n=600 -> ERROR RuntimeError: server down (no verdict)"]
+
+
+def test_a_bundle_of_schema_2_0_still_verifies_renders_and_diffs(world, tmp_path, capsys):
+    import hashlib
+
+    from fairprobe.cli import main
+    from fairprobe.evidence import render_html
+
+    probe = fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected=["sex"],
+                     features=["sex", "skills_score"], name="fair")
+    evidence = fp.Evidence()
+    evidence.add(probe.invariance("sex", max_flip_rate=0.05), test="t")
+    old, new = evidence.write(tmp_path / "old"), evidence.write(tmp_path / "new")
+    # What fairprobe wrote before schema 2.1: a callable's source-text hash, no method, no answers, no errors.
+    document = json.loads((old / "evidence.json").read_text())
+    document["schema_version"] = "2.0"
+    for key in ("errors",):
+        document["gate"].pop(key)
+    document["gate"]["counts"].pop("error")
+    document["checks"][0]["context"]["model"] = {"kind": "callable-source", "description": "fair", "sha256": "c" * 64}
+    (old / "evidence.json").write_text(json.dumps(document))
+    (old / "MANIFEST.sha256").write_text("".join(
+        f"{hashlib.sha256((old / n).read_bytes()).hexdigest()}  {n}\n" for n in sorted(document["files"])))
+    assert fp.verify(old) == []
+    html = render_html(document)
+    assert "SHA-256 of the callable&#39;s source text, which does not tell two models behind one wrapper apart" in html
+    assert main(["diff", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "fingerprint taken another way, callable-source -> callable-references" in out
+    assert main(["verify", str(old)]) == 0

@@ -175,3 +175,28 @@ def test_diff_of_an_old_bundle_says_the_fingerprint_was_taken_another_way():
     assert diff_lines(unknown, unknown) == [
         "model: t [unnamed probe] invariance of the decision to sex: its identity was not taken in either bundle (not "
         "taken), so no one can tell whether the model changed"]
+
+
+def test_library_code_is_named_with_its_version_and_the_model_given_is_always_walked(monkeypatch):
+    import sklearn
+    from sklearn.utils import check_array
+
+    from fairprobe.adapters import identity
+
+    def model(frame):
+        return check_array(frame).sum(axis=1) > 0
+
+    before = callable_identity(model)["sha256"]
+    monkeypatch.setattr(sklearn, "__version__", "0.0-other")
+    identity._version.cache_clear()
+    assert callable_identity(model)["sha256"] != before  # a new release of the library is another model
+    monkeypatch.undo()
+    identity._version.cache_clear()
+    assert callable_identity(model)["sha256"] == before
+    # A model written inside a library's namespace (here fairprobe's) is still walked: what it reads decides.
+    namespace = {"__name__": "fairprobe.models", "scale": {"w": 2.0}}
+    exec("def model(frame):\n    return frame['x'] * scale['w'] > 1\n", namespace)
+    first = callable_identity(namespace["model"])
+    namespace["scale"] = {"w": 3.0}
+    assert callable_identity(namespace["model"])["sha256"] != first["sha256"]
+    assert first["reads"] == ["scale (builtins.dict)"]

@@ -6,7 +6,8 @@ at 9.2 %), and ``fairprobe diff`` saw no model change (issue #15). :func:`callab
 decides instead: the function's compiled code, its default arguments, the objects in its closure cells and
 the globals its code loads (``module.attribute`` chains followed to the object), each followed recursively:
 an estimator's parameters and fitted state, arrays, tables, tensors, nested functions and containers.
-Library code (numpy, pandas, scikit-learn, the standard library) is named, not walked; an object whose
+Library code (numpy, pandas, scikit-learn, the standard library) is named with its package's version, not
+walked; an object whose
 state cannot be read (an open connection, a C object that does not pickle) makes the identity
 unavailable, and says which object, rather than hashing something that does not decide.
 :func:`answers_identity` is the other way a probe takes it: the SHA-256 of the model's answers on the
@@ -112,6 +113,15 @@ def _is_library(module: str | None) -> bool:
     if loaded is None or path is None:
         return loaded is not None  # a namespace or built-in module: library; unknown: walk it
     return path.startswith(_library_paths()) or "site-packages" in path or "dist-packages" in path
+
+
+@functools.lru_cache(maxsize=1024)
+def _version(module: str | None) -> str:
+    """``@version`` of the package a module belongs to, from its ``__version__`` ('' when it has none, as the
+    standard library): a function of an installed package is named, not walked, so a new release of it must still
+    change the fingerprint."""
+    version = getattr(sys.modules.get((module or "").split(".", 1)[0]), "__version__", None)
+    return f"@{version}" if isinstance(version, str) else ""
 
 
 def _type_name(obj: Any) -> str:
@@ -253,8 +263,8 @@ class _Walker:
 
     def _function(self, fn: types.FunctionType, depth: int, where: str) -> None:
         module = getattr(fn, "__module__", None)
-        if _is_library(module):
-            self.tag(f"function:{module}.{fn.__qualname__}")
+        if depth > 0 and _is_library(module):  # the model given is walked wherever it was written
+            self.tag(f"function:{module}.{fn.__qualname__}{_version(module)}")
             return
         self.tag("function")
         self._code(fn.__code__, depth)
@@ -300,6 +310,7 @@ class _Walker:
     def _class(self, cls: type, depth: int) -> None:
         self.tag(f"class:{cls.__module__}.{cls.__qualname__}")
         if _is_library(cls.__module__):
+            self.tag(_version(cls.__module__))
             return
         for name, member in sorted(vars(cls).items()):
             if isinstance(member, (types.FunctionType, staticmethod, classmethod, property)):

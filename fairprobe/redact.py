@@ -7,9 +7,11 @@ the CSV files and the exports all carry the same redacted values:
   keyed hash (HMAC-SHA256, 12 hex digits): equal values stay equal within a key, so a reader still sees
   *that* a value changed, never *what* it was. With ``text=True`` it also masks personal data inside
   text values (names, e-mail addresses, phone numbers);
-- :func:`mask_command` masks command-line values that look like secrets (an option named like a key,
-  token or password, and values shaped like API keys, bearer tokens, credentials in URLs, long hex
-  or base64 strings);
+- :func:`mask_command` masks command-line secrets by one rule (see its docstring): the value of any
+  option, ``NAME=VALUE`` setting or URL query parameter whose name contains pass, pwd, secret, token,
+  key, cred or auth; URL userinfo; header values; and values shaped like API keys or bearer tokens;
+- :class:`Secret` holds a credential so that nothing pytest prints (reprs, arguments, ``-l`` locals)
+  shows it;
 - :func:`escape_cell` defuses spreadsheet formulas in CSV cells (OWASP "CSV injection").
 """
 
@@ -27,7 +29,10 @@ if TYPE_CHECKING:
     from fairprobe.result import CheckResult
 
 MASK = "[masked]"
-SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "auth", "credential")
+# A name containing any of these (any case) names a secret: --db-pass, --pwd, --passphrase, --client-cred,
+# -o db_pass=, ?access_token=, X-API-Key: (issue #17: the words a reader can predict, not a list of known options).
+SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "cred", "auth")
+_WORDS = "|".join(SECRET_WORDS)
 HASH_DIGITS = 12
 
 # Values shaped like credentials, wherever they appear in a command line (issue #10: an API key passed
@@ -44,7 +49,15 @@ _SECRET_VALUES = [
     re.compile(r"\b[0-9a-fA-F]{32,}\b"),                            # long hex
 ]
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token)(\s+|:\s*|=)([A-Za-z0-9._~+/=\-]{8,})")
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+@")
+# Userinfo of a URL (user:password@, a bare token@): everything between :// and the host's @.
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s@?#]+@")
+# NAME=VALUE inside a text (a URL's query, a DSN, a -o setting): VALUE up to the next separator.
+_NAMED_VALUE = re.compile(rf"(?i)([\w.\-]*(?:{_WORDS})[\w.\-]*)=([^\s&;,'\"]+)")
+# "NAME": "VALUE" (JSON or a Python dict written on the command line).
+_QUOTED_VALUE = re.compile(rf"(?i)([\"'][\w.\-]*(?:{_WORDS})[\w.\-]*[\"']\s*:\s*)([\"'])(.*?)\2")
+_HEADER = re.compile(r"^([A-Za-z][\w\-]*):[ \t]*(.*)$", re.DOTALL)
+_HEADER_OPTIONS = ("H", "header", "headers")
+_SCHEMES = ("bearer", "basic", "token", "digest", "negotiate", "apikey")
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{32,}={0,2}(?![A-Za-z0-9+/_\-])")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][\w.\-]*)=(.*)$", re.DOTALL)
 
@@ -201,12 +214,26 @@ def mask_text(text: str, *, key: bytes, names: Sequence[str] = ()) -> str:
 
 
 def mask_command(argv: Sequence[str] | None) -> list[str] | None:
-    """A command line with secret-looking values masked.
+    """A command line with its secrets masked, by one rule a reader can predict.
 
-    An option whose name contains key, token, secret, password, passwd, auth or credential has its
-    value masked (``--api-key=VALUE``, ``--api-key VALUE``, ``-o api_key=VALUE``); anywhere else,
-    values shaped like API keys (``sk-...``, ``ghp_...``, ``hf_...``, AWS key ids, JWTs), bearer
-    tokens, passwords in URLs and long hex or base64 strings are masked.
+    A *secret name* is any name containing pass, pwd, secret, token, key, cred or auth, in any case
+    (``--db-pass``, ``--pwd``, ``--passphrase``, ``--client-cred``, ``db_pass``, ``access_token``,
+    ``X-API-Key``). Masked (replaced by ``[masked]``):
+
+    - the value of an option with a secret name: ``--NAME=VALUE``, ``--NAME VALUE`` (the next argument,
+      unless it starts with ``-``), ``-o NAME=VALUE``;
+    - the value of every ``NAME=VALUE`` or ``"NAME": "VALUE"`` with a secret name, wherever it stands (an
+      argument, a URL's query ``?access_token=...``, a connection string);
+    - a URL's userinfo (``https://user:password@host``, ``https://TOKEN@host``);
+    - the value of every header given with ``-H`` / ``--header`` (``-H "X-Trace: abc"`` as much as
+      ``-H "X-API-Key: abc"``; an auth scheme such as ``Bearer`` is kept), and of any ``Name: value``
+      argument with a secret name or named Cookie;
+    - anywhere, values shaped like credentials: API keys (``sk-...``, ``ghp_...``, ``hf_...``, AWS key
+      ids), JWTs, the credential after ``Bearer``/``Basic``/``Token``, hex strings of 32+ digits and
+      random-looking base64 strings of 32+ characters.
+
+    Option *names* are kept, so a reader sees which secret was passed, never its value. benchmarks/RESULTS.md
+    lists the shapes tried (``python benchmarks/bench_secrets.py``).
 
     Examples
     --------
@@ -214,47 +241,118 @@ def mask_command(argv: Sequence[str] | None) -> list[str] | None:
     ['tests', '--api-key=[masked]', '--token', '[masked]', '-k', 'sex']
     >>> mask_command(["--url=https://me:hunter2@example.org/v1", "-H", "Authorization: Bearer abc.def.ghi123"])
     ['--url=https://[masked]@example.org/v1', '-H', 'Authorization: Bearer [masked]']
+    >>> mask_command(["--db-pass", "x", "-o", "db_pass=y", "--endpoint=https://h/score?access_token=z&model=a"])
+    ['--db-pass', '[masked]', '-o', 'db_pass=[masked]', '--endpoint=https://h/score?access_token=[masked]&model=a']
     """
     if argv is None:
         return None
     out: list[str] = []
-    mask_next = False
+    pending: str | None = None  # what the previous option says of this argument: "secret" or "header"
     for arg in map(str, argv):
-        if mask_next:
-            mask_next = False
+        if pending is not None:
+            what, pending = pending, None
+            if what == "header":
+                out.append(_mask_header(arg, always=True))
+                continue
             if not arg.startswith("-"):
                 out.append(MASK)
                 continue
         if arg.startswith("-") and len(arg) > 1:
-            name, sep, _ = arg.lstrip("-").partition("=")
-            if _secret_name(name):
+            name, sep, value = arg.lstrip("-").partition("=")
+            if name in _HEADER_OPTIONS and (arg.startswith("--") or name == "H"):
+                if sep:
+                    out.append(arg[: arg.index("=") + 1] + _mask_header(value, always=True))
+                else:
+                    out.append(arg)
+                    pending = "header"
+                continue
+            if secret_name(name):
                 if sep:
                     out.append(arg[: arg.index("=") + 1] + MASK)
                 else:
                     out.append(arg)
-                    mask_next = True
+                    pending = "secret"
                 continue
         assignment = _ASSIGNMENT.match(arg)
-        if assignment and _secret_name(assignment.group(1)):
+        if assignment and secret_name(assignment.group(1)):
             out.append(f"{assignment.group(1)}={MASK}")
             continue
+        if _HEADER.match(arg) and not arg.startswith(("http:", "https:")):
+            arg = _mask_header(arg, always=False)
         out.append(mask_secrets(arg))
     return out
 
 
 def mask_secrets(text: str) -> str:
-    """Secret-shaped substrings of a text masked (see :func:`mask_command`).
+    """Secrets in a text masked: URL userinfo, ``NAME=VALUE`` and ``"NAME": "VALUE"`` with a secret name, and
+    values shaped like credentials (see :func:`mask_command`).
 
     Examples
     --------
-    >>> mask_secrets("model at https://user:pw@host/x with key sk-ant-0123456789abcdef")
-    'model at https://[masked]@host/x with key [masked]'
+    >>> mask_secrets("model at https://user:pw@host/x?api_key=abc with key sk-ant-0123456789abcdef")
+    'model at https://[masked]@host/x?api_key=[masked] with key [masked]'
     """
     text = _URL_CREDENTIALS.sub(MASK + "@", text)
+    text = _NAMED_VALUE.sub(lambda m: f"{m.group(1)}={MASK}", text)
+    text = _QUOTED_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     for pattern in _SECRET_VALUES:
         text = pattern.sub(MASK, text)
     return _BASE64.sub(lambda m: MASK if _random_looking(m.group(0)) else m.group(0), text)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a name (an option, a setting, a query parameter, a header) names a secret: it contains pass, pwd,
+    secret, token, key, cred or auth, in any case.
+
+    Examples
+    --------
+    >>> [secret_name(n) for n in ("db-pass", "PWD", "client_cred", "X-API-Key", "Authorization", "seed")]
+    [True, True, True, True, True, False]
+    """
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+class Secret:
+    """A credential that nothing prints: its repr and str are masked, so pytest's tracebacks (the arguments of
+    each frame, ``-l`` locals) and the JUnit XML never show it; :meth:`reveal` gives the value to the one
+    call that sends it.
+
+    Examples
+    --------
+    >>> token = Secret("s3cr3t-t0ken")
+    >>> token, str(token), f"{token}", token.reveal()
+    (Secret('[masked]'), '[masked]', '[masked]', 's3cr3t-t0ken')
+    >>> Secret({"Authorization": "Bearer x"})
+    Secret('[masked]')
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def reveal(self) -> Any:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, spec: str) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", repr(self._value)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Secret, (self._value,))
 
 
 def escape_cell(value: Any) -> Any:
@@ -277,9 +375,18 @@ def _canonical(value: Any) -> str:
     return str(value)
 
 
-def _secret_name(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
+def _mask_header(text: str, *, always: bool) -> str:
+    """``Name: value`` with its value masked (an auth scheme kept) when ``always`` or the name is a secret's or
+    Cookie; text that is no header is masked whole when ``always``."""
+    header = _HEADER.match(text)
+    if header is None:
+        return MASK if always else text
+    name, value = header.groups()
+    if not (always or secret_name(name) or name.lower() in ("cookie", "set-cookie")):
+        return text
+    scheme, _, rest = value.partition(" ")
+    kept = f"{scheme} " if rest and scheme.lower() in _SCHEMES else ""
+    return f"{name}: {kept}{MASK}"
 
 
 def _random_looking(token: str) -> bool:

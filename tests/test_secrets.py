@@ -1,0 +1,137 @@
+"""Secrets and personal data (issue #17): command-line secrets masked by one rule, credentials kept out of what
+pytest prints, redaction that covers every place a value is shown."""
+
+import importlib.util
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+import fairprobe as fp
+from fairprobe.redact import Secret, mask_command, mask_secrets, secret_name
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_secrets.py"
+_spec = importlib.util.spec_from_file_location("bench_secrets", BENCH)
+bench_secrets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_secrets)
+
+
+@pytest.fixture(scope="module")
+def result():
+    world = fp.worlds.hiring(n=300, seed=1)
+    probe = fp.Probe(data=world.data, model=lambda df: (df["sex"] == "male").to_numpy(), protected="sex",
+                     label="hired", features=["sex", "skills_score"])
+    return probe.invariance("sex", max_flip_rate=0.05)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+@pytest.mark.parametrize("shape,argv,secret", bench_secrets.SHAPES, ids=[s[0] for s in bench_secrets.SHAPES])
+def test_every_secret_shape_is_masked_in_every_file_of_the_bundle(shape, argv, secret, result, tmp_path):
+    evidence = fp.Evidence(command=["pytest", "probes", *argv])
+    evidence.add(result)
+    bundle = evidence.write(tmp_path)
+    leaked = [p.name for p in bundle.iterdir() if secret.encode() in p.read_bytes()]
+    assert not leaked, (shape, leaked)
+    recorded = json.loads((bundle / "evidence.json").read_text())["command"]
+    assert "[masked]" in " ".join(recorded), recorded
+
+
+@pytest.mark.parametrize("argv,expected", [
+    # the audit's seven shapes that reached evidence.json and report.html, exactly as they are recorded now
+    (["--db-pass", "x1"], ["--db-pass", "[masked]"]),
+    (["--pwd", "x2"], ["--pwd", "[masked]"]),
+    (["--passphrase=x3"], ["--passphrase=[masked]"]),
+    (["--client-cred", "x4"], ["--client-cred", "[masked]"]),
+    (["-o", "db_pass=x5"], ["-o", "db_pass=[masked]"]),
+    (["--url=https://h.example/v1?access_token=x6&model=m"], ["--url=https://h.example/v1?access_token=[masked]&model=m"]),
+    (["-H", "X-API-Key: x7"], ["-H", "X-API-Key: [masked]"]),
+    # a header's value is masked whatever the header; the auth scheme is kept
+    (["--header", "X-Trace: x8"], ["--header", "X-Trace: [masked]"]),
+    (["-H", "Authorization: Basic x9"], ["-H", "Authorization: Basic [masked]"]),
+    (["Cookie: sid=x10"], ["Cookie: [masked]"]),
+    (["--repo=https://x11@git.example/r"], ["--repo=https://[masked]@git.example/r"]),
+    (["--config", '{"client_secret": "x12"}'], ["--config", '{"client_secret": "[masked]"}']),
+])
+def test_the_rule_masks_values_and_keeps_names(argv, expected):
+    assert mask_command(argv) == expected
+
+
+def test_what_is_no_secret_is_kept_as_given():
+    argv = ["pytest", "probes", "-k", "sex and not slow", "-p", "no:cacheprovider", "--fairprobe-seed=3", "-n", "2",
+            "tests/test_keys.py::test_a", "--junitxml=reports/junit.xml", "-o", "log_cli=true",
+            "--url=https://h.example/score?model=a&region=eu", "-W", "ignore::DeprecationWarning",
+            "--fairprobe-redact", "first_name,last_name", "--fairprobe-mode=certify"]
+    assert mask_command(argv) == argv
+
+
+def test_the_secret_words_are_the_stated_ones():
+    assert fp.redact.SECRET_WORDS == ("pass", "pwd", "secret", "token", "key", "cred", "auth")
+    assert [secret_name(n) for n in ("PASSPHRASE", "my-pwd", "x_secret_y", "tokens", "monkey", "client_cred",
+                                     "author", "seed", "name", "url")] == [True] * 7 + [False] * 3
+
+
+def test_model_descriptions_are_masked_by_the_same_rule():
+    assert mask_secrets("served at https://u:p4ss@h/x?api_key=k3y&m=1") == "served at https://[masked]@h/x?api_key=[masked]&m=1"
+
+
+# --------------------------------------------------------------------------- what pytest prints
+
+
+def test_a_secret_prints_masked_everywhere():
+    assert fp.Secret is Secret
+    secret = Secret("hunter2-Zq")
+    assert "hunter2" not in repr(secret) + str(secret) + f"{secret!r} {secret}" + repr([secret]) + repr({"k": secret})
+    assert secret.reveal() == "hunter2-Zq" and secret == Secret("hunter2-Zq")
+    import pickle
+
+    assert pickle.loads(pickle.dumps(secret)).reveal() == "hunter2-Zq"
+
+
+def _dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+FAILING_ENDPOINTS = '''
+import os
+import fairprobe as fp
+
+world = fp.worlds.hiring(n=60, seed=1)
+
+def test_url_with_credentials():
+    fp.Probe(data=world.data, model=fp.adapters.MLflowEndpoint(os.environ["FP_MODEL_URL"], retries=1, backoff=0.01),
+             protected="sex", label="hired", features=["sex", "skills_score"]).invariance("sex", max_flip_rate=0.05)
+
+def test_token_from_the_environment():
+    adapter = fp.adapters.KServeV2(os.environ["FP_PLAIN_URL"], model="m", token_env="FP_TOKEN", retries=1,
+                                   backoff=0.01, columns=["sex", "skills_score"])
+    fp.Probe(data=world.data, model=adapter, protected="sex", label="hired").invariance("sex", max_flip_rate=0.05)
+
+def test_language_model_key():
+    from fairprobe.llm import OpenAIChat
+
+    chat = OpenAIChat(os.environ["FP_LLM_URL"], "m", api_key_env="FP_LLM_KEY", retries=1, backoff=0.01)
+    chat.chat([{"role": "user", "content": "hello"}])
+'''
+
+
+@pytest.mark.parametrize("options", [["-l"], ["--tb=long", "-l"], ["--tb=short"]], ids=["l", "long-l", "short"])
+def test_endpoint_credentials_reach_neither_the_terminal_nor_the_junit_xml(pytester, monkeypatch, options):
+    pytest.importorskip("httpx")
+    port = _dead_port()
+    monkeypatch.setenv("FP_MODEL_URL", f"http://ann:pw-Zq81mXv@127.0.0.1:{port}/invocations?api_key=qk-Zq81mXv")
+    monkeypatch.setenv("FP_PLAIN_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("FP_TOKEN", "tok-Zq81mXv")
+    monkeypatch.setenv("FP_LLM_URL", f"http://bob:lpw-Zq81mXv@127.0.0.1:{port}/v1")
+    monkeypatch.setenv("FP_LLM_KEY", "sk-Zq81mXvLLMkey")
+    pytester.makepyfile(test_endpoints=FAILING_ENDPOINTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml", "--fairprobe-no-evidence",
+                                           *options)
+    result.assert_outcomes(failed=3)
+    shown = result.stdout.str() + result.stderr.str() + (pytester.path / "junit.xml").read_text()
+    assert "AdapterError" in shown and "127.0.0.1" in shown  # the failures are there, only the secrets are not
+    assert "Zq81mXv" not in shown, [line for line in shown.splitlines() if "Zq81mXv" in line][:5]

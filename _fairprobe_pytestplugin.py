@@ -85,7 +85,9 @@ def _resolve_settings(config: pytest.Config) -> Any:
 
     values = {"seed": pick(OPT_SEED, INI_SEED, int), "alpha": pick(OPT_ALPHA, INI_ALPHA, float),
               "mode": pick(OPT_MODE, INI_MODE, str),
-              "cache_dir": str(Path(config.rootpath, config.getini(INI_CACHE)))}
+              "cache_dir": str(Path(config.rootpath, config.getini(INI_CACHE))),
+              # applied by every probe before a result is shown, so the failure text and JUnit XML are redacted too
+              "redact": config.getoption(OPT_REDACT) or ()}
     try:
         return settings.Settings(**settings.validate(**values))
     except FairprobeError as exc:
@@ -104,7 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
     resolved = _resolve_settings(config)
     config.stash[settings_key] = resolved
     config.stash[token_key] = settings.set_defaults(seed=resolved.seed, alpha=resolved.alpha, mode=resolved.mode,
-                                                    cache_dir=resolved.cache_dir)
+                                                    cache_dir=resolved.cache_dir, redact=resolved.redact)
     if not hasattr(config, "workerinput"):
         from fairprobe.session import EvidenceWriter
 

@@ -67,7 +67,13 @@ _PHONE = re.compile(r"(?<!\w)(?<!\d\.)(?:\+\d{1,3}[\s.\-]?)?(?:\(\d{1,4}\)[\s.\-
 _NOT_PHONE = re.compile(r"^\d{4}[\-./]\d{1,2}[\-./]\d{1,2}$|^\d{4}\s*[\-–]\s*\d{4}$|^-?\d+\.\d+$")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss)\.?\s+([A-Z][\w'\-]+)")
 _NAME_COLUMN = re.compile(r"(?i)(^|_)(first|last|given|family|full|middle|sur)?_?name$|^surname$")
+# A capitalised word (O'Brien, Washington-Okafor) right after a masked name is the rest of that name: a surname
+# or a middle name the lexicon lacks (issue #17: "Emily Walsh" kept "Walsh").
+_NAME_TOKEN = r"\[name:[0-9a-f]{6}\]"
+_CAPITALISED = r"[A-Z][\w'\u2019\-]*[^\W\d_]|[A-Z]"
+_NEXT_NAME = re.compile(rf"({_NAME_TOKEN})([ \t]+)({_CAPITALISED})\b")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+INDEX = "index"  # in redact=: the records' index (row labels such as an SSN or a customer id)
 
 
 def keyed_hash(value: Any, key: bytes) -> str | None:
@@ -128,7 +134,8 @@ def redact_counterexamples(counterexamples: Iterable[dict[str, Any]], columns: I
         As a :class:`~fairprobe.checks.CheckResult` holds them: ``changes`` maps a column to its
         ``[original, twin]`` values.
     columns : iterable of str
-        Columns whose values are replaced by :func:`keyed_hash` (both the original and the twin value).
+        Columns whose values are replaced by :func:`keyed_hash` (both the original and the twin value);
+        ``"index"`` hashes each counterexample's ``row`` (the record's index label, such as an SSN).
     key : bytes
         The HMAC key: equal values hash alike under one key, so pairs stay comparable.
     text : bool, default False
@@ -159,6 +166,8 @@ def redact_counterexamples(counterexamples: Iterable[dict[str, Any]], columns: I
     columns = set(columns)
     out = []
     for ex in counterexamples:
+        if INDEX in columns and "row" in ex:
+            ex = {**ex, "row": ex["row"] if _hashed(ex["row"]) else keyed_hash(ex["row"], key)}
         changes = ex.get("changes") or {}
         names = _own_names(changes) if text else []
         redacted: dict[str, Any] = {}
@@ -188,13 +197,17 @@ def redact_result(result: CheckResult, columns: Sequence[str], *, key: bytes | N
 
 def mask_text(text: str, *, key: bytes, names: Sequence[str] = ()) -> str:
     """Personal data in a text masked: e-mail addresses, phone numbers, and names (``names``, the name
-    lexicon's first names and surnames, a capitalised word after a title).
+    lexicon's first names and surnames, also as a part of a double-barrelled name, a capitalised word after a
+    title), and every capitalised word that directly follows a masked name (a surname or middle name the
+    lexicon lacks).
 
     Examples
     --------
     >>> masked = mask_text("Call Dr. Okafor on 020 7946 0958 or write to a.okafor@example.com.", key=b"k")
     >>> masked  # doctest: +ELLIPSIS
     'Call Dr. [name:...] on [phone] or write to [email].'
+    >>> mask_text("Emily Zbrzezny and Mr. Greg O'Brien met Walsh-Okafor.", key=b"k")  # doctest: +ELLIPSIS
+    '[name:...] [name:...] and Mr. [name:...] [name:...] met [name:...].'
     >>> mask_text("Scored 63.4 in 2019-2021 with 12 years of experience.", key=b"k")
     'Scored 63.4 in 2019-2021 with 12 years of experience.'
     """
@@ -209,8 +222,13 @@ def mask_text(text: str, *, key: bytes, names: Sequence[str] = ()) -> str:
     if own:
         text = re.sub(r"\b(?:" + "|".join(map(re.escape, own)) + r")\b", lambda m: token(m.group(0)), text)
     lexicon = _lexicon_names()
-    return re.sub(r"\b[A-Z][a-z'\-]+\b", lambda m: token(m.group(0)) if m.group(0) in lexicon else m.group(0),
-                  text)
+    text = re.sub(r"\b[A-Z][a-z']+(?:-[A-Z][a-z']+)*\b", lambda m: token(m.group(0)) if lexicon.intersection(
+        m.group(0).split("-")) else m.group(0), text)
+    while True:  # each pass masks one more word of a name: Emily Jane Walsh
+        masked = _NEXT_NAME.sub(lambda m: m.group(1) + m.group(2) + token(m.group(3)), text)
+        if masked == text:
+            return text
+        text = masked
 
 
 def mask_command(argv: Sequence[str] | None) -> list[str] | None:
@@ -357,14 +375,22 @@ class Secret:
 
 def escape_cell(value: Any) -> Any:
     """A CSV cell that a spreadsheet will not run: text starting with =, +, -, @, tab or CR gets a leading
-    apostrophe (OWASP, "CSV injection"). Numbers are left as they are.
+    apostrophe (OWASP, "CSV injection"), and a line break inside text becomes a plain LF, which the CSV writer
+    quotes; a bare CR was written unquoted (the files end lines with LF), read as a row break, and started the
+    next row with a live formula (issue #17). Numbers are left as they are.
 
     Examples
     --------
     >>> escape_cell("=HYPERLINK(\\"http://x\\")"), escape_cell("-1+2"), escape_cell(-0.5), escape_cell("Anna")
     ('\\'=HYPERLINK("http://x")', "'-1+2", -0.5, 'Anna')
+    >>> escape_cell("ok\\r+cmd|' /C calc'!A0"), escape_cell("\\r\\n=1")
+    ("ok\\n+cmd|' /C calc'!A0", "'\\n=1")
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value.startswith(_FORMULA_START) or (value.startswith("\n") and value.lstrip("\n").startswith(_FORMULA_START)):
         return "'" + value
     return value
 

@@ -135,3 +135,132 @@ def test_endpoint_credentials_reach_neither_the_terminal_nor_the_junit_xml(pytes
     shown = result.stdout.str() + result.stderr.str() + (pytester.path / "junit.xml").read_text()
     assert "AdapterError" in shown and "127.0.0.1" in shown  # the failures are there, only the secrets are not
     assert "Zq81mXv" not in shown, [line for line in shown.splitlines() if "Zq81mXv" in line][:5]
+
+
+# --------------------------------------------------------------------------- redaction
+
+
+def test_a_surname_next_to_a_masked_name_is_masked_even_outside_the_lexicon():
+    from fairprobe.redact import mask_text
+
+    text = "Emily Zbrzezny-Kowalczyk and Mr. Greg O'Brien-Tate met Lakisha Jane Nwankwo-Ode on Monday."
+    masked = mask_text(text, key=b"k" * 16)
+    for part in ("Emily", "Zbrzezny", "Kowalczyk", "Greg", "O'Brien", "Tate", "Lakisha", "Jane", "Nwankwo", "Ode"):
+        assert part not in masked, (part, masked)
+    assert masked.startswith("[name:") and " and Mr. [name:" in masked and masked.endswith(" on Monday.")
+
+
+def test_rows_named_by_an_index_are_hashed_when_the_redaction_names_the_index(tmp_path):
+    world = fp.worlds.hiring(n=400, seed=2)
+    data = world.data.set_index(world.data.index.map(lambda i: f"{100 + i:03d}-45-{6000 + i}").rename("ssn"))
+    model = lambda df: (df["sex"] == "male").to_numpy()  # noqa: E731
+    plain = fp.Probe(data=data, model=model, protected="sex", label="hired", features=["sex", "skills_score"])
+    raw = plain.invariance("sex", max_flip_rate=0.01)
+    ssns = [ex["row"] for ex in raw.counterexamples]
+    assert ssns and all(s in data.index for s in ssns)  # without redaction the rows are the SSNs
+    for named in ("ssn", "index"):
+        probe = fp.Probe(data=data, model=model, protected="sex", label="hired", features=["sex", "skills_score"],
+                         redact=[named])
+        result = probe.invariance("sex", max_flip_rate=0.01)
+        assert all(str(ex["row"]).startswith("h:") for ex in result.counterexamples)
+        assert not any(s in result.report() for s in ssns)
+    evidence = fp.Evidence(redact=["ssn"])  # the session's redaction names the index of the data checked
+    evidence.add(raw)
+    bundle = evidence.write(tmp_path / "e")
+    for path in bundle.iterdir():
+        assert not any(s.encode() in path.read_bytes() for s in ssns), path.name
+
+
+def test_a_redacted_column_no_data_holds_is_an_error_naming_it(tmp_path, result):
+    evidence = fp.Evidence(redact=["frist_name", "sex"])
+    evidence.add(result)
+    with pytest.raises(fp.InvalidSpec, match=r"redaction names 'frist_name', which no checked data holds as a column "
+                                              r"or index \(did you mean 'frist_name' -> 'first_name'\?\).*nothing is "
+                                              r"written"):
+        evidence.write(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    fine = fp.Evidence(redact=["first_name", "text", "index"])
+    fine.add(result)
+    assert fp.verify(fine.write(tmp_path)) == []
+
+
+def test_the_evidence_keeps_the_hashes_the_failure_text_shows(tmp_path):
+    world = fp.worlds.hiring(n=500, seed=3)
+    key = b"0123456789abcdef0123456789abcdef"
+    probe = fp.Probe(data=world.data, model=lambda df: (df["sex"] == "male").to_numpy(), protected="sex",
+                     label="hired", features=["sex", "skills_score"], redact=["sex", "first_name"])
+    import os
+
+    os.environ["FAIRPROBE_REDACT_KEY"] = key.decode()
+    try:
+        result = probe.invariance("sex", max_flip_rate=0.01)
+    finally:
+        del os.environ["FAIRPROBE_REDACT_KEY"]
+    shown = [ex["changes"]["sex"] for ex in result.counterexamples]
+    assert shown and all(v.startswith("h:") for pair in shown for v in pair)
+    assert all(f"sex: {a} -> {b}" in result.report() for a, b in shown)
+    evidence = fp.Evidence(redact=["sex"], redact_key=key)  # the session hashes the same column again
+    evidence.add(result)
+    document = json.loads((evidence.write(tmp_path) / "evidence.json").read_text())
+    assert [ex["changes"]["sex"] for ex in document["checks"][0]["counterexamples"]] == shown
+
+
+def test_a_carriage_return_inside_a_value_splits_no_csv_row(tmp_path, result):
+    import csv
+    import io
+
+    record = result.to_dict()
+    record["counterexamples"] = [{"row": 0, "changes": {"note": ["ok\r+cmd|' /C calc'!A0", "x\r\n=1+1"],
+                                                         "other": ["a\rb", "\r@SUM(A1)"]},
+                                  "original_decision": True, "twin_decision": False}]
+    evidence = fp.Evidence()
+    evidence.add(record, test="t")
+    text = (evidence.write(tmp_path) / "counterexamples.csv").read_bytes().decode("utf-8")
+    assert "\r" not in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 3 and len({len(r) for r in rows}) == 1  # a header and one row per changed column
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert any(cell == "ok\n+cmd|' /C calc'!A0" for row in rows for cell in row)  # one quoted, multi-line cell
+
+
+SESSION_REDACTION = '''
+import fairprobe as fp
+
+world = fp.worlds.hiring(n=400, seed=3)
+data = world.data.set_index(world.data.index.map(lambda i: f"{100 + i:03d}-45-{6000 + i}").rename("ssn"))
+probe = fp.Probe(data=data, model=lambda df: (df["sex"] == "male").to_numpy(), protected="sex", label="hired",
+                 features=["sex", "skills_score"])
+
+def test_x():
+    probe.assert_invariant("sex", max_flip_rate=0.01)
+'''
+
+
+def test_the_session_redaction_covers_the_failure_text_the_junit_xml_and_the_evidence(pytester):
+    pytester.makepyfile(test_probe=SESSION_REDACTION)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-redact=sex,ssn",
+                                           "--junitxml=junit.xml")
+    result.assert_outcomes(failed=1)
+    shown = result.stdout.str() + (pytester.path / "junit.xml").read_text()
+    assert "worst twin pairs (5)" in shown
+    assert "sex: female -> male" not in shown and "sex: male -> female" not in shown
+    assert "-45-" not in shown  # no SSN, as a row label or anywhere
+    import re
+
+    pairs = re.findall(r"row (h:[0-9a-f]{12}): sex: (h:[0-9a-f]{12}) -> (h:[0-9a-f]{12})", result.stdout.str())
+    assert len(pairs) == 5
+    reports = pytester.path / "reports"
+    document = json.loads((reports / (reports / "LATEST").read_text().strip() / "evidence.json").read_text())
+    recorded = [(ex["row"], *ex["changes"]["sex"]) for ex in document["checks"][0]["counterexamples"]]
+    assert recorded == pairs  # the evidence holds the hashes the failure text shows: none hashed twice
+
+
+def test_a_misspelt_session_redaction_fails_the_run_naming_the_column(pytester):
+    pytester.makepyfile(test_probe=SESSION_REDACTION.replace("assert_invariant", "invariance"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-redact=sexx")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*fairprobe: --fairprobe-redact: redaction names 'sexx', which no checked data holds "
+                                 "as a column or index (did you mean 'sexx' -> 'sex'?)*"])
+    assert not (pytester.path / "reports").exists() or not any((pytester.path / "reports").iterdir())

@@ -96,8 +96,10 @@ class Evidence:
         marked incomplete, and never becomes ``LATEST``.
     redact : sequence of str
         Columns whose values in the counterexamples are replaced by a keyed hash (a comma-separated
-        string is accepted too). A check whose ``context["redact"]`` lists columns (a probe's own
-        ``redact=``) has those hashed as well, and ``context["redact_text"]`` turns text masking on.
+        string is accepted too); the index's name, or ``"index"``, hashes the rows' labels. A check whose
+        ``context["redact"]`` lists columns (a probe's own ``redact=``) has those hashed as well, and
+        ``context["redact_text"]`` turns text masking on. A column that no check's data holds (as a column
+        or as the index) is an error at ``write``: a misspelt name would leave the values it meant in clear.
     redact_key : bytes, optional
         The HMAC key of those hashes; None: a random key per Evidence (recorded only as "random").
     redact_text : bool, default False
@@ -185,6 +187,7 @@ class Evidence:
         from fairprobe.redact import key_id, mask_command, mask_secrets, redact_counterexamples
 
         key = self.redact_key or self._random_key
+        self.check_redaction()
         checks = []
         for r in self.ordered():
             record = {**r, "test_outcome": self.tests.get(r["test"]) if r.get("test") else None}
@@ -195,6 +198,8 @@ class Evidence:
             context = record.get("context") or {}
             # A probe's own redaction (Probe(redact=...), recorded in the check's context) adds to the session's.
             columns = [*self.redact, *(c for c in context.get("redact") or () if isinstance(c, str))]
+            if context.get("data_index") is not None and context["data_index"] in columns:
+                columns.append("index")
             text = self.redact_text or bool(context.get("redact_text"))
             if columns or text:
                 examples = redact_counterexamples(examples, columns, key=key, text=text)
@@ -229,6 +234,29 @@ class Evidence:
             "signoff": {"prepared_by": self.prepared_by, "prepared_for": self.prepared_for},
             "checks": checks,
         }
+
+    def check_redaction(self) -> None:
+        """Every column named in ``redact`` is a column or the index of some check's data (as the checks record
+        them); else InvalidSpec naming it, before a file is written."""
+        from fairprobe.errors import closest
+
+        known: set[str] = set()
+        recorded = False
+        for record in self.records:
+            context = record.get("context") or {}
+            if isinstance(context.get("data_columns"), list):
+                recorded = True
+                known.update(map(str, context["data_columns"]))
+                if context.get("data_index") is not None:
+                    known.add(str(context["data_index"]))
+        unknown = [c for c in self.redact if c not in known and c not in ("text", "index")]
+        if recorded and unknown:
+            hints = [f"{c!r} -> {closest(c, sorted(known))!r}" for c in unknown if closest(c, sorted(known))]
+            raise InvalidSpec(
+                f"redaction names {', '.join(map(repr, unknown))}, which no checked data holds as a column or index"
+                + (f" (did you mean {'; '.join(hints)}?)" if hints else "")
+                + f"; the values meant to be hashed would stay in clear, so nothing is written. Columns: "
+                f"{', '.join(sorted(known)[:20])}{' ...' if len(known) > 20 else ''}")
 
     def write(self, directory: str | os.PathLike) -> Path:
         """Write the bundle into a new folder under ``directory``, atomically; return its path.

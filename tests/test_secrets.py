@@ -90,6 +90,19 @@ def test_a_secret_prints_masked_everywhere():
     assert pickle.loads(pickle.dumps(secret)).reveal() == "hunter2-Zq"
 
 
+def test_an_endpoint_takes_its_url_as_a_secret():
+    pytest.importorskip("httpx")
+    from fairprobe.adapters import KServeV2, MLflowEndpoint
+
+    for adapter in (MLflowEndpoint(fp.Secret("http://ann:pw-Zq@127.0.0.1:9/invocations?api_key=k-Zq"), retries=0),
+                    KServeV2(fp.Secret("http://ann:pw-Zq@127.0.0.1:9"), model="m", retries=0)):
+        assert "Zq" not in repr(adapter) + adapter.url + json.dumps(adapter.identity())
+        assert adapter._url.startswith("http://ann:pw-Zq@127.0.0.1:9")  # what is sent keeps the credentials
+    with pytest.raises(fp.InvalidSpec, match=r"url must be an http:// or https:// address with a host; got "
+                                              r"'ftp://\[masked\]@h'"):
+        MLflowEndpoint(fp.Secret("ftp://ann:pw-Zq@h"))
+
+
 def _dead_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -55,8 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how a test whose checks were INCONCLUSIVE appears in --junitxml (default: skipped, "
                          "with the check as the reason)")
     group.addoption(OPT_REDACT, metavar="COL,...", default=None,
-                    help="replace these columns' values in the evidence's counterexamples with a keyed hash; "
-                         "'text' also masks names, emails and phone numbers in text values")
+                    help="replace these columns' values in counterexamples with a keyed hash before anything shows "
+                         "them (failure text, JUnit XML, evidence); the index by its name or 'index'; 'text' also "
+                         "masks names, emails and phone numbers in text values; a name no data holds is an error")
     group.addoption(OPT_COUNTEREXAMPLES, metavar="N", type=int, default=None,
                     help="keep at most N counterexamples per check in the evidence (0: none)")
     group.addoption(OPT_SIGN, metavar="KEY", default=None,

@@ -31,6 +31,7 @@ OPT_SIGN = "--fairprobe-sign"
 INI_REPORT, INI_SEED, INI_ALPHA, INI_MODE = "fairprobe_report", "fairprobe_seed", "fairprobe_alpha", "fairprobe_mode"
 INI_CACHE = "fairprobe_cache"
 JUNIT_INCONCLUSIVE = ("skipped", "passed", "failed")
+WORKER_KEY = "fairprobe_redact_key"
 
 settings_key = pytest.StashKey[Any]()
 token_key = pytest.StashKey[Any]()
@@ -104,6 +105,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # pytest --help: no fairprobe import at all
     from fairprobe import settings
 
+    shared_key = getattr(config, "workerinput", {}).get(WORKER_KEY)
+    if shared_key:  # an xdist worker hashes with its controller's key, so equal values hash alike in one bundle
+        from fairprobe.redact import use_session_key
+
+        use_session_key(bytes.fromhex(shared_key))
     resolved = _resolve_settings(config)
     config.stash[settings_key] = resolved
     config.stash[token_key] = settings.set_defaults(seed=resolved.seed, alpha=resolved.alpha, mode=resolved.mode,
@@ -114,6 +120,16 @@ def pytest_configure(config: pytest.Config) -> None:
         writer = EvidenceWriter(config, resolved, write=not config.getoption(OPT_NO_EVIDENCE))
         config.stash[writer_key] = writer
         config.pluginmanager.register(writer, "fairprobe-evidence")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller: hand each worker the session's redaction key (through xdist's own channel;
+    never written anywhere), since the workers hash the values their checks show."""
+    if node.config.getoption(OPT_REDACT):
+        from fairprobe.redact import session_key
+
+        node.workerinput[WORKER_KEY] = session_key().hex()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

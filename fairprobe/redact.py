@@ -98,7 +98,8 @@ def _hashed(value: Any) -> bool:
 
 def session_key() -> bytes:
     """The redaction key: ``$FAIRPROBE_REDACT_KEY`` (at least 16 characters) when set, so hashes can be compared
-    across runs and bundles; otherwise a random key for this process, never written anywhere."""
+    across runs and bundles; otherwise a random key for this session, never written anywhere (the pytest plugin
+    hands the controller's to its xdist workers, :func:`use_session_key`, so every worker hashes alike)."""
     import os
     import secrets
 
@@ -116,6 +117,12 @@ def session_key() -> bytes:
 
 
 _PROCESS_KEY: bytes | None = None
+
+
+def use_session_key(key: bytes) -> None:
+    """Make ``key`` this process's random session key (an xdist worker takes its controller's)."""
+    global _PROCESS_KEY
+    _PROCESS_KEY = bytes(key)
 
 
 def key_id(key: bytes) -> str:

@@ -277,3 +277,21 @@ def test_a_misspelt_session_redaction_fails_the_run_naming_the_column(pytester):
     result.stdout.fnmatch_lines(["*fairprobe: --fairprobe-redact: redaction names 'sexx', which no checked data holds "
                                  "as a column or index (did you mean 'sexx' -> 'sex'?)*"])
     assert not (pytester.path / "reports").exists() or not any((pytester.path / "reports").iterdir())
+
+
+def test_xdist_workers_hash_alike_with_the_session_key(pytester):
+    pytest.importorskip("xdist")
+    pytester.makepyfile(test_probe=SESSION_REDACTION)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-redact=sex", "-n", "2",
+                                           "--dist", "each")  # each worker runs the test: two checks, two workers
+    result.assert_outcomes(failed=2)
+    import re
+
+    pairs = re.findall(r": sex: (h:[0-9a-f]{12}) -> (h:[0-9a-f]{12})", result.stdout.str())
+    assert len(pairs) == 10
+    assert len({h for pair in pairs for h in pair}) == 2  # female and male: one hash each, whichever worker
+    reports = pytester.path / "reports"
+    document = json.loads((reports / (reports / "LATEST").read_text().strip() / "evidence.json").read_text())
+    recorded = {h for check in document["checks"] for ex in check["counterexamples"] for h in ex["changes"]["sex"]}
+    assert recorded == {h for pair in pairs for h in pair}
+    assert {c["context"]["redact_key_id"] for c in document["checks"]} == {document["redaction"]["key_id"]}

@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+VENV2 := .venv-pandas2
+STAMP2 := $(VENV2)/.installed
+# What the second environment runs: KServe's own ModelServer behind KServeV2, and the core that reads tables.
+TESTS2 := tests/test_http_adapters.py tests/test_endpoint_limits.py tests/test_stats.py tests/test_checks.py \
+	tests/test_counts.py tests/test_compare.py tests/test_probe.py tests/test_verdicts.py tests/test_worlds.py \
+	tests/test_datasets.py fairprobe/stats.py fairprobe/data.py fairprobe/probe.py fairprobe/checks \
+	fairprobe/adapters/http.py fairprobe/adapters/endpoint.py fairprobe/redact.py
+
+.PHONY: setup demo test setup-pandas2 test-pandas2 bench clean
 
 setup: $(STAMP)
 
@@ -25,9 +33,23 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests fairprobe --doctest-modules --fairprobe-no-evidence -n 2 --dist loadgroup
 
+# A second environment: pandas and numpy at the floors pyproject.toml states (constraints-pandas2.txt), with kserve
+# (which pins pandas < 3) and only what TESTS2 need.
+setup-pandas2: $(STAMP2)
+
+$(STAMP2): pyproject.toml constraints-pandas2.txt
+	$(PYTHON) -m venv $(VENV2)
+	$(VENV2)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV2)/bin/python -m pip install --quiet -c constraints-pandas2.txt -e ".[test-pandas2]"
+	touch $(STAMP2)
+
+test-pandas2: $(STAMP2)
+	FAIRPROBE_REQUIRE_KSERVE=1 $(VENV2)/bin/python -m pytest $(TESTS2) --doctest-modules --fairprobe-no-evidence \
+		-n 2 --dist loadgroup -p no:cacheprovider
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_probe.py
 
 clean:
-	rm -rf $(VENV) reports/fairprobe-* reports/LATEST .fairprobe_cache
+	rm -rf $(VENV) $(VENV2) reports/fairprobe-* reports/LATEST .fairprobe_cache

@@ -31,6 +31,7 @@ OPT_SIGN = "--fairprobe-sign"
 INI_REPORT, INI_SEED, INI_ALPHA, INI_MODE = "fairprobe_report", "fairprobe_seed", "fairprobe_alpha", "fairprobe_mode"
 INI_CACHE = "fairprobe_cache"
 JUNIT_INCONCLUSIVE = ("skipped", "passed", "failed")
+WORKER_KEY = "fairprobe_redact_key"
 
 settings_key = pytest.StashKey[Any]()
 token_key = pytest.StashKey[Any]()
@@ -55,8 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how a test whose checks were INCONCLUSIVE appears in --junitxml (default: skipped, "
                          "with the check as the reason)")
     group.addoption(OPT_REDACT, metavar="COL,...", default=None,
-                    help="replace these columns' values in the evidence's counterexamples with a keyed hash; "
-                         "'text' also masks names, emails and phone numbers in text values")
+                    help="replace these columns' values in counterexamples with a keyed hash before anything shows "
+                         "them (failure text, JUnit XML, evidence); the index by its name or 'index'; 'text' also "
+                         "masks names, emails and phone numbers in text values; a name no data holds is an error")
     group.addoption(OPT_COUNTEREXAMPLES, metavar="N", type=int, default=None,
                     help="keep at most N counterexamples per check in the evidence (0: none)")
     group.addoption(OPT_SIGN, metavar="KEY", default=None,
@@ -85,7 +87,9 @@ def _resolve_settings(config: pytest.Config) -> Any:
 
     values = {"seed": pick(OPT_SEED, INI_SEED, int), "alpha": pick(OPT_ALPHA, INI_ALPHA, float),
               "mode": pick(OPT_MODE, INI_MODE, str),
-              "cache_dir": str(Path(config.rootpath, config.getini(INI_CACHE)))}
+              "cache_dir": str(Path(config.rootpath, config.getini(INI_CACHE))),
+              # applied by every probe before a result is shown, so the failure text and JUnit XML are redacted too
+              "redact": config.getoption(OPT_REDACT) or ()}
     try:
         return settings.Settings(**settings.validate(**values))
     except FairprobeError as exc:
@@ -101,16 +105,31 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # pytest --help: no fairprobe import at all
     from fairprobe import settings
 
+    shared_key = getattr(config, "workerinput", {}).get(WORKER_KEY)
+    if shared_key:  # an xdist worker hashes with its controller's key, so equal values hash alike in one bundle
+        from fairprobe.redact import use_session_key
+
+        use_session_key(bytes.fromhex(shared_key))
     resolved = _resolve_settings(config)
     config.stash[settings_key] = resolved
     config.stash[token_key] = settings.set_defaults(seed=resolved.seed, alpha=resolved.alpha, mode=resolved.mode,
-                                                    cache_dir=resolved.cache_dir)
+                                                    cache_dir=resolved.cache_dir, redact=resolved.redact)
     if not hasattr(config, "workerinput"):
         from fairprobe.session import EvidenceWriter
 
         writer = EvidenceWriter(config, resolved, write=not config.getoption(OPT_NO_EVIDENCE))
         config.stash[writer_key] = writer
         config.pluginmanager.register(writer, "fairprobe-evidence")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller: hand each worker the session's redaction key (through xdist's own channel;
+    never written anywhere), since the workers hash the values their checks show."""
+    if node.config.getoption(OPT_REDACT):
+        from fairprobe.redact import session_key
+
+        node.workerinput[WORKER_KEY] = session_key().hex()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

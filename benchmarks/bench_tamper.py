@@ -1,6 +1,7 @@
 """How much tampering ``fairprobe verify`` detects: random byte flips, deletions, additions, renames and
 manifest edits on copies of real bundles, each checked by plain verify, by verify with the recorded
-manifest digest (``--expect``) and, on a signed bundle, by verify with the trusted public key (``--key``).
+manifest digest (``--expect``) and, on a signed bundle, by plain verify, ``--require-signature``, the
+trusted key pinned by its fingerprint (``--key-sha256``) and the trusted public key (``--key``).
 
 Prints one row per kind of tampering: how many trials, how many each check detected, and whether
 the kind is detectable without an anchor (a digest recorded elsewhere, or a signature checked with a
@@ -142,6 +143,19 @@ def _strip_signature(b: Path, rng: np.random.Generator) -> None:
     _forge(b, rng)
 
 
+def _resign(b: Path, rng: np.random.Generator, *, forger: object) -> None:
+    """On a signed bundle: forge, record the forger's key, recompute the manifest and sign it with that key."""
+    _edit_evidence(b, lambda d: d.__setitem__("signature", forger.describe(SIGNATURE)))
+    _forge(b, rng)
+    (b / SIGNATURE).write_bytes(forger.sign((b / MANIFEST).read_bytes()))
+
+
+def _stray_signature(b: Path, rng: np.random.Generator, *, signer: object) -> None:
+    """On an unsigned bundle: add a signature file, valid for its manifest, by the trusted key (or random bytes)."""
+    data = signer.sign((b / MANIFEST).read_bytes()) if rng.random() < 0.5 else rng.bytes(64)
+    (b / SIGNATURE).write_bytes(data)
+
+
 def _swap(b: Path, rng: np.random.Generator, *, other: Path) -> None:
     """Replace the bundle with another run's complete, untouched bundle."""
     for p in _files(b, manifest=True):
@@ -185,17 +199,30 @@ def build(root: Path, key: Path | None) -> tuple[Path, Path]:
 
 
 def main(trials: int = 25, seed: int = 0) -> None:
+    from fairprobe.evidence import signing
+
     rng = np.random.default_rng(seed)
     work = Path(tempfile.mkdtemp(prefix="fairprobe-tamper-"))
     private, public = fp.evidence.keygen(work / "keys")
+    forger_private, _ = fp.evidence.keygen(work / "keys", name="forger")
+    pin = signing.key_id(signing.load_public_key(public))
+    trusted, forger = signing.load_signer(private), signing.load_signer(forger_private)
     plain, plain_other = build(work / "plain", None)
     signed, signed_other = build(work / "signed", private)
-    stripped = ("signature stripped, evidence edited, manifest recomputed", None, False)
-    unsigned_kinds = {name: fn for name, fn, _ in kinds(plain_other)}
-    signed_kinds = {name: fn for name, fn, _ in kinds(signed_other)} | {stripped[0]: _strip_signature}
+    extra_signed = {"signature stripped, evidence edited, manifest recomputed": _strip_signature,
+                    "re-signed with another key, evidence edited": lambda b, r: _resign(b, r, forger=forger)}
+    extra_plain = {"signature file added to an unsigned bundle": lambda b, r: _stray_signature(b, r, signer=trusted)}
+    unsigned_kinds = {name: fn for name, fn, _ in kinds(plain_other)} | extra_plain
+    signed_kinds = {name: fn for name, fn, _ in kinds(signed_other)} | extra_signed
+    needs_anchor = {name: not detectable for name, _, detectable in kinds(plain_other)} | {
+        "signature stripped, evidence edited, manifest recomputed": True,
+        "re-signed with another key, evidence edited": True, "signature file added to an unsigned bundle": False}
+    checks = {"verify": lambda c, d: fp.verify(c), "expect": lambda c, d: fp.verify(c, expect=d),
+              "signed": lambda c, d: fp.verify(c), "require": lambda c, d: fp.verify(c, require_signature=True),
+              "pinned": lambda c, d: fp.verify(c, key_sha256=pin), "key": lambda c, d: fp.verify(c, key=public)}
     raised, rows, copies = 0, [], 0
-    for name, _, detectable in [*kinds(plain_other), stripped]:
-        found = {"verify": 0, "expect": 0, "signed": 0, "key": 0}
+    for name in needs_anchor:
+        found = dict.fromkeys(checks, 0)
         n_plain = n_signed = 0
         for _ in range(trials):
             for base, tampers in ((plain, unsigned_kinds), (signed, signed_kinds)):
@@ -206,32 +233,32 @@ def main(trials: int = 25, seed: int = 0) -> None:
                 shutil.copytree(base, copy)
                 digest = fp.evidence.manifest_digest(base)
                 tampers[name](copy, rng)
-                try:
-                    if base == plain:
-                        n_plain += 1
-                        found["verify"] += bool(fp.verify(copy))
-                        found["expect"] += bool(fp.verify(copy, expect=digest))
-                    else:
-                        n_signed += 1
-                        found["signed"] += bool(fp.verify(copy))
-                        found["key"] += bool(fp.verify(copy, key=public))
-                except Exception:  # verify must never raise: count it
-                    raised += 1
+                used = ("verify", "expect") if base == plain else ("signed", "require", "pinned", "key")
+                if base == plain:
+                    n_plain += 1
+                else:
+                    n_signed += 1
+                for check in used:
+                    try:
+                        found[check] += bool(checks[check](copy, digest))
+                    except Exception:  # verify must never raise: count it
+                        raised += 1
                 shutil.rmtree(copy)
-        rows.append((name, n_plain, found["verify"], found["expect"], n_signed, found["signed"], found["key"],
-                     detectable))
+        rows.append((name, n_plain, n_signed, found, needs_anchor[name]))
     shutil.rmtree(work, ignore_errors=True)
     print(f"# fairprobe verify against random tampering of real bundles; {trials} trials per kind on an unsigned and "
           f"a signed bundle, seed {seed}; {platform.machine()}, Python {platform.python_version()}")
-    print("| tampering | verify | verify --expect | signed: verify | signed: verify --key | needs an anchor |")
-    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    print("| tampering | verify | verify --expect | signed: verify | signed: --require-signature | "
+          "signed: --key-sha256 | signed: --key | needs an anchor |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 
     def cell(k: int, n: int) -> str:
         return "–" if not n else f"{k}/{n} ({100 * k / n:.0f} %)"
 
-    for name, n_plain, v, e, n_signed, s, k, detectable in rows:
-        print(f"| {name} | {cell(v, n_plain)} | {cell(e, n_plain)} | {cell(s, n_signed)} | {cell(k, n_signed)} | "
-              f"{'no' if detectable else 'yes'} |")
+    for name, n_plain, n_signed, f, anchor in rows:
+        print(f"| {name} | {cell(f['verify'], n_plain)} | {cell(f['expect'], n_plain)} | {cell(f['signed'], n_signed)} "
+              f"| {cell(f['require'], n_signed)} | {cell(f['pinned'], n_signed)} | {cell(f['key'], n_signed)} | "
+              f"{'yes' if anchor else 'no'} |")
     print(f"\n{copies} tampered copies; verify raised {raised} times")
 
 

@@ -39,6 +39,7 @@ _NAMES = {
     "soft_assertions": "fairprobe.gates",
     "Verdict": "fairprobe.verdicts",
     "Mode": "fairprobe.verdicts",
+    "Secret": "fairprobe.redact",
 }
 
 __all__ = sorted([*_SUBMODULES, *_NAMES])
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # the names as the type checker should see them
     from fairprobe.gates import CheckSpec, demographic_parity, equalized_odds, invariant, soft_assertions  # noqa: F401
     from fairprobe.partitioned import PartitionedProbe  # noqa: F401
     from fairprobe.probe import Probe  # noqa: F401
+    from fairprobe.redact import Secret  # noqa: F401
     from fairprobe.spec import ProbeSpec  # noqa: F401
     from fairprobe.twins.base import TwinSet  # noqa: F401
     from fairprobe.verdicts import Mode, Verdict  # noqa: F401

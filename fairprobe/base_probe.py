@@ -18,6 +18,7 @@ import pandas as pd
 from fairprobe import gates, proxies, settings
 from fairprobe.adapters import Adapter, as_adapter
 from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten, user_stacklevel
+from fairprobe.redact import INDEX
 from fairprobe.result import CheckError, CheckResult
 from fairprobe.spec import ProbeSpec
 from fairprobe.validation import check_count
@@ -165,15 +166,30 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
             data_sha256=self.data_fingerprint, data_rows=self.data_rows, model=self.model_fingerprint,
             queries=self.queries, derived=sorted(self.spec.derived),
             bands={c: list(b.edges) for c, b in self.spec.bands.items()}, proxy_scan=self.proxy_scan,
+            # what redaction may name (the evidence refuses a redacted column no check's data has)
+            data_columns=[str(c) for c in self.spec.data.columns], data_index=_index_name(self.spec.data),
             **({"model_version": self.model_version} if self.model_version else {}))
+
+    def _redaction(self) -> list[str]:
+        """The columns hashed in this probe's results: its own ``redact=`` and the session's
+        (``--fairprobe-redact``) that its records hold; the index's name stands for ``"index"`` (the rows).
+        A session column these records lack is left to the evidence, which refuses one that no check's
+        data holds."""
+        index = _index_name(self.spec.data)
+        known = {*map(str, self.spec.data.columns), "text", INDEX, *([index] if index else [])}
+        columns = list(dict.fromkeys([*self.redact, *(c for c in settings.current().redact if c in known)]))
+        if index in columns and INDEX not in columns:
+            columns.append(INDEX)
+        return columns
 
     def _finish(self, result: CheckResult) -> CheckResult:
         """A finished check: its context added, redacted, its warnings issued, recorded for the evidence."""
         result = result.with_context(**self._context())
-        if self.redact and result.counterexamples:
+        columns = self._redaction()
+        if columns and result.counterexamples:
             from fairprobe.redact import redact_result
 
-            result = redact_result(result, self.redact)
+            result = redact_result(result, columns)
         for sentence in result.warnings:
             warnings.warn(FairprobeWarning(f"{result.title}: {sentence}"), stacklevel=user_stacklevel())
         settings.record(result)
@@ -232,3 +248,9 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
                 errors.append(exc)
         raise_first(errors)
         return results
+
+
+def _index_name(data: pd.DataFrame) -> str | None:
+    """The name of the records' index (an SSN, a customer id), or None for an unnamed one."""
+    name = data.index.name
+    return None if name is None else str(name)

@@ -2,8 +2,9 @@
 
 - ``fairprobe run [PATHS] [--report DIR] [pytest options]``
 - ``fairprobe fit DATA --protected ... --out FILE``
-- ``fairprobe verify [BUNDLE] [--expect SHA256] [--key PUB]``: every problem a ``FAILED ...`` line on
-  stderr and exit status 1; ``OK ...`` with the manifest's full SHA-256 otherwise;
+- ``fairprobe verify [BUNDLE] [--expect SHA256] [--key PUB | --key-sha256 SHA256] [--require-signature]``:
+  every problem a ``FAILED ...`` line on stderr and exit status 1; ``OK ...`` with the manifest's full
+  SHA-256 and what anchors it otherwise (an unsigned bundle checked without ``--expect`` says UNSIGNED);
 - ``fairprobe diff A B``: what changed between two bundles (exit status 1 when anything did, as diff);
 - ``fairprobe keygen DIR``: an Ed25519 key pair to sign bundles with.
 """
@@ -44,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
                                                            "prints it; the JUnit XML keeps it)")
     verify.add_argument("--key", metavar="PUB", help="a trusted Ed25519 public key (PEM): the bundle must be "
                                                      "signed with it")
+    verify.add_argument("--key-sha256", metavar="SHA256", help="the trusted public key's SHA-256 (as keygen and "
+                                                              "verify print it): the bundle must be signed with "
+                                                              "that key")
+    verify.add_argument("--require-signature", action="store_true",
+                        help="fail an unsigned bundle (a stripped signature reads as unsigned)")
     diff = sub.add_parser("diff", help="what changed between two evidence bundles",
                           description="Compare two bundles: checks added or removed, verdicts, statistics and "
                                       "intervals, models. Exit status 1 when anything changed.")
@@ -71,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return _diff(args.a, args.b)
     if args.command == "keygen":
         return _keygen(args.directory, args.name)
-    return _verify(args.bundle or "reports", expect=args.expect, key=args.key)
+    return _verify(args.bundle or "reports", expect=args.expect, key=args.key, key_sha256=args.key_sha256,
+                   require_signature=args.require_signature)
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -116,21 +123,27 @@ def resolve(path: str | Path) -> tuple[Path, list[str], list[str]]:
                       "instead"], []
     try:
         since = (path / name).stat().st_mtime_ns
-        newer = [b for b in bundles if b.endswith("-incomplete") and (path / b).stat().st_mtime_ns > since]
+        newer = [b for b in bundles if b != name and (path / b).stat().st_mtime_ns > since]
     except OSError:
         newer = []
-    notes = [f"note: {b} is newer but incomplete (an interrupted session), so LATEST does not name it" for b in newer]
+    notes = [f"checking {path / name} (named by {latest})"]
+    notes += [f"note: {b} is newer but incomplete (an interrupted session), so LATEST does not name it"
+              for b in newer if b.endswith("-incomplete")]
+    notes += [f"WARNING {path / b} is newer and complete, but LATEST names {name} (its update was interrupted or "
+              f"failed): check the newer one by its path, fairprobe verify {path / b}"
+              for b in newer if not b.endswith("-incomplete") and (path / b / MANIFEST).is_file()]
     return path / name, [], notes
 
 
-def _verify(path: str, *, expect: str | None = None, key: str | None = None) -> int:
+def _verify(path: str, *, expect: str | None = None, key: str | None = None, key_sha256: str | None = None,
+            require_signature: bool = False) -> int:
     from fairprobe.evidence import manifest_digest, verify
 
     bundle, problems, notes = resolve(path)
     if not problems:
-        problems = verify(bundle, expect=expect, key=key)
+        problems = verify(bundle, expect=expect, key=key, key_sha256=key_sha256, require_signature=require_signature)
     for note in notes:
-        print(note)
+        print(note, file=sys.stderr if note.startswith("WARNING") else sys.stdout)
     if problems:
         for problem in problems:
             print(f"FAILED {problem}", file=sys.stderr)
@@ -139,14 +152,25 @@ def _verify(path: str, *, expect: str | None = None, key: str | None = None) -> 
     if expect:
         anchor.append("matches --expect")
     document = _document(bundle)
+    signature = document.get("signature") or {}
     if key:
         anchor.append(f"signature checked with {key}")
-    elif document.get("signature"):
-        anchor.append("signed; the signature matches the key the bundle names, pass --key PUB to check who signed")
+    elif key_sha256:
+        anchor.append(f"signed with the pinned key sha256 {str(key_sha256).strip().lower()}")
+    elif signature:
+        anchor.append(f"signed by key sha256 {signature.get('public_key_sha256')}, the key the bundle names: pass "
+                      "--key PUB or --key-sha256 to check who signed")
+    else:
+        anchor.append("UNSIGNED" + ("" if expect else ": nothing but a recorded digest ties it to its run; pass "
+                                    "--expect DIGEST, or sign bundles (--fairprobe-sign) and pass --key or "
+                                    "--require-signature"))
+        if not expect:
+            print(f"WARNING {bundle}: UNSIGNED and checked without --expect: a bundle rewritten with a recomputed "
+                  "manifest passes this check", file=sys.stderr)
     session = document.get("session") or {}
     ran = f"{session['ran']} of {session['collected']} tests ran" if session.get("collected") else None
     print(f"OK {bundle}: complete, every file matches its manifest (manifest sha256 {manifest_digest(bundle)})"
-          + (f"; {ran}" if ran else "") + (f"; {'; '.join(anchor)}" if anchor else ""))
+          + (f"; {ran}" if ran else "") + f"; {'; '.join(anchor)}")
     return 0
 
 
@@ -159,8 +183,13 @@ def _keygen(directory: str, name: str) -> int:
     except FairprobeError as exc:
         print(f"fairprobe keygen: {exc}", file=sys.stderr)
         return 2
+    from fairprobe.evidence import signing
+
+    fingerprint = signing.key_id(signing.load_public_key(public))
     print(f"wrote {private} (private: keep it secret, e.g. a CI secret) and {public} (public: give it to auditors)\n"
-          f"sign:   pytest --fairprobe-sign {private}\ncheck:  fairprobe verify BUNDLE --key {public}")
+          f"key sha256 {fingerprint}\n"
+          f"sign:   pytest --fairprobe-sign {private}\ncheck:  fairprobe verify BUNDLE --key {public}\n"
+          f"   or:  fairprobe verify BUNDLE --key-sha256 {fingerprint}")
     return 0
 
 

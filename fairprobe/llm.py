@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from fairprobe.errors import AdapterError, InvalidSpec
+from fairprobe.redact import Secret
 
 Messages = list[dict[str, str]]
+MAX_RESPONSE_BYTES = 16 * 2**20
 
 
 @runtime_checkable
@@ -69,15 +71,27 @@ class OpenAIChat:
         First wait between attempts in seconds, doubled each time (or the server's Retry-After).
     max_concurrency : int
         Requests in flight at once in :meth:`chat_many`.
+    max_response_bytes : int
+        The largest answer read (default 16 MiB); a larger one is refused, not read into memory.
+
+    The key is read from the environment at each request and held in a :class:`~fairprobe.redact.Secret` while
+    it is sent, so a failing test's traceback (with ``pytest -l`` too) never shows it; ``base_url`` as shown and
+    recorded has credentials in it masked.
     """
 
-    def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY", timeout: float = 60.0,
-                 retries: int = 3, backoff: float = 0.5, max_concurrency: int = 4) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise InvalidSpec(f"base_url must start with http:// or https://; got {base_url!r}")
-        if retries < 0 or max_concurrency < 1 or timeout <= 0:
-            raise InvalidSpec("retries must be >= 0, max_concurrency >= 1 and timeout > 0")
-        self.base_url, self.model = base_url.rstrip("/"), model
+    def __init__(self, base_url: str | Secret, model: str, *, api_key_env: str = "OPENAI_API_KEY", timeout: float = 60.0,
+                 retries: int = 3, backoff: float = 0.5, max_concurrency: int = 4,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        from fairprobe.redact import mask_secrets
+
+        base_url = base_url if isinstance(base_url, Secret) else Secret(base_url)
+        if not isinstance(base_url.reveal(), str) or not base_url.reveal().startswith(("http://", "https://")):
+            raise InvalidSpec(f"base_url must start with http:// or https://; got {mask_secrets(repr(base_url.reveal()))}")
+        if retries < 0 or max_concurrency < 1 or timeout <= 0 or max_response_bytes < 1:
+            raise InvalidSpec("retries must be >= 0, max_concurrency >= 1, timeout > 0 and max_response_bytes >= 1")
+        self._base_url = Secret(base_url.reveal().rstrip("/"))
+        self.base_url, self.model = mask_secrets(base_url.reveal().rstrip("/")), model
+        self.max_response_bytes = max_response_bytes
         self.api_key_env, self.timeout, self.retries = api_key_env, timeout, retries
         self.backoff, self.max_concurrency = backoff, max_concurrency
         self.usage = Usage()
@@ -90,19 +104,22 @@ class OpenAIChat:
         import urllib.error
         import urllib.request
 
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
+        body = Secret(json.dumps(payload).encode())
+        headers = Secret(self._headers())  # a traceback through this frame shows no key
         last = "no attempt"
         for attempt in range(self.retries + 1):
             self.usage.add(requests=1, retries=int(attempt > 0))
             wait = self.backoff * 2**attempt
             try:
-                request = urllib.request.Request(f"{self.base_url}/chat/completions", data=body, headers=headers)
+                request = urllib.request.Request(f"{self._base_url.reveal()}/chat/completions", data=body.reveal(),
+                                                 headers=headers.reveal())
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    raw = response.read()
+                    raw = response.read(self.max_response_bytes + 1)
+                if len(raw) > self.max_response_bytes:
+                    self.usage.add(failures=1)
+                    raise AdapterError(f"{self.base_url} answered more than max_response_bytes="
+                                       f"{self.max_response_bytes} bytes for model {self.model!r}; a chat reply that "
+                                       "large is no answer: check the URL (raise max_response_bytes= if it is right)")
                 try:
                     data = json.loads(raw)
                     data["choices"][0]["message"]["content"]
@@ -128,6 +145,15 @@ class OpenAIChat:
                 time.sleep(wait)
         self.usage.add(failures=1)
         raise AdapterError(f"{self.base_url} failed {self.retries + 1} times for model {self.model!r}; last: {last}")
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if os.environ.get(self.api_key_env):
+            headers["Authorization"] = f"Bearer {os.environ[self.api_key_env]}"
+        return headers
+
+    def __repr__(self) -> str:
+        return f"OpenAIChat({self.base_url!r}, {self.model!r}, api_key_env={self.api_key_env!r})"
 
     def chat(self, messages: Messages, *, max_tokens: int = 512, temperature: float = 0.0,
              seed: int | None = None) -> str:

@@ -71,8 +71,10 @@ class Probe(BaseProbe):
         same within-band quantile.
     redact : list of str, optional
         Columns whose values are replaced by a keyed hash in every result's counterexamples (so in the
-        violation text, the terminal and the evidence); ``"text"`` also masks names, e-mail addresses
-        and phone numbers in text values. The key is ``$FAIRPROBE_REDACT_KEY`` when set, else random.
+        violation text, the terminal and the evidence); the index's name (or ``"index"``) hashes the rows'
+        labels (an SSN, a customer id); ``"text"`` also masks names, e-mail addresses and phone numbers in
+        text values. The key is ``$FAIRPROBE_REDACT_KEY`` when set, else random. pytest's
+        ``--fairprobe-redact`` adds its columns to every probe that has them.
     model_version : str, optional
         The model's version as the team names it (a registry version, a git tag), for the evidence.
     engine : {"local", "ray"}, optional
@@ -449,11 +451,13 @@ class Probe(BaseProbe):
     # ----------------------------------------------------------------- assertions
 
 def _redact_columns(redact: Sequence[str] | None, spec: ProbeSpec) -> list[str]:
-    """``redact=``: columns of the data (or "text": mask names, e-mails and phone numbers in text values)."""
+    """``redact=``: columns of the data, the index (by its name, or "index": the rows' labels), or "text" (mask
+    names, e-mails and phone numbers in text values)."""
     if redact is None:
         return []
     columns = [redact] if isinstance(redact, str) else list(redact)
-    require_columns(spec.data, [c for c in columns if c != "text"], role="redact")
+    index = spec.data.index.name
+    require_columns(spec.data, [c for c in columns if c not in ("text", "index") and c != index], role="redact")
     return columns
 
 

@@ -119,6 +119,12 @@ class EvidenceWriter:
         self.evidence.incomplete = bool(int(exitstatus) == pytest.ExitCode.INTERRUPTED or
                                         (collected and len(self.ran) < collected))
         try:
+            self.evidence.check_redaction()
+        except FairprobeError as exc:
+            self.error = f"fairprobe: --fairprobe-redact: {exc}"
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        try:
             self.bundle = self.evidence.write(self.directory)
         except (OSError, FairprobeError) as exc:
             self.error = f"fairprobe: could not write evidence to {self.directory}: {exc}"

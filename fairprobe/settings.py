@@ -1,4 +1,4 @@
-"""Session-wide defaults (seed, alpha, mode) and the sink that records every check run.
+"""Session-wide defaults (seed, alpha, mode, redaction) and the sink that records every check run.
 
 The pytest plugin sets both; a script or notebook can use :func:`using` and :func:`collecting`.
 Anything given explicitly to a Probe or a check wins over these defaults.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from fairprobe.errors import InvalidSpec
-from fairprobe.validation import check_alpha, check_mode, check_seed
+from fairprobe.validation import check_alpha, check_mode, check_redact, check_seed
 from fairprobe.verdicts import Mode
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ class Settings:
     alpha: float = 0.05
     mode: Mode = Mode.DETECT
     cache_dir: str | None = None  # where fitted generators are kept between runs (None: not kept)
+    # Columns hashed in every check's counterexamples before anything shows them (pytest's --fairprobe-redact):
+    # the violation text, the terminal, the JUnit XML and the evidence ("text": names in text masked too).
+    redact: tuple[str, ...] = ()
 
 
 _settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())
@@ -55,8 +58,10 @@ def validate(**values: Any) -> dict[str, Any]:
             out[key] = str(value)
         elif key == "seed":
             out[key] = check_seed(value)
+        elif key == "redact":
+            out[key] = check_redact(value)
         else:
-            raise InvalidSpec(f"unknown setting {key!r} (settings: seed, alpha, mode, cache_dir)")
+            raise InvalidSpec(f"unknown setting {key!r} (settings: seed, alpha, mode, cache_dir, redact)")
     return out
 
 

@@ -40,6 +40,16 @@ def check_alpha(alpha: Any) -> float:
     return float(alpha)
 
 
+def check_redact(columns: Any) -> tuple[str, ...]:
+    """Column names to redact: a sequence of names or one comma-separated string (``"first_name,last_name"``)."""
+    if isinstance(columns, str):
+        columns = [c.strip() for c in columns.split(",") if c.strip()]
+    if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) and c.strip() for c in columns):
+        raise InvalidSpec(f"redact takes column names, e.g. ['first_name', 'email'] or 'first_name,email'; got "
+                          f"{columns!r}")
+    return tuple(dict.fromkeys(c.strip() for c in columns))
+
+
 def check_seed(seed: Any, *, name: str = "seed") -> int:
     """A whole number in [0, 2**63 - 1]."""
     if not _is_whole(seed) or not 0 <= int(seed) <= MAX_SEED:

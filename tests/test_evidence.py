@@ -348,8 +348,9 @@ def test_a_signed_bundle_verifies_with_its_key_and_catches_a_recomputed_manifest
 
 def test_key_mistakes_are_clear(tmp_path, results, keys, bundle):
     private, public = keys
-    assert fp.verify(bundle, key=public) == ["the bundle is not signed (no MANIFEST.sha256.sig), but --key was given: "
-                                             "it cannot be the signed bundle you expect"]
+    assert fp.verify(bundle, key=public) == ["the bundle is not signed (evidence.json records no signature), but --key "
+                                             "was given: it cannot be the signed bundle you expect (a stripped "
+                                             "signature reads as this)"]
     signed = make(results, tmp_path / "s", sign_key=private)
     assert any("is a private key; check signatures with the public key" in p for p in fp.verify(signed, key=private))
     assert any("cannot read the public key" in p for p in fp.verify(signed, key=tmp_path / "none.pub"))

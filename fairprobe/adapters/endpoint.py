@@ -6,9 +6,20 @@ requests in flight at once, counted and cached like a local model (:class:`~.bas
 that times out, cannot connect, or is answered 429 or 5xx is retried up to ``retries`` times after
 ``backoff`` seconds, doubled each time, or after the server's Retry-After (at most ``max_backoff``). An
 answer that is not JSON or holds the wrong number of predictions is retried too (a proxy that cut it
-short); any other 4xx fails at once. Credentials come from an environment variable (``token_env``), read
-at each request and never kept in the adapter's repr, fingerprint or the evidence; the URL recorded
-drops ``user:password@`` and masks query values named like secrets (``?api_key=***``).
+short); any other 4xx fails at once. An answer larger than ``max_response_bytes`` (default 64 MiB) is
+refused as it arrives, before it fills memory.
+
+An endpoint whose scoring route failed with every attempt used (no answer, no connection, 429 or 5xx
+throughout) is not asked again by the same adapter: every later request, from any test sharing the
+probe, fails at once with the first failure's message, and requests in flight on other threads stop
+at their next attempt (issue #17: a server that never answered cost every test its full timeout x
+retries). ``close()`` forgets the failure.
+
+Credentials come from an environment variable (``token_env``), read at each request and never kept in
+the adapter's repr, fingerprint or the evidence; the URL recorded drops ``user:password@`` and masks
+query values named like secrets (``?api_key=***``). The functions that hold the URL, the token or the
+rows sent keep them in :class:`~fairprobe.redact.Secret` wrappers, so a failing test's traceback (pytest
+prints every frame's arguments, and its locals with ``-l``) and the JUnit XML never show them.
 """
 
 from __future__ import annotations
@@ -31,14 +42,20 @@ import pandas as pd
 from fairprobe.adapters.base import Adapter, outputs_to_predictions
 from fairprobe.errors import AdapterError, InvalidSpec, MissingDependency, shorten
 from fairprobe.llm import Usage
+from fairprobe.redact import Secret
 from fairprobe.validation import check_count, check_threshold
 
 MASK = "***"
+MAX_RESPONSE_BYTES = 64 * 2**20
 _SECRET_NAME = re.compile(r"key|token|secret|sig|password|passwd|pwd|auth|credential|code|session", re.IGNORECASE)
 
 
 class _BadAnswer(ValueError):
     """An answer that may come from a transient fault (not JSON, cut short): retried."""
+
+
+class _TooLarge(Exception):
+    """An answer over ``max_response_bytes``: refused, not retried."""
 
 
 def redact_url(url: str) -> str:
@@ -56,6 +73,29 @@ def redact_url(url: str) -> str:
     query = urlencode([(k, MASK if _SECRET_NAME.search(k) else v)
                        for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def mask_url(url: str) -> str:
+    """A URL as given, for a message: userinfo and secret-named query values masked (it may not parse)."""
+    from fairprobe.redact import mask_secrets
+
+    return mask_secrets(str(url))
+
+
+def _parse_url(url: Any) -> tuple[str, str, bool] | None:
+    """(the URL without fragment or trailing slash, the URL as recorded, whether it carries userinfo), or None
+    when it is no http(s) address with a host."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return None
+    try:
+        parts = urlsplit(url)
+        if not parts.hostname:
+            return None
+        parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    full = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), parts.query, ""))
+    return full, redact_url(full), bool(parts.username or parts.password)
 
 
 def _with_path(url: str, path: str) -> str:
@@ -133,23 +173,26 @@ class EndpointAdapter(Adapter):
     ``timeout`` (seconds per request, default 30), ``retries`` (further attempts, default 3), ``backoff``
     and ``max_backoff`` (seconds), ``token_env`` (the environment variable holding the token, sent as
     ``{auth_header}: {auth_scheme} {token}``, default ``Authorization: Bearer ...``), ``headers`` (other
-    fixed headers; none that carries a credential), ``name``.
+    fixed headers; none that carries a credential), ``max_response_bytes`` (the largest answer read,
+    default 64 MiB), ``name``. ``url`` may be a :class:`~fairprobe.redact.Secret` (``fp.Secret(os.environ[
+    "MODEL_URL"])``), so that the test's own frame does not show it either.
     """
 
     kind = "http-endpoint"
     protocol = "JSON over HTTP"
 
-    def __init__(self, url: str, *, threshold: float | None = None, positive_label: Any = None,
+    def __init__(self, url: str | Secret, *, threshold: float | None = None, positive_label: Any = None,
                  columns: Sequence[str] | None = None, batch_size: int = 1000, max_concurrency: int = 4,
                  timeout: float = 30.0, retries: int = 3, backoff: float = 0.5, max_backoff: float = 30.0,
                  token_env: str | None = None, auth_header: str = "Authorization", auth_scheme: str | None = "Bearer",
-                 headers: dict[str, str] | None = None, name: str | None = None) -> None:
+                 headers: dict[str, str] | None = None, name: str | None = None,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        url = url if isinstance(url, Secret) else Secret(url)  # this frame shows no credential if it raises
         super().__init__(batch_size=batch_size)
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or not urlsplit(url).hostname:
-            raise InvalidSpec(f"url must be an http:// or https:// address with a host; got {url!r}")
-        parts = urlsplit(url)
-        self._url = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), parts.query, ""))
-        self.url = redact_url(self._url)
+        parsed = _parse_url(url.reveal())
+        if parsed is None:
+            raise InvalidSpec(f"url must be an http:// or https:// address with a host; got {mask_url(url.reveal())!r}")
+        self._url, self.url, has_userinfo = parsed
         self.threshold = check_threshold(threshold)
         self.positive_label = positive_label
         if columns is not None:
@@ -162,7 +205,7 @@ class EndpointAdapter(Adapter):
         self.backoff, self.max_backoff = _seconds("backoff", backoff), _seconds("max_backoff", max_backoff)
         if token_env is not None and not (isinstance(token_env, str) and token_env):
             raise InvalidSpec(f"token_env must name an environment variable (e.g. 'MODEL_TOKEN'); got {token_env!r}")
-        if token_env and (parts.username or parts.password):
+        if token_env and has_userinfo:
             raise InvalidSpec(f"{self.url} carries credentials in the URL (user:password@) and token_env= names "
                               "another; give them one way, preferably token_env=")
         self.token_env, self.auth_header, self.auth_scheme = token_env, auth_header, auth_scheme
@@ -173,12 +216,15 @@ class EndpointAdapter(Adapter):
             raise InvalidSpec(f"headers {shorten(secret)} carry credentials, which would be kept on the adapter; "
                               f"put the value in an environment variable and pass token_env='NAME' (with "
                               f"auth_header={secret[0]!r} and auth_scheme=None for a bare key)")
+        self.max_response_bytes = check_count("max_response_bytes", max_response_bytes)
         self.name = str(name or f"{self.protocol} endpoint {self.url}")
         self.usage = Usage()
+        self._failed: str | None = None  # the failure that ends this endpoint's session (see the module docstring)
         self._client: Any = None
         self._lock = threading.Lock()
         self._identity: dict[str, Any] | None = None
         self._ids = itertools.count(1)
+        self._gave_up = threading.Event()
 
     @property
     def decision_threshold(self) -> float | None:
@@ -191,7 +237,7 @@ class EndpointAdapter(Adapter):
 
     def __getstate__(self) -> dict[str, Any]:
         # Sent to workers (a distributed engine) without the client, its lock and the counters' lock.
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_client", "_lock", "_ids", "usage")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_client", "_lock", "_ids", "usage", "_gave_up")}
         state["usage"] = (self.usage.requests, self.usage.retries, self.usage.failures)
         return state
 
@@ -200,13 +246,24 @@ class EndpointAdapter(Adapter):
         self.__dict__.update(state)
         self.usage = Usage(*usage)
         self._client, self._lock, self._ids = None, threading.Lock(), itertools.count(1)
+        self._gave_up = threading.Event()
+        if self._failed is not None:
+            self._gave_up.set()
+
+    @property
+    def failed(self) -> str | None:
+        """Why this endpoint is not asked again (the first failure that used every attempt), or None."""
+        return self._failed
 
     def close(self) -> None:
-        """Close the HTTP connections (a later request opens new ones)."""
+        """Close the HTTP connections (a later request opens new ones) and forget a failure: the next request
+        tries the endpoint again."""
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+            self._failed = None
+            self._gave_up.clear()
 
     def __enter__(self) -> EndpointAdapter:
         return self
@@ -248,25 +305,40 @@ class EndpointAdapter(Adapter):
             text = text.replace(secret, MASK)
         return text
 
-    def _send(self, method: str, url: str, body: Any, read: Callable[[Any], Any], what: str) -> Any:
-        """One exchange with retries; ``read(response)`` raises _BadAnswer for an answer worth retrying."""
+    def _send(self, method: str, url: str | Secret, body: Any, read: Callable[[Any], Any], what: str, *,
+              remember: bool = False) -> Any:
+        """One exchange with retries; ``read(response)`` raises _BadAnswer for an answer worth retrying.
+
+        ``remember``: a failure that used every attempt ends the endpoint's session (the scoring route's; a
+        metadata route that fails must not). A refusal (4xx) costs one request and is not remembered: the
+        token is read at each request, and may be fixed meanwhile."""
         import httpx
 
-        client, headers = self._http(), self._request_headers()
+        # Held as Secrets from here on: a traceback through this frame prints its arguments and locals.
+        url = url if isinstance(url, Secret) else Secret(url)
+        self._refuse_if_failed(what)
+        client, headers = self._http(), Secret(self._request_headers())
         try:
-            content = None if body is None else json.dumps(body, allow_nan=False).encode()
+            body = None if body is None else Secret(json.dumps(body, allow_nan=False).encode())
         except ValueError:
             raise AdapterError(f"the rows sent {what} hold infinite values, which JSON cannot carry") from None
         last = "no attempt"
         for attempt in range(self.retries + 1):
+            self._refuse_if_failed(what)
             self.usage.add(requests=1, retries=int(attempt > 0))
             wait = min(self.backoff * 2**attempt, self.max_backoff)
             try:
-                response = client.request(method, url, content=content, headers=headers)
+                response = self._exchange(client, method, url, body, headers)
             except httpx.TimeoutException:
                 last = f"no answer within {self.timeout:g} s (timeout=)"
             except httpx.TransportError as exc:
                 last = self._scrub(f"{type(exc).__name__}: {exc}")
+            except _TooLarge as exc:
+                self.usage.add(failures=1)
+                raise AdapterError(f"{self.url} answered more than max_response_bytes={self.max_response_bytes} "
+                                   f"bytes {what} ({exc}); an answer that large is not predictions for one batch: "
+                                   "check the URL and output=, or lower batch_size= (raise max_response_bytes= if "
+                                   "the answers really are that large)") from None
             else:
                 status = response.status_code
                 if status == 429 or status >= 500:
@@ -283,12 +355,49 @@ class EndpointAdapter(Adapter):
                     except AdapterError:
                         self.usage.add(failures=1)
                         raise
-            if attempt < self.retries:
-                time.sleep(wait)
+            if attempt < self.retries and self._gave_up.wait(wait):
+                break  # another request gave up on this endpoint meanwhile
         self.usage.add(failures=1)
+        self._refuse_if_failed(what)
         tries = f"{self.retries + 1} times" if self.retries else "once"
-        raise AdapterError(f"{self.url} failed {tries} {what}; last: {last}. Check that the "
-                           "endpoint is up and speaks this protocol; raise retries= or timeout= for a slow one")
+        message = (f"{self.url} failed {tries} {what}; last: {last}. Check that the endpoint is up and speaks "
+                   "this protocol; raise retries= or timeout= for a slow one")
+        if remember:
+            self._give_up(message)
+        raise AdapterError(message)
+
+    def _exchange(self, client: Any, method: str, url: Secret, body: Secret | None, headers: Secret) -> Any:
+        """One request, its answer read at most ``max_response_bytes`` into memory (raises _TooLarge beyond)."""
+        import httpx
+
+        limit = self.max_response_bytes
+        with client.stream(method, url.reveal(), content=None if body is None else body.reveal(),
+                           headers=headers.reveal()) as streamed:
+            declared = streamed.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise _TooLarge(f"it declared Content-Length {int(declared)}")
+            chunks, size = [], 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise _TooLarge(f"{size} bytes read when it was stopped")
+                chunks.append(chunk)
+        # The body is decoded already (gzip and the like): the copy drops the headers that describe the wire form.
+        kept = [(k, v) for k, v in streamed.headers.multi_items()
+                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(streamed.status_code, headers=kept, content=b"".join(chunks),
+                              request=streamed.request)
+
+    def _give_up(self, message: str) -> None:
+        with self._lock:
+            if self._failed is None:
+                self._failed = message
+        self._gave_up.set()
+
+    def _refuse_if_failed(self, what: str) -> None:
+        if self._failed is not None:
+            raise AdapterError(f"{self.url} is not asked again {what}: it failed earlier in this session "
+                               f"({self._failed}); fix the endpoint and rerun (or close() the adapter to try again)")
 
     def _snippet(self, response: Any) -> str:
         text = response.text.strip()
@@ -337,7 +446,7 @@ class EndpointAdapter(Adapter):
         n = len(frame)
         body, token = self._request_body(frame)
         what = f"to a batch of {n} rows (columns {shorten(frame.columns, 6)})"
-        out = self._send("POST", self._infer_url(), body, lambda r: self._read(r, n, token), what)
+        out = self._send("POST", self._infer_url(), body, lambda r: self._read(r, n, token), what, remember=True)
         return outputs_to_predictions(out, n=n, threshold=self.threshold, positive_label=self.positive_label,
                                       name=self.name)
 

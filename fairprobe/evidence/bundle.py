@@ -12,6 +12,7 @@ signature over the manifest (``Evidence(sign_key=...)``, ``fairprobe verify --ke
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -23,10 +24,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -50,6 +52,8 @@ STALE_AFTER_S = 600
 PACKAGES = ("fairprobe", "numpy", "pandas", "scipy", "scikit-learn", "fairlearn", "pytest", "pytest-xdist",
             "hypothesis", "torch", "transformers", "skops", "jinja2", "cryptography", "cyclonedx-python-lib")
 _PARTIAL = re.compile(r"^\.(fairprobe-[\w\-]+?)(?:\.([0-9a-f]{8})\.(\d+))?\.partial$")
+# The temporary file of a LATEST update: .LATEST.<host>.<pid>.<random>.tmp (older writers: .LATEST.<random>.tmp).
+_LATEST_TMP = re.compile(r"^\.LATEST\.(?:([0-9a-f]{8})\.(\d+)\.)?[0-9a-f]{6}\.tmp$")
 _LINE = re.compile(r"^([0-9a-f]{64})  ([^/\\\x00-\x1f\x7f]+)$")
 
 
@@ -97,8 +101,10 @@ class Evidence:
         marked incomplete, and never becomes ``LATEST``.
     redact : sequence of str
         Columns whose values in the counterexamples are replaced by a keyed hash (a comma-separated
-        string is accepted too). A check whose ``context["redact"]`` lists columns (a probe's own
-        ``redact=``) has those hashed as well, and ``context["redact_text"]`` turns text masking on.
+        string is accepted too); the index's name, or ``"index"``, hashes the rows' labels. A check whose
+        ``context["redact"]`` lists columns (a probe's own ``redact=``) has those hashed as well, and
+        ``context["redact_text"]`` turns text masking on. A column that no check's data holds (as a column
+        or as the index) is an error at ``write``: a misspelt name would leave the values it meant in clear.
     redact_key : bytes, optional
         The HMAC key of those hashes; None: a random key per Evidence (recorded only as "random").
     redact_text : bool, default False
@@ -186,6 +192,7 @@ class Evidence:
         from fairprobe.redact import key_id, mask_command, mask_secrets, redact_counterexamples
 
         key = self.redact_key or self._random_key
+        self.check_redaction()
         checks = []
         for r in self.ordered():
             record = {**r, "test_outcome": self.tests.get(r["test"]) if r.get("test") else None}
@@ -196,6 +203,8 @@ class Evidence:
             context = record.get("context") or {}
             # A probe's own redaction (Probe(redact=...), recorded in the check's context) adds to the session's.
             columns = [*self.redact, *(c for c in context.get("redact") or () if isinstance(c, str))]
+            if context.get("data_index") is not None and context["data_index"] in columns:
+                columns.append("index")
             text = self.redact_text or bool(context.get("redact_text"))
             if columns or text:
                 examples = redact_counterexamples(examples, columns, key=key, text=text)
@@ -233,12 +242,39 @@ class Evidence:
             "checks": checks,
         }
 
+    def check_redaction(self) -> None:
+        """Every column named in ``redact`` is a column or the index of some check's data (as the checks record
+        them); else InvalidSpec naming it, before a file is written."""
+        from fairprobe.errors import closest
+
+        known: set[str] = set()
+        recorded = False
+        for record in self.records:
+            context = record.get("context") or {}
+            if isinstance(context.get("data_columns"), list):
+                recorded = True
+                known.update(map(str, context["data_columns"]))
+                if context.get("data_index") is not None:
+                    known.add(str(context["data_index"]))
+        unknown = [c for c in self.redact if c not in known and c not in ("text", "index")]
+        if recorded and unknown:
+            hints = [f"{c!r} -> {closest(c, sorted(known))!r}" for c in unknown if closest(c, sorted(known))]
+            raise InvalidSpec(
+                f"redaction names {', '.join(map(repr, unknown))}, which no checked data holds as a column or index"
+                + (f" (did you mean {'; '.join(hints)}?)" if hints else "")
+                + f"; the values meant to be hashed would stay in clear, so nothing is written. Columns: "
+                f"{', '.join(sorted(known)[:20])}{' ...' if len(known) > 20 else ''}")
+
     def write(self, directory: str | os.PathLike) -> Path:
         """Write the bundle into a new folder under ``directory``, atomically; return its path.
 
-        Leftover ``.partial`` folders of writes that died (their process is gone, or they are older
-        than 10 minutes) are removed first. ``LATEST`` names the new folder unless the session was
-        incomplete.
+        Leftover ``.partial`` folders and ``.LATEST.*.tmp`` files of writes that died (their process is
+        gone, or they are older than 10 minutes) are removed first. ``LATEST`` names the new folder unless
+        the session was incomplete: its new content is written (and synced) before the bundle is renamed
+        into place, and the rename and LATEST's replacement run with Ctrl-C held back, so an interrupt
+        leaves either no new bundle or the new bundle named by LATEST, never a complete bundle orphaned
+        (issue #17). When LATEST cannot be written (a full disk), the bundle is still put in place and
+        the error names it.
         """
         directory = Path(directory)
         try:
@@ -257,19 +293,38 @@ class Evidence:
         tmp = directory / f".{name}.{_host_id()}.{os.getpid()}.partial"
         tmp.mkdir()
         final = directory / name
+        latest: Path | None = None
+        latest_error: OSError | None = None
         try:
             for fname, data in files.items():
                 with open(tmp / fname, "wb") as fh:
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
-            os.rename(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            if not self.incomplete:
+                try:
+                    latest = _write_temporary(directory / "LATEST", f"{name}\n".encode())
+                except OSError as exc:  # a full disk: the bundle still goes in place, and the error says so
+                    latest_error = exc
+            with _interrupts_held():
+                os.rename(tmp, final)
+                if latest is not None:
+                    try:
+                        os.replace(latest, directory / "LATEST")
+                    except OSError as exc:
+                        latest_error = exc
+                    else:
+                        latest = None
+        finally:
+            if tmp.exists():  # not renamed: the write failed or was interrupted
+                shutil.rmtree(tmp, ignore_errors=True)
+            if latest is not None:
+                latest.unlink(missing_ok=True)
         _fsync_dir(directory)
-        if not self.incomplete:
-            _write_atomic(directory / "LATEST", f"{name}\n".encode())
+        if latest_error is not None:
+            raise InvalidSpec(f"the bundle {final} is complete, but {directory / 'LATEST'} could not be updated "
+                              f"({latest_error.strerror or latest_error}); LATEST still names an older bundle: "
+                              f"check this one by its path (fairprobe verify {final})")
         return final
 
 
@@ -309,11 +364,12 @@ def _bundle_files(document: dict[str, Any], signer: Any) -> dict[str, bytes]:
 
 
 def clean_partials(directory: Path, *, now: float | None = None) -> list[Path]:
-    """Remove the ``.partial`` folders of writes that died (killed mid-write); return what was removed.
+    """Remove the ``.partial`` folders and ``.LATEST.*.tmp`` files of writes that died (killed mid-write);
+    return what was removed.
 
-    A folder is stale when the process that made it (named in the folder) no longer runs on this
-    machine, or when it is older than ``STALE_AFTER_S`` (a writer elsewhere, or a name without one).
-    A write still in progress keeps its folder.
+    One is stale when the process that made it (named in it) no longer runs on this machine, or when it
+    is older than ``STALE_AFTER_S`` (a writer elsewhere, or a name without one). A write still in
+    progress keeps its files.
     """
     now = time.time() if now is None else now
     removed: list[Path] = []
@@ -322,17 +378,20 @@ def clean_partials(directory: Path, *, now: float | None = None) -> list[Path]:
     except OSError:
         return removed
     for path in entries:
-        match = _PARTIAL.match(path.name)
-        if not match or not path.is_dir() or path.is_symlink():
+        folder, tmp = _PARTIAL.match(path.name), _LATEST_TMP.match(path.name)
+        if path.is_symlink() or not ((folder and path.is_dir()) or (tmp and path.is_file())):
             continue
-        host, pid = match.group(2), match.group(3)
+        host, pid = folder.group(2, 3) if folder else tmp.group(1, 2)  # type: ignore[union-attr]
         try:
             age = now - path.stat().st_mtime
         except OSError:
             continue
         dead = host == _host_id() and pid is not None and not _running(int(pid))
         if dead or age > STALE_AFTER_S:
-            shutil.rmtree(path, ignore_errors=True)
+            if folder:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path)
     return removed
 
@@ -373,13 +432,37 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def _write_temporary(path: Path, data: bytes) -> Path:
+    """``data`` written and synced beside ``path`` under a temporary name (removed again if writing fails)."""
+    tmp = path.with_name(f".{path.name}.{_host_id()}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C held back for the duration and delivered right after (on the main thread, where Python runs signal
+    handlers; elsewhere no interrupt can arrive)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)  # now, through the handler that was in place
 
 
 def _total_queries(checks: list[dict[str, Any]]) -> int:

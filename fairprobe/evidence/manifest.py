@@ -4,12 +4,16 @@ What it checks, in order: the folder and the manifest are there and readable; ev
 is well formed (UTF-8, ``<64 hex>  <file name>``, no name twice); every listed file is a plain file
 with that SHA-256; nothing else lies in the folder; the manifest lists every file a bundle of its
 schema must hold and exactly the files ``evidence.json`` names; the session was complete; the
-signature (when the bundle was signed, or ``key`` is given); the manifest's digest (``expect``).
+signature (when the bundle was signed, or ``key``, ``key_sha256`` or ``require_signature`` is given);
+the manifest's digest (``expect``).
 
 What it cannot catch without an anchor: a bundle whose files were edited and whose manifest was then
 recomputed is consistent in itself. The manifest digest recorded elsewhere (``expect``, printed at
 the end of the run and kept in the JUnit XML) or a signature checked with a trusted public key
-(``key``) catches it.
+(``key``, or its SHA-256 pinned with ``key_sha256``) catches it. A signature checked only against the
+key the bundle itself names proves nothing about who wrote it: a forger strips it (the bundle then
+reads as unsigned, which ``require_signature`` refuses) or re-signs with a key of their own (which
+``key`` and ``key_sha256`` refuse).
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from fairprobe.evidence.bundle import _LINE, EVIDENCE, MANIFEST, REQUIRED, SCHEM
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def verify(bundle: str | os.PathLike, *, expect: str | None = None,
-           key: str | os.PathLike | None = None) -> list[str]:
+def verify(bundle: str | os.PathLike, *, expect: str | None = None, key: str | os.PathLike | None = None,
+           key_sha256: str | None = None, require_signature: bool = False) -> list[str]:
     """Problems found in a bundle: files changed, missing or added, an incomplete session, a bad signature,
     a manifest other than the one expected. [] when there are none.
 
@@ -40,6 +44,11 @@ def verify(bundle: str | os.PathLike, *, expect: str | None = None,
         The manifest's SHA-256 as recorded elsewhere (the run prints it; the JUnit XML keeps it).
     key : path, optional
         A trusted Ed25519 public key (PEM): the bundle must be signed, and signed with it.
+    key_sha256 : str, optional
+        The SHA-256 of the trusted public key (64 hex digits, as ``fairprobe keygen`` and ``verify`` print
+        it): the bundle must be signed with the key it names, and that key must be this one.
+    require_signature : bool, default False
+        The bundle must be signed (an unsigned bundle, or one whose signature was stripped, is a problem).
 
     Examples
     --------
@@ -50,12 +59,13 @@ def verify(bundle: str | os.PathLike, *, expect: str | None = None,
     """
     bundle = Path(bundle)
     try:
-        return _verify(bundle, expect, key)
+        return _verify(bundle, expect, key, key_sha256, require_signature)
     except Exception as exc:  # verify promises sentences, never a traceback: anything unforeseen becomes one
         return [f"{bundle}: could not be checked ({type(exc).__name__}: {exc})"]
 
 
-def _verify(bundle: Path, expect: str | None, key: str | os.PathLike | None) -> list[str]:
+def _verify(bundle: Path, expect: str | None, key: str | os.PathLike | None, key_sha256: str | None,
+            require_signature: bool) -> list[str]:
     if not bundle.exists():
         return [f"{bundle}: no such folder; give the path of an evidence bundle (a folder holding {MANIFEST}) "
                 "or of the report directory"]
@@ -72,7 +82,7 @@ def _verify(bundle: Path, expect: str | None, key: str | os.PathLike | None) -> 
         return [f"{MANIFEST}: cannot be read ({exc.strerror or exc})"]
     entries, problems = parse_manifest(raw)
     document, doc_problems = _document(bundle, entries)
-    problems += _files(bundle, entries, signed=bool(document and document.get("signature")) or key is not None)
+    problems += _files(bundle, entries, signed=bool(document and document.get("signature")))
     problems += doc_problems
     version = str(document.get("schema_version", SCHEMA_VERSION)) if document else SCHEMA_VERSION
     required = REQUIRED.get(version, REQUIRED[SCHEMA_VERSION])
@@ -82,7 +92,7 @@ def _verify(bundle: Path, expect: str | None, key: str | os.PathLike | None) -> 
                         f"{', '.join(required)}): lines were removed or the manifest was replaced")
     if document is not None:
         problems += _against_document(document, entries, required)
-    problems += _signature(bundle, raw, document, key)
+    problems += _signature(bundle, raw, document, key, key_sha256, require_signature)
     if expect is not None:
         wanted = expect.strip().lower()
         actual = hashlib.sha256(raw).hexdigest()
@@ -210,29 +220,39 @@ def _against_document(document: dict[str, Any], entries: dict[str, str], require
     return problems
 
 
-def _signature(bundle: Path, manifest: bytes, document: dict[str, Any] | None,
-               key: str | os.PathLike | None) -> list[str]:
+def _signature(bundle: Path, manifest: bytes, document: dict[str, Any] | None, key: str | os.PathLike | None,
+               key_sha256: str | None, require_signature: bool) -> list[str]:
     from fairprobe.errors import FairprobeError
 
+    pinned = None
+    if key_sha256 is not None:
+        pinned = str(key_sha256).strip().lower()
+        if not _HEX64.match(pinned):
+            return [f"--key-sha256 must be the public key's SHA-256 (64 hex digits, as fairprobe keygen and verify "
+                    f"print it); got {key_sha256!r}"]
     recorded = (document or {}).get("signature")
-    if recorded is None and key is None:
+    wanted = [flag for flag, given in (("--key", key is not None), ("--key-sha256", pinned is not None),
+                                       ("--require-signature", require_signature)) if given]
+    if recorded is None and not wanted:
         return []
     path = bundle / SIGNATURE
+    if recorded is None:
+        # A signature file without its record is reported by _files; evidence.json says the bundle is unsigned.
+        return [f"the bundle is not signed (evidence.json records no signature), but {' and '.join(wanted)} was "
+                "given: it cannot be the signed bundle you expect (a stripped signature reads as this)"]
     if not path.is_file():
-        if key is not None and recorded is None:
-            return [f"the bundle is not signed (no {SIGNATURE}), but --key was given: it cannot be the signed "
-                    "bundle you expect"]
         return [f"{SIGNATURE}: the bundle was signed but its signature is missing"]
     from fairprobe.evidence import signing
 
     try:
-        if key is not None:
-            public = signing.load_public_key(key)
-        else:
-            public = base64.b64decode(str((recorded or {}).get("public_key", "")), validate=True)
+        named = base64.b64decode(str(recorded.get("public_key", "")), validate=True)
+        public = signing.load_public_key(key) if key is not None else named
         valid = signing.signature_valid(manifest, path.read_bytes(), public)
     except (FairprobeError, ValueError, OSError) as exc:
         return [f"{SIGNATURE}: cannot be checked: {exc}"]
+    if pinned is not None and signing.key_id(public) != pinned:
+        return [f"{SIGNATURE}: signed with key sha256 {signing.key_id(public)}, not the pinned {pinned} "
+                "(--key-sha256): another key signed this bundle"]
     if valid:
         return []
     if key is not None:

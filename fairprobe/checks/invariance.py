@@ -122,7 +122,7 @@ def invariance(
         null_twins, null_answers = null_floor
         if len(null_twins.original) != len(original):
             raise InvalidSpec("null_floor: the null twins must be made from the same records as the twins")
-        null = count_invariance(null_twins, original, null_answers, features=features, n_examples=0)
+        null = _null_floor(null_twins, original, null_answers, alpha=alpha)
     return from_counts(counts, attributes=tuple(twinset.attributes), generator=twinset.generator,
                        generator_info=twinset.info, columns=list(twinset.twins.columns) if features is None
                        else list(features), max_flip_rate=max_flip_rate, max_score_change=max_score_change,
@@ -134,7 +134,7 @@ def invariance(
 def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], generator: str, generator_info: dict,
                 columns: list[str], max_flip_rate: float, max_score_change: float | None = None,
                 max_score_change_rate: float | None = None, alpha: float = 0.05, mode: Mode | str = "detect",
-                floor: InvarianceCounts | None = None, null: InvarianceCounts | None = None,
+                floor: InvarianceCounts | None = None, null: dict[str, Any] | None = None,
                 sequential: dict[str, Any] | None = None, has_scores: bool = False,
                 threshold: float | None = None) -> CheckResult:
     """The invariance result of ``counts`` (of one pass, or merged from partitions): see :func:`invariance`."""
@@ -244,7 +244,7 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
                 "attribute")
     demoted = False
     if null is not None:
-        details["null_noise_floor"] = null_figures = _noise_floor(null, alpha=alpha, what=NULL_WHAT)
+        details["null_noise_floor"] = null_figures = null
         level = null_figures["statistic"]
         if verdicts[0] == FAIL and float(lo) <= max_flip_rate + level:
             verdicts[0], demoted = INCONCLUSIVE, True
@@ -361,14 +361,13 @@ def _mean(histogram: Any) -> float:
     return float(sum(v * c for v, c in sorted(histogram.items())) / total) if total else 0.0
 
 
-SELF_WHAT = "self-twins: the same procedure with each record's own protected value"
-NULL_WHAT = ("null twins: the same procedure with the attribute's link to the data broken (a copy of the "
-             "attribute shuffled among the records, fitted beside it, is changed instead), moving the same columns")
+NULL_WHAT = ("null twins: the same procedure with the attribute's link to the data broken (copies of the "
+             "attribute shuffled among the records, fitted beside it, are changed instead), moving the same columns; "
+             "the largest of its draws, each on its own share of the records")
 
 
-def _noise_floor(counts: InvarianceCounts, *, alpha: float, what: str = SELF_WHAT) -> dict[str, Any]:
-    """The flip statistic of self-twins or null twins: what the generator changes when the attribute does not
-    change, or causes nothing."""
+def _noise_floor(counts: InvarianceCounts, *, alpha: float) -> dict[str, Any]:
+    """The flip statistic of self-twins: what the generator changes when the protected value does not."""
     n = counts.n
     mean, variance = counts.mean_and_variance()
     if counts.k > 1:
@@ -378,7 +377,32 @@ def _noise_floor(counts: InvarianceCounts, *, alpha: float, what: str = SELF_WHA
         statistic, name = counts.flipped / n if n else 0.0, "flip rate"
         lo, hi = stats.clopper_pearson(counts.flipped, n, alpha)
     return {"statistic": float(statistic), "statistic_name": name, "interval": [float(lo), float(hi)], "records": n,
-            "flipped_records": counts.flipped, "changed_twins": counts.changed_twins, "what": what}
+            "flipped_records": counts.flipped, "changed_twins": counts.changed_twins,
+            "what": "self-twins: the same procedure with each record's own protected value"}
+
+
+def _null_floor(twinset: TwinSet, original: Predictions, answers: Predictions, *, alpha: float) -> dict[str, Any]:
+    """The flip statistic of null twins, per null draw (``info["null_draw"]``: each record's); the floor is the
+    largest draw's share, with that draw's bounds."""
+    valid = twinset.valid
+    source = twinset.source[valid]
+    flipped = original.decision[source] != answers.decision[valid]
+    total = np.bincount(source, minlength=len(twinset.original))
+    share = np.bincount(source[flipped], minlength=len(twinset.original)) / np.maximum(total, 1)  # per record
+    k = int(twinset.info.get("k", 1))
+    per_record = share if k > 1 else (share > 0).astype(float)
+    draw = np.asarray(twinset.info.get("null_draw", np.zeros(len(twinset.original), dtype=int)))
+    draws: list[dict[str, Any]] = []
+    for r in np.unique(draw[total > 0]):
+        values = per_record[(draw == r) & (total > 0)]
+        lo, hi = stats.bernstein_bounds(float(values.mean()), float(values.var(ddof=1)) if len(values) > 1 else 0.0,
+                                        len(values), alpha)
+        draws.append({"statistic": float(values.mean()), "interval": [float(lo), float(hi)], "records": len(values)})
+    worst = max(draws, key=lambda d: d["statistic"]) if draws else {"statistic": 0.0, "interval": [0.0, 0.0],
+                                                                     "records": 0}
+    return {"statistic": worst["statistic"], "statistic_name": "share of twins flipped" if k > 1 else "flip rate",
+            "interval": worst["interval"], "records": int((total > 0).sum()), "draws": draws,
+            "changed_twins": int(flipped.sum()), "what": NULL_WHAT}
 
 
 def _structure_sentences(structure: dict[str, Any], columns: list[str], vacuous: bool, warnings: list[str],

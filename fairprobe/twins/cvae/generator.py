@@ -50,7 +50,11 @@ from fairprobe.twins.flip import target_combinations
 
 TWIN_BATCH = 65_536  # twins decoded at once: bounds memory on large tables
 MIN_CELL_ROWS = 30  # a condition cell's latent summary needs at least this many rows; smaller cells use the prior
-NULL_PREFIX = "__null__"  # the null shadow of attribute A is the condition column NULL_PREFIX + A
+NULL_PREFIX = "__null"  # draw r of attribute A's null shadow is the condition column f"__null{r}__{A}"
+# Null shadows per attribute: each is one draw of what chance differences make the network learn, and the
+# null floor is the largest of them (each on its own share of the records), so a FAIL is demoted unless it
+# clears most of chance's range, not one draw of it (one draw let 5 of 24 placebo artefacts FAIL).
+NULL_DRAWS = 5
 
 
 def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -131,7 +135,7 @@ class CVAE:
         if len(data) < max(min_rows, 50):
             raise InvalidSpec(f"CVAE.fit: {len(data)} rows are too few to fit a generator for {len(free)} free "
                               f"columns; give at least {max(min_rows, 50)} rows, or use twins='flip'")
-        clash = [NULL_PREFIX + p for p in protected if NULL_PREFIX + p in data.columns]
+        clash = [c for c in data.columns if str(c).startswith(NULL_PREFIX)]
         if clash:
             raise InvalidSpec(f"CVAE.fit: column(s) {clash} clash with the null shadows the generator adds; rename them")
         cfg = self.config
@@ -140,19 +144,20 @@ class CVAE:
         self.structure_ = structure.build(data, protected=protected, held=held, free=free, derived=self.derived_,
                                           causes=self.causes, alpha=cfg.structure_alpha, seed=cfg.seed)
         self.dtypes_ = {c: str(data[c].dtype) for c in free}
-        self.shadows_ = {p: NULL_PREFIX + p for p in protected}
+        self.shadows_ = {p: [f"{NULL_PREFIX}{r}__{p}" for r in range(NULL_DRAWS)] for p in protected}
         self.cell_columns_ = self._cell_columns(data)
         shadowed = self._with_shadows(data, cfg.seed)
-        shadows = list(self.shadows_.values())
+        shadows = [self.shadows_[p][r] for r in range(NULL_DRAWS) for p in protected]  # draw by draw
         self.free_encoder_ = TableEncoder.fit(data, [c for c in free if c not in self.derived_])
         self.cond_encoder_ = TableEncoder.fit(shadowed, protected + shadows + held, categorical=protected + shadows)
         self.groups_ = {p: [c for c in code.categories] for p in protected
                         for code in self.cond_encoder_.columns if code.name == p}
         x = torch.from_numpy(self.free_encoder_.transform(data))  # (N, x_dim)
         c = torch.from_numpy(self.cond_encoder_.transform(shadowed))  # (N, c_dim)
-        # The protected columns come first in the condition, one-hot (one indicator per value), then their shadows.
+        # The protected columns come first in the condition, one-hot (one indicator per value), then each draw
+        # of their shadows, in the same order.
         split = sum(code.width for code in self.cond_encoder_.columns if code.name in protected)
-        group = c[:, : 2 * split]  # (N, 2G)
+        group = c[:, : (1 + NULL_DRAWS) * split]  # (N, (1 + R) G)
         generator = torch.Generator().manual_seed(cfg.seed)
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         with torch_cpu_settings(self.config.threads):
@@ -205,7 +210,7 @@ class CVAE:
             self.cond_encoder_ = TableEncoder.from_dict(meta["cond_encoder"])
             self.cell_columns_, self.latent_cells_ = meta["cell_columns"], meta["latent_cells"]
             self.structure_ = structure.CausalStructure.from_dict(meta["structure"])
-            self.shadows_ = dict(meta["shadows"])
+            self.shadows_ = {p: list(v) for p, v in meta["shadows"].items()}
             expected = meta["fingerprint"]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidSpec(f"{io.damaged(Path(path))} (at {exc!r})") from None
@@ -238,15 +243,16 @@ class CVAE:
         ties to the other protected values and held cells, and has none to the free columns."""
         rng = np.random.default_rng((seed, 0x5AD0))
         shadows = {}
-        for attribute, shadow in self.shadows_.items():
+        for attribute, names in self.shadows_.items():
             others = [c for c in self.cell_columns_ if c != attribute]
             cell = pd.factorize(_keys(frame, others))[0] if others else np.zeros(len(frame), dtype=np.int64)
             values = frame[attribute].to_numpy(dtype=object)
-            # Two random orders that group rows by cell: row a of one order gets the value of row a of the other.
-            into, out_of = (np.lexsort((rng.random(len(frame)), cell)) for _ in range(2))
-            shuffled = np.empty_like(values)
-            shuffled[into] = values[out_of]
-            shadows[shadow] = shuffled
+            for shadow in names:
+                # Two random orders that group rows by cell: row a of one order gets the value of row a of the other.
+                into, out_of = (np.lexsort((rng.random(len(frame)), cell)) for _ in range(2))
+                shuffled = np.empty_like(values)
+                shuffled[into] = values[out_of]
+                shadows[shadow] = shuffled
         return frame.assign(**shadows)
 
     def condition(self, frame: pd.DataFrame, *, seed: int = 0) -> np.ndarray:
@@ -321,12 +327,13 @@ class CVAE:
                    seed: int = 0, targets: pd.DataFrame | None = None) -> TwinSet:
         """Twins made by the same procedure with the attributes' link to the data broken: the null floor.
 
-        Each attribute's null shadow (its values shuffled among the records of each condition cell,
-        fitted beside it) is set to every other value instead of the attribute, and the columns the
-        attribute's twins move are carried over; the attributes themselves stay. What the model's
-        decisions do on these twins is what the generator makes of chance differences between groups
-        of the attribute's sizes: a probe reports it beside every CVAE check
-        (``details["null_noise_floor"]``) and a FAIL that it could explain is INCONCLUSIVE.
+        Each attribute has NULL_DRAWS null shadows (its values shuffled among the records of each
+        condition cell, fitted beside it); each record is given one draw (``info["null_draw"]``), whose
+        shadow is set to every other value instead of the attribute, and the columns the attribute's
+        twins move are carried over; the attributes themselves stay. What the model's decisions do on
+        these twins is what the generator makes of chance differences between groups of the attribute's
+        sizes: a probe reports it per draw beside every CVAE check (``details["null_noise_floor"]``,
+        the largest draw) and a FAIL that it could explain is INCONCLUSIVE.
 
         Examples
         --------
@@ -339,9 +346,15 @@ class CVAE:
         """
         original, attributes = self._twin_inputs(data, attributes, held)
         shadowed = self._with_shadows(original, seed)
-        actions = self._actions(shadowed, attributes, [self.shadows_[a] for a in attributes], targets)
+        draw = np.random.default_rng((seed, 0xD4A)).integers(0, NULL_DRAWS, len(original))  # (N,) a draw per record
+        actions = []
+        for r in range(NULL_DRAWS):
+            records = np.flatnonzero(draw == r)
+            for rows, acted in self._actions(shadowed.iloc[records], attributes, [self.shadows_[a][r] for a in attributes],
+                                             shadowed if targets is None else targets):
+                actions.append((records[rows], acted))
         twinset = self._paired(original, shadowed, attributes, actions, seed)
-        twinset.info["null_twins"] = True
+        twinset.info.update(null_twins=True, null_draws=NULL_DRAWS, null_draw=draw)
         return twinset
 
     def self_twins(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (),

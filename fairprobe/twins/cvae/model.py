@@ -206,8 +206,8 @@ def loss(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, 
          group: torch.Tensor, generator: torch.Generator, *, penalty: bool = True, split: int | None = None,
          ) -> torch.Tensor:
     """The negative ELBO (beta-weighted KL), plus the optional MMD penalty between protected groups; with
-    ``split``, ``group``'s first ``split`` columns (the protected values) and the rest (their null shadows)
-    are penalised apart, so the shadows neither dilute nor add to the protected values' penalty."""
+    ``split``, ``group`` is cut into blocks of ``split`` columns (the protected values, then each draw of
+    their null shadows) penalised apart, so the shadows neither dilute nor add to the protected values'."""
     mu, logvar = net.encode(x, c)  # (B, d), (B, d)
     eps = torch.randn(mu.shape, generator=generator)  # (B, d)
     z = mu + eps * torch.exp(0.5 * logvar)  # (B, d)
@@ -218,7 +218,7 @@ def loss(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, 
     if penalty and cfg.penalty > 0:
         # On the batch's first MMD_ROWS rows (the batch is a random draw): the kernel is quadratic in them.
         members = group[:MMD_ROWS]  # (b, G)
-        blocks = (members,) if split is None else (members[:, :split], members[:, split:])
+        blocks = (members,) if split is None else members.split(split, dim=1)
         total = total + cfg.penalty * mmd(z[:MMD_ROWS], *blocks)
     return total
 

@@ -331,12 +331,12 @@ class Probe(BaseProbe):
         if sequential:
             from fairprobe.checks.sequential import sequential_invariance
 
-            twinset, positions, _ = self._twins(attrs)
+            twinset, positions, floors = self._twins(attrs)
             result = sequential_invariance(
                 twinset, lambda at: self.spec.data.iloc[positions[at]], self.predict,
                 seed=self._setting("seed", None), threshold=self.adapter.decision_threshold, features=self.features,
                 max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget)
+                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget, floors=floors)
             return self._finish(self._located(result, attrs, positions))
         twinset, positions, floors = self._twins(attrs)
         everyone = self.predictions

@@ -148,7 +148,7 @@ class Probe(BaseProbe):
             derived=derived, bands=bands,
         )
         if causes is not None:
-            self.spec = replace(self.spec, twins=_with_causes(self.spec.twins, causes))
+            self.spec = replace(self.spec, twins=_with_causes(self.spec.twins, causes, self.spec))
         self._adopt_model(model, threshold=threshold, positive_label=positive_label, texts=text is not None,
                           model_version=model_version)
         self.features = self._resolve_features(self.spec.data)
@@ -477,13 +477,16 @@ def _redact_columns(redact: Sequence[str] | None, spec: ProbeSpec) -> list[str]:
 Probe.register(PartitionedProbe)
 
 
-def _with_causes(generator: Any, causes: Mapping[str, Sequence[str]]) -> Any:
+def _with_causes(generator: Any, causes: Mapping[str, Sequence[str]], spec: ProbeSpec) -> Any:
     """The probe's generator set to move what ``causes=`` declares (a copy: the object given is not changed)."""
     learner = getattr(generator, "base", generator)  # a rendering generator wraps a tabular one
     if not hasattr(learner, "with_causes"):
         raise InvalidSpec(f"causes= says which columns each protected attribute causes, for generative twins "
                           f"(twins='cvae'); the {getattr(generator, 'name', type(generator).__name__)!r} twins "
                           "change only the protected columns: drop causes= or use twins='cvae'")
+    from fairprobe.twins.cvae.structure import check_causes
+
+    check_causes(causes, list(spec.data.columns), protected=spec.protected, held=spec.held)  # before any fit
     if learner is generator:
         return learner.with_causes(causes)
     wrapped = copy.copy(generator)

@@ -304,3 +304,25 @@ def test_a_sequential_cvae_check_reports_both_floors_on_the_records_it_scored(fi
     used = result.details["sequential"]["records_used"]
     assert result.verdict == "fail" and used < len(data)
     assert result.details["noise_floor"]["records"] == used and result.details["null_noise_floor"]["records"] == used
+
+
+def test_a_yaml_probe_declares_causes(pytester: pytest.Pytester):
+    pytester.makepyfile(screeners="def hobby(df):\n    return df['hobby'].isin(['knitting', 'yoga']).to_numpy()\n")
+    probe = """data: {world: hiring, n: 1500, seed: 2}
+model: screeners:hobby
+protected: [sex, race]
+held: [years_experience, degree, skills_score, certifications]
+label: hired
+twins: cvae
+causes: {sex: [first_name], race: []}
+checks:
+  - invariance: sex
+    max_flip_rate: 0.01
+"""
+    (pytester.path / "probe_causes.yaml").write_text(probe)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence", "-rA")
+    result.assert_outcomes(passed=1)  # hobby is not declared: sex twins keep it, so the model cannot flip
+    (pytester.path / "probe_causes.yaml").write_text(probe.replace("[first_name]", "[first_name, nope]"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*probe_causes.yaml:7: causes= names column(s) *nope* that are not in the data*"])

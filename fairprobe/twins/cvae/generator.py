@@ -155,10 +155,13 @@ class CVAE:
         x = torch.from_numpy(self.free_encoder_.transform(data))  # (N, x_dim)
         c = torch.from_numpy(self.cond_encoder_.transform(shadowed))  # (N, c_dim)
         # The protected columns come first in the condition, one-hot (one indicator per value), then each draw
-        # of their shadows, in the same order. Only the protected values get the MMD penalty: a shadow is a
-        # shuffled copy, independent of z by construction (penalising the shadows cost a fifth of the fit).
+        # of their shadows, in the same order; each gets its own MMD block, as the protected values do. Measured
+        # on the hiring world (5 seeds): with the shadows' blocks the flip rate is 1.1 points off on average (1.6
+        # at worst), without them 1.6 (2.7); the blocks also leave z with little of the free columns (decoding
+        # the posterior mean gives neighbourhood back for 40 % of records on 4 seeds of 5, against 98-100 %
+        # without shadows), so twins rest on the abducted noise: z then carries less of the group (leakage).
         split = sum(code.width for code in self.cond_encoder_.columns if code.name in protected)
-        group = c[:, :split]  # (N, G)
+        group = c[:, : (1 + NULL_DRAWS) * split]  # (N, (1 + R) G)
         generator = torch.Generator().manual_seed(cfg.seed)
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         with torch_cpu_settings(self.config.threads):
@@ -171,7 +174,7 @@ class CVAE:
             n_val = max(1, int(len(x) * cfg.validation))
             val, rows = order[:n_val], order[n_val:]
             self.history_ = train(self.net_, self.free_encoder_, cfg, x, c, group, rows, val, generator,
-                                  self._cell_weights(data, rows), progress=self.progress)
+                                  self._cell_weights(data, rows), progress=self.progress, split=split)
             self.latent_cells_, self.latent_mean_, self.latent_scale_ = self._latent_cells(data, x, c)
         self.fingerprint_ = self._fingerprint()
         return self

@@ -326,3 +326,19 @@ checks:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*probe_causes.yaml:7: causes= names column(s) *nope* that are not in the data*"])
+
+
+def test_a_kept_column_the_model_reads_that_the_test_came_near_to_moving_is_named():
+    ts, original, twin, _, _ = handmade(0.0, 0.0)
+
+    def result(p_value):
+        tests = {"x": {"p_value": p_value, "p_adjusted": min(1.0, 3 * p_value), "partial_correlation": 0.05}}
+        structure = {"alpha": 0.01, "moved": [], "attributes": {"sex": {"how": "learned", "moved": [], "kept": ["x"],
+                                                                        "tests": tests}}}
+        made = TwinSet(original=ts.original, twins=ts.twins, source=ts.source, attributes=ts.attributes,
+                       valid=ts.valid, generator="cvae", info={**ts.info, "structure": structure})
+        return checks.invariance(made, original, twin, max_flip_rate=0.02, features=["x"])
+
+    near = result(0.02)
+    assert any(w.startswith("the model reads x, which sex twins kept") and "p = 0.02" in w for w in near.warnings)
+    assert not any("which sex twins kept" in w for w in result(0.4).warnings)

@@ -19,6 +19,10 @@ from fairprobe.validation import check_alpha, check_bound, check_mode
 from fairprobe.verdicts import FAIL, INCONCLUSIVE, CheckKind, Mode, combine
 
 PARTLY_VACUOUS = 0.10  # a share of identical twins at or above this is worth a sentence
+# A kept column the model reads whose dependence test gave a p-value under this is worth a sentence: on
+# law school, sex twins kept LSAT at p = 0.011-0.084 on 3 seeds of 5 while sex does move it (declared, the
+# checks FAIL); a column the attribute does not cause gets the sentence in about 5 % of fits.
+NEAR = 0.05
 
 
 def invariance(
@@ -429,7 +433,7 @@ def _structure_sentences(structure: dict[str, Any], columns: list[str], vacuous:
             emptiness.append("the twins changed none of the model's columns (a learned structure kept them)")
     for attribute, column, info in kept:
         test = info.get("tests", {}).get(column)
-        if test and test["p_value"] <= structure.get("alpha", 0.0):  # it would have moved, tested alone
+        if test and test["p_value"] < NEAR:
             warnings.append(
                 f"the model reads {column}, which {attribute} twins kept: the test of its dependence on {attribute} "
                 f"given the held columns gave p = {fmt(test['p_value'])} ({fmt(test['p_adjusted'])} after Holm over "

@@ -342,3 +342,17 @@ def test_a_kept_column_the_model_reads_that_the_test_came_near_to_moving_is_name
     near = result(0.02)
     assert any(w.startswith("the model reads x, which sex twins kept") and "p = 0.02" in w for w in near.warnings)
     assert not any("which sex twins kept" in w for w in result(0.4).warnings)
+
+
+def test_the_html_report_shows_the_null_floor_its_verdict_sentence_and_what_twins_moved(tmp_path):
+    ts, original, twin, null, null_answers = handmade(0.03, 0.025)
+    structure = {"alpha": 0.01, "moved": ["x"], "attributes": {"sex": {"how": "declared", "moved": ["x"],
+                                                                        "kept": ["locker"]}}}
+    ts = TwinSet(original=ts.original, twins=ts.twins, source=ts.source, attributes=ts.attributes, valid=ts.valid,
+                 generator="cvae", info={**ts.info, "structure": structure})
+    evidence = fp.Evidence()
+    evidence.add(checks.invariance(ts, original, twin, max_flip_rate=0.01, null_floor=(null, null_answers)))
+    html = (evidence.write(tmp_path) / "report.html").read_text()
+    assert "<strong>Null noise floor</strong>" in html and "does not clear the bound 0.01 plus the null noise" in html
+    assert "<strong>What the twins moved:</strong> sex: x (declared; kept locker)" in html
+    assert "<dt>Null noise floor</dt>" in html

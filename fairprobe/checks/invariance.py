@@ -20,8 +20,8 @@ from fairprobe.verdicts import FAIL, INCONCLUSIVE, CheckKind, Mode, combine
 
 PARTLY_VACUOUS = 0.10  # a share of identical twins at or above this is worth a sentence
 # A kept column the model reads whose dependence test gave a p-value under this is worth a sentence: on
-# law school, sex twins kept LSAT at p = 0.011-0.084 on 3 seeds of 5 while sex does move it (declared, the
-# checks FAIL); a column the attribute does not cause gets the sentence in about 5 % of fits.
+# law school's 4,359 probed rows, sex twins kept LSAT at p = 0.011-0.084 on 3 seeds of 5, where the paper's
+# graph says sex causes it; a column the attribute does not cause gets the sentence in about 5 % of fits.
 NEAR = 0.05
 
 

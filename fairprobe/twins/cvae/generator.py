@@ -44,7 +44,7 @@ from fairprobe.twins.base import TwinSet, group_labels
 from fairprobe.twins.cvae import io, structure
 from fairprobe.twins.cvae.model import CVAEConfig, CVAENet, torch_cpu_settings, train
 from fairprobe.twins.cvae.paired import decode_pair
-from fairprobe.twins.cvae.sampling import decode, restore
+from fairprobe.twins.cvae.sampling import decode, from_cells, latent_cells, restore
 from fairprobe.twins.encoding import TableEncoder
 from fairprobe.twins.flip import target_combinations
 
@@ -268,25 +268,10 @@ class CVAE:
         return self.cond_encoder_.transform(self._with_shadows(frame, seed))
 
     def _latent_cells(self, data: pd.DataFrame, x: torch.Tensor, c: torch.Tensor):
-        """Per condition cell, the mean and a Cholesky factor of the covariance of the posterior (aggregate
-        statistics of at least MIN_CELL_ROWS rows, no row kept): where ``sample`` draws z from."""
+        """Per condition cell of at least MIN_CELL_ROWS rows, the posterior's mean and covariance factor."""
         with torch.no_grad():
             mu, logvar = self.net_.encode(x, c)  # (N, d), (N, d)
-        keys = self._cell_keys(data)
-        names, means, scales = [], [], []
-        eye = torch.eye(mu.shape[1])  # (d, d)
-        for key in sorted(set(keys)):
-            rows = torch.from_numpy(np.flatnonzero(keys == key))
-            if len(rows) < MIN_CELL_ROWS:
-                continue
-            m = mu[rows]  # (R, d)
-            cov = torch.cov(m.T) + torch.diag(logvar[rows].exp().mean(0)) + 1e-4 * eye  # (d, d)
-            names.append(key)
-            means.append(m.mean(0))
-            scales.append(torch.linalg.cholesky(cov))
-        if not names:
-            return [], torch.zeros((0, mu.shape[1])), torch.zeros((0, mu.shape[1], mu.shape[1]))
-        return names, torch.stack(means), torch.stack(scales)  # (K,), (K, d), (K, d, d)
+        return latent_cells(mu, logvar, self._cell_keys(data), MIN_CELL_ROWS)
 
     def _cell_weights(self, data: pd.DataFrame, rows: torch.Tensor) -> torch.Tensor | None:
         """Sampling weights of the training rows when ``balance`` > 0: cells are the protected values and
@@ -503,11 +488,7 @@ class CVAE:
         with torch.no_grad(), torch_cpu_settings(self.config.threads):
             z = torch.randn((n, self.config.latent_dim), generator=generator)  # (n, d)
             if latent == "cells" and self.latent_cells_:
-                index = {key: i for i, key in enumerate(self.latent_cells_)}
-                cell = np.array([index.get(k, -1) for k in self._cell_keys(base)])
-                known = torch.from_numpy(np.flatnonzero(cell >= 0))
-                k = torch.from_numpy(cell[known.numpy()])
-                z[known] = self.latent_mean_[k] + (self.latent_scale_[k] @ z[known].unsqueeze(-1)).squeeze(-1)  # (m, d)
+                z = from_cells(z, self._cell_keys(base), self.latent_cells_, self.latent_mean_, self.latent_scale_)
             cond = torch.from_numpy(self.condition(base, seed=seed))  # (n, c_dim)
             decoded = decode(self.net_, self.free_encoder_, self.derived_, self.net_.decode(z, cond), generator,
                              stochastic=self.stochastic)

@@ -1,5 +1,5 @@
-"""Decoding every free column afresh from one decoder output: what synthetic rows (``CVAE.sample``) and
-the fidelity report's self-consistency decode use.
+"""Synthetic rows' pieces: decoding every free column afresh from one decoder output (what ``CVAE.sample``
+and the fidelity report's self-consistency decode use) and the latent cells ``CVAE.sample`` draws z from.
 
 Twins do not: they decode the posterior of a real record twice and carry over only what the
 protected value changes (:mod:`.paired`).
@@ -51,6 +51,38 @@ def decode(net: CVAENet, encoder: TableEncoder, derived: dict[str, dict[str, Any
         lookup = {_key(a): b for a, b in rule["map"]}
         columns[column] = columns[rule["from"]].map(lambda v, lookup=lookup: lookup.get(_key(v)))
     return columns
+
+
+def latent_cells(mu: torch.Tensor, logvar: torch.Tensor, keys: np.ndarray, min_rows: int,
+                 ) -> tuple[list[str], torch.Tensor, torch.Tensor]:
+    """Per condition cell (``keys``: one per row) of at least ``min_rows`` rows, the mean and a Cholesky
+    factor of the covariance of the posterior (aggregate statistics, no row kept): where ``sample`` draws z."""
+    names, means, scales = [], [], []
+    eye = torch.eye(mu.shape[1])  # (d, d)
+    for key in sorted(set(keys)):
+        rows = torch.from_numpy(np.flatnonzero(keys == key))
+        if len(rows) < min_rows:
+            continue
+        m = mu[rows]  # (R, d)
+        cov = torch.cov(m.T) + torch.diag(logvar[rows].exp().mean(0)) + 1e-4 * eye  # (d, d)
+        names.append(key)
+        means.append(m.mean(0))
+        scales.append(torch.linalg.cholesky(cov))
+    if not names:
+        return [], torch.zeros((0, mu.shape[1])), torch.zeros((0, mu.shape[1], mu.shape[1]))
+    return names, torch.stack(means), torch.stack(scales)  # (K,), (K, d), (K, d, d)
+
+
+def from_cells(z: torch.Tensor, keys: np.ndarray, names: list[str], mean: torch.Tensor, scale: torch.Tensor,
+               ) -> torch.Tensor:
+    """Standard-normal draws ``z`` moved into their row's latent cell (rows of unknown cells keep the prior)."""
+    index = {key: i for i, key in enumerate(names)}
+    cell = np.array([index.get(k, -1) for k in keys])
+    known = torch.from_numpy(np.flatnonzero(cell >= 0))
+    k = torch.from_numpy(cell[known.numpy()])
+    z = z.clone()
+    z[known] = mean[k] + (scale[k] @ z[known].unsqueeze(-1)).squeeze(-1)  # (m, d)
+    return z
 
 
 def restore(values: pd.Series, dtype: Any) -> pd.Series:

@@ -274,6 +274,43 @@ def test_certify_mode_certifies_a_declared_structure_and_not_a_learned_one(fitte
     assert declared.invariance("sex", max_flip_rate=0.01).verdict == "pass"
 
 
+def test_null_counts_of_disjoint_records_merge_to_the_counts_of_all_of_them():
+    """A partitioned probe sums the null floor's counts over partitions: the merge must give one pass's figures."""
+    from fairprobe.checks.counts import count_null
+
+    ts, original, _, null, answers = handmade(0.03, 0.025, n=900)
+    whole = count_null(null, original, answers)
+    merged = None
+    for records in np.array_split(np.arange(900), 3):
+        part = null.subset(records)
+        part = TwinSet(original=part.original, twins=part.twins, source=part.source, attributes=part.attributes,
+                       valid=part.valid, generator="cvae", info={**part.info, "null_draw": null.info["null_draw"][records]})
+        keep = np.isin(null.source, records)
+        counts = count_null(part, Predictions(original.decision[records], None), Predictions(answers.decision[keep], None))
+        merged = counts if merged is None else merged.merge(counts)
+    assert merged.draws == whole.draws and merged.changed_twins == whole.changed_twins and len(whole.draws) == 5
+    floor = checks.invariance(ts, original, answers, max_flip_rate=0.01, null_floor=(null, answers))
+    assert floor.details["null_noise_floor"]["records"] == 900 and 0.015 < floor.details["null_noise_floor"]["statistic"] < 0.04
+
+
+def test_a_partitioned_cvae_check_carries_both_floors_and_the_structure(fitted):
+    """Before, a probe over partitions (engine=) with a fitted CVAE reported neither floor nor what twins moved."""
+    data, cvae = fitted
+    args = dict(data=data, protected=["sex", "race"], held=HELD, label="hired", twins=cvae, engine="local",
+                partition_rows=1000)
+    hobby = fp.Probe(**args, model=lambda df: df["hobby"].isin(["knitting", "yoga"]).to_numpy()).invariance(
+        "sex", max_flip_rate=0.01)
+    assert hobby.verdict == "fail" and hobby.details["partitions"] == 3
+    assert hobby.details["noise_floor"]["statistic"] == 0 and hobby.details["noise_floor"]["records"] == len(data)
+    null = hobby.details["null_noise_floor"]
+    assert null["records"] == len(data) and len(null["draws"]) == 5 and 0 <= null["statistic"] < hobby.statistic
+    assert "twins move   sex: first_name, career_gap, hobby (learned)" in hobby.report()
+    commute = fp.Probe(**args, model=lambda df: (df["commute_km"].fillna(0) > 10).to_numpy(),
+                       features=["commute_km"]).invariance("sex", max_flip_rate=0.01)
+    assert commute.verdict == "pass" and commute.statistic == 0
+    assert any("the attribute causes none of the columns the model reads" in w for w in commute.warnings)
+
+
 # ----------------------------------------------------------------------------- layering (issue #19)
 
 

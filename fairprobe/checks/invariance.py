@@ -11,8 +11,8 @@ import numpy as np
 from fairprobe import stats
 from fairprobe.predictions import Predictions
 from fairprobe.result import CheckResult, fmt, not_certifiable
-from fairprobe.checks.counts import (InvarianceCounts, count_invariance, direction_rows, public_examples,
-                                     score_distribution)
+from fairprobe.checks.counts import (InvarianceCounts, NullCounts, count_invariance, count_null, direction_rows,
+                                     public_examples, score_distribution)
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 from fairprobe.validation import check_alpha, check_bound, check_mode
@@ -126,7 +126,7 @@ def invariance(
         null_twins, null_answers = null_floor
         if len(null_twins.original) != len(original):
             raise InvalidSpec("null_floor: the null twins must be made from the same records as the twins")
-        null = _null_floor(null_twins, original, null_answers, alpha=alpha)
+        null = count_null(null_twins, original, null_answers)
     return from_counts(counts, attributes=tuple(twinset.attributes), generator=twinset.generator,
                        generator_info=twinset.info, columns=list(twinset.twins.columns) if features is None
                        else list(features), max_flip_rate=max_flip_rate, max_score_change=max_score_change,
@@ -138,7 +138,7 @@ def invariance(
 def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], generator: str, generator_info: dict,
                 columns: list[str], max_flip_rate: float, max_score_change: float | None = None,
                 max_score_change_rate: float | None = None, alpha: float = 0.05, mode: Mode | str = "detect",
-                floor: InvarianceCounts | None = None, null: dict[str, Any] | None = None,
+                floor: InvarianceCounts | None = None, null: NullCounts | None = None,
                 sequential: dict[str, Any] | None = None, has_scores: bool = False,
                 threshold: float | None = None) -> CheckResult:
     """The invariance result of ``counts`` (of one pass, or merged from partitions): see :func:`invariance`."""
@@ -248,7 +248,7 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
                 "attribute")
     demoted = False
     if null is not None:
-        details["null_noise_floor"] = null_figures = null
+        details["null_noise_floor"] = null_figures = _null_floor(null, alpha=alpha)
         level = null_figures["statistic"]
         if verdicts[0] == FAIL and float(lo) <= max_flip_rate + level:
             verdicts[0], demoted = INCONCLUSIVE, True
@@ -385,28 +385,21 @@ def _noise_floor(counts: InvarianceCounts, *, alpha: float) -> dict[str, Any]:
             "what": "self-twins: the same procedure with each record's own protected value"}
 
 
-def _null_floor(twinset: TwinSet, original: Predictions, answers: Predictions, *, alpha: float) -> dict[str, Any]:
-    """The flip statistic of null twins, per null draw (``info["null_draw"]``: each record's); the floor is the
-    largest draw's share, with that draw's bounds."""
-    valid = twinset.valid
-    source = twinset.source[valid]
-    flipped = original.decision[source] != answers.decision[valid]
-    total = np.bincount(source, minlength=len(twinset.original))
-    share = np.bincount(source[flipped], minlength=len(twinset.original)) / np.maximum(total, 1)  # per record
-    k = int(twinset.info.get("k", 1))
-    per_record = share if k > 1 else (share > 0).astype(float)
-    draw = np.asarray(twinset.info.get("null_draw", np.zeros(len(twinset.original), dtype=int)))
+def _null_floor(counts: NullCounts, *, alpha: float) -> dict[str, Any]:
+    """The flip statistic of null twins, per null draw; the floor is the largest draw's share, with that draw's
+    bounds."""
     draws: list[dict[str, Any]] = []
-    for r in np.unique(draw[total > 0]):
-        values = per_record[(draw == r) & (total > 0)]
-        lo, hi = stats.bernstein_bounds(float(values.mean()), float(values.var(ddof=1)) if len(values) > 1 else 0.0,
-                                        len(values), alpha)
-        draws.append({"statistic": float(values.mean()), "interval": [float(lo), float(hi)], "records": len(values)})
-    worst = max(draws, key=lambda d: d["statistic"]) if draws else {"statistic": 0.0, "interval": [0.0, 0.0],
-                                                                     "records": 0}
-    return {"statistic": worst["statistic"], "statistic_name": "share of twins flipped" if k > 1 else "flip rate",
-            "interval": worst["interval"], "records": int((total > 0).sum()), "draws": draws,
-            "changed_twins": int(flipped.sum()), "what": NULL_WHAT}
+    for r, histogram in sorted(counts.draws.items()):
+        values, weights = (np.array(list(part), dtype=float) for part in zip(*sorted(histogram.items())))
+        n = int(weights.sum())
+        mean = float((values * weights).sum() / n)
+        variance = float((weights * (values - mean) ** 2).sum() / (n - 1)) if n > 1 else 0.0
+        lo, hi = stats.bernstein_bounds(mean, variance, n, alpha)
+        draws.append({"draw": r, "statistic": mean, "interval": [float(lo), float(hi)], "records": n})
+    worst = max(draws, key=lambda d: d["statistic"]) if draws else {"statistic": 0.0, "interval": [0.0, 0.0]}
+    return {"statistic": worst["statistic"], "statistic_name": "share of twins flipped" if counts.k > 1 else "flip rate",
+            "interval": worst["interval"], "records": sum(d["records"] for d in draws), "draws": draws,
+            "changed_twins": counts.changed_twins, "what": NULL_WHAT}
 
 
 def _structure_sentences(structure: dict[str, Any], columns: list[str], vacuous: bool, warnings: list[str],

@@ -365,6 +365,21 @@ checks:
     result.stdout.fnmatch_lines(["*probe_causes.yaml:7: causes= names column(s) *nope* that are not in the data*"])
 
 
+def test_the_fit_command_declares_causes(tmp_path, capsys):
+    from fairprobe.cli import main
+
+    fp.worlds.hiring(n=400, seed=0).data.to_csv(tmp_path / "d.csv", index=False)
+    args = ["fit", str(tmp_path / "d.csv"), "--protected", "sex", "race", "--held", *HELD, "--exclude", "hired",
+            "--out", str(tmp_path / "g.safetensors"), "--epochs", "1"]
+    assert main([*args, "--causes", '{"sex": ["hobby"], "race": []}']) == 0
+    saved = CVAE.load(tmp_path / "g.safetensors").structure_.attributes
+    assert saved["sex"] == {**saved["sex"], "how": "declared", "moved": ["hobby"]} and saved["race"]["moved"] == []
+    assert main([*args, "--causes", "{sex: hobby}"]) == 2
+    assert "--causes must be JSON mapping each attribute to the columns it causes" in capsys.readouterr().err
+    assert main([*args, "--causes", '{"sex": ["nope"]}']) == 2
+    assert "causes= names column(s) ['nope'] that are not in the data" in capsys.readouterr().err
+
+
 def test_a_kept_column_the_model_reads_that_the_test_came_near_to_moving_is_named():
     ts, original, twin, _, _ = handmade(0.0, 0.0)
 

@@ -37,6 +37,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from fairprobe.twins.cvae import CVAE
 from fairprobe.twins.cvae.model import torch_cpu_settings
+from fairprobe.twins.cvae.sampling import decode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cvae_adult import ADULT_CONFIG  # noqa: E402
@@ -63,12 +64,13 @@ def resampled(cvae: CVAE, data: pd.DataFrame, attribute: str, seed: int) -> tupl
     acted = data.assign(**{attribute: [groups[(groups.index(v) + 1) % len(groups)] for v in data[attribute]]})
     x = torch.from_numpy(cvae.free_encoder_.transform(data))
     with torch.no_grad(), torch_cpu_settings(1):
-        mu, logvar = cvae.net_.encode(x, torch.from_numpy(cvae.cond_encoder_.transform(data)))
-        cond = torch.from_numpy(cvae.cond_encoder_.transform(acted))
+        mu, logvar = cvae.net_.encode(x, torch.from_numpy(cvae.condition(data, seed=seed)))
+        cond = torch.from_numpy(cvae.condition(acted, seed=seed))
         parts = []
         for _ in range(cvae.config.k):
             z = mu + torch.randn(mu.shape, generator=generator) * torch.exp(0.5 * logvar)
-            decoded = cvae._decode(cvae.net_.decode(z, cond), generator)
+            decoded = decode(cvae.net_, cvae.free_encoder_, cvae.derived_, cvae.net_.decode(z, cond), generator,
+                             stochastic=True)
             parts.append(acted.assign(**{c: decoded[c].to_numpy() for c in cvae.free_}))
     return pd.concat(parts, ignore_index=True), np.tile(np.arange(len(data)), cvae.config.k)
 

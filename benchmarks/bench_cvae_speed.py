@@ -6,8 +6,9 @@ hours_per_week, occupation (1,843 rows missing) and age, label income, one invar
 the CVAE fitted inside the timing, nothing cached on disk), timed as:
 
 - fit: the probe fits its CVAE (``probe.generator``; torch's import included);
-- twins: sex twins, self-twins for the noise floor, the fidelity report (``probe.twins``);
-- check: the model's answers for twins and self-twins and the verdict (``probe.invariance``);
+- twins: sex twins, self-twins and null twins for the two noise floors, the fidelity report
+  (``probe.twins``);
+- check: the model's answers for twins, self-twins and null twins and the verdict (``probe.invariance``);
 - total: from ``fp.Probe(...)`` to the result (the model's own training is not timed);
 - internal fit: ``CVAE().fit`` on the same table in the same process afterwards (warm).
 
@@ -55,7 +56,10 @@ def one() -> dict[str, float]:
     internal = time.perf_counter() - start_fit
     return {"setup s": made - start, "fit s": fitted - made, "twins s": twinned - fitted, "check s": checked - twinned,
             "total s": checked - start, "internal fit s": internal, "epochs": len(generator.history_),
-            "share flipped": result.statistic, "noise floor": result.details["noise_floor"]["statistic"]}
+            "share flipped": result.statistic, "noise floor": result.details["noise_floor"]["statistic"],
+            **({"null floor": result.details["null_noise_floor"]["statistic"],
+                "moved": ",".join(result.details["generator_info"]["structure"]["moved"])}
+               if "null_noise_floor" in result.details else {})}
 
 
 def main(repetitions: int = 3) -> None:

@@ -1,7 +1,7 @@
 """The ``fairprobe`` command: run probe suites, fit twin generators, check, compare and sign evidence bundles.
 
 - ``fairprobe run [PATHS] [--report DIR] [pytest options]``
-- ``fairprobe fit DATA --protected ... --out FILE``
+- ``fairprobe fit DATA --protected ... [--held ...] [--causes JSON] --out FILE``
 - ``fairprobe verify [BUNDLE] [--expect SHA256] [--key PUB | --key-sha256 SHA256] [--require-signature]``:
   every problem a ``FAILED ...`` line on stderr and exit status 1; ``OK ...`` with the manifest's full
   SHA-256 and what anchors it otherwise (an unsigned bundle checked without ``--expect`` says UNSIGNED);
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--out", required=True, help="where to write the .safetensors file")
     fit.add_argument("--epochs", type=int, default=None)
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--causes", default=None, metavar="JSON",
+                     help='what each protected attribute causes, e.g. \'{"race": ["lsat", "ugpa"], "sex": []}\' '
+                          "(twins move those columns and keep the rest); default: learned from the data")
     verify = sub.add_parser("verify", help="check that an evidence bundle is complete and unchanged",
                             description="Check every file of a bundle against its manifest, the manifest against "
                                         "the files the bundle must hold, the session's completeness and, when "
@@ -90,14 +93,27 @@ def _fit(args: argparse.Namespace) -> int:
 
         data = load_table(args.data)
         options = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs is not None else {})
-        cvae = CVAE(progress=True, **options).fit(data, protected=args.protected, held=args.held,
-                                                  exclude=args.exclude)
+        cvae = CVAE(progress=True, causes=_causes(args.causes), **options).fit(
+            data, protected=args.protected, held=args.held, exclude=args.exclude)
         path = cvae.save(args.out)
     except FairprobeError as exc:
         print(f"fairprobe fit: {exc}", file=sys.stderr)
         return 2
     print(f"saved {path} and {path.name}.json ({len(cvae.history_)} epochs, fingerprint {cvae.fingerprint_[:16]})")
     return 0
+
+
+def _causes(text: str | None) -> Any:
+    """``--causes`` read as JSON (its shape and columns are checked by the CVAE)."""
+    from fairprobe.errors import InvalidSpec
+
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidSpec(f"--causes must be JSON mapping each attribute to the columns it causes, e.g. "
+                          f"'{{\"race\": [\"lsat\", \"ugpa\"]}}'; got {text!r} ({exc.msg})") from None
 
 
 def resolve(path: str | Path) -> tuple[Path, list[str], list[str]]:

@@ -193,11 +193,13 @@ class PartitionedProbe(BaseProbe):
             if "max_flip_rate" not in options:
                 raise InvalidSpec("invariance needs max_flip_rate= (e.g. 0.01)")
 
-            def finish(counts: Any) -> CheckResult:
+            def finish(counts: Any) -> CheckResult:  # the twins' counts, the noise floors' where made
+                made, counts = counts, counts["twins"]
                 result = from_counts(counts, attributes=attrs, generator=self.spec.twins.name,
-                                     generator_info={"k": counts.k, "partitions": len(self.parts)},
-                                     columns=self.features, alpha=alpha, mode=mode,
-                                     has_scores=counts.score_max > -float("inf"),
+                                     generator_info={"k": counts.k, "partitions": len(self.parts),
+                                                     **self._generator_info(attrs)},
+                                     columns=self.features, alpha=alpha, mode=mode, floor=made.get("self"),
+                                     null=made.get("null"), has_scores=counts.score_max > -float("inf"),
                                      threshold=self.adapter.decision_threshold, **options)
                 result = result.with_warnings(*[w for a in attrs for w in self.proxy_warnings.get(a, [])])
                 return _with_partitions(result, len(self.parts))
@@ -219,6 +221,15 @@ class PartitionedProbe(BaseProbe):
                     counts, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
                     len(self.parts))
         return CountRequest(key, check.kind, attrs), finish
+
+    def _generator_info(self, attrs: tuple[str, ...]) -> dict[str, Any]:
+        """What a fitted CVAE tells a check, as its twins' info does in memory: generative, its fingerprint,
+        what its twins move and why."""
+        generator: Any = self.spec.twins
+        if not hasattr(generator, "structure_"):
+            return {}
+        return {"generative": True, "stochastic": generator.stochastic, "fingerprint": generator.fingerprint_,
+                "structure": generator.structure_.report(attrs)}
 
     def invariance(self, attribute: str | Sequence[str], **options: Any) -> CheckResult:
         """Invariance under twins, in one pass (options as :meth:`Probe.invariance`; no sequential mode)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -44,7 +45,12 @@ class Probe(BaseProbe):
         Qualifications, identical in every twin.
     twins : str or TwinGenerator
         ``"flip"`` (only the protected columns change), ``"cvae"`` (a conditional VAE fitted on the
-        data also changes the proxies), the path of a saved CVAE, or a generator object.
+        data also changes what the protected attributes cause), the path of a saved CVAE, or a
+        generator object.
+    causes : dict, optional
+        For CVAE twins, what each protected attribute causes (``{"race": ["lsat", "ugpa"]}``, or a
+        small DAG): its twins move those columns and keep the others. Attributes not named are
+        learned by a test of each free column's dependence on them (:mod:`fairprobe.twins.cvae.structure`).
     features : list of str, optional
         Columns sent to the model (default: what a fitted scikit-learn model was fitted on, else
         every column but the label).
@@ -118,6 +124,7 @@ class Probe(BaseProbe):
         label: str | None = None,
         held: str | Sequence[str] | None = None,
         twins: Any = "flip",
+        causes: Mapping[str, Sequence[str]] | None = None,
         features: Sequence[str] | None = None,
         seed: int | None = None,
         alpha: float | None = None,
@@ -140,11 +147,13 @@ class Probe(BaseProbe):
             min_group_size=min_group_size, max_records=max_records, name=name, text=text,
             derived=derived, bands=bands,
         )
+        if causes is not None:
+            self.spec = replace(self.spec, twins=_with_causes(self.spec.twins, causes, self.spec))
         self._adopt_model(model, threshold=threshold, positive_label=positive_label, texts=text is not None,
                           model_version=model_version)
         self.features = self._resolve_features(self.spec.data)
         require_scalars(self.spec.data, [c for c in self.features if c != self.spec.text])
-        self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, TwinSet | None]] = {}
+        self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, dict[str, TwinSet]]] = {}
         self.redact = _redact_columns(redact, self.spec)
         self._group_cache: dict[tuple[str, ...], tuple[np.ndarray, list[str]]] = {}
         self._target_cache: dict[tuple[str, ...], pd.DataFrame] = {}
@@ -211,8 +220,9 @@ class Probe(BaseProbe):
         """The twins for ``attributes`` (made once, then reused by later checks)."""
         return self._twins(self.spec.attributes(attributes, what="twins"))[0]
 
-    def _twins(self, attrs: tuple[str, ...]) -> tuple[TwinSet, np.ndarray, TwinSet | None]:
-        """Twins, the positions of their originals in the data, and self-twins where the generator makes them."""
+    def _twins(self, attrs: tuple[str, ...]) -> tuple[TwinSet, np.ndarray, dict[str, TwinSet]]:
+        """Twins, the positions of their originals in the data, and the noise floors' twins where the generator
+        makes them (``"self"``: each record's own protected value; ``"null"``: the attribute's link broken)."""
         seed = self._setting("seed", None)
         if (attrs, seed) not in self._twinsets:
             data = self.spec.data
@@ -222,12 +232,15 @@ class Probe(BaseProbe):
                 positions = np.sort(rng.choice(len(data), self.spec.max_records, replace=False))
             records = data.iloc[positions].reset_index(drop=True)
             twinset = self.make_twins(records, attrs, seed=seed)
-            self_twins = None
+            floors: dict[str, TwinSet] = {}  # the generator's noise floors: self-twins, null twins
+            view, held = self.spec.grouped(records), list(self.spec.held)
             if hasattr(self.generator, "self_twins"):
-                view = self.spec.grouped(records)
-                made = self.generator.self_twins(view, list(attrs), held=list(self.spec.held), seed=seed)
-                self_twins = self.spec.restore(made, records)
-            self._twinsets[attrs, seed] = (twinset, positions, self_twins)
+                made = self.generator.self_twins(view, list(attrs), held=held, seed=seed)
+                floors["self"] = self.spec.restore(made, records)
+            if hasattr(self.generator, "null_twins"):
+                made = self.generator.null_twins(view, list(attrs), held=held, seed=seed, targets=self._targets(attrs))
+                floors["null"] = self.spec.restore(made, records)
+            self._twinsets[attrs, seed] = (twinset, positions, floors)
         return self._twinsets[attrs, seed]
 
     def make_twins(self, records: pd.DataFrame, attributes: str | Sequence[str], *, seed: int | None = None,
@@ -318,24 +331,24 @@ class Probe(BaseProbe):
         if sequential:
             from fairprobe.checks.sequential import sequential_invariance
 
-            twinset, positions, _ = self._twins(attrs)
+            twinset, positions, floors = self._twins(attrs)
             result = sequential_invariance(
                 twinset, lambda at: self.spec.data.iloc[positions[at]], self.predict,
                 seed=self._setting("seed", None), threshold=self.adapter.decision_threshold, features=self.features,
                 max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget)
+                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget, floors=floors)
             return self._finish(self._located(result, attrs, positions))
-        twinset, positions, self_twins = self._twins(attrs)
+        twinset, positions, floors = self._twins(attrs)
         everyone = self.predictions
         original = Predictions(everyone.decision[positions],
                                None if everyone.score is None else everyone.score[positions], everyone.threshold,
                                None if everyone.keys is None else everyone.keys[positions])
         twin = self._predict_valid(twinset, positions)
-        floor = None if self_twins is None else (self_twins, self._predict_valid(self_twins))
+        made = {name: (twins, self._predict_valid(twins)) for name, twins in floors.items()}
         result = checks.invariance(
             twinset, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
             max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, features=self.features,
-            noise_floor=floor,
+            noise_floor=made.get("self"), null_floor=made.get("null"),
         )
         return self._finish(self._located(result, attrs, positions))
 
@@ -462,3 +475,20 @@ def _redact_columns(redact: Sequence[str] | None, spec: ProbeSpec) -> list[str]:
 
 
 Probe.register(PartitionedProbe)
+
+
+def _with_causes(generator: Any, causes: Mapping[str, Sequence[str]], spec: ProbeSpec) -> Any:
+    """The probe's generator set to move what ``causes=`` declares (a copy: the object given is not changed)."""
+    learner = getattr(generator, "base", generator)  # a rendering generator wraps a tabular one
+    if not hasattr(learner, "with_causes"):
+        raise InvalidSpec(f"causes= says which columns each protected attribute causes, for generative twins "
+                          f"(twins='cvae'); the {getattr(generator, 'name', type(generator).__name__)!r} twins "
+                          "change only the protected columns: drop causes= or use twins='cvae'")
+    from fairprobe.twins.cvae.structure import check_causes
+
+    check_causes(causes, list(spec.data.columns), protected=spec.protected, held=spec.held)  # before any fit
+    if learner is generator:
+        return learner.with_causes(causes)
+    wrapped = copy.copy(generator)
+    wrapped.base = learner.with_causes(causes)
+    return wrapped

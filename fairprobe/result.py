@@ -110,6 +110,16 @@ class CheckResult:
         if floor:
             lines.append(f"  noise floor  {floor['statistic_name']} {fmt(floor['statistic'])} with the record's own "
                          f"protected value ({floor['what']})")
+        null = self.details.get("null_noise_floor")
+        if null:
+            lo_n, hi_n = null["interval"]
+            lines.append(f"  null floor   {null['statistic_name']} {fmt(null['statistic'])} [{fmt(lo_n)}, {fmt(hi_n)}] "
+                         "with the attribute's link to the data broken (null twins)")
+        structure = self.details.get("generator_info", {}).get("structure")
+        if structure:
+            for attribute, info in structure["attributes"].items():
+                lines.append(f"  twins move   {attribute}: {', '.join(info['moved']) or 'nothing'} ({info['how']}); "
+                             f"kept: {', '.join(info['kept']) or 'nothing'}")
         if self.groups:
             lines.append("  groups:")
             lines.extend("    " + row for row in table(self.groups))
@@ -141,6 +151,8 @@ class CheckResult:
         not_certified = self.details.get("not_certified")
         if not_certified:
             return not_certified
+        if self.details.get("below_null_floor") and self.verdict == INCONCLUSIVE:
+            return self.details["below_null_floor"]
         if self.verdict == PASS:
             return (f"the upper bound {fmt(hi)} is below {fmt(self.bound)}" if single
                     else "every pairwise interval lies inside the bound")

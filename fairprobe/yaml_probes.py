@@ -41,7 +41,7 @@ from fairprobe.errors import FairnessViolation, FairprobeError, InvalidSpec, clo
 
 PROBE_KEYS = {"name", "data", "model", "trust", "protected", "held", "label", "positive_label", "twins", "features",
               "seed", "alpha", "mode", "threshold", "min_group_size", "max_records", "text", "bands", "derived",
-              "checks"}
+              "causes", "checks"}
 REQUIRED = ("data", "model", "protected", "checks")
 CHECKS = {"invariance": "invariance", "equalized_odds": "equalized_odds", "demographic_parity": "demographic_parity"}
 CHECK_OPTIONS = {
@@ -162,7 +162,8 @@ class ProbeFile(pytest.File):
 
         data = self.data
         options: dict[str, Any] = {k: data[k] for k in ("protected", "held", "label", "positive_label", "features", "seed", "alpha",
-                                        "mode", "threshold", "min_group_size", "max_records", "text", "bands", "name")
+                                        "mode", "threshold", "min_group_size", "max_records", "text", "bands", "name",
+                                        "causes")
                    if k in data}
         options.setdefault("name", self.path.stem)
         try:
@@ -178,7 +179,8 @@ class ProbeFile(pytest.File):
         except YamlProbeError:
             raise
         except FairprobeError as exc:
-            key = next((k for k in ("protected", "held", "label", "bands", "model", "data") if k in str(exc)), None)
+            key = next((k for k in ("protected", "held", "label", "bands", "causes", "model", "data") if k in str(exc)),
+                       None)
             raise self.fail(str(exc), *((key,) if key else ())) from None
 
     def _relative(self, value: Any) -> Path:

@@ -225,16 +225,13 @@ def test_a_column_the_attribute_does_not_move_stays_as_it_was(fitted):
     """Sex twins of 4,000 records; locker and commute_km are noise that nothing causes.
 
     Twins that resampled every free column changed locker in about 3 twins of 4 and moved
-    commute_km by 1.1 standard deviations on average. Paired twins carry over only what the two
-    decodes differ by: measured, locker changed in 3.9 % of twins, commute_km moved 0.05 sd on
-    average and by more than a quarter sd in 1.3 %. Checked: under 8 %, 0.15 sd and 5 %."""
+    commute_km by 1.1 standard deviations on average; paired twins that treated every free column
+    as caused changed locker in 3.9 % of twins. The learned structure keeps both: bit for bit."""
     data, cvae = fitted
     ts = cvae.generate(data, ["sex"], held=HELD, seed=0)
     before = data.iloc[ts.source].reset_index(drop=True)
-    assert (ts.twins["locker"] != before["locker"]).mean() < 0.08
-    moved = (ts.twins["commute_km"] - before["commute_km"]).abs() / data["commute_km"].std()
-    assert moved.mean() < 0.15 and (moved > 0.25).mean() < 0.05, (moved.mean(), (moved > 0.25).mean())
-    assert (ts.twins["commute_km"].isna() != before["commute_km"].isna()).mean() < 0.05
+    assert {"locker", "commute_km"} <= set(cvae.structure_.attributes["sex"]["kept"])
+    pd.testing.assert_frame_equal(ts.twins[["locker", "commute_km"]], before[["locker", "commute_km"]])
     # ... while what sex causes does move: a generator that changed nothing would fail here
     assert (ts.twins["hobby"] != before["hobby"]).mean() > 0.2
     assert (ts.twins["first_name"] != before["first_name"]).mean() > 0.9
@@ -243,8 +240,8 @@ def test_a_column_the_attribute_does_not_move_stays_as_it_was(fitted):
 def test_self_twins_give_every_original_back_by_the_same_procedure(fitted):
     data, cvae = fitted
     same = cvae.self_twins(data.iloc[:300], ["sex", "race"], held=HELD, seed=0)
-    assert len(same) == 3 * 300 and same.info["k"] == 3 and same.info["generative"]
-    np.testing.assert_array_equal(same.source, np.repeat(np.arange(300), 3))
+    assert len(same) == 300 and same.info["k"] == 1 and same.info["generative"]  # one draw per record
+    np.testing.assert_array_equal(same.source, np.arange(300))
     pd.testing.assert_frame_equal(same.twins, data.iloc[:300].iloc[same.source].reset_index(drop=True))
     # the deterministic twin too (posterior mean, each abducted uniform at its middle)
     display = CVAE(cvae.config, stochastic=False)
@@ -255,7 +252,8 @@ def test_self_twins_give_every_original_back_by_the_same_procedure(fitted):
 
 
 def test_the_self_twin_noise_floor_is_in_a_cvae_result(fitted):
-    """The floor is ~0 by construction for paired twins; resampled self-twins flipped about 2 % here."""
+    """The floor is ~0 by construction for paired twins; resampled self-twins flipped about 2 % here
+    (one self-twin per record)."""
     data, cvae = fitted
     def model(df):
         return df["hobby"].isin(["knitting", "yoga"]).to_numpy()
@@ -264,7 +262,7 @@ def test_the_self_twin_noise_floor_is_in_a_cvae_result(fitted):
                       twins=cvae).invariance("sex", max_flip_rate=0.01)
     floor = result.details["noise_floor"]
     assert floor["statistic"] == 0 and floor["changed_twins"] == 0 and floor["records"] == len(data)
-    assert floor["interval"][1] < 0.005
+    assert floor["interval"][1] < 0.01
     assert result.statistic > 0.1 and result.verdict == "fail"  # the twins themselves move the hobby it reads
 
 

@@ -40,6 +40,8 @@ def _same(a, b):
     assert (a.statistic, a.interval, a.verdict, a.n) == (b.statistic, b.interval, b.verdict, b.n)
     assert a.groups == b.groups and a.pairs == b.pairs
     assert a.counterexamples == b.counterexamples
+    for floor in ("noise_floor", "null_noise_floor"):  # a CVAE's noise floors, summed over the partitions
+        assert a.details.get(floor) == b.details.get(floor)
 
 
 @pytest.mark.parametrize("model", [biased, scored])

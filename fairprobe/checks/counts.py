@@ -177,6 +177,39 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     return counts
 
 
+@dataclass
+class NullCounts:
+    """Null twins' flips (a CVAE's null noise floor), per null draw: each draw's per-record values (the share
+    of a record's twins flipped; with one twin per record, whether it flipped) as a histogram, as
+    :class:`InvarianceCounts` keeps them, and the flipped twins. Summable across partitions of the records."""
+
+    k: int = 1
+    draws: dict[int, Counter] = field(default_factory=dict)
+    changed_twins: int = 0
+
+    def merge(self, other: NullCounts) -> NullCounts:
+        """The counts of both sets of records (disjoint), as one pass over their union would give."""
+        draws = {r: self.draws.get(r, Counter()) + other.draws.get(r, Counter()) for r in {*self.draws, *other.draws}}
+        return NullCounts(k=max(self.k, other.k), draws=draws, changed_twins=self.changed_twins + other.changed_twins)
+
+
+def count_null(twinset: TwinSet, original: Predictions, answers: Predictions) -> NullCounts:
+    """The null counts of null twins (``info["null_draw"]``: each record's draw) and the model's answers for them."""
+    valid = twinset.valid
+    source = twinset.source[valid]
+    flipped = original.decision[source] != answers.decision[valid]
+    total = np.bincount(source, minlength=len(twinset.original))
+    hits = np.bincount(source[flipped], minlength=len(twinset.original))
+    k = int(twinset.info.get("k", 1))
+    per_record = hits / np.maximum(total, 1) if k > 1 else (hits > 0).astype(float)
+    draw = np.asarray(twinset.info.get("null_draw", np.zeros(len(twinset.original), dtype=int)))
+    draws = {}
+    for r in np.unique(draw[total > 0]):
+        values, counts = np.unique(per_record[(draw == r) & (total > 0)], return_counts=True)
+        draws[int(r)] = Counter({float(v): int(c) for v, c in zip(values, counts)})
+    return NullCounts(k=k, draws=draws, changed_twins=int(flipped.sum()))
+
+
 def _votes(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, names: list[str], orig_dec: np.ndarray,
            twin_dec: np.ndarray) -> dict[tuple[str, str], list[int]]:
     """Per pair of groups (by name, a < b): records whose discordant twins mostly favour a, mostly b, and the

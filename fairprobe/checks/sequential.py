@@ -10,13 +10,14 @@ whenever it stops, so false PASS and false FAIL stay at or under alpha.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from fairprobe import stats
 from fairprobe.checks.invariance import invariance
-from fairprobe.predictions import Predictions
+from fairprobe.predictions import Predictions, answers_for_valid
 from fairprobe.result import CheckResult
 from fairprobe.twins.base import TwinSet
 from fairprobe.validation import check_bound
@@ -26,12 +27,13 @@ def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.D
                           predict: Callable[[pd.DataFrame], Predictions], *, seed: int, threshold: float | None,
                           features: list[str], max_flip_rate: float, max_score_change: float | None,
                           max_score_change_rate: float | None, alpha: float, mode: str,
-                          budget: int | None) -> CheckResult:
+                          budget: int | None, floors: dict[str, TwinSet] | None = None) -> CheckResult:
     """Score records batch by batch in a seeded order until every gate is decided or the budget is spent.
 
     ``records(positions)`` gives the original records at those positions of ``twinset`` as the model reads
     them, ``predict`` the model's answers for rows (through the probe's cache), ``threshold`` the adapter's
-    decision threshold. A counterexample's ``row`` is the position of its record in ``twinset``.
+    decision threshold. A counterexample's ``row`` is the position of its record in ``twinset``. ``floors``
+    (a generator's self-twins and null twins of the same records) are scored on the records the design used.
     """
     max_flip_rate = check_bound("max_flip_rate", max_flip_rate, 0.0, 1.0)
     rate_bound = max_flip_rate if max_score_change_rate is None else max_score_change_rate
@@ -80,9 +82,16 @@ def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.D
             "records_available": n,
             "budget": budget, "stopped": stop,
             "bets": "mixture of fixed betting fractions (Waudby-Smith & Ramdas 2023), Ville's inequality"}
+    made = {}  # the noise floors (CVAE twins) on the records scored, the null draws subset with them
+    for name, made_twins in (floors or {}).items():
+        part = made_twins.subset(seen)
+        if "null_draw" in part.info:
+            part = replace(part, info={**part.info, "null_draw": np.asarray(part.info["null_draw"])[seen]})
+        made[name] = (part, answers_for_valid(predict, part.twins, part.valid))
     result = invariance(sub, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
                         max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
-                        features=features, sequential=info)
+                        features=features, sequential=info, noise_floor=made.get("self"),
+                        null_floor=made.get("null"))
     for example in result.counterexamples:
         example["row"] = int(seen[example["row"]])
     return result

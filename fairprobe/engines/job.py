@@ -2,8 +2,9 @@
 
 A :class:`PartitionJob` is picklable and sent once to each worker (the model inside its adapter, the
 twin generator, the checks to count). For every partition it returns small counts
-(:class:`fairprobe.checks.counts.InvarianceCounts`, per-group tables) that the driver merges: the
-records never travel back.
+(:class:`fairprobe.checks.counts.InvarianceCounts`, a CVAE's noise floors as the same counts of its
+self-twins and :class:`~fairprobe.checks.counts.NullCounts` of its null twins, per-group tables) that
+the driver merges: the records never travel back.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe.adapters import Adapter, Predictions
-from fairprobe.checks.counts import InvarianceCounts, count_invariance
+from fairprobe.checks.counts import count_invariance, count_null
 from fairprobe.checks.group_metrics import group_counts
 from fairprobe.data import binary_outcome, row_hashes
 from fairprobe.engines.partitions import Partition
@@ -86,14 +87,33 @@ class PartitionJob:
         return out
 
     def _invariance(self, frame: pd.DataFrame, part: Partition, request: CountRequest, adapter: Adapter,
-                    original: Predictions) -> InvarianceCounts:
+                    original: Predictions) -> dict[str, Any]:
+        """The twins' counts (``"twins"``) and, for a generator that makes them (CVAE), both noise floors' on
+        this partition: self-twins (``"self"``) and null twins (``"null"``), as an in-memory probe has them."""
         # Each partition draws its own noise (a stochastic generator), from the seed and its index, so that
         # any engine running the same partitions draws the same twins.
         seed = int(np.random.SeedSequence([self.seed, part.index]).generate_state(1, np.uint64)[0] >> np.uint64(1))
-        twinset: TwinSet = self.generator.generate(frame, list(request.attributes), held=self.held, seed=seed,
-                                                   targets=self.targets[request.attributes])
-        if self.derived:
-            twinset = replace(twinset, twins=recompute_derived(twinset.twins.copy(), self.derived, self.derived_dtypes))
+        attrs, targets = list(request.attributes), self.targets[request.attributes]
+        twinset = self._derived(self.generator.generate(frame, attrs, held=self.held, seed=seed, targets=targets))
+        out: dict[str, Any] = {"twins": count_invariance(twinset, original, self._answers(twinset, adapter),
+                                                         features=self.features, taus=request.taus,
+                                                         n_examples=self.n_examples, offset=part.offset)}
+        if hasattr(self.generator, "null_twins"):
+            made = self._derived(self.generator.self_twins(frame, attrs, held=self.held, seed=seed))
+            out["self"] = count_invariance(made, original, self._answers(made, adapter), features=self.features,
+                                           n_examples=0)
+            made = self._derived(self.generator.null_twins(frame, attrs, held=self.held, seed=seed, targets=targets))
+            out["null"] = count_null(made, original, self._answers(made, adapter))
+        return out
+
+    def _derived(self, twinset: TwinSet) -> TwinSet:
+        """The twins with the derived columns recomputed from what they changed."""
+        if not self.derived:
+            return twinset
+        return replace(twinset, twins=recompute_derived(twinset.twins.copy(), self.derived, self.derived_dtypes))
+
+    def _answers(self, twinset: TwinSet, adapter: Adapter) -> Predictions:
+        """The model's answers for every twin (an invalid twin's decision is False, its score NaN)."""
         valid = twinset.valid
         decision = np.zeros(len(twinset), dtype=bool)
         score = None
@@ -102,9 +122,7 @@ class PartitionJob:
         if answers.score is not None:
             score = np.full(len(twinset), np.nan)
             score[valid] = answers.score
-        return count_invariance(twinset, original, Predictions(decision, score, answers.threshold),
-                                features=self.features, taus=request.taus, n_examples=self.n_examples,
-                                offset=part.offset)
+        return Predictions(decision, score, answers.threshold)
 
 
 def merge(results: list[PartitionResult], requests: list[CountRequest], *, n_examples: int = 5) -> dict[str, Any]:
@@ -113,10 +131,14 @@ def merge(results: list[PartitionResult], requests: list[CountRequest], *, n_exa
     merged: dict[str, Any] = {}
     for request in requests:
         parts = [r.counts[request.key] for r in ordered]
-        if request.kind == CheckKind.INVARIANCE:
-            total = parts[0]
+        if request.kind == CheckKind.INVARIANCE:  # the twins' counts, and the noise floors' where made
+            total: dict[str, Any] = dict(parts[0])
             for counts in parts[1:]:
-                total = total.merge(counts, n_examples=n_examples)
+                for name, value in counts.items():
+                    if name == "null":
+                        total[name] = total[name].merge(value)
+                    else:
+                        total[name] = total[name].merge(value, n_examples=n_examples)
             merged[request.key] = total
         else:
             table = pd.concat(parts).groupby(level=0, sort=True).sum()

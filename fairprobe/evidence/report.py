@@ -32,6 +32,10 @@ GLOSSARY = [
     ("Noise floor", "What a generative twin generator changes when the protected value does not change "
                     "(self-twins). Reported beside every generative check so that reconstruction noise is not "
                     "read as discrimination."),
+    ("Null noise floor", "What the same generator does to the model when the attribute's link to the data is "
+                         "broken (shuffled copies of the attribute fitted beside it). A FAIL whose lower bound does "
+                         "not clear the bound plus this floor is INCONCLUSIVE: it cannot be told from the "
+                         "generator's chance differences between groups."),
     ("Proxy scan", "Each column the model reads, tested for how well it alone predicts the protected attribute "
                    "(out-of-fold AUC, 0.5 = no information). A column that encodes the attribute lets a model "
                    "discriminate even when flip twins change the attribute only."),

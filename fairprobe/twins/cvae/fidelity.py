@@ -34,7 +34,8 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
     """
     from scipy.stats import ks_2samp
 
-    from fairprobe.twins.cvae.generator import CVAE, _keys
+    from fairprobe.twins.cvae.generator import _keys
+    from fairprobe.twins.cvae.sampling import decode
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.neighbors import NearestNeighbors
@@ -79,12 +80,11 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
         column["worst"] = max(values) if values else None
 
     sample = original.iloc[rng.choice(len(original), min(len(original), max_rows), replace=False)]
-    deterministic = CVAE(cvae.config, stochastic=False)
-    deterministic.__dict__.update({k: v for k, v in cvae.__dict__.items() if k.endswith("_")})
     with torch.no_grad():
         x = torch.from_numpy(cvae.free_encoder_.transform(sample))
-        mu, _ = cvae.net_.encode(x, torch.from_numpy(cvae.cond_encoder_.transform(sample)))
-        decoded = deterministic._decode(cvae.net_.decode(mu, torch.from_numpy(cvae.cond_encoder_.transform(sample))), None)
+        cond = torch.from_numpy(cvae.condition(sample, seed=seed))
+        mu, _ = cvae.net_.encode(x, cond)
+        decoded = decode(cvae.net_, cvae.free_encoder_, cvae.derived_, cvae.net_.decode(mu, cond), None, stochastic=False)
     consistency = {}
     for code in cvae.free_encoder_.columns:
         truth = sample[code.name].reset_index(drop=True)

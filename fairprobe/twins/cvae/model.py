@@ -55,6 +55,9 @@ class CVAEConfig:
     # torch threads while fitting and decoding. One by default: under contention (pytest -n 2, two fits
     # at once) more threads cost 10-30x (../shared/notes); an idle machine may take its cores.
     threads: int = 1
+    # Level of the test that decides which free columns an attribute causes (Holm over its free columns;
+    # :mod:`.structure`): a column the attribute does not cause moves in at most this share of fits.
+    structure_alpha: float = 0.01
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -64,6 +67,8 @@ class CVAEConfig:
             check_count(f"CVAE {name}", getattr(self, name))
         check_bound("CVAE lr (learning rate)", self.lr, 0.0, 1.0)
         check_bound("CVAE validation (share of rows held out for early stopping)", self.validation, 0.0, 0.5)
+        check_bound("CVAE structure_alpha (level of the test of what each attribute causes)", self.structure_alpha,
+                    0.0, 0.5)
         for name in ("beta", "penalty", "balance"):
             value = getattr(self, name)
             if value != 0:
@@ -132,18 +137,21 @@ def torch_cpu_settings(threads: int = 1) -> Iterator[None]:
         torch.set_flush_denormal(False)
 
 
-def mmd(z: torch.Tensor, members: torch.Tensor) -> torch.Tensor:
-    """Mean over groups of the squared MMD between a group's latents and the rest's (RBF kernel of width
-    the latent dimension); ``members`` holds one indicator column per group. One kernel matrix for all
-    groups: one per group cost 5x the fit on Adult's protected values."""
+def mmd(z: torch.Tensor, members: torch.Tensor, blocks: int = 1) -> torch.Tensor:
+    """Sum over ``blocks`` equal slices of ``members``' columns (the protected values, then each draw of
+    their null shadows) of the mean over the slice's groups of the squared MMD between a group's latents
+    and the rest's (RBF kernel of width the latent dimension); ``members`` holds one indicator column per
+    group. One kernel matrix and one pass for every group: one per group cost 5x the fit on Adult."""
     kernel = torch.exp(-torch.cdist(z, z).pow(2) / (2 * z.shape[1]))  # (B, B)
+    total, b = kernel.sum(), float(len(z))  # (), ()
     within = ((kernel @ members) * members).sum(dim=0)  # (G,) sum of K over the group's pairs
     row = members.T @ kernel.sum(dim=1)  # (G,) sum of K from the group to everyone
-    n, total, b = members.sum(dim=0), kernel.sum(), float(len(z))  # (G,), (), ()
-    usable = (n > 1) & (n < b - 1)  # (G,)
+    n = members.sum(dim=0)  # (G,)
+    usable = ((n > 1) & (n < b - 1)).to(z.dtype).reshape(blocks, -1)  # (blocks, G / blocks)
     n_in, n_out = n.clamp(min=1), (b - n).clamp(min=1)  # (G,), (G,)
     squared = within / n_in**2 + (total - 2 * row + within) / n_out**2 - 2 * (row - within) / (n_in * n_out)  # (G,)
-    return squared[usable].mean() if bool(usable.any()) else kernel.new_zeros(())
+    per_block = (squared.reshape(blocks, -1) * usable).sum(dim=1) / usable.sum(dim=1).clamp(min=1)  # (blocks,)
+    return per_block.sum()
 
 
 # --------------------------------------------------------------------------- training
@@ -151,7 +159,8 @@ def mmd(z: torch.Tensor, members: torch.Tensor) -> torch.Tensor:
 
 def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, c: torch.Tensor,
           group: torch.Tensor, rows: torch.Tensor, val: torch.Tensor, generator: torch.Generator,
-          weights: torch.Tensor | None = None, *, progress: bool = False) -> list[dict[str, float]]:
+          weights: torch.Tensor | None = None, *, progress: bool = False, split: int | None = None,
+          ) -> list[dict[str, float]]:
     """Adam on the ELBO over ``rows`` with early stopping on ``val``; the best state is kept. Returns the history."""
     optimiser = torch.optim.Adam(net.parameters(), lr=cfg.lr, foreach=True)  # one call per step, not per tensor
     best, best_state, waited, history = float("inf"), None, 0, []
@@ -169,7 +178,7 @@ def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor,
         total = 0.0
         for start in range(0, len(perm), cfg.batch_size):
             idx = perm[start : start + cfg.batch_size]
-            batch_loss = loss(net, encoder, cfg, x[idx], c[idx], group[idx], generator)
+            batch_loss = loss(net, encoder, cfg, x[idx], c[idx], group[idx], generator, split=split)
             optimiser.zero_grad()
             batch_loss.backward()
             optimiser.step()
@@ -191,8 +200,11 @@ def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor,
 
 
 def loss(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, c: torch.Tensor,
-         group: torch.Tensor, generator: torch.Generator, *, penalty: bool = True) -> torch.Tensor:
-    """The negative ELBO (beta-weighted KL), plus the optional MMD penalty between protected groups."""
+         group: torch.Tensor, generator: torch.Generator, *, penalty: bool = True, split: int | None = None,
+         ) -> torch.Tensor:
+    """The negative ELBO (beta-weighted KL), plus the optional MMD penalty between protected groups; with
+    ``split``, ``group`` is cut into blocks of ``split`` columns (the protected values, then each draw of
+    their null shadows) penalised apart, so the shadows neither dilute nor add to the protected values'."""
     mu, logvar = net.encode(x, c)  # (B, d), (B, d)
     eps = torch.randn(mu.shape, generator=generator)  # (B, d)
     z = mu + eps * torch.exp(0.5 * logvar)  # (B, d)
@@ -202,7 +214,8 @@ def loss(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, 
     total = (recon + cfg.beta * kl).mean()
     if penalty and cfg.penalty > 0:
         # On the batch's first MMD_ROWS rows (the batch is a random draw): the kernel is quadratic in them.
-        total = total + cfg.penalty * mmd(z[:MMD_ROWS], group[:MMD_ROWS])
+        members = group[:MMD_ROWS]  # (b, G)
+        total = total + cfg.penalty * mmd(z[:MMD_ROWS], members, 1 if split is None else members.shape[1] // split)
     return total
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from fairprobe.twins.cvae.model import CVAENet
+from fairprobe.twins.cvae.structure import _key
 from fairprobe.twins.encoding import MISSING, ColumnCode, TableEncoder
 
 
@@ -78,10 +79,11 @@ def abduct_category(index: torch.Tensor, logits_self: torch.Tensor, logits_cf: t
 
 def decode_pair(net: CVAENet, encoder: TableEncoder, derived: dict[str, dict[str, Any]], original: pd.DataFrame,
                 x: torch.Tensor, out_self: torch.Tensor, out_cf: torch.Tensor, generator: torch.Generator | None,
-                ) -> dict[str, pd.Series]:
-    """The free columns of the twins of R records (encoded as ``x``; ``original`` holds their numeric free
-    columns), from the self and cf decodes of the same z; ``generator`` None is the deterministic twin
-    (every uniform at the middle of its range)."""
+                keep: frozenset[str] = frozenset()) -> dict[str, pd.Series]:
+    """The moved free columns of the twins of R records (encoded as ``x``; ``original`` holds their numeric
+    free columns), from the self and cf decodes of the same z; ``generator`` None is the deterministic twin
+    (every uniform at the middle of its range). Columns in ``keep`` (the attribute does not cause them) are
+    left out of the result, the twin keeps the original's, and the columns after them read it."""
     columns: dict[str, pd.Series] = {}
     numeric = 0
     drawn = torch.zeros_like(out_cf)  # (R, x_dim): one-hots of the twin's categories so far
@@ -90,10 +92,16 @@ def decode_pair(net: CVAENet, encoder: TableEncoder, derived: dict[str, dict[str
         if code.kind == "numeric":
             sigma = net.log_sigma[numeric].exp()
             numeric += 1
+            if code.name in keep:
+                continue
             columns[code.name] = _numeric(encoder, code, original[code.name], x[:, start:stop],
                                           out_self[:, start:stop], out_cf[:, start:stop], sigma, generator)
             continue
         index = x[:, start:stop].argmax(dim=1)  # (R,) the original categories
+        if code.name in keep:  # the twin keeps it, and the categories after it read the original's
+            given[torch.arange(len(index)), start + index] = 1.0
+            drawn[torch.arange(len(index)), start + index] = 1.0
+            continue
         # Both decodes read the categories before this one through the same autoregressive term: the
         # original's for self, the twin's for cf, so a twin that kept them all gives equal logits.
         logits_self = out_self[:, start:stop] + net.autoregressive(given, start, stop)  # (R, C)
@@ -104,6 +112,8 @@ def decode_pair(net: CVAENet, encoder: TableEncoder, derived: dict[str, dict[str
         values = np.asarray(code.categories, dtype=object)[cf.numpy()]  # a kept category is the original value
         columns[code.name] = pd.Series(np.where(values == MISSING, None, values))
     for column, rule in derived.items():
+        if rule["from"] not in columns:  # rebuilt from a kept column: kept with it
+            continue
         lookup = {_key(a): b for a, b in rule["map"]}
         columns[column] = columns[rule["from"]].map(lambda v, lookup=lookup: lookup.get(_key(v)))
     return columns
@@ -143,8 +153,3 @@ def _numeric(encoder: TableEncoder, code: ColumnCode, values: pd.Series, x: torc
     # A cell whose indicators did not change and that sat at the mass or was missing stays as it was.
     out = np.where(unchanged & ~was_plain, before, out)
     return pd.Series(out)
-
-
-def _key(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else \
-        (value.item() if isinstance(value, np.generic) else value)

@@ -113,10 +113,12 @@ def as_column_list(value: str | Sequence[str] | None, *, role: str) -> list[str]
     return names
 
 
-def binary_outcome(values: pd.Series | np.ndarray, *, positive_label: Any, what: str) -> np.ndarray:
+def binary_outcome(values: pd.Series | np.ndarray, *, positive_label: Any, what: str,
+                   setting: str = "positive_label") -> np.ndarray:
     """Turn a two-valued column into a boolean array: True where it equals the positive label.
 
-    With ``positive_label=None`` the values must be 0/1 or booleans.
+    With ``positive_label=None`` the values must be 0/1 or booleans. ``setting`` is the name the user gave
+    the favourable value by, for messages.
     """
     series = pd.Series(values)
     if series.isna().any():
@@ -127,13 +129,14 @@ def binary_outcome(values: pd.Series | np.ndarray, *, positive_label: Any, what:
         if len(seen) > 2 or not all(_is_zero_one(v) for v in seen):
             raise InvalidSpec(
                 f"{what} has values {_sample_values(seen)}, not 0/1 or True/False; "
-                "pass positive_label= to say which value is the favourable outcome"
+                "pass label_positive= to say which value is the favourable outcome (positive_label= sets it and "
+                "the model's favourable class at once)"
             )
         return series.astype(bool).to_numpy()
     if not (series == positive_label).any():
         hint = closest(str(positive_label), seen)
         did_you_mean = f"; did you mean {hint!r}?" if hint else ""
-        raise InvalidSpec(f"positive_label {positive_label!r} never occurs in {what}{did_you_mean} "
+        raise InvalidSpec(f"{setting} {positive_label!r} never occurs in {what}{did_you_mean} "
                           f"(values: {_sample_values(seen)})")
     if len(seen) > 2:
         raise InvalidSpec(f"{what} has {len(seen)} distinct values ({_sample_values(seen)}); "

@@ -58,7 +58,8 @@ class PartitionedProbe(BaseProbe):
                  positive_label: Any = None, threshold: float | None = None, min_group_size: int | None = None,
                  name: str | None = None, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
                  ray_address: str | None = None, model_version: str | None = None,
-                 derived: Any = None, **unsupported: Any) -> None:
+                 derived: Any = None, label_positive: Any = None, model_positive: Any = None,
+                 **unsupported: Any) -> None:
         if unsupported:
             raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {sorted(unsupported)} yet; use "
                               "an in-memory Probe (no engine=) for text, bands, redaction, max_records")
@@ -71,11 +72,12 @@ class PartitionedProbe(BaseProbe):
                               "sample.csv ... --out generator.safetensors, or fp.twins.CVAE().fit(sample, ...)) and "
                               "pass twins='generator.safetensors' or the fitted object")
         self.spec = ProbeSpec.build(sample, protected=protected, held=held, label=label, positive_label=positive_label,
-                                    features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
+                                    label_positive=label_positive, model_positive=model_positive, features=features,
+                                    twins=twins, seed=seed, alpha=alpha, mode=mode,
                                     min_group_size=min_group_size, name=name, derived=derived)
         if getattr(self.spec.twins, "fitted", True) is False:
             raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
-        self._adopt_model(model, threshold=threshold, positive_label=positive_label, texts=False,
+        self._adopt_model(model, threshold=threshold, positive_label=self.spec.model_positive, texts=False,
                           model_version=model_version)
         self.features = self._resolve_features(sample)
         self.redact: list[str] = []
@@ -118,7 +120,7 @@ class PartitionedProbe(BaseProbe):
     def _pass(self, requests: list[CountRequest]) -> dict[str, Any]:
         targets = {r.attributes: self._targets(r.attributes) for r in requests if r.kind == CheckKind.INVARIANCE}
         job = PartitionJob(adapter=self.adapter, generator=self.spec.twins, features=self.features,
-                           held=list(self.spec.held), label=self.spec.label, positive_label=self.spec.positive_label,
+                           held=list(self.spec.held), label=self.spec.label, positive_label=self.spec.label_positive,
                            targets=targets, requests=requests, seed=self._setting("seed", None),
                            derived=dict(self.spec.derived),
                            derived_dtypes={c: self.spec.data[c].dtype for c in self.spec.derived})

@@ -194,17 +194,18 @@ class PartitionedProbe(BaseProbe):
                                   f"max_score_change_rate; got {sorted(unknown)}")
             if "max_flip_rate" not in options:
                 raise InvalidSpec("invariance needs max_flip_rate= (e.g. 0.01)")
+            encoding = self._encoding(attrs)
 
             def finish(counts: Any) -> CheckResult:
                 result = from_counts(counts, attributes=attrs, generator=self.spec.twins.name,
                                      generator_info={"k": counts.k, "partitions": len(self.parts)},
                                      columns=self.features, alpha=alpha, mode=mode,
                                      has_scores=counts.score_max > -float("inf"),
-                                     threshold=self.adapter.decision_threshold, **options)
+                                     threshold=self.adapter.decision_threshold, encoding=encoding, **options)
                 result = result.with_warnings(*[w for a in attrs for w in self.proxy_warnings.get(a, [])])
                 return _with_partitions(result, len(self.parts))
 
-            return CountRequest(key, check.kind, attrs, () if tau is None else (tau,)), finish
+            return CountRequest(key, check.kind, attrs, () if tau is None else (tau,), tuple(encoding)), finish
         min_group_size = check_optional_count("min_group_size", options.pop("min_group_size", None)) \
             or self.spec.min_group_size
         if check.kind == CheckKind.EQUALIZED_ODDS:

@@ -332,7 +332,8 @@ class Probe(BaseProbe):
                 twinset, lambda at: self.spec.data.iloc[positions[at]], self.predict,
                 seed=self._setting("seed", None), threshold=self.adapter.decision_threshold, features=self.features,
                 max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget)
+                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget,
+                encoding=self._encoding(attrs))
             return self._finish(self._located(result, attrs, positions))
         twinset, positions, self_twins = self._twins(attrs)
         everyone = self.predictions
@@ -344,7 +345,7 @@ class Probe(BaseProbe):
         result = checks.invariance(
             twinset, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
             max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, features=self.features,
-            noise_floor=floor,
+            noise_floor=floor, encoding=self._encoding(attrs),
         )
         return self._finish(self._located(result, attrs, positions))
 

@@ -33,6 +33,7 @@ class CountRequest:
     kind: CheckKind
     attributes: tuple[str, ...]
     taus: tuple[float, ...] = ()
+    watch: tuple[tuple[str, str], ...] = ()  # (column, attribute): columns that encode an attribute
 
 
 @dataclass
@@ -104,7 +105,7 @@ class PartitionJob:
             score[valid] = answers.score
         return count_invariance(twinset, original, Predictions(decision, score, answers.threshold),
                                 features=self.features, taus=request.taus, n_examples=self.n_examples,
-                                offset=part.offset)
+                                offset=part.offset, watch=request.watch)
 
 
 def merge(results: list[PartitionResult], requests: list[CountRequest], *, n_examples: int = 5) -> dict[str, Any]:

@@ -141,20 +141,28 @@ def _headline(rows: list[dict[str, Any]], kind: Literal["gap", "ratio"]) -> dict
     """The pair with the largest disparity (largest gap, or smallest ratio), with the interval of that
     statistic (an interval for a difference that holds 0 is [0, ...] for its size: a gap cannot be
     negative; one for a ratio that holds 1 is [..., 1]: min(r, 1/r) cannot exceed 1). Pairs come oriented
-    (a gap >= 0, a ratio <= 1), and ties are broken by the bounds, so the pair chosen never depends on the
-    groups' names."""
-    defined = [r for r in rows if r["estimate"] is not None]
-    if not defined:
+    (a gap >= 0, a ratio <= 1); ties are broken by those folded intervals (the more pessimistic first), which
+    do not depend on which way round two equal rates were put, so the pair chosen never depends on names."""
+    folded = [_folded(r, kind) for r in rows if r["estimate"] is not None]
+    if not folded:
         return None
+    # Bounds that tie but for rounding (1 and 0.9999999999999999) are ties: the next key decides, down to the
+    # bounds at alpha/m, which differ between pairs of different counts even where the intervals coincide.
     if kind == "gap":
-        worst = max(defined, key=lambda r: (r["estimate"], r["upper"], r["lower"]))
-        if worst["lower"] < 0:
-            worst = {**worst, "lower": 0.0, "upper": max(worst["upper"], -worst["lower"])}
-        return worst
-    worst = min(defined, key=lambda r: (r["estimate"], r["upper"], r["lower"]))
-    if worst["upper"] > 1:
-        worst = {**worst, "lower": min(worst["lower"], 1 / worst["upper"]), "upper": 1.0}
-    return worst
+        return max(folded, key=lambda r: (r["estimate"], round(r["upper"], 12), -round(r["lower"], 12),
+                                          round(r["upper_corrected"], 12), -round(r["lower_corrected"], 12)))
+    return min(folded, key=lambda r: (r["estimate"], round(r["lower"], 12), -round(r["upper"], 12),
+                                      round(r["lower_corrected"], 12), -round(r["upper_corrected"], 12)))
+
+
+def _folded(row: dict[str, Any], kind: Literal["gap", "ratio"]) -> dict[str, Any]:
+    """An oriented pair's interval for the size of the gap ([0, ...] when it holds 0) or for min(r, 1/r)
+    ([..., 1] when it holds 1)."""
+    if kind == "gap" and row["lower"] < 0:
+        return {**row, "lower": 0.0, "upper": max(row["upper"], -row["lower"])}
+    if kind == "ratio" and row["upper"] > 1:
+        return {**row, "lower": min(row["lower"], 1 / row["upper"]), "upper": 1.0}
+    return row
 
 
 def _small_groups(table: pd.DataFrame, min_group_size: int | None, denominators: Sequence[str]) -> tuple[pd.DataFrame, list[str], list[str]]:

@@ -197,7 +197,10 @@ def column_hash(column: pd.Series) -> np.ndarray:
     inferred = pd.api.types.infer_dtype(column, skipna=True)
     if inferred in ("mixed", "mixed-integer") and not isinstance(column.dtype, pd.CategoricalDtype):
         # Python's 1 == True == 1.0: factorize would merge them before any hash. Factorize (value, kind) pairs.
-        values, kind_codes = column.to_numpy(dtype=object), pd.factorize(column.map(_kind).to_numpy(dtype=object))[0]
+        values = column.to_numpy(dtype=object)
+        # one Python step a row (the value's type), then a handful of types to kinds: 0.13 s a million rows
+        type_codes, types = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
+        kind_codes = pd.factorize(np.asarray([_kind_of_type(t) for t in types], dtype=object))[0][type_codes]
         value_codes, _ = pd.factorize(values, use_na_sentinel=True)
         pair = np.where(value_codes < 0, -1, value_codes.astype(np.int64) * (int(kind_codes.max()) + 1) + kind_codes)
         codes, firsts = pd.factorize(pair, use_na_sentinel=False)
@@ -228,13 +231,17 @@ _KIND_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
 def _kind(value: Any) -> str:
     """A value's kind for hashing: "" for text, "number" (1, 1.0 and np.int64(1) compare equal), "bool", else
     its type."""
-    if isinstance(value, (str, np.str_)):
+    return _kind_of_type(type(value))
+
+
+def _kind_of_type(kind: type) -> str:
+    if issubclass(kind, (str, np.str_)):
         return ""
-    if isinstance(value, (bool, np.bool_)):
+    if issubclass(kind, (bool, np.bool_)):
         return "bool"
-    if isinstance(value, (int, float, np.integer, np.floating)):
+    if issubclass(kind, (int, float, np.integer, np.floating)):
         return "number"
-    return f"{type(value).__module__}.{type(value).__qualname__}"
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _hash_with_kinds(values: np.ndarray) -> np.ndarray:

@@ -69,6 +69,7 @@ def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *,
         words = _words(values, codes) if note.startswith("categorical") else None
         if words is not None:
             note += "; and word by word (most rows hold a value of their own)"
+        rows_in = None
         for attribute, labels in groups.items():
             if codes is None:
                 out.append({"column": column, "attribute": attribute, "auc": None, "pure_share": None,
@@ -76,7 +77,9 @@ def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *,
                 continue
             sampled = labels.iloc[rows] if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)[rows]
             group_codes, _ = pd.factorize(sampled)
-            auc = max((_oof_auc(codes, group_codes == g, fold) for g in range(group_codes.max() + 1)),
+            if rows_in is None:
+                rows_in = _fold_table(codes, fold)
+            auc = max((_oof_auc(codes, group_codes == g, fold, rows_in) for g in range(group_codes.max() + 1)),
                       default=0.5)
             if words is not None:
                 auc = max([auc, *(_word_auc(*words, group_codes == g, fold) for g in range(group_codes.max() + 1))])
@@ -99,7 +102,8 @@ def _codes(values: pd.Series) -> tuple[np.ndarray | None, str]:
             return np.where(np.isnan(x), len(edges) + 1, codes), f"numeric, {len(edges) + 1} quantile bins"
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
     if n > 100 and len(uniques) > 0.5 * n:
-        words = values.dropna().astype(str).str.count(r"\S+").mean() if values.notna().any() else 0.0
+        present = values.dropna()
+        words = present.iloc[:1000].astype(str).str.count(r"\S+").mean() if len(present) else 0.0  # a sample
         if words > MAX_WORDS:
             return None, (f"not scanned: free text ({words:.0f} words a row on average); text twins check its names "
                           "and pronouns")
@@ -115,9 +119,12 @@ def _words(values: pd.Series, codes: np.ndarray | None) -> tuple[np.ndarray, np.
     sizes = np.bincount(codes)
     if (sizes[codes] == 1).mean() <= 0.5 or pd.api.types.infer_dtype(values, skipna=True) != "string":
         return None
-    split = values.reset_index(drop=True).str.lower().str.findall(r"\w+")
-    if split.map(len, na_action="ignore").fillna(0).mean() < 2:  # one word a row: the value scan saw it all
+    # Words of letters, two or more a row (names), judged on a few rows first: dates, case numbers and
+    # identifiers are words of digits, one value per row, and cost a word scan for nothing.
+    head = values.dropna().iloc[:200].str.findall(r"[^\W\d_]{2,}").map(len)
+    if not len(head) or (head >= 2).mean() < 0.5:
         return None
+    split = values.reset_index(drop=True).str.lower().str.findall(r"[^\W\d_]+")
     exploded = split.explode().dropna()
     word_codes, _ = pd.factorize(exploded.to_numpy(dtype=object))
     return exploded.index.to_numpy(dtype=np.int64), word_codes, len(values)
@@ -153,30 +160,41 @@ def _word_auc(rows: np.ndarray, words: np.ndarray, n: int, y: np.ndarray, fold: 
     return max(float(np.mean(aucs)), 0.5) if aucs else 0.5
 
 
-def _oof_auc(codes: np.ndarray, y: np.ndarray, fold: np.ndarray) -> float:
+def _oof_auc(codes: np.ndarray, y: np.ndarray, fold: np.ndarray,
+             rows_in: np.ndarray | None = None) -> float:
     """Cross-fitted ROC AUC of smoothed category shares of ``y``: each fold is scored by shares learned on
     the other folds, and the folds' AUCs are averaged (pooling them would rank rows of one category by
     their fold, against their own label). At least 0.5: the encoding's direction is learned, so an AUC
     below 0.5 is noise, not information.
 
     Every row of a category in a fold gets the same score, so the whole computation runs on a
-    (fold, category, label) table: no row is ranked."""
+    (fold, category) table: no row is ranked. ``rows_in`` is that table's row counts, when the caller
+    scores several ``y`` on one column (:func:`_fold_table`)."""
     if y.all() or not y.any():
         return 0.5
     m = int(codes.max()) + 1
-    table = np.bincount((fold * m + codes) * 2 + y, minlength=FOLDS * m * 2).reshape(FOLDS, m, 2)
-    total = table.sum(axis=0)
+    if rows_in is None:
+        rows_in = _fold_table(codes, fold)
+    hits_in = np.bincount(fold * m + codes, weights=y, minlength=FOLDS * m).reshape(FOLDS, m)
+    n_out = rows_in.sum(axis=0) - rows_in  # (folds, categories): rows of each category in the other folds
+    k_out = hits_in.sum(axis=0) - hits_in
+    prior = k_out.sum(axis=1) / np.maximum(n_out.sum(axis=1), 1)  # (folds,)
+    score = (k_out + SMOOTHING * prior[:, None]) / (n_out + SMOOTHING)
     aucs = []
     for f in range(FOLDS):
-        inside = table[f]
-        negatives, positives = inside[:, 0], inside[:, 1]
+        present = rows_in[f] > 0  # a many-valued column: most values are absent from a fold
+        positives = hits_in[f, present]
+        negatives = rows_in[f, present] - positives
         if not positives.any() or not negatives.any():
             continue
-        outside = total - inside
-        n, k = outside.sum(axis=1), outside[:, 1]
-        prior = k.sum() / max(n.sum(), 1)
-        aucs.append(_auc_of_table((k + SMOOTHING * prior) / (n + SMOOTHING), positives, negatives))
+        aucs.append(_auc_of_table(score[f, present], positives, negatives))
     return max(float(np.mean(aucs)), 0.5) if aucs else 0.5
+
+
+def _fold_table(codes: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Rows per (fold, category)."""
+    m = int(codes.max()) + 1
+    return np.bincount(fold * m + codes, minlength=FOLDS * m).reshape(FOLDS, m)
 
 
 def _auc_of_table(score: np.ndarray, positives: np.ndarray, negatives: np.ndarray) -> float:

@@ -160,7 +160,8 @@ def aif360_pairs(rows: pd.DataFrame) -> list[dict]:
             warnings.simplefilter("ignore")
             dt = BinaryLabelDataset(df=truth, label_names=["y"], protected_attribute_names=["g"])
             dp = BinaryLabelDataset(df=pred, label_names=["y"], protected_attribute_names=["g"])
-            metric = ClassificationMetric(dt, dp, unprivileged_groups=[{"g": code[a]}], privileged_groups=[{"g": code[b]}])
+            metric = ClassificationMetric(dt, dp, unprivileged_groups=[{"g": code[a]}],
+                                          privileged_groups=[{"g": code[b]}])
             out.append({"a": a, "b": b, "di": metric.disparate_impact(),
                         "spd": metric.statistical_parity_difference(),
                         "tpr_diff": metric.true_positive_rate_difference(),

@@ -142,7 +142,8 @@ def test_every_pairwise_bound_and_verdict_equals_the_references(table):
             lo_m, up_m = method(k1, n1, k2, n2, ALPHA / m)
             assert same(row["lower"], lo) and same(row["upper"], up), (kind, row)
             assert same(row["lower_corrected"], lo_m) and same(row["upper_corrected"], up_m), (kind, row)
-    for key, kind, bound, rates in (("ratio", "ratio", 0.8, ("selection_rate",)), ("gap", "gap", 0.1, ("selection_rate",)),
+    for key, kind, bound, rates in (("ratio", "ratio", 0.8, ("selection_rate",)),
+                                    ("gap", "gap", 0.1, ("selection_rate",)),
                                     ("eo", "gap", 0.1, ("TPR", "FPR"))):
         verdict, statistic, interval = reference_verdict(table, kind=kind, bound=bound, rates=rates)
         assert ours[key].verdict == verdict, key

@@ -180,7 +180,8 @@ class ProbeFile(pytest.File):
         except YamlProbeError:
             raise
         except FairprobeError as exc:
-            key = next((k for k in ("protected", "held", "label", "bands", "model", "data") if k in str(exc)), None)
+            key = next((k for k in ("label_positive", "model_positive", "positive_label", "protected", "held", "label",
+                                    "bands", "model", "data") if k in str(exc) and k in data), None)
             raise self.fail(str(exc), *((key,) if key else ())) from None
 
     def _relative(self, value: Any) -> Path:

@@ -87,7 +87,7 @@ checks:
   - invariance: age
     max_flip_rate: 0.01
 """)
-    result = pytester.runpytest("-p", "no:randomly", "--fairprobe-no-evidence")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
     result.assert_outcomes(passed=3)
 
 
@@ -153,8 +153,24 @@ checks:
   - equalized_odds: sex
     max_gap: 0.5
 """)
-    result = pytester.runpytest("-p", "no:randomly", "--fairprobe-no-evidence")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
     result.assert_outcomes(passed=1)
+
+
+def test_a_yaml_label_positive_that_never_occurs_names_its_line(pytester):
+    pytester.makepyfile(screeners="def model(df):\n    return (df['skills_score'] > 50).to_numpy()\n")
+    pytester.makefile(".yaml", probe_typo="""data: {world: hiring, n: 500, seed: 2}
+model: screeners:model
+protected: [sex]
+label: hired
+label_positive: "yes"
+checks:
+  - equalized_odds: sex
+    max_gap: 0.1
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*probe_typo.yaml:5: label_positive 'yes' never occurs in label column 'hired'*"])
 
 
 # ----------------------------------------------------------------------- certify with a column that encodes sex

@@ -36,13 +36,15 @@ LOCAL_BATCH = 65_536
 class CallableAdapter(Adapter):
     """Any callable ``f(DataFrame) -> array``, read as decisions or scores.
 
-    The output may be booleans or 0/1 (decisions), floats in [0, 1] (scores, decided at
-    ``threshold``, default 0.5), any floats with an explicit ``threshold``, class labels (strings,
+    The output may be booleans or 0/1 (decisions: True / 1 favourable, or False / 0 when
+    ``positive_label`` is 0 or False), floats in [0, 1] (scores of the favourable decision, decided
+    ``>= threshold``, default 0.5), any floats with an explicit ``threshold``, class labels (strings,
     or integers other than 0/1) compared with ``positive_label``, or an (n, 2) array of class
     probabilities whose column 1 is the favourable class. Floats are always scores: they are never
-    compared with ``positive_label``, which names the favourable class of the label and of class
-    outputs (a probe's ``positive_label="good"`` for a label column of good/bad, with a model that
-    returns P(good), is read right). NaN or infinite scores are refused.
+    compared with ``positive_label`` (a probe's ``positive_label="good"`` for a label column of
+    good/bad, with a model that returns P(good), is read right); with a favourable class 0 they and
+    (n, 2) arrays are refused, since nothing says whether they are P(0) or P(1). NaN or infinite
+    scores are refused. The table of every case: README, "What the verdicts mean".
 
     Examples
     --------

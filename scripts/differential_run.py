@@ -2,7 +2,7 @@
 mismatches (issue #22's closing figure). Each case is one generated table (or one model output) compared with
 fairlearn, aif360, statsmodels / scipy / the printed MOVER-R, and with itself renamed and reordered.
 
-    .venv/bin/python scripts/differential_run.py --tables 2000 --aif360 300 --outputs 2000
+    .venv/bin/python scripts/differential_run.py --tables 2000 --aif360 300 --outputs 2000 [--only renamed]
 
 Prints one line per comparison (cases, mismatches, seconds) and each mismatch's table.
 """
@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("--aif360", type=int, default=300)
     parser.add_argument("--outputs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument("--only", default="", help="run the comparisons whose name holds this text")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(args.seed)
@@ -54,6 +55,8 @@ def main() -> int:
     total = mismatched = 0
     print(f"{'comparison':<82} {'cases':>6} {'mismatches':>10} {'seconds':>8}")
     for name, cases, check in runs:
+        if args.only not in name:
+            continue
         start, bad = time.perf_counter(), []
         for case in cases:
             try:

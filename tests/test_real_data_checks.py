@@ -63,7 +63,7 @@ def test_a_banded_age_leaves_every_other_check_working(request, name, label, pos
         assert (with_bands.statistic, with_bands.interval, with_bands.verdict) == \
             (without.statistic, without.interval, without.verdict)
     by_age = quiet(banded.demographic_parity, "age", min_ratio=0.8)
-    assert {g["group"] for g in by_age.groups} <= {"16-25", "25-45", "45-65", "65-100"}
+    assert {g["group"] for g in by_age.groups} <= {"[16, 25)", "[25, 45)", "[45, 65)", "[65, 100]"}
     both = quiet(banded.demographic_parity, ["sex", "age"], max_gap=0.5)
     assert sum(g["n"] for g in both.groups) == len(data)
 

@@ -144,6 +144,23 @@ def test_bands_move_the_raw_value_so_the_model_sees_the_change(applicants):
     assert calm.verdict == "pass" and calm.warnings == []
 
 
+def test_a_banded_age_leaves_the_checks_of_sex_as_they_are(applicants):
+    # Issue #15: with age banded, every check of sex raised a raw KeyError: 'age' (the grouped view of the sex
+    # column alone banded age too). The same checks without age protected give the same answers.
+    model = lambda f: (f["experience"] > 12).to_numpy()  # noqa: E731
+    options = dict(data=applicants, model=model, label="hired", positive_label="yes",
+                   features=["sex", "age", "experience"])
+    banded = quiet(fp.Probe, protected=["sex", "age"], bands={"age": [18, 40, 80]}, **options)
+    plain = quiet(fp.Probe, protected=["sex"], **options)
+    for check in (lambda p: p.demographic_parity("sex", min_ratio=0.8), lambda p: p.equalized_odds("sex", max_gap=0.2),
+                  lambda p: p.invariance("sex", max_flip_rate=0.01)):
+        with_bands, without = quiet(check, banded), quiet(check, plain)
+        assert (with_bands.statistic, with_bands.interval, with_bands.verdict) == \
+            (without.statistic, without.interval, without.verdict)
+    both = quiet(banded.demographic_parity, ["sex", "age"], max_gap=0.5)
+    assert {g["group"] for g in both.groups} == {f"{s}|{a}" for s in ("female", "male") for a in ("[18, 40)", "[40, 80]")}
+
+
 def test_a_band_twin_keeps_its_quantile_within_the_band():
     data = pd.DataFrame({"age": np.arange(20, 60), "x": 0})
     probe = fp.Probe(data=data, model=lambda f: f["x"] > 0, protected=["age"], bands={"age": [20, 40, 60]})

@@ -288,6 +288,32 @@ def test_proxy_scan_agrees_with_scikit_learn_auc_and_flags_only_encoders():
     assert not rows["noise"]["encodes"] and rows["noise"]["auc"] < 0.55
 
 
+def test_certify_passes_nothing_whose_twins_leave_an_encoding_column_as_it_was():
+    # Issue #15: flip twins change sex and keep title = "Mr" in a female twin; a model reading title never saw
+    # the other group, and certify mode PASSed it. Without the datasets (German status_sex: test_real_data_checks).
+    rng = np.random.default_rng(15)
+    sex = rng.choice(["f", "m"], 2000)
+    data = pd.DataFrame({"sex": sex, "title": np.where(sex == "f", "Ms", "Mr"), "x": rng.random(2000)})
+    reads_title = lambda f: ((f["title"] == "Mr") | (f["x"] > 0.5)).to_numpy()  # noqa: E731
+    probe = quiet(fp.Probe, data=data, model=reads_title, protected="sex", features=["sex", "title", "x"])
+    assert quiet(probe.invariance, "sex", max_flip_rate=0.01).verdict == "pass"  # detect: PASS, with the scan's note
+    certify = quiet(probe.invariance, "sex", max_flip_rate=0.01, mode="certify")
+    assert certify.verdict == "inconclusive"
+    assert any(w.startswith("not certified: the twins leave 'title', which encodes 'sex' (out-of-fold AUC 1.00), as "
+                            "it was in all 2000 twins that change 'sex'") for w in certify.warnings)
+    # The placebo: a model that reads only x (title sent or not) is certified.
+    calm = quiet(fp.Probe, data=data, model=lambda f: (f["x"] > 0.5).to_numpy(), protected="sex", features=["sex", "x"])
+    assert quiet(calm.invariance, "sex", max_flip_rate=0.01, mode="certify").verdict == "pass"
+    # Recomputed in every twin, title moves with sex and the planted dependence FAILs.
+    fixed = quiet(fp.Probe, data=data, model=reads_title, protected="sex", features=["sex", "title", "x"],
+                  derived={"title": lambda f: np.where(f["sex"] == "f", "Ms", "Mr")})
+    assert quiet(fixed.invariance, "sex", max_flip_rate=0.01, mode="certify").verdict == "fail"
+    # Twins that move title certify a model that is sent title and ignores it.
+    ignores = quiet(fp.Probe, data=data, model=lambda f: (f["x"] > 0.5).to_numpy(), protected="sex",
+                    features=["sex", "title", "x"], derived={"title": lambda f: np.where(f["sex"] == "f", "Ms", "Mr")})
+    assert quiet(ignores.invariance, "sex", max_flip_rate=0.01, mode="certify").verdict == "pass"
+
+
 def test_the_scan_auc_from_a_table_equals_scikit_learn_on_the_rows():
     # The scan ranks categories, not rows: ties within a category, and between categories with the same
     # score, must count half, exactly as roc_auc_score does on the expanded rows.

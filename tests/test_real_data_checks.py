@@ -247,18 +247,33 @@ def test_the_scan_reads_compas_surnames_and_names(compas):
     assert "last (AUC" in note
 
 
-def test_a_many_valued_column_that_encodes_the_attribute_is_found():
-    # 3,000 surnames over 6,000 rows, each drawn from its group's own list: what the skip let through silently.
+def test_a_many_valued_column_is_scanned_and_its_link_to_the_group_found():
+    # 3,504 surnames over 6,000 rows (more values than half the rows: the skip's condition), each drawn from its
+    # group's own list of 2,500, so 69 % of rows hold a surname seen again; what the skip let through silently.
     from fairprobe import proxies
 
     rng = np.random.default_rng(15)
     race = rng.choice(["a", "b"], 6000)
-    surname = np.where(race == "a", "A", "B") + rng.integers(0, 1500, 6000).astype(str)
-    noise = rng.integers(0, 3000, 6000).astype(str)
+    surname = np.where(race == "a", "A", "B") + rng.integers(0, 2500, 6000).astype(str)
+    noise = rng.integers(0, 10_000, 6000).astype(str)  # an identifier-like column: 4,500 values, group-blind
     rows = {r["column"]: r for r in proxies.scan(pd.DataFrame({"surname": surname, "noise": noise}), {"race": race},
                                                   ["surname", "noise"])}
-    assert rows["surname"]["encodes"] and rows["surname"]["auc"] >= 0.95
-    assert not rows["noise"]["encodes"] and rows["noise"]["auc"] < 0.55
+    assert rows["surname"]["note"] == "categorical, 3504 values (group shares learned out of fold)"
+    assert rows["surname"]["auc"] == pytest.approx(0.92, abs=0.01)  # the rows whose surname repeats: pure
+    assert rows["noise"]["note"].startswith("categorical, 4") and rows["noise"]["auc"] < 0.55
+    assert not rows["noise"]["encodes"]
+    # Full names, one a row: the first name tells the group (each group's own ten), the surname nothing. Read as
+    # whole values they never repeat; word by word the first name is found. A placebo: first names shared.
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    surnames = ["".join(rng.choice(letters, 7)).title() for _ in range(6000)]
+    tenth = np.array(list("abcdefghij"))[rng.integers(0, 10, 6000)]
+    own = pd.Series([f"{f} {s}" for f, s in zip(np.where(race == "a", "Ann", "Bob") + tenth, surnames)])
+    shared = pd.Series([f"{f} {s}" for f, s in zip(np.where(rng.random(6000) < 0.5, "Ann", "Bob") + tenth, surnames)])
+    rows = {r["column"]: r for r in proxies.scan(pd.DataFrame({"own": own, "shared": shared}), {"race": race},
+                                                  ["own", "shared"])}
+    assert rows["own"]["note"].endswith("and word by word (most rows hold a value of their own)")
+    assert rows["own"]["encodes"] and rows["own"]["auc"] == 1.0
+    assert not rows["shared"]["encodes"] and rows["shared"]["auc"] < 0.55
     # Long free text (a profile of twenty words) is the one kind left out, and its row says so.
     words = np.asarray(["word"] * 19, dtype=object)
     profiles = [" ".join([*words, str(i)]) for i in range(6000)]

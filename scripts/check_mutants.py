@@ -34,6 +34,19 @@ MUTANTS = [
     ("fairprobe/twins/base.py", '    return "|".join(_escape(v) for v in values)', '    return "|".join(values)',
      "tests/test_group_definitions.py"),
     ("fairprobe/data.py", "        return hashed ^ (tags * _KIND_MIX)", "        return hashed", "tests/test_group_definitions.py"),
+    # issue #15, section 2: a banded age beside other checks, the model's favourable class apart from the label's,
+    # certify with a column that encodes the attribute, the scan of many-valued columns
+    ("fairprobe/spec.py", "        present = {c: b for c, b in self.bands.items() if c in frame.columns}",
+     "        present = dict(self.bands)", "tests/test_verdicts.py"),
+    ("fairprobe/spec.py", "    return label_positive, model_positive", "    return label_positive, label_positive",
+     "tests/test_group_definitions.py"),
+    ("fairprobe/checks/invariance.py", "        if moved and kept == moved:", "        if moved:", "tests/test_verdicts.py"),
+    ("fairprobe/checks/invariance.py", "        if moved and kept == moved:", "        if False:", "tests/test_verdicts.py"),
+    ("fairprobe/proxies.py", '        return codes, f"categorical, {len(uniques)} values (group shares learned out of fold)"',
+     '        return None, "not scanned: one value per row"',
+     "tests/test_real_data_checks.py::test_a_many_valued_column_is_scanned_and_its_link_to_the_group_found"),
+    ("fairprobe/proxies.py", "                auc = max([auc, *(_word_auc(", "                auc = max([auc, *(0 * _word_auc(",
+     "tests/test_real_data_checks.py::test_a_many_valued_column_is_scanned_and_its_link_to_the_group_found"),
 ]
 survivors = 0
 for path, old, new, tests in MUTANTS:

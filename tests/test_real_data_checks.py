@@ -210,6 +210,7 @@ def test_certify_does_not_pass_twins_that_leave_an_encoding_column_as_it_was(ger
                   derived={"status_sex": _status_sex})
     caught = quiet(fixed.invariance, "sex", max_flip_rate=0.045, mode="certify")
     assert caught.verdict == "fail" and caught.statistic == pytest.approx(0.061)
+    assert caught.interval == pytest.approx((0.049, 0.075), abs=5e-4)
 
 
 def test_certify_on_partitions_applies_the_same_rule(german):

@@ -112,6 +112,12 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
             for sentence in sentences:
                 warnings.warn(FairprobeWarning(sentence), stacklevel=user_stacklevel())
 
+    def _encoding(self, attrs: tuple[str, ...]) -> dict[tuple[str, str], float | None]:
+        """``{(column, attribute): AUC}`` for the columns the model reads that the proxy scan found to encode one of
+        ``attrs``: the certify rule of invariance checks (twins that leave them as they were certify nothing)."""
+        return {(row["column"], row["attribute"]): row["auc"] for row in self.proxy_scan
+                if row["encodes"] and row["attribute"] in attrs}
+
     def _resolve_features(self, data: pd.DataFrame) -> list[str]:
         """The columns sent to the model: ``features=``, else what a fitted model was fitted on, else every
         column of ``data`` but the label."""

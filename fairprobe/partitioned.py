@@ -58,7 +58,8 @@ class PartitionedProbe(BaseProbe):
                  positive_label: Any = None, threshold: float | None = None, min_group_size: int | None = None,
                  name: str | None = None, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
                  ray_address: str | None = None, model_version: str | None = None,
-                 derived: Any = None, **unsupported: Any) -> None:
+                 derived: Any = None, label_positive: Any = None, model_positive: Any = None,
+                 **unsupported: Any) -> None:
         if unsupported:
             raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {sorted(unsupported)} yet; use "
                               "an in-memory Probe (no engine=) for text, bands, redaction, max_records")
@@ -71,11 +72,12 @@ class PartitionedProbe(BaseProbe):
                               "sample.csv ... --out generator.safetensors, or fp.twins.CVAE().fit(sample, ...)) and "
                               "pass twins='generator.safetensors' or the fitted object")
         self.spec = ProbeSpec.build(sample, protected=protected, held=held, label=label, positive_label=positive_label,
-                                    features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
+                                    label_positive=label_positive, model_positive=model_positive, features=features,
+                                    twins=twins, seed=seed, alpha=alpha, mode=mode,
                                     min_group_size=min_group_size, name=name, derived=derived)
         if getattr(self.spec.twins, "fitted", True) is False:
             raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
-        self._adopt_model(model, threshold=threshold, positive_label=positive_label, texts=False,
+        self._adopt_model(model, threshold=threshold, positive_label=self.spec.model_positive, texts=False,
                           model_version=model_version)
         self.features = self._resolve_features(sample)
         self.redact: list[str] = []
@@ -118,7 +120,7 @@ class PartitionedProbe(BaseProbe):
     def _pass(self, requests: list[CountRequest]) -> dict[str, Any]:
         targets = {r.attributes: self._targets(r.attributes) for r in requests if r.kind == CheckKind.INVARIANCE}
         job = PartitionJob(adapter=self.adapter, generator=self.spec.twins, features=self.features,
-                           held=list(self.spec.held), label=self.spec.label, positive_label=self.spec.positive_label,
+                           held=list(self.spec.held), label=self.spec.label, positive_label=self.spec.label_positive,
                            targets=targets, requests=requests, seed=self._setting("seed", None),
                            derived=dict(self.spec.derived),
                            derived_dtypes={c: self.spec.data[c].dtype for c in self.spec.derived})
@@ -192,6 +194,7 @@ class PartitionedProbe(BaseProbe):
                                   f"max_score_change_rate; got {sorted(unknown)}")
             if "max_flip_rate" not in options:
                 raise InvalidSpec("invariance needs max_flip_rate= (e.g. 0.01)")
+            encoding = self._encoding(attrs)
 
             def finish(counts: Any) -> CheckResult:  # the twins' counts, the noise floors' where made
                 made, counts = counts, counts["twins"]
@@ -200,11 +203,11 @@ class PartitionedProbe(BaseProbe):
                                                      **self._generator_info(attrs)},
                                      columns=self.features, alpha=alpha, mode=mode, floor=made.get("self"),
                                      null=made.get("null"), has_scores=counts.score_max > -float("inf"),
-                                     threshold=self.adapter.decision_threshold, **options)
+                                     threshold=self.adapter.decision_threshold, encoding=encoding, **options)
                 result = result.with_warnings(*[w for a in attrs for w in self.proxy_warnings.get(a, [])])
                 return _with_partitions(result, len(self.parts))
 
-            return CountRequest(key, check.kind, attrs, () if tau is None else (tau,)), finish
+            return CountRequest(key, check.kind, attrs, () if tau is None else (tau,), tuple(encoding)), finish
         min_group_size = check_optional_count("min_group_size", options.pop("min_group_size", None)) \
             or self.spec.min_group_size
         if check.kind == CheckKind.EQUALIZED_ODDS:

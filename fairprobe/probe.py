@@ -57,7 +57,13 @@ class Probe(BaseProbe):
     seed, alpha, mode : optional
         Override the session defaults (``--fairprobe-seed`` / ``-alpha`` / ``-mode``).
     positive_label : optional
-        The favourable value of the label and of the model's classes, when not 0/1 or True/False.
+        The favourable value of the label and the model's favourable class at once, when not 1 / True
+        (``positive_label="good"`` for a good/bad label and a model whose classes are good/bad).
+    label_positive, model_positive : optional
+        Each on its own: the label's favourable value (``label_positive=">50K"``) and the model's favourable
+        class (default 1 / True, or the probability of class 1). Use them when they differ, e.g. a model
+        trained on 0/1 probed against a ``>50K`` / ``<=50K`` label; not together with ``positive_label``.
+        How each output kind is read: README, "What the verdicts mean".
     threshold : float, optional
         Where a score becomes a favourable decision (default 0.5 for probabilities).
     min_group_size : int, optional
@@ -134,6 +140,8 @@ class Probe(BaseProbe):
         min_group_size: int | None = None,
         max_records: int | None = None,
         name: str | None = None,
+        label_positive: Any = None,
+        model_positive: Any = None,
         text: str | None = None,
         derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None = None,
         bands: Mapping[str, Sequence[float]] | None = None,
@@ -143,14 +151,15 @@ class Probe(BaseProbe):
     ) -> None:
         self.spec = ProbeSpec.build(
             data, protected=protected, held=held, label=label, positive_label=positive_label,
-            features=features, twins=twins, seed=seed, alpha=alpha, mode=mode,
+            label_positive=label_positive, model_positive=model_positive, features=features, twins=twins, seed=seed,
+            alpha=alpha, mode=mode,
             min_group_size=min_group_size, max_records=max_records, name=name, text=text,
             derived=derived, bands=bands,
         )
         if causes is not None:
             self.spec = replace(self.spec, twins=_with_causes(self.spec.twins, causes, self.spec))
-        self._adopt_model(model, threshold=threshold, positive_label=positive_label, texts=text is not None,
-                          model_version=model_version)
+        self._adopt_model(model, threshold=threshold, positive_label=self.spec.model_positive,
+                          texts=text is not None, model_version=model_version)
         self.features = self._resolve_features(self.spec.data)
         require_scalars(self.spec.data, [c for c in self.features if c != self.spec.text])
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, dict[str, TwinSet]]] = {}
@@ -336,7 +345,8 @@ class Probe(BaseProbe):
                 twinset, lambda at: self.spec.data.iloc[positions[at]], self.predict,
                 seed=self._setting("seed", None), threshold=self.adapter.decision_threshold, features=self.features,
                 max_flip_rate=max_flip_rate, max_score_change=max_score_change,
-                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget, floors=floors)
+                max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, budget=budget, floors=floors,
+                encoding=self._encoding(attrs))
             return self._finish(self._located(result, attrs, positions))
         twinset, positions, floors = self._twins(attrs)
         everyone = self.predictions
@@ -348,7 +358,7 @@ class Probe(BaseProbe):
         result = checks.invariance(
             twinset, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
             max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, features=self.features,
-            noise_floor=made.get("self"), null_floor=made.get("null"),
+            noise_floor=made.get("self"), null_floor=made.get("null"), encoding=self._encoding(attrs),
         )
         return self._finish(self._located(result, attrs, positions))
 
@@ -384,7 +394,7 @@ class Probe(BaseProbe):
             raise unknown_choice("check to compare", check, ["invariance", "equalized_odds", "demographic_parity"])
         other = baseline if isinstance(baseline, Probe) else None
         adapter = other.adapter if other is not None else as_adapter(
-            baseline, threshold=getattr(self.adapter, "threshold", None), positive_label=self.spec.positive_label,
+            baseline, threshold=getattr(self.adapter, "threshold", None), positive_label=self.spec.model_positive,
             texts=self.spec.text is not None)
         if adapter is self.adapter:
             raise InvalidSpec("compare needs another model as the baseline; this is the probe's own model")

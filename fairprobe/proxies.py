@@ -9,6 +9,13 @@ attribute it measures:
   1.0: the column determines the group);
 - ``pure_share``: the share of rows whose value (seen at least twice) occurs with one group only.
 
+A column of many values (surnames, zip codes: 3,465 surnames over COMPAS's 6,172 rows) is scanned the same
+way: its values' group shares are learned out of fold, so a value seen in one fold only carries no
+information (an identifier scores 0.5) and a repeated surname carries what it tells. Short text of several
+words where most rows hold a value of their own (a full name) is also scanned word by word: each row
+scored by the mean out-of-fold log-odds of its words. Longer free text is not scanned here (text twins
+check names and pronouns); the row's ``note`` says how each column was read.
+
 A column with ``auc >= 0.95``, or whose repeated values are all pure and cover 90 % of rows,
 **encodes** the attribute. Flip twins change the attribute and leave such a column as it was
 (German credit's ``status_sex`` still says "male : single" in a female twin), so the model still
@@ -32,6 +39,7 @@ MAX_ROWS = 50_000
 FOLDS = 5
 BINS = 20
 SMOOTHING = 1.0  # pseudo-rows of the overall share added to each category's share (an m-estimate)
+MAX_WORDS = 8  # mean words a row at most for the word-by-word scan (names, titles; not free text)
 
 
 def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *, seed: int = 0,
@@ -56,7 +64,12 @@ def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *,
     fold = rng.integers(0, FOLDS, len(rows))
     out: list[dict[str, Any]] = []
     for column in columns:
-        codes, note = _codes(frame[column].iloc[rows])
+        values = frame[column].iloc[rows]
+        codes, note = _codes(values)
+        words = _words(values, codes) if note.startswith("categorical") else None
+        if words is not None:
+            note += "; and word by word (most rows hold a value of their own)"
+        rows_in = None
         for attribute, labels in groups.items():
             if codes is None:
                 out.append({"column": column, "attribute": attribute, "auc": None, "pure_share": None,
@@ -64,8 +77,12 @@ def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *,
                 continue
             sampled = labels.iloc[rows] if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)[rows]
             group_codes, _ = pd.factorize(sampled)
-            auc = max((_oof_auc(codes, group_codes == g, fold) for g in range(group_codes.max() + 1)),
+            if rows_in is None:
+                rows_in = _fold_table(codes, fold)
+            auc = max((_oof_auc(codes, group_codes == g, fold, rows_in) for g in range(group_codes.max() + 1)),
                       default=0.5)
+            if words is not None:
+                auc = max([auc, *(_word_auc(*words, group_codes == g, fold) for g in range(group_codes.max() + 1))])
             pure = _pure_share(codes, group_codes)
             encodes = bool(auc >= AUC_ENCODES or pure >= PURE_ENCODES)
             out.append({"column": column, "attribute": attribute, "auc": round(float(auc), 4),
@@ -85,34 +102,99 @@ def _codes(values: pd.Series) -> tuple[np.ndarray | None, str]:
             return np.where(np.isnan(x), len(edges) + 1, codes), f"numeric, {len(edges) + 1} quantile bins"
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
     if n > 100 and len(uniques) > 0.5 * n:
-        return None, "not scanned: (nearly) one value per row (free text or an identifier)"
+        present = values.dropna()
+        words = present.iloc[:1000].astype(str).str.count(r"\S+").mean() if len(present) else 0.0  # a sample
+        if words > MAX_WORDS:
+            return None, (f"not scanned: free text ({words:.0f} words a row on average); text twins check its names "
+                          "and pronouns")
+        return codes, f"categorical, {len(uniques)} values (group shares learned out of fold)"
     return codes, "categorical"
 
 
-def _oof_auc(codes: np.ndarray, y: np.ndarray, fold: np.ndarray) -> float:
+def _words(values: pd.Series, codes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """For short text where most rows hold a value of their own (a full name): each word occurrence's row and
+    word code, and the number of rows; None for other columns (whose values repeat, or that are not text)."""
+    if codes is None or len(codes) <= 100:
+        return None
+    sizes = np.bincount(codes)
+    if (sizes[codes] == 1).mean() <= 0.5 or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return None
+    # Words of letters, two or more a row (names), judged on a few rows first: dates, case numbers and
+    # identifiers are words of digits, one value per row, and cost a word scan for nothing.
+    head = values.dropna().iloc[:200].str.findall(r"[^\W\d_]{2,}").map(len)
+    if not len(head) or (head >= 2).mean() < 0.5:
+        return None
+    split = values.reset_index(drop=True).str.lower().str.findall(r"[^\W\d_]+")
+    exploded = split.explode().dropna()
+    word_codes, _ = pd.factorize(exploded.to_numpy(dtype=object))
+    return exploded.index.to_numpy(dtype=np.int64), word_codes, len(values)
+
+
+def _word_auc(rows: np.ndarray, words: np.ndarray, n: int, y: np.ndarray, fold: np.ndarray) -> float:
+    """Cross-fitted AUC of rows scored by the mean log-odds of ``y`` over their words, each word's share learned
+    on the other folds (smoothed as in :func:`_oof_auc`); at least 0.5."""
+    if y.all() or not y.any():
+        return 0.5
+    m = int(words.max()) + 1 if len(words) else 1
+    word_fold = fold[rows]
+    positive = y[rows].astype(float)
+    total = np.bincount(word_fold * m + words, minlength=FOLDS * m).reshape(FOLDS, m)
+    hits = np.bincount(word_fold * m + words, weights=positive, minlength=FOLDS * m).reshape(FOLDS, m)
+    aucs = []
+    for f in range(FOLDS):
+        inside = fold == f
+        if not y[inside].any() or y[inside].all():
+            continue
+        n_out, k_out = total.sum(axis=0) - total[f], hits.sum(axis=0) - hits[f]
+        prior = k_out.sum() / max(n_out.sum(), 1)
+        share = (k_out + SMOOTHING * prior) / (n_out + SMOOTHING)
+        logit = np.log(share) - np.log1p(-share)
+        mine = word_fold == f
+        score = np.bincount(rows[mine], weights=logit[words[mine]], minlength=n)
+        count = np.bincount(rows[mine], minlength=n)
+        score = np.where(count > 0, score / np.maximum(count, 1), np.log(prior) - np.log1p(-prior))[inside]
+        levels, level = np.unique(score, return_inverse=True)
+        positives = np.bincount(level, weights=y[inside], minlength=len(levels))
+        negatives = np.bincount(level, weights=~y[inside], minlength=len(levels))
+        aucs.append(_auc_of_table(levels, positives, negatives))
+    return max(float(np.mean(aucs)), 0.5) if aucs else 0.5
+
+
+def _oof_auc(codes: np.ndarray, y: np.ndarray, fold: np.ndarray,
+             rows_in: np.ndarray | None = None) -> float:
     """Cross-fitted ROC AUC of smoothed category shares of ``y``: each fold is scored by shares learned on
     the other folds, and the folds' AUCs are averaged (pooling them would rank rows of one category by
     their fold, against their own label). At least 0.5: the encoding's direction is learned, so an AUC
     below 0.5 is noise, not information.
 
     Every row of a category in a fold gets the same score, so the whole computation runs on a
-    (fold, category, label) table: no row is ranked."""
+    (fold, category) table: no row is ranked. ``rows_in`` is that table's row counts, when the caller
+    scores several ``y`` on one column (:func:`_fold_table`)."""
     if y.all() or not y.any():
         return 0.5
     m = int(codes.max()) + 1
-    table = np.bincount((fold * m + codes) * 2 + y, minlength=FOLDS * m * 2).reshape(FOLDS, m, 2)
-    total = table.sum(axis=0)
+    if rows_in is None:
+        rows_in = _fold_table(codes, fold)
+    hits_in = np.bincount(fold * m + codes, weights=y, minlength=FOLDS * m).reshape(FOLDS, m)
+    n_out = rows_in.sum(axis=0) - rows_in  # (folds, categories): rows of each category in the other folds
+    k_out = hits_in.sum(axis=0) - hits_in
+    prior = k_out.sum(axis=1) / np.maximum(n_out.sum(axis=1), 1)  # (folds,)
+    score = (k_out + SMOOTHING * prior[:, None]) / (n_out + SMOOTHING)
     aucs = []
     for f in range(FOLDS):
-        inside = table[f]
-        negatives, positives = inside[:, 0], inside[:, 1]
+        present = rows_in[f] > 0  # a many-valued column: most values are absent from a fold
+        positives = hits_in[f, present]
+        negatives = rows_in[f, present] - positives
         if not positives.any() or not negatives.any():
             continue
-        outside = total - inside
-        n, k = outside.sum(axis=1), outside[:, 1]
-        prior = k.sum() / max(n.sum(), 1)
-        aucs.append(_auc_of_table((k + SMOOTHING * prior) / (n + SMOOTHING), positives, negatives))
+        aucs.append(_auc_of_table(score[f, present], positives, negatives))
     return max(float(np.mean(aucs)), 0.5) if aucs else 0.5
+
+
+def _fold_table(codes: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Rows per (fold, category)."""
+    m = int(codes.max()) + 1
+    return np.bincount(fold * m + codes, minlength=FOLDS * m).reshape(FOLDS, m)
 
 
 def _auc_of_table(score: np.ndarray, positives: np.ndarray, negatives: np.ndarray) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -134,7 +135,10 @@ class CheckResult:
                 lines.append(f"  scores     twin - original: median {fmt(change['median'])}, 1%..99% "
                              f"[{fmt(change['q01'])}, {fmt(change['q99'])}], max |change| {fmt(change['max_abs'])}")
         if self.pairs and self.check != CheckKind.INVARIANCE:
-            worst = sorted(self.pairs, key=lambda p: -abs(p.get("estimate", 0) or 0))[:6]
+            if self.comparison == ">":  # ratios: the smallest is the worst (an undefined one, 0/0, last)
+                worst = sorted(self.pairs, key=lambda p: math.inf if p.get("estimate") is None else p["estimate"])[:6]
+            else:
+                worst = sorted(self.pairs, key=lambda p: -abs(p.get("estimate", 0) or 0))[:6]
             lines.append("  pairs (worst first):")
             lines.extend("    " + row for row in table(worst))
         for note in self.details.get("notes", []):

@@ -51,7 +51,7 @@ class ProbeSpec:
     protected: tuple[str, ...]
     held: tuple[str, ...]
     label: str | None
-    positive_label: Any
+    label_positive: Any
     features: tuple[str, ...] | None
     twins: TwinGenerator
     seed: int | None = None
@@ -64,6 +64,13 @@ class ProbeSpec:
     y_true: np.ndarray | None = field(default=None, repr=False)
     derived: dict[str, Callable[[pd.DataFrame], Any]] = field(default_factory=dict, repr=False)
     bands: dict[str, Bands] = field(default_factory=dict)
+    model_positive: Any = None
+
+    @property
+    def positive_label(self) -> Any:
+        """The label's favourable value (``label_positive``; the name before the label's and the model's were
+        separated)."""
+        return self.label_positive
 
     @classmethod
     def build(
@@ -74,6 +81,8 @@ class ProbeSpec:
         held: str | Sequence[str] | None = None,
         label: str | None = None,
         positive_label: Any = None,
+        label_positive: Any = None,
+        model_positive: Any = None,
         features: Sequence[str] | None = None,
         twins: Any = "flip",
         seed: int | None = None,
@@ -87,6 +96,7 @@ class ProbeSpec:
         bands: Mapping[str, Sequence[float]] | None = None,
     ) -> ProbeSpec:
         frame = load_table(data)
+        label_positive, model_positive = favourable_values(positive_label, label_positive, model_positive)
         protected_cols = as_column_list(protected, role="protected")
         if not protected_cols:
             raise InvalidSpec("protected must name at least one column (e.g. protected=['sex'])")
@@ -110,7 +120,8 @@ class ProbeSpec:
             require_scalars(frame, [label])
             if label in protected_cols or label in held_cols:
                 raise InvalidSpec(f"label column {label!r} cannot also be protected or held")
-            y_true = binary_outcome(frame[label], positive_label=positive_label, what=f"label column {label!r}")
+            y_true = binary_outcome(frame[label], positive_label=label_positive, what=f"label column {label!r}",
+                                    setting="label_positive" if positive_label is None else "positive_label")
         feature_cols = None
         if features is not None:
             feature_cols = as_column_list(features, role="features")
@@ -137,10 +148,10 @@ class ProbeSpec:
         settings.validate(seed=seed, alpha=alpha, mode=mode)
         return cls(
             data=frame, protected=tuple(protected_cols), held=tuple(held_cols), label=label,
-            positive_label=positive_label, features=None if feature_cols is None else tuple(feature_cols),
+            label_positive=label_positive, features=None if feature_cols is None else tuple(feature_cols),
             twins=resolve_generator(twins), seed=seed, alpha=alpha, mode=mode,
             min_group_size=min_group_size, max_records=max_records, name=name, text=text, y_true=y_true,
-            derived=derived_fns, bands=banded,
+            derived=derived_fns, bands=banded, model_positive=model_positive,
         )
 
     def attributes(self, attributes: str | Sequence[str], *, what: str) -> tuple[str, ...]:
@@ -160,10 +171,13 @@ class ProbeSpec:
 
     def grouped(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with each banded column replaced by its band label: what twin generators see."""
-        if not self.bands:
+        present = {c: b for c, b in self.bands.items() if c in frame.columns}
+        if not present:
             return frame
         view = frame.copy()
-        for column, bands in self.bands.items():
+        # Only the banded columns ``frame`` holds: a check of sex reads the sex column alone, with age banded
+        # (issue #15: a KeyError 'age' from every check but age's).
+        for column, bands in present.items():
             view[column] = bands.label(frame[column]).astype(object)
         return view
 
@@ -198,6 +212,28 @@ class ProbeSpec:
     def recompute(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with every derived column recomputed from its function."""
         return recompute_derived(frame, self.derived, {c: self.data[c].dtype for c in self.derived})
+
+
+def favourable_values(positive_label: Any, label_positive: Any, model_positive: Any) -> tuple[Any, Any]:
+    """The label's favourable value and the model's favourable class, from a probe's three settings.
+
+    ``positive_label=`` is both at once (the meaning it always had); ``label_positive=`` and
+    ``model_positive=`` set one each, for a model trained on 0/1 probed against a label of ``>50K`` / ``<=50K``
+    (``label_positive=">50K"``; the model's favourable class stays its default, 1).
+
+    Examples
+    --------
+    >>> favourable_values("good", None, None), favourable_values(None, ">50K", None)
+    (('good', 'good'), ('>50K', None))
+    """
+    if positive_label is not None and (label_positive is not None or model_positive is not None):
+        raise InvalidSpec(
+            f"positive_label={positive_label!r} sets both the label's favourable value and the model's favourable "
+            f"class; pass it alone, or instead label_positive= (the label's) and model_positive= (the model's); got "
+            f"also label_positive={label_positive!r}, model_positive={model_positive!r}")
+    if positive_label is not None:
+        return positive_label, positive_label
+    return label_positive, model_positive
 
 
 def _check_protected(frame: pd.DataFrame, column: str, *, banded: bool) -> None:

@@ -93,25 +93,33 @@ def newcombe_difference(k1, n1, k2, n2, alpha: float = 0.05):
 def mover_ratio(k1, n1, k2, n2, alpha: float = 0.05):
     """Bounds (L, U) for p1 / p2 by the MOVER-R method (Donner & Zou 2012) on Wilson bounds.
 
-    Each bound is one-sided at ``alpha``. U is infinite when p2's lower bound is 0.
+    Each bound is one-sided at ``alpha``. With A = l1 (2 p1 - l1) and B = u2 (2 p2 - u2), the paper's
+    lower bound is the root of B L^2 - 2 p1 p2 L + A = 0 nearest p1 / p2, written here as
+    A / (p1 p2 + sqrt((p1 p2)^2 - A B)): the same number where B > 0, and the positive root where
+    B <= 0 (a rate p2 near 0, whose upper bound exceeds 2 p2), which the quotient form loses. It is
+    1 / U of the pair taken the other way round, so a ratio's bounds do not depend on which group is
+    named first. U is infinite when p2's lower bound is 0.
 
     Examples
     --------
     >>> L, U = mover_ratio(30, 100, 40, 100, alpha=0.025)
     >>> round(float(L), 3), round(float(U), 3)
     (0.512, 1.095)
+    >>> L, U = mover_ratio(50, 100, 1, 40)  # p2 = 1/40: u2 > 2 p2, and the lower bound is the positive root
+    >>> round(float(L), 3), round(float(U), 2)
+    (4.697, 89.67)
     """
     (p1, l1, u1), (p2, l2, u2), undefined = _two_rates(k1, n1, k2, n2, alpha)
     with np.errstate(invalid="ignore", divide="ignore"):
         prod = p1 * p2
-        lower = (prod - np.sqrt(np.maximum(prod**2 - l1 * u2 * (2 * p1 - l1) * (2 * p2 - u2), 0.0))) / (
-            u2 * (2 * p2 - u2)
-        )
-        upper_den = l2 * (2 * p2 - l2)
-        upper = (prod + np.sqrt(np.maximum(prod**2 - u1 * l2 * (2 * p1 - u1) * (2 * p2 - l2), 0.0))) / upper_den
-    # Where a denominator is not positive the method has no finite bound; fall back to the vacuous side.
-    lower = np.where((u2 * (2 * p2 - u2) > 0) & np.isfinite(lower), np.maximum(lower, 0.0), 0.0)
-    upper = np.where((upper_den > 0) & np.isfinite(upper), upper, np.inf)
+        a = l1 * (2 * p1 - l1)  # >= 0, and 0 only where l1 = 0 (then so is the lower bound)
+        b = u2 * (2 * p2 - u2)  # may be negative: p2's upper bound above twice p2
+        lower = a / (prod + np.sqrt(np.maximum(prod**2 - a * b, 0.0)))
+        c = u1 * (2 * p1 - u1)
+        d = l2 * (2 * p2 - l2)  # >= 0, and 0 only where l2 = 0: no finite upper bound
+        upper = (prod + np.sqrt(np.maximum(prod**2 - c * d, 0.0))) / d
+    lower = np.where((a > 0) & np.isfinite(lower), np.maximum(lower, 0.0), 0.0)
+    upper = np.where((d > 0) & np.isfinite(upper), upper, np.inf)
     return np.where(undefined, 0.0, lower), np.where(undefined, np.inf, upper)
 
 

@@ -10,7 +10,7 @@ A compliance team can add a probe without writing Python::
     protected: [sex, race]
     held: [education, hours_per_week]
     label: income
-    positive_label: ">50K"
+    label_positive: ">50K"                            # the label's favourable value; the model's class: model_positive
     twins: flip                                       # flip | cvae | a saved .safetensors generator
     checks:
       - invariance: sex
@@ -39,7 +39,8 @@ import pytest
 
 from fairprobe.errors import FairnessViolation, FairprobeError, InvalidSpec, closest
 
-PROBE_KEYS = {"name", "data", "model", "trust", "protected", "held", "label", "positive_label", "twins", "features",
+PROBE_KEYS = {"name", "data", "model", "trust", "protected", "held", "label", "positive_label", "label_positive",
+              "model_positive", "twins", "features",
               "seed", "alpha", "mode", "threshold", "min_group_size", "max_records", "text", "bands", "derived",
               "causes", "checks"}
 REQUIRED = ("data", "model", "protected", "checks")
@@ -161,7 +162,8 @@ class ProbeFile(pytest.File):
         from fairprobe.probe import Probe
 
         data = self.data
-        options: dict[str, Any] = {k: data[k] for k in ("protected", "held", "label", "positive_label", "features", "seed", "alpha",
+        options: dict[str, Any] = {k: data[k] for k in ("protected", "held", "label", "positive_label", "label_positive",
+                                                        "model_positive", "features", "seed", "alpha",
                                         "mode", "threshold", "min_group_size", "max_records", "text", "bands", "name",
                                         "causes")
                    if k in data}
@@ -179,8 +181,8 @@ class ProbeFile(pytest.File):
         except YamlProbeError:
             raise
         except FairprobeError as exc:
-            key = next((k for k in ("protected", "held", "label", "bands", "causes", "model", "data") if k in str(exc)),
-                       None)
+            key = next((k for k in ("label_positive", "model_positive", "positive_label", "protected", "held", "label",
+                                    "bands", "causes", "model", "data") if k in str(exc) and k in data), None)
             raise self.fail(str(exc), *((key,) if key else ())) from None
 
     def _relative(self, value: Any) -> Path:

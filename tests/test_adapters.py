@@ -172,13 +172,16 @@ def test_pickle_needs_trust_and_warns(tmp_path, frame):
     assert len(adapter.predict(X)) == len(X)
 
 
-def test_a_score_exactly_at_the_threshold_is_favourable():
-    # scikit-learn's predict_proba gives exactly 0.5 for a balanced prior; >= 0.5 is the favourable decision.
+def test_a_score_exactly_at_the_threshold_is_favourable_and_without_one_the_model_decides():
+    # predict_proba gives exactly 0.5 for a balanced prior. Without a threshold the decisions are the model's own
+    # predict(), whose argmax sends the tie to classes_[0] (issue #22: they used to be read ">= 0.5", the other
+    # way); with threshold=0.5, ">=" makes it favourable, as scikit-learn's FixedThresholdClassifier does.
     from sklearn.dummy import DummyClassifier
 
     X = pd.DataFrame({"x": np.arange(10)})
     model = DummyClassifier(strategy="prior").fit(X, [0, 1] * 5)
     answers = fp.adapters.SklearnAdapter(model).predict(X)
-    assert (answers.score == 0.5).all() and answers.decision.all()
+    assert (answers.score == 0.5).all() and not answers.decision.any() and not model.predict(X).any()
+    assert fp.adapters.SklearnAdapter(model, threshold=0.5).predict(X).decision.all()
     assert fp.adapters.CallableAdapter(lambda f: np.full(len(f), 0.7), threshold=0.7).predict(X).decision.all()
     assert not fp.adapters.CallableAdapter(lambda f: np.full(len(f), 0.7), threshold=0.71).predict(X).decision.any()

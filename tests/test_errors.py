@@ -61,9 +61,12 @@ def test_protected_column_with_missing_values(df):
 def test_non_binary_label_needs_a_positive_label(df):
     labelled = df.assign(hired=np.where(df["hired"] == 1, "offer", "reject"))
     with pytest.raises(fp.InvalidSpec, match=r"label column 'hired' has values 'offer', 'reject', not 0/1 or "
-                                             r"True/False; pass positive_label="):
+                                             r"True/False; pass label_positive= "):
         probe(labelled)
     assert probe(labelled, positive_label="offer").spec.y_true.sum() == (df["hired"] == 1).sum()
+    assert probe(labelled, label_positive="offer").spec.y_true.sum() == (df["hired"] == 1).sum()
+    with pytest.raises(fp.InvalidSpec, match=r"label_positive 'ofer' never occurs in label column 'hired'"):
+        probe(labelled, label_positive="ofer")
     with pytest.raises(fp.InvalidSpec, match=r"positive_label 'ofer' never occurs in label column 'hired'; "
                                              r"did you mean 'offer'"):
         probe(labelled, positive_label="ofer")

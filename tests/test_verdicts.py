@@ -144,6 +144,23 @@ def test_bands_move_the_raw_value_so_the_model_sees_the_change(applicants):
     assert calm.verdict == "pass" and calm.warnings == []
 
 
+def test_a_banded_age_leaves_the_checks_of_sex_as_they_are(applicants):
+    # Issue #15: with age banded, every check of sex raised a raw KeyError: 'age' (the grouped view of the sex
+    # column alone banded age too). The same checks without age protected give the same answers.
+    model = lambda f: (f["experience"] > 12).to_numpy()  # noqa: E731
+    options = dict(data=applicants, model=model, label="hired", positive_label="yes",
+                   features=["sex", "age", "experience"])
+    banded = quiet(fp.Probe, protected=["sex", "age"], bands={"age": [18, 40, 80]}, **options)
+    plain = quiet(fp.Probe, protected=["sex"], **options)
+    for check in (lambda p: p.demographic_parity("sex", min_ratio=0.8), lambda p: p.equalized_odds("sex", max_gap=0.2),
+                  lambda p: p.invariance("sex", max_flip_rate=0.01)):
+        with_bands, without = quiet(check, banded), quiet(check, plain)
+        assert (with_bands.statistic, with_bands.interval, with_bands.verdict) == \
+            (without.statistic, without.interval, without.verdict)
+    both = quiet(banded.demographic_parity, ["sex", "age"], max_gap=0.5)
+    assert {g["group"] for g in both.groups} == {f"{s}|{a}" for s in ("female", "male") for a in ("[18, 40)", "[40, 80]")}
+
+
 def test_a_band_twin_keeps_its_quantile_within_the_band():
     data = pd.DataFrame({"age": np.arange(20, 60), "x": 0})
     probe = fp.Probe(data=data, model=lambda f: f["x"] > 0, protected=["age"], bands={"age": [20, 40, 60]})
@@ -269,6 +286,32 @@ def test_proxy_scan_agrees_with_scikit_learn_auc_and_flags_only_encoders():
     assert not rows["hobby"]["encodes"] and rows["hobby"]["auc"] == pytest.approx(
         roc_auc_score(sex == "f", frame["hobby"] == "yoga"), abs=0.01)
     assert not rows["noise"]["encodes"] and rows["noise"]["auc"] < 0.55
+
+
+def test_certify_passes_nothing_whose_twins_leave_an_encoding_column_as_it_was():
+    # Issue #15: flip twins change sex and keep title = "Mr" in a female twin; a model reading title never saw
+    # the other group, and certify mode PASSed it. Without the datasets (German status_sex: test_real_data_checks).
+    rng = np.random.default_rng(15)
+    sex = rng.choice(["f", "m"], 2000)
+    data = pd.DataFrame({"sex": sex, "title": np.where(sex == "f", "Ms", "Mr"), "x": rng.random(2000)})
+    reads_title = lambda f: ((f["title"] == "Mr") | (f["x"] > 0.5)).to_numpy()  # noqa: E731
+    probe = quiet(fp.Probe, data=data, model=reads_title, protected="sex", features=["sex", "title", "x"])
+    assert quiet(probe.invariance, "sex", max_flip_rate=0.01).verdict == "pass"  # detect: PASS, with the scan's note
+    certify = quiet(probe.invariance, "sex", max_flip_rate=0.01, mode="certify")
+    assert certify.verdict == "inconclusive"
+    assert any(w.startswith("not certified: the twins leave 'title', which encodes 'sex' (out-of-fold AUC 1.00), as "
+                            "it was in all 2000 twins that change 'sex'") for w in certify.warnings)
+    # The placebo: a model that reads only x (title sent or not) is certified.
+    calm = quiet(fp.Probe, data=data, model=lambda f: (f["x"] > 0.5).to_numpy(), protected="sex", features=["sex", "x"])
+    assert quiet(calm.invariance, "sex", max_flip_rate=0.01, mode="certify").verdict == "pass"
+    # Recomputed in every twin, title moves with sex and the planted dependence FAILs.
+    fixed = quiet(fp.Probe, data=data, model=reads_title, protected="sex", features=["sex", "title", "x"],
+                  derived={"title": lambda f: np.where(f["sex"] == "f", "Ms", "Mr")})
+    assert quiet(fixed.invariance, "sex", max_flip_rate=0.01, mode="certify").verdict == "fail"
+    # Twins that move title certify a model that is sent title and ignores it.
+    ignores = quiet(fp.Probe, data=data, model=lambda f: (f["x"] > 0.5).to_numpy(), protected="sex",
+                    features=["sex", "title", "x"], derived={"title": lambda f: np.where(f["sex"] == "f", "Ms", "Mr")})
+    assert quiet(ignores.invariance, "sex", max_flip_rate=0.01, mode="certify").verdict == "pass"
 
 
 def test_the_scan_auc_from_a_table_equals_scikit_learn_on_the_rows():

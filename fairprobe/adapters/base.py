@@ -207,35 +207,58 @@ class Adapter:
 
 
 def positive_column(classes: Sequence[Any], positive_label: Any, name: str) -> int:
+    """The position of the model's favourable class among its ``classes_`` (``positive_label``: that class; None
+    for 1 of 0/1 classes)."""
     classes = [c.item() if isinstance(c, np.generic) else c for c in classes]
     if positive_label is None:
         if len(classes) == 2 and all(isinstance(c, (bool, np.bool_, int, np.integer)) for c in classes) \
                 and {int(c) for c in classes} == {0, 1}:
             return [int(c) for c in classes].index(1)
         raise AdapterError(
-            f"the model under test ({name}) has classes {classes}; pass positive_label= to say which "
-            "class is the favourable decision"
+            f"the model under test ({name}) has classes {classes}; pass positive_label= (or model_positive= on a "
+            "Probe) to say which class is the favourable decision"
         )
     matches = [i for i, c in enumerate(classes) if c == positive_label]
     if not matches:
+        hint = ""
+        if isinstance(positive_label, str) and {str(c) for c in classes} <= {"0", "1", "True", "False"}:
+            hint = (f"; if {positive_label!r} is the label's favourable value and the model was trained on 0/1, pass "
+                    f"label_positive={positive_label!r} to the Probe (the model's favourable class is then 1, or "
+                    "model_positive=)")
         raise AdapterError(
             f"positive_label {positive_label!r} is not a class of the model under test ({name}); "
-            f"its classes are {classes}"
+            f"its classes are {classes}{hint}"
         )
     return matches[0]
+
+
+def is_zero(value: Any) -> bool:
+    """Whether a favourable class is 0 / False (so 0/1 and boolean outputs are read the other way round)."""
+    return isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)) and value == 0
 
 
 def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positive_label: Any,
                            name: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a model's raw output as decisions and scores (see CallableAdapter for the rules).
 
-    Scores are never compared with ``positive_label``: it names the favourable class of labels
-    (strings, or integers other than 0/1), while floats are scores decided at the threshold.
+    ``positive_label`` is the model's favourable class. Booleans and 0/1 integers are decisions: True / 1 is
+    favourable, or False / 0 when the favourable class is 0 (or False); any other favourable class (a string
+    such as "good") leaves them as they are. Floats are scores of the favourable decision, decided at the
+    threshold (``>=``) and never compared with it; with the favourable class 0 they are refused, since
+    nothing says whether they are P(0) or P(1); an (n, 2) array of class probabilities likewise (column 1 is
+    read as the favourable class). Strings and other integers are compared with it.
     """
     if isinstance(out, (pd.Series, pd.DataFrame)):
         out = out.to_numpy()
     array = np.asarray(out)
+    zero = is_zero(positive_label)
     if array.ndim == 2 and array.shape[1] == 2:
+        if zero:
+            raise AdapterError(
+                f"the model under test ({name}) returned an (n, 2) array, read as probabilities of classes 0 and 1 "
+                f"with column 1 the favourable class, but the favourable class is {positive_label!r}: return the "
+                "favourable class's probability as one column (e.g. proba[:, 0]) and leave model_positive= at its "
+                "default (on a Probe: label_positive= for the label's favourable value)")
         array = _favourable_probability(array, name)
     elif array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
@@ -245,9 +268,15 @@ def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positiv
             "it must return one decision or score per row (or an (n, 2) array of class probabilities)"
         )
     if array.dtype.kind == "b":
-        return array, None
+        return (~array if zero else array), None
     if array.dtype.kind == "f":
         _check_finite(array, name)
+        if zero:
+            raise AdapterError(
+                f"the model under test ({name}) returned scores (floats), which are read as the favourable "
+                f"decision's score, but the favourable class is {positive_label!r}: nothing says whether they are "
+                "P(0) or P(1). Return the favourable decision's score (e.g. 1 - P(1)) and leave model_positive= at "
+                "its default (on a Probe: label_positive= for the label's favourable value), or return decisions")
         if threshold is None:
             if array.min() < 0 or array.max() > 1:
                 raise AdapterError(
@@ -259,19 +288,21 @@ def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positiv
         return array >= threshold, array
     if array.dtype.kind in "iu":
         zero_one = bool(np.isin(array, (0, 1)).all())
-        if positive_label is not None and (not zero_one or isinstance(positive_label, (int, np.integer))):
+        if zero_one and (positive_label is None or zero or not isinstance(positive_label, (int, np.integer))):
+            return (array == 0 if zero else array.astype(bool)), None
+        if positive_label is not None and isinstance(positive_label, (int, np.integer)):
             return array == positive_label, None  # class labels such as 1 = good, 2 = bad
-        if not zero_one:
-            raise AdapterError(
-                f"the model under test ({name}) returned integers other than 0/1 "
-                f"({shorten(np.unique(array)[:8])}); pass positive_label= to say which is favourable"
-            )
-        return array.astype(bool), None
+        raise AdapterError(
+            f"the model under test ({name}) returned integers other than 0/1 "
+            f"({shorten(np.unique(array)[:8])}); pass positive_label= (model_positive= on a Probe) naming the "
+            "favourable one" + ("" if positive_label is None else f" (got {positive_label!r}, not an integer)")
+        )
     if positive_label is not None:
         return np.asarray(array == positive_label, dtype=bool), None
     raise AdapterError(
         f"the model under test ({name}) returned values of type {array.dtype} "
-        f"({shorten(pd.unique(array)[:6])}); pass positive_label= to say which value is favourable"
+        f"({shorten(pd.unique(array)[:6])}); pass positive_label= (model_positive= on a Probe) to say which value "
+        "is favourable"
     )
 
 

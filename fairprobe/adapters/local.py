@@ -36,13 +36,15 @@ LOCAL_BATCH = 65_536
 class CallableAdapter(Adapter):
     """Any callable ``f(DataFrame) -> array``, read as decisions or scores.
 
-    The output may be booleans or 0/1 (decisions), floats in [0, 1] (scores, decided at
-    ``threshold``, default 0.5), any floats with an explicit ``threshold``, class labels (strings,
+    The output may be booleans or 0/1 (decisions: True / 1 favourable, or False / 0 when
+    ``positive_label`` is 0 or False), floats in [0, 1] (scores of the favourable decision, decided
+    ``>= threshold``, default 0.5), any floats with an explicit ``threshold``, class labels (strings,
     or integers other than 0/1) compared with ``positive_label``, or an (n, 2) array of class
     probabilities whose column 1 is the favourable class. Floats are always scores: they are never
-    compared with ``positive_label``, which names the favourable class of the label and of class
-    outputs (a probe's ``positive_label="good"`` for a label column of good/bad, with a model that
-    returns P(good), is read right). NaN or infinite scores are refused.
+    compared with ``positive_label`` (a probe's ``positive_label="good"`` for a label column of
+    good/bad, with a model that returns P(good), is read right); with a favourable class 0 they and
+    (n, 2) arrays are refused, since nothing says whether they are P(0) or P(1). NaN or infinite
+    scores are refused. The table of every case: README, "What the verdicts mean".
 
     Examples
     --------
@@ -88,9 +90,14 @@ Method = Literal["auto", "predict_proba", "decision_function", "predict"]
 class SklearnAdapter(Adapter):
     """A fitted scikit-learn classifier or pipeline.
 
-    ``method="auto"`` uses ``predict_proba`` (score = probability of ``positive_label``, decided at
-    ``threshold``, default 0.5), else ``decision_function`` (default threshold 0), else ``predict``.
-    Columns are sent in the order of ``feature_names_in_`` when the model was fitted on a DataFrame.
+    Scores come from ``predict_proba`` (the probability of ``positive_label``, the model's favourable class)
+    or else ``decision_function`` (negated when the favourable class is ``classes_[0]``); ``method="predict"``
+    (or a model with neither) gives decisions only. Without ``threshold`` the decisions are the model's own,
+    ``predict(X) == positive_label`` (for most classifiers the argmax of ``predict_proba``, ties going to
+    ``classes_[0]``), so an audit sees what the model ships; with ``threshold`` a score at or above it is
+    favourable (``>=``, as scikit-learn's ``FixedThresholdClassifier``), for probabilities and decision
+    functions alike. Columns are sent in the order of ``feature_names_in_`` when the model was fitted on a
+    DataFrame.
     """
 
     def __init__(self, estimator: Any, *, method: Method = "auto", threshold: float | None = None,
@@ -137,8 +144,12 @@ class SklearnAdapter(Adapter):
 
     @property
     def decision_threshold(self) -> float | None:
+        """The explicit threshold, else where predict() decides a binary model's score (0.5 for a probability,
+        0 for a decision function); None for a model of more classes, whose argmax has no single threshold."""
         if self.threshold is not None:
             return self.threshold
+        if self.classes_ is None or len(self.classes_) != 2:
+            return None
         return 0.0 if self.method == "decision_function" else 0.5
 
     def _predict_batch(self, frame):
@@ -149,15 +160,20 @@ class SklearnAdapter(Adapter):
         if self.classes_ is None:
             out = np.asarray(self.estimator.predict(X), dtype=float)
             return out >= self.threshold, out
+        if self.method == "predict":
+            return np.asarray(self.estimator.predict(X)) == self.positive_label, None
         if self.method == "predict_proba":
-            score = np.asarray(self.estimator.predict_proba(X))[:, self._positive]
-            return score >= (0.5 if self.threshold is None else self.threshold), score
-        if self.method == "decision_function":
+            score = np.asarray(self.estimator.predict_proba(X), dtype=float)[:, self._positive]
+        else:
             score = np.asarray(self.estimator.decision_function(X), dtype=float)
             if self._positive == 0:
                 score = -score
-            return score > (0.0 if self.threshold is None else self.threshold), score
-        return np.asarray(self.estimator.predict(X)) == self.positive_label, None
+        if self.threshold is None:
+            # The model's own decisions: predict() takes the argmax with ties to classes_[0] (k-NN with an even k,
+            # a forest's split vote), which "P(favourable) >= 0.5" reads the other way (issue #22).
+            return np.asarray(self.estimator.predict(X)) == self.positive_label, score
+        # One rule for a threshold, scikit-learn's FixedThresholdClassifier's: favourable when score >= threshold.
+        return score >= self.threshold, score
 
     def fingerprint(self):
         if self._fingerprint is not None:

@@ -62,6 +62,9 @@ class InvarianceCounts:
     score_min: float = np.inf
     score_max: float = -np.inf
     examples: list[dict[str, Any]] = field(default_factory=list)
+    # (column, attribute) -> [valid twins whose attribute changed, of those the ones with the column unchanged]:
+    # a column that encodes the attribute and that the twins leave as it was (the certify rule, issue #15)
+    encoding: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -107,14 +110,19 @@ class InvarianceCounts:
         out.delta_min, out.delta_max = min(self.delta_min, other.delta_min), max(self.delta_max, other.delta_max)
         out.score_min, out.score_max = min(self.score_min, other.score_min), max(self.score_max, other.score_max)
         out.histogram = self.histogram + other.histogram
+        out.encoding = {key: [a + b for a, b in zip(self.encoding.get(key, [0, 0]), other.encoding.get(key, [0, 0]))]
+                        for key in set(self.encoding) | set(other.encoding)}
         out.examples = pick_examples(self.examples + other.examples, n_examples)
         return out
 
 
 def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions, *, features: Sequence[str] | None = None,
-                     taus: tuple[float, ...] = (), n_examples: int = 5, offset: int = 0) -> InvarianceCounts:
+                     taus: tuple[float, ...] = (), n_examples: int = 5, offset: int = 0,
+                     watch: Sequence[tuple[str, str]] = ()) -> InvarianceCounts:
     """The counts of one set of records and their twins; ``offset`` is the position of its first record in
-    the whole data (the order that breaks ties between the worst pairs, and their ``row``)."""
+    the whole data (the order that breaks ties between the worst pairs, and their ``row``); ``watch`` holds
+    (column, attribute) pairs whose column encodes the attribute: counted is how often a twin that changes
+    the attribute leaves the column as it was."""
     columns = list(twinset.twins.columns) if features is None else list(features)
     missing = [c for c in columns if c not in twinset.twins.columns]
     if missing:
@@ -174,6 +182,13 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
         counts.score_min = float(min(s.min() for s in scores))
         counts.score_max = float(max(s.max() for s in scores))
     counts.examples = _examples(twinset, original, twin, valid, changed, size_of_move, n_examples, offset)
+    for column, attribute in watch:
+        if column in twinset.twins.columns and attribute in twinset.twins.columns:
+            moved = ~_equal(twinset.original[attribute].to_numpy(dtype=object)[src],
+                            twinset.twins[attribute].to_numpy(dtype=object)[valid])
+            kept = _equal(twinset.original[column].to_numpy(dtype=object)[src],
+                          twinset.twins[column].to_numpy(dtype=object)[valid])
+            counts.encoding[(column, attribute)] = [int(moved.sum()), int((moved & kept).sum())]
     return counts
 
 
@@ -208,6 +223,11 @@ def count_null(twinset: TwinSet, original: Predictions, answers: Predictions) ->
         values, counts = np.unique(per_record[(draw == r) & (total > 0)], return_counts=True)
         draws[int(r)] = Counter({float(v): int(c) for v, c in zip(values, counts)})
     return NullCounts(k=k, draws=draws, changed_twins=int(flipped.sum()))
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise equality of two object arrays, two missing values counting as equal."""
+    return (a == b) | (pd.isna(a) & pd.isna(b))
 
 
 def _votes(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, names: list[str], orig_dec: np.ndarray,

@@ -65,31 +65,48 @@ def _rate(k: np.ndarray, n: np.ndarray) -> np.ndarray:
         return np.where(n > 0, k / np.maximum(n, 1), np.nan)
 
 
+def _oriented_pairs(k: np.ndarray, n: np.ndarray, kind: Literal["gap", "ratio"]) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of groups (a, b), ordered by their counts and never by their names: for a ratio the lower
+    rate first (an estimate <= 1), for a gap the higher first (an estimate >= 0); groups with equal counts
+    give the same numbers either way. So renaming or reordering the groups changes no estimate, no bound
+    and no verdict (issue #22)."""
+    if len(n) < 2:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    i, j = (np.asarray(x, dtype=int) for x in zip(*itertools.combinations(range(len(n)), 2)))
+    rate = np.where(n > 0, _rate(k, n), -1.0)  # an empty group (no rate) ranks below every rate
+    rank = np.empty(len(n), dtype=int)
+    rank[np.lexsort((k, n, rate))] = np.arange(len(n))
+    first = (rank[i] < rank[j]) if kind == "ratio" else (rank[i] > rank[j])
+    return np.where(first, i, j), np.where(first, j, i)
+
+
 def _pairwise(
     names: list[str], rates: dict[str, tuple[np.ndarray, np.ndarray]], *, kind: Literal["gap", "ratio"],
     alpha: float, low: float, high: float,
 ) -> tuple[list[dict[str, Any]], Verdict, int]:
     """Intervals for every pair of groups and every rate; the verdict over all of them."""
-    i, j = (np.asarray(x, dtype=int) for x in zip(*itertools.combinations(range(len(names)), 2)))
-    m = len(i) * len(rates)
+    m = len(names) * (len(names) - 1) // 2 * len(rates)
     method = stats.newcombe_difference if kind == "gap" else stats.mover_ratio
     rows: list[dict[str, Any]] = []
     at_a: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     at_m: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     for rate_name, (k, n) in rates.items():
         k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+        i, j = _oriented_pairs(k, n, kind)
         la, ua = method(k[i], n[i], k[j], n[j], alpha)
         lm, um = method(k[i], n[i], k[j], n[j], alpha / m)
         p_i, p_j = _rate(k[i], n[i]), _rate(k[j], n[j])
         with np.errstate(invalid="ignore", divide="ignore"):
+            # A ratio's numerator is the lower rate: p/0 never occurs, and 0/0 (both never selected) is
+            # undefined, as fairlearn's demographic_parity_ratio is when every rate is 0.
             est = p_i - p_j if kind == "gap" else p_i / p_j
         for acc, (lo, up) in ((at_a, (la, ua)), (at_m, (lm, um))):
             acc[0].append(lo)
             acc[1].append(up)
         for t in range(len(i)):
-            defined = n[i[t]] > 0 and n[j[t]] > 0
+            defined = bool(np.isfinite(est[t]))
             rows.append({"rate": rate_name, "group_a": names[i[t]], "group_b": names[j[t]],
-                         "estimate": float(est[t]) if np.isfinite(est[t]) else None,
+                         "estimate": float(est[t]) if defined else None,
                          "lower": float(la[t]), "upper": float(ua[t]),
                          "lower_corrected": float(lm[t]), "upper_corrected": float(um[t]),
                          "verdict": stats.decide(float(la[t]), float(ua[t]), low=low, high=high)
@@ -101,14 +118,16 @@ def _pairwise(
 
 def _undecided_at_scales(rates, kind, alpha, low, high):
     groups = len(next(iter(rates.values()))[0])
-    i, j = (np.asarray(x, dtype=int) for x in zip(*itertools.combinations(range(groups), 2)))
-    m = len(i) * len(rates)
+    m = groups * (groups - 1) // 2 * len(rates)
     method = stats.newcombe_difference if kind == "gap" else stats.mover_ratio
+    oriented = {name: _oriented_pairs(np.asarray(k, dtype=float), np.asarray(n, dtype=float), kind)
+                for name, (k, n) in rates.items()}
 
     def undecided(f: np.ndarray) -> np.ndarray:
         f = np.asarray(f, dtype=float)[:, None]
         passing, failing = np.ones(len(f), bool), np.zeros(len(f), bool)
-        for k, n in rates.values():
+        for name, (k, n) in rates.items():
+            i, j = oriented[name]
             k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
             la, ua = method(k[i] * f, n[i] * f, k[j] * f, n[j] * f, alpha)
             lm, um = method(k[i] * f, n[i] * f, k[j] * f, n[j] * f, alpha / m)
@@ -119,30 +138,31 @@ def _undecided_at_scales(rates, kind, alpha, low, high):
 
 
 def _headline(rows: list[dict[str, Any]], kind: Literal["gap", "ratio"]) -> dict[str, Any] | None:
-    """The pair with the largest disparity (largest |gap|, or smallest ratio), oriented so that the
-    estimate is a gap >= 0 or a ratio <= 1, with the interval of that statistic (an interval for a
-    difference that holds 0 is [0, ...] for its size: a gap cannot be negative)."""
-    defined = [r for r in rows if r["estimate"] is not None]
-    if not defined:
+    """The pair with the largest disparity (largest gap, or smallest ratio), with the interval of that
+    statistic (an interval for a difference that holds 0 is [0, ...] for its size: a gap cannot be
+    negative; one for a ratio that holds 1 is [..., 1]: min(r, 1/r) cannot exceed 1). Pairs come oriented
+    (a gap >= 0, a ratio <= 1); ties are broken by those folded intervals (the more pessimistic first), which
+    do not depend on which way round two equal rates were put, so the pair chosen never depends on names."""
+    folded = [_folded(r, kind) for r in rows if r["estimate"] is not None]
+    if not folded:
         return None
+    # Bounds that tie but for rounding (1 and 0.9999999999999999) are ties: the next key decides, down to the
+    # bounds at alpha/m, which differ between pairs of different counts even where the intervals coincide.
     if kind == "gap":
-        worst = max(defined, key=lambda r: abs(r["estimate"]))
-        if worst["estimate"] < 0:
-            worst = {**worst, "estimate": -worst["estimate"], "lower": -worst["upper"], "upper": -worst["lower"],
-                     "group_a": worst["group_b"], "group_b": worst["group_a"]}
-        if worst["lower"] < 0:
-            worst = {**worst, "lower": 0.0, "upper": max(worst["upper"], -worst["lower"])}
-        return worst
-    worst = min(defined, key=lambda r: min(r["estimate"], 1 / r["estimate"]) if r["estimate"] else 0)
-    if worst["estimate"] and worst["estimate"] > 1:
-        def flip(x: float) -> float:
-            return 1 / x if x else math.inf
+        return max(folded, key=lambda r: (r["estimate"], round(r["upper"], 12), -round(r["lower"], 12),
+                                          round(r["upper_corrected"], 12), -round(r["lower_corrected"], 12)))
+    return min(folded, key=lambda r: (r["estimate"], round(r["lower"], 12), -round(r["upper"], 12),
+                                      round(r["lower_corrected"], 12), -round(r["upper_corrected"], 12)))
 
-        worst = {**worst, "estimate": 1 / worst["estimate"], "lower": flip(worst["upper"]),
-                 "upper": flip(worst["lower"]), "group_a": worst["group_b"], "group_b": worst["group_a"]}
-    if worst["upper"] > 1:
-        worst = {**worst, "lower": min(worst["lower"], 1 / worst["upper"]), "upper": 1.0}
-    return worst
+
+def _folded(row: dict[str, Any], kind: Literal["gap", "ratio"]) -> dict[str, Any]:
+    """An oriented pair's interval for the size of the gap ([0, ...] when it holds 0) or for min(r, 1/r)
+    ([..., 1] when it holds 1)."""
+    if kind == "gap" and row["lower"] < 0:
+        return {**row, "lower": 0.0, "upper": max(row["upper"], -row["lower"])}
+    if kind == "ratio" and row["upper"] > 1:
+        return {**row, "lower": min(row["lower"], 1 / row["upper"]), "upper": 1.0}
+    return row
 
 
 def _small_groups(table: pd.DataFrame, min_group_size: int | None, denominators: Sequence[str]) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -337,6 +357,12 @@ def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFram
             + (f", of which {len(excluded)} below min_group_size" if excluded else "")
         )
     rows, verdict, m = _pairwise(names, rates, kind=kind, alpha=alpha, low=low, high=high)
+    if kind == "ratio":
+        k, n = next(iter(rates.values()))
+        if (np.asarray(k) > 0).any():
+            notes = notes + [f"group {name!r} has no favourable decision (0 of {int(size)}): its selection-rate ratio "
+                             "to every group with one is 0 (p / 0 read as min(r, 1/r) = 0, as fairlearn does)"
+                             for name, selected, size in zip(names, k, n) if selected == 0 and size > 0]
     # The worst pair's estimate is fairlearn's statistic: the largest max-min gap over the rates,
     # or the smallest min/max ratio (the tests check both against fairlearn).
     head = _headline(rows, kind)

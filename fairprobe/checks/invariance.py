@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ def invariance(
     null_floor: tuple[TwinSet, Predictions] | None = None,
     n_counterexamples: int = 5,
     sequential: dict[str, Any] | None = None,
+    encoding: Mapping[tuple[str, str], float | None] | None = None,
 ) -> CheckResult:
     """Check that decisions do not change between records and their twins.
 
@@ -86,6 +87,10 @@ def invariance(
         The records were drawn by a sequential design that may have stopped early (what it did:
         looks, budget, why it stopped). Bounds and verdicts then come from an anytime-valid betting
         confidence sequence (:func:`fairprobe.stats.betting_bounds`), valid whenever the design stopped.
+    encoding : dict, optional
+        ``{(column, attribute): AUC}``: columns the model reads that encode a protected attribute (the
+        probe's proxy scan). In certify mode, twins that change the attribute but leave such a column as it
+        was in every twin certify nothing: the model still saw the original group, so a PASS is INCONCLUSIVE.
 
     Returns
     -------
@@ -114,7 +119,7 @@ def invariance(
         raise InvalidSpec("no valid twins to check: the twin generator rejected every twin")
     tau = None if max_score_change is None else check_bound("max_score_change", max_score_change, 0.0, math.inf)
     counts = count_invariance(twinset, original, twin, features=features, taus=() if tau is None else (tau,),
-                              n_examples=n_counterexamples)
+                              n_examples=n_counterexamples, watch=list(encoding or {}))
     floor = None
     if noise_floor is not None:
         self_twins, self_answers = noise_floor
@@ -132,7 +137,8 @@ def invariance(
                        else list(features), max_flip_rate=max_flip_rate, max_score_change=max_score_change,
                        max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode, floor=floor,
                        null=null, sequential=sequential, has_scores=original.score is not None and twin.score is not None,
-                       threshold=original.threshold if original.threshold is not None else twin.threshold)
+                       threshold=original.threshold if original.threshold is not None else twin.threshold,
+                       encoding=encoding)
 
 
 def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], generator: str, generator_info: dict,
@@ -140,7 +146,8 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
                 max_score_change_rate: float | None = None, alpha: float = 0.05, mode: Mode | str = "detect",
                 floor: InvarianceCounts | None = None, null: NullCounts | None = None,
                 sequential: dict[str, Any] | None = None, has_scores: bool = False,
-                threshold: float | None = None) -> CheckResult:
+                threshold: float | None = None,
+                encoding: Mapping[tuple[str, str], float | None] | None = None) -> CheckResult:
     """The invariance result of ``counts`` (of one pass, or merged from partitions): see :func:`invariance`."""
     max_flip_rate = check_bound("max_flip_rate", max_flip_rate, 0.0, 1.0)
     alpha, mode = check_alpha(alpha), check_mode(mode)
@@ -277,7 +284,12 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
             failing |= low_f > bound
         return ~passing & ~failing
 
-    final, not_certified = not_certifiable(combine(verdicts), mode, emptiness)
+    stale = _stale_encodings(counts, encoding or {})
+    final, not_certified = not_certifiable(combine(verdicts), mode, emptiness + [reason for reason, _ in stale])
+    if not_certified and stale:  # a PASS in certify mode that such twins cannot give
+        warnings.extend(sentence for _, sentence in stale)
+    if stale:
+        details["stale_encodings"] = [reason for reason, _ in stale]
     if not_certified:
         details["not_certified"] = not_certified
     if sequential is not None:
@@ -338,6 +350,23 @@ def _warnings(counts: InvarianceCounts, exercised: dict[str, Any], *, score_gate
             warnings.append(f"degenerate: every decision, for originals and twins, is {what}{note}; a model that "
                             "answers the same for everyone cannot flip, so invariance says nothing about it")
     return warnings, emptiness
+
+
+def _stale_encodings(counts: InvarianceCounts,
+                     encoding: Mapping[tuple[str, str], float | None]) -> list[tuple[str, str]]:
+    """(reason, sentence) for each column that encodes an attribute and that every twin changing that attribute
+    left as it was: such twins never showed the model the target group (German credit's status_sex)."""
+    out = []
+    for (column, attribute), auc in sorted(encoding.items()):
+        moved, kept = counts.encoding.get((column, attribute), [0, 0])
+        if moved and kept == moved:
+            how = f" (out-of-fold AUC {auc:.2f})" if auc is not None else ""
+            reason = (f"the twins leave {column!r}, which encodes {attribute!r}{how}, as it was in all {moved} twins "
+                      f"that change {attribute!r}")
+            out.append((reason, f"not certified: {reason}, so the model still saw each record's original group; "
+                                f"recompute it in every twin with derived={{{column!r}: ...}}, leave it out of "
+                                "features=, or use twins='cvae' to move it with the attribute"))
+    return out
 
 
 def threshold_note(*answers: Predictions) -> str:

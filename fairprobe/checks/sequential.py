@@ -27,7 +27,8 @@ def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.D
                           predict: Callable[[pd.DataFrame], Predictions], *, seed: int, threshold: float | None,
                           features: list[str], max_flip_rate: float, max_score_change: float | None,
                           max_score_change_rate: float | None, alpha: float, mode: str,
-                          budget: int | None, floors: dict[str, TwinSet] | None = None) -> CheckResult:
+                          budget: int | None, floors: dict[str, TwinSet] | None = None,
+                          encoding: dict[tuple[str, str], float | None] | None = None) -> CheckResult:
     """Score records batch by batch in a seeded order until every gate is decided or the budget is spent.
 
     ``records(positions)`` gives the original records at those positions of ``twinset`` as the model reads
@@ -91,7 +92,7 @@ def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.D
     result = invariance(sub, original, twin, max_flip_rate=max_flip_rate, max_score_change=max_score_change,
                         max_score_change_rate=max_score_change_rate, alpha=alpha, mode=mode,
                         features=features, sequential=info, noise_floor=made.get("self"),
-                        null_floor=made.get("null"))
+                        null_floor=made.get("null"), encoding=encoding)
     for example in result.counterexamples:
         example["row"] = int(seen[example["row"]])
     return result

@@ -34,6 +34,7 @@ class CountRequest:
     kind: CheckKind
     attributes: tuple[str, ...]
     taus: tuple[float, ...] = ()
+    watch: tuple[tuple[str, str], ...] = ()  # (column, attribute): columns that encode an attribute
 
 
 @dataclass
@@ -97,7 +98,8 @@ class PartitionJob:
         twinset = self._derived(self.generator.generate(frame, attrs, held=self.held, seed=seed, targets=targets))
         out: dict[str, Any] = {"twins": count_invariance(twinset, original, self._answers(twinset, adapter),
                                                          features=self.features, taus=request.taus,
-                                                         n_examples=self.n_examples, offset=part.offset)}
+                                                         n_examples=self.n_examples, offset=part.offset,
+                                                         watch=request.watch)}
         if hasattr(self.generator, "null_twins"):
             made = self._derived(self.generator.self_twins(frame, attrs, held=self.held, seed=seed))
             out["self"] = count_invariance(made, original, self._answers(made, adapter), features=self.features,

@@ -26,6 +26,7 @@ from collections import defaultdict
 from typing import Any
 
 from fairprobe.redact import escape_cell
+from fairprobe.twins.base import split_group
 
 IN_TOTO_STATEMENT = "https://in-toto.io/Statement/v1"
 TEST_RESULT_PREDICATE = "https://in-toto.io/attestation/test-result/v0.1"
@@ -114,7 +115,7 @@ def impact_ratio_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for i, attribute in enumerate(attrs):
                 marginal: dict[str, list[int]] = defaultdict(lambda: [0, 0])
                 for label, (n, selected) in counts.items():
-                    parts = label.split("|")
+                    parts = split_group(label)
                     if len(parts) != len(attrs):
                         break
                     marginal[parts[i]][0] += n

@@ -120,17 +120,20 @@ class TwinGenerator(Protocol):
 
 
 def group_codes(frame: pd.DataFrame, attributes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """One integer group code per row and the name of each code (``female|black``), sorted by name.
+    r"""One integer group code per row and the name of each code (``female|black``), sorted by name.
 
     Each column is factorized on its own and the codes combined arithmetically, so no string is built
     per row (building "a|b" labels row by row took 1.4 s of an equalized-odds check on 1 M rows); names
     are made for the groups that occur only. Missing values are the group "nan", as in :func:`group_labels`.
+    In an intersection each value is escaped (:func:`join_group`), so two groups never share a name.
 
     Examples
     --------
     >>> codes, names = group_codes(pd.DataFrame({"s": ["f", "m", "f"], "r": ["b", "w", "w"]}), ["s", "r"])
     >>> codes.tolist(), names
     ([0, 2, 1], ['f|b', 'f|w', 'm|w'])
+    >>> group_codes(pd.DataFrame({"a": ["x|y", "x"], "b": ["z", "y|z"]}), ["a", "b"])[1]
+    ['x\\|y|z', 'x|y\\|z']
     """
     combined = np.zeros(len(frame), dtype=np.int64)
     uniques: list[np.ndarray] = []
@@ -148,7 +151,7 @@ def group_codes(frame: pd.DataFrame, attributes: Sequence[str]) -> tuple[np.ndar
         size = max(len(levels), 1)
         parts.append(levels[rest % size])
         rest //= size
-    names = ["|".join(p) for p in zip(*reversed(parts))] if parts else []
+    names = [join_group(p) for p in zip(*reversed(parts))] if parts else []
     order = np.argsort(np.asarray(names, dtype=object), kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
@@ -156,12 +159,57 @@ def group_codes(frame: pd.DataFrame, attributes: Sequence[str]) -> tuple[np.ndar
 
 
 def group_labels(frame: pd.DataFrame, attributes: Sequence[str]) -> pd.Series:
-    """One label per row naming its group: the value, or ``a|b`` for an intersection (missing as "nan").
+    """One label per row naming its group: the value, or ``a|b`` for an intersection (missing as "nan"),
+    the values escaped as :func:`join_group` does.
 
     Built column by column (a row-wise join costs 0.3 s on 32,000 rows).
     """
     parts = [frame[a].map(str).astype(object).reset_index(drop=True) for a in attributes]
+    if len(parts) > 1:
+        parts = [_escape_series(part) for part in parts]
     label = parts[0]
     for part in parts[1:]:
         label = label + "|" + part
     return label.astype(str)
+
+
+def join_group(values: Sequence[str]) -> str:
+    r"""The name of an intersection: its values joined by ``|``, each with ``\`` and ``|`` escaped by a
+    backslash, so that ``('x|y', 'z')`` and ``('x', 'y|z')`` get two names (issue #22). One value is its own
+    name, as it is.
+
+    Examples
+    --------
+    >>> join_group(["female", "black"]), join_group(["x|y", "z"]), split_group(join_group(["x|y", "z"]))
+    ('female|black', 'x\\|y|z', ['x|y', 'z'])
+    """
+    values = [str(v) for v in values]
+    if len(values) == 1:
+        return values[0]
+    return "|".join(_escape(v) for v in values)
+
+
+def split_group(name: str) -> list[str]:
+    """The values of an intersection's name (the inverse of :func:`join_group` for two or more values)."""
+    parts, current, chars = [], [], iter(name)
+    for ch in chars:
+        if ch == "\\":
+            current.append(next(chars, ""))
+        elif ch == "|":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|") if ("|" in value or "\\" in value) else value
+
+
+def _escape_series(part: pd.Series) -> pd.Series:
+    text = part.astype(str)
+    if not (text.str.contains("|", regex=False).any() or text.str.contains("\\", regex=False).any()):
+        return part
+    return text.str.replace("\\", "\\\\", regex=False).str.replace("|", "\\|", regex=False)

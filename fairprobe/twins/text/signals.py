@@ -31,6 +31,43 @@ class Person:
 
 
 PRONOUNS = {FEMALE: frozenset({"she", "her", "hers", "herself"}), MALE: frozenset({"he", "him", "his", "himself"})}
+# "he'll", "she'd", "he's", "she's", "he's been": the contraction follows the pronoun unchanged.
+CONTRACTION = r"['’](?:ll|d|s|re|ve|m)"
+MONTHS = frozenset("january february march april may june july august september october november december jan feb "
+                   "mar apr jun jul aug sep sept oct nov dec".split())
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+US_STATE_CODES = frozenset("AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
+                           "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split())
+# Places that are also first names or surnames ("Austin, TX", "based in Charlotte", "Jackson, MS"): a name there is
+# the place, not the person.
+PLACES = frozenset("""austin dallas houston jackson charlotte madison tyler florence georgia virginia carolina sydney
+paris adelaide victoria chelsea phoenix denver orlando savannah aurora cleveland lincoln raleigh jordan india china
+camden kent kingston logan preston salem sharon trenton warren york chester clinton franklin hamilton lafayette
+marion milton monroe mason quincy richmond shelby troy vernon washington wesley winston beverly brooklyn dakota
+eugene helena irving jackie lansing montgomery nashville peoria regina reno roswell santiago hudson london berlin
+dublin brighton""".split())
+# Words that make a header line a heading or a job title, not a name ("Personal Information", "Senior Analyst").
+HEADING_WORDS = frozenset("""resume résumé curriculum vitae cv bio biography profile summary experience experiences
+education skills skill contact contacts information info personal professional work employment history objective
+objectives references reference projects project certifications certification certificates languages achievements
+awards publications details career qualifications qualification background overview about key core competencies
+technical interests hobbies activities volunteer volunteering training courses accomplishments highlights expertise
+strengths declaration address phone email mobile tel telephone date birth nationality name full page cover letter
+application statement portfolio academic academics employment internship internships research teaching service
+leadership memberships affiliations additional other relevant selected honors honours responsibilities duties
+role roles job jobs position positions company companies present current linkedin github website http https www
+""".split())
+ROLE_WORDS = frozenset("""engineer engineering developer manager analyst specialist associate consultant director
+assistant intern officer executive administrator architect designer scientist nurse teacher accountant coordinator
+supervisor representative lead senior junior head chief president vice technician programmer tester trainee fresher
+student graduate professor lecturer researcher owner founder partner clerk cashier agent advisor adviser counselor
+counsellor recruiter generalist auditor attorney lawyer paralegal editor writer sales marketing finance financial hr
+human resources operations software data store retail customer support services service business development
+product project program programme team staff member""".split())
+ORG_WORDS = frozenset("""inc inc. llc ltd ltd. corp corp. corporation company co co. group bank university college
+school institute technologies technology solutions systems services consulting labs lab hospital foundation
+association society club center centre department agency academy limited pvt plc gmbh ag sa holdings partners
+enterprises industries international global capital insurance securities""".split())
 TO_MALE = {"she": "he", "herself": "himself", "hers": "his"}
 TO_FEMALE = {"he": "she", "him": "her", "himself": "herself"}
 # After an object pronoun ("gave it to her for ...") rather than a possessive one ("her team").
@@ -122,10 +159,12 @@ def trie_pattern(words: list[str] | set[str] | frozenset[str]) -> str:
 
 @cache
 def words_pattern(target: str) -> re.Pattern:
-    """Pronouns and lexicon words of the sex a ``target`` twin no longer has, longest first, with a possessive."""
+    """Pronouns and lexicon words of the sex a ``target`` twin no longer has, longest first, with a possessive
+    (or, after a pronoun, a contraction: "she'll")."""
     old = OTHER_SEX[target]
     body = trie_pattern(set(swaps(target)) | PRONOUNS[old]).replace(r"\ ", r"\s+")
-    return re.compile(rf"(?<![\w@./])(?P<w>{body})(?P<pos>['’]s|['’](?=\s|$|[^\w]))?(?![\w'’])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w@./'’-])(?P<w>{body})(?:(?P<contr>{CONTRACTION})(?!\w)|(?P<pos>['’]s|['’](?=\s|$|[^\w])))?"
+                      rf"(?![\w'’-])", re.IGNORECASE)
 
 
 @cache
@@ -169,6 +208,64 @@ def about_subject(text: str, start: int, end: int) -> bool:
             return False
         return about_subject(text, start - len(before) + head.start(1), start - len(before) + head.end(1))
     return False
+
+
+# A word of a proper name: capitalised, after a space (not at a sentence start) or before a capitalised word.
+_CAP_BEFORE = re.compile(r"(?:^|(?<=[^\w'’.-]))([A-Z][\w'’.&-]*)[ \t]+$")
+_CAP_AFTER = re.compile(r"(?:['’]s?)?[ \t]+(?:(?:of|for|in|and|&|the|de|at|on)[ \t]+)?([A-Z][\w'’&-]*)")
+_SENTENCE_END = re.compile(r"(?:^|[.!?:;•|*#>\n(\[-]|\s[-–—])\s*$")
+HONORIFICS = frozenset({"majesty", "majesty's", "excellency", "highness", "holiness", "honour", "honor", "royal",
+                        "grace", "lordship", "ladyship"})
+GENDERED_IN_NAMES = {FEMALE: frozenset("women women's womens woman woman's womans girls girls' girl girl's ladies "
+                                       "ladies' lady sorority sororities sisterhood mahila kanya".split()),
+                     MALE: frozenset("men men's mens man's boys boys' boy boy's gentlemen gentlemen's fraternity "
+                                     "fraternities brotherhood".split())}
+
+
+def in_proper_name(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` belongs to a proper name ("Women's Leadership Forum", "Convent
+    Girls' High School", "Alpha Kappa Alpha Sorority", "Kappa Delta sorority", "Women in Finance").
+
+    A capitalised word followed by a capitalised word (across "of", "for", "in", "and", "&", "the"), or
+    preceded by a capitalised word that does not start the sentence, is in a proper name; so is a
+    lower-case word right after a capitalised word that does not start the sentence.
+    """
+    before = text[max(0, start - 40):start]
+    prev = _CAP_BEFORE.search(before)
+    prev_in_name = bool(prev) and not _SENTENCE_END.search(before[:prev.start(1)]) and not \
+        prev.group(1).endswith(("'s", "’s", ",")) and prev.group(1).lower() not in HEADING_WORDS
+    if not text[start:start + 1].isupper():
+        return prev_in_name
+    after = _CAP_AFTER.match(text, end)
+    return prev_in_name or bool(after and after.group(1).lower() not in {"i"})
+
+
+_CAP_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*(?:[ \t]+(?:(?:of|for|in|&|the)[ \t]+)?[A-Z][\w'’&.-]*)*"
+                      r"(?:[ \t]+(?:sorority|fraternity|sororities|fraternities)\b)?")
+
+
+_PREPOSITIONS = frozenset("in at on from with for by to of as".split())
+
+
+def gendered_proper_names(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, sex) of each proper name of two or more words that holds a gendered word ("Women in
+    Finance", "Convent Girls' High School"): residual signals, never swapped."""
+    out = []
+    for match in _CAP_RUN.finditer(text):
+        start, words = match.start(), match.group().split()
+        if len(words) > 2 and words[1] in ("of", "for", "in", "the") and _SENTENCE_END.search(text[:start]):
+            start = text.index(words[2], start)  # "Studied at the Women's ...": the sentence's first word is no part
+            words = words[2:]
+        if words and words[0].lower() in _PREPOSITIONS:
+            start = text.index(words[1], start) if len(words) > 1 else match.end()
+            words = words[1:]
+        if len(words) < 2:
+            continue
+        lowered = {w.lower().rstrip(".,") for w in words}
+        found = [sex for sex, gendered in GENDERED_IN_NAMES.items() if lowered & gendered]
+        if len(found) == 1:  # "Boys & Girls Club" signals neither
+            out.append((start, match.end(), found[0]))
+    return out
 
 
 _WORDS_AFTER = re.compile(r"([^\w]*)(\w[\w'’-]*)")

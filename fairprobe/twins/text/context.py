@@ -1,0 +1,195 @@
+"""The validator's own reading of context, written apart from the rewriter's name finder so that the finder's
+errors are not repeated: where a word names the candidate, whether the renamed person is the profile's
+candidate, whether a pronoun is the candidate's, and how a link spells a name.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from fairprobe.twins import lexicons
+from fairprobe.twins.text.signals import (
+    HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, PRONOUNS, ROLE_WORDS, US_STATE_CODES, WEEKDAYS, Person)
+
+_TITLE = r"(?:Ms|Mrs|Miss|Mr|Mx|Dr|Prof|Sir|Dame)\.?"
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;•|*#>\n(\[]|\s[-–—])\s*$")
+# Capitalised words that may stand next to a bare name without being part of another name.
+_FREE_NEIGHBOURS = frozenset("""i the a an and of in at on for to with dear hi hello thanks thank contact email call
+reach ask meet about by from via cc attn regards sincerely best""".split())
+_DATE_WORDS = re.compile(r"(?:\b(?:in|since|until|till|from|by|through|during|to|of|before|after)|[-–])\s+$",
+                         re.IGNORECASE)
+_PLACE_WORDS = re.compile(r"\b(?:in|at|from|near|to|based|across|around|outside|downtown|greater|visit(?:ed)?)\s+$",
+                          re.IGNORECASE)
+_INITIALS = re.compile(r"(?:^|[\s(,;])(?:[A-Z]\.){1,3}(?:-[A-Z]\.)?\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _full_pattern(first: str, last: str, middle: str) -> re.Pattern:
+    mid = rf"(?:\s+(?:{re.escape(middle)}|[A-Z]\.?))?" if middle else r"(?:\s+[A-Z]\.?)?"
+    return re.compile(rf"(?<![\w'’-])(?:{re.escape(first)}{mid}\s+{re.escape(last)}|{re.escape(last)},\s*"
+                      rf"{re.escape(first)})(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
+
+
+def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
+    """Whether the name word at ``text[start:end]`` names ``person`` there.
+
+    Yes inside the full name ("Emily Walsh", "Walsh, Emily", "Ms. Walsh", "E. Walsh", "Em Walsh"); alone,
+    only where it is capitalised and no month, date, place or other name claims it: not "August 2010",
+    "in May", "Austin, TX", "based in Austin", "J.P. Morgan Chase", "Baker Hughes", "Jack Baker".
+    """
+    word = text[start:end]
+    low = word.lower().rstrip("'’s") if word.lower().endswith(("'s", "’s")) else word.lower()
+    first, last = person.first.lower(), person.last.lower()
+    after, before = text[end:end + 60], text[max(0, start - 60):start]
+    if person.first and person.last:
+        if low == first and re.match(rf"\s+(?:\S+\s+)?{re.escape(person.last)}(?![\w])", after, re.IGNORECASE):
+            return True
+        if low == last and re.search(rf"(?<![\w'’-])(?:{re.escape(person.first)}|{re.escape(person.first[:1])}\.?|"
+                                     rf"{re.escape(person.first[:2])}\w*|{_TITLE})(?:\s+\S+)?\s+$", before,
+                                     re.IGNORECASE):
+            return True
+        if low == last and re.match(rf",\s*{re.escape(person.first)}\b", after, re.IGNORECASE):
+            return True
+        if low == first and re.search(rf"{re.escape(person.last)},\s*$", before, re.IGNORECASE):
+            return True
+    if not word[:1].isupper():
+        return False
+    if low == last and (len(low) <= 2 or low in PRONOUNS["female"] | PRONOUNS["male"]):
+        return False
+    if re.match(r"[ \t]*[-–/]?[ \t]*['’]?\d", after) or re.search(r"\d[ \t,/-]*$", before):
+        return False
+    if (low in MONTHS or low in WEEKDAYS) and _DATE_WORDS.search(before):
+        return False
+    if re.match(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)", after) and (low == first or after[2:4] in US_STATE_CODES):
+        return False
+    if low in PLACES and _PLACE_WORDS.search(before):
+        return False
+    if _INITIALS.search(before):
+        return False
+    following = re.match(r"[ \t]+([A-Z][\w'’&-]*)", after)
+    if following and following.group(1).lower() not in _FREE_NEIGHBOURS and \
+            following.group(1).lower() not in MONTHS:
+        return False
+    previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
+    if previous:
+        context = ("\n" if start <= 60 else "x") + before[:previous.start(1)]
+        if not _SENTENCE_START.search(context) and previous.group(1).rstrip(".").lower() not in _FREE_NEIGHBOURS \
+                and not re.fullmatch(_TITLE, previous.group(1)):
+            return False
+    return True
+
+
+def _clean(line: str) -> str:
+    line = re.sub(r"\*\*|__|\*|`|#+|\[|\]|^[\s>|•·\-–—=]+|[\s|•·\-–—=:]+$", " ", line)
+    return " ".join(line.split())
+
+
+_LABEL = re.compile(r"^(?:(?:full|candidate|applicant|legal)\s+)?name\s*[:：\-–—]\s*", re.IGNORECASE)
+_INTRO = re.compile(r"(?:name is|name's|I am|I'm|I’m|this is|name\s*[:：])\s*$", re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^\s*(?:sincerely|best regards|kind regards|warm regards|regards|best|thank you|thanks|"
+                       r"yours truly|yours sincerely|yours faithfully|respectfully|warmly|cheers|with gratitude)"
+                       r"[,.!]?\s*$", re.IGNORECASE | re.MULTILINE)
+_OPENING_VERB = re.compile(r"\s*(?:\([^)\n]{0,40}\)\s*)?(?:,|\s+(?:is|was|has|had|leads|led|serves|served|joined|"
+                           r"works|worked|holds|held|received|brings|specializes|specialises|focuses|currently|"
+                           r"manages|managed|founded|teaches|taught|writes|wrote|earned|studied|graduated|began|"
+                           r"started|helps|heads|directs|oversees|runs|builds|designs|develops)\b)")
+
+
+def _letter_lines(text: str, count: int) -> list[tuple[int, str]]:
+    out, position = [], 0
+    for line in text.split("\n"):
+        if any(ch.isalpha() for ch in line):
+            out.append((position, line))
+            if len(out) == count:
+                break
+        position += len(line) + 1
+    return out
+
+
+@lru_cache(maxsize=2048)
+def candidate_position(text: str, person: Person) -> bool:
+    """Whether ``person``'s full name stands where a profile names its own person: one of its first three lines
+    with letters, after "My name is" / "Name:", under a sign-off, or opening the text before a verb; else
+    whether an email address spells the full name."""
+    pattern = _full_pattern(person.first, person.last, person.middle)
+    header_end = max((p + len(line) for p, line in _letter_lines(text, 3)), default=0)
+    sign_offs = [m.end() for m in _SIGN_OFF.finditer(text)]
+    for match in pattern.finditer(text):
+        start = match.start()
+        if start <= header_end:
+            return True
+        before = text[max(0, start - 30):start]
+        if _INTRO.search(before):
+            return True
+        if any(0 <= start - s <= 60 and "\n" not in text[s:start].strip("\n ") for s in sign_offs):
+            return True
+        if _SENTENCE_START.search(before) and _OPENING_VERB.match(text, match.end()) and start < len(text) // 3:
+            return True
+    if person.first and person.last:
+        f, l = re.escape(person.first.lower()), re.escape(re.sub(r"[^a-z]", "", person.last.lower()))
+        if re.search(rf"(?<![a-z]){f}[._-]?{l}\d*@", text.lower()):
+            return True
+    return False
+
+
+@lru_cache(maxsize=2048)
+def header_names_other(text: str, person: Person) -> str | None:
+    """The name the profile's first line gives, when that line is only a name and not ``person``'s."""
+    lines = _letter_lines(text, 1)
+    if not lines:
+        return None
+    line = _LABEL.sub("", _clean(lines[0][1]))
+    line = re.sub(rf"^{_TITLE}\s+", "", line)
+    words = line.split()
+    if not 2 <= len(words) <= 4 or not all(re.fullmatch(r"[^\W\d_][^\W\d_'’-]*\.?", w) and w[:1].isupper()
+                                           for w in words):
+        return None
+    if any(w.lower().rstrip(".") in HEADING_WORDS | ROLE_WORDS | ORG_WORDS | MONTHS for w in words):
+        return None
+    first = words[0][:1].upper() + words[0][1:].lower()
+    if first not in lexicons.first_name_table():
+        return None
+    names = {p.lower() for p in (person.first, person.last) if p}
+    if {w.lower().rstrip(".") for w in words} & names:
+        return None
+    return line
+
+
+def pronoun_of_candidate(text: str, start: int, end: int) -> bool:
+    """Whether the pronoun at ``text[start:end]`` can be the candidate's: not a surname ("J. He", "Kaiming He",
+    "He, K."), not a pronoun of anyone ("he or she", "his/her"), not an honorific ("Her Majesty")."""
+    word = text[start:end]
+    before, after = text[max(0, start - 30):start], text[end:end + 16]
+    if re.search(r"(?:\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b|\band\b)\s*|\(s\)|\bs/)$", before, re.IGNORECASE) or \
+            re.match(r"\s*(?:/|\bor\b|\band\b)\s*(?:he|him|his|she|her|hers)\b", after, re.IGNORECASE):
+        return False
+    if re.match(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", after, re.IGNORECASE):
+        return False
+    if word[:1].isupper():
+        if _INITIALS.search(before) or re.match(r",\s*(?:[A-Z]\.){1,3}(?:[,;\s]|$)", after):
+            return False
+        previous = re.search(r"([A-Z][a-z]+)[ \t]+$", before)
+        if previous and not _SENTENCE_START.search(("\n" if start <= 30 else "x") + before[:previous.start(1)]):
+            return False
+    return True
+
+
+@lru_cache(maxsize=8192)
+def link_canon(link: str, person: Person) -> str:
+    """``link`` lower-cased with the spellings of ``person``'s name replaced by placeholders, so the same link
+    for two people compares equal ("emily.walsh@x.org" and "greg.baker@x.org" -> "<f>.<l>@x.org")."""
+    out = link.lower()
+    f = person.first.lower()
+    l = re.sub(r"[^a-z-]", "", person.last.lower())
+    for part, mark in ((f"{f}{l}", "<f><l>"), (f"{l}{f}", "<l><f>"), (l, "<l>"), (f, "<f>")):
+        if len(part) >= 3 or (part == l and len(part) >= 1 and part):
+            out = re.sub(rf"(?<![a-z]){re.escape(part)}(?![a-z])" if len(part) < 3 else
+                         rf"(?<![a-z<>]){re.escape(part)}", mark, out)
+    if f:
+        out = re.sub(rf"(?<![a-z<>]){re.escape(f[:1])}(?=<l>)", "<fi>", out)
+        out = re.sub(rf"(?<=<f>)([._-]?){re.escape(l[:1])}(?![a-z<])", r"\1<li>", out) if l else out
+    return out
+
+
+__all__ = ["candidate_position", "candidate_word", "header_names_other", "link_canon", "pronoun_of_candidate"]

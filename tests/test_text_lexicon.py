@@ -96,7 +96,7 @@ def test_each_title_follows_the_subject_only(pair):
      "He captained the men's chess team and the boys' robotics club."),
     ("Winner of the ladies' doubles.", "Winner of the gentlemen's doubles."),
     ("Member of the Kappa Delta sorority; returned after maternity leave.",
-     "Member of the Kappa Delta fraternity; returned after paternity leave."),
+     "Member of the Kappa Delta sorority; returned after paternity leave."),
     # residual signals are never swapped (they are flagged)
     ("Miss Iowa 2012; Society of Women Engineers; BA in Women's Studies; IEEE Women in Engineering.",
      "Miss Iowa 2012; Society of Women Engineers; BA in Women's Studies; IEEE Women in Engineering."),

@@ -175,21 +175,36 @@ def pronoun_of_candidate(text: str, start: int, end: int) -> bool:
     return True
 
 
+_SEPARATORS = ("", ".", "_", "-")
+
+
+@lru_cache(maxsize=4096)
+def _link_forms(first: str, last: str) -> re.Pattern:
+    f, l = re.escape(first.lower()), re.escape(re.sub(r"[^a-z-]", "", last.lower()))
+    forms = []
+    for k, sep in enumerate(_SEPARATORS):
+        sep = re.escape(sep)
+        if f and l:
+            forms += [rf"(?P<fl{k}>{f}{sep}{l})", rf"(?P<lf{k}>{l}{sep}{f})", rf"(?P<il{k}>{f[:1]}{sep}{l})",
+                      rf"(?P<fi{k}>{f}{sep}{l[:1]})"]
+    if len(first) >= 3:
+        forms.append(rf"(?P<f_0>{f})")
+    if len(l) >= 3:
+        forms.append(rf"(?P<l_0>{l})")
+    return re.compile(rf"(?<![a-z])(?:{'|'.join(forms)})(?![a-z])") if forms else re.compile(r"(?!x)x")
+
+
 @lru_cache(maxsize=8192)
 def link_canon(link: str, person: Person) -> str:
     """``link`` lower-cased with the spellings of ``person``'s name replaced by placeholders, so the same link
-    for two people compares equal ("emily.walsh@x.org" and "greg.baker@x.org" -> "<f>.<l>@x.org")."""
-    out = link.lower()
-    f = person.first.lower()
-    l = re.sub(r"[^a-z-]", "", person.last.lower())
-    for part, mark in ((f"{f}{l}", "<f><l>"), (f"{l}{f}", "<l><f>"), (l, "<l>"), (f, "<f>")):
-        if len(part) >= 3 or (part == l and len(part) >= 1 and part):
-            out = re.sub(rf"(?<![a-z]){re.escape(part)}(?![a-z])" if len(part) < 3 else
-                         rf"(?<![a-z<>]){re.escape(part)}", mark, out)
-    if f:
-        out = re.sub(rf"(?<![a-z<>]){re.escape(f[:1])}(?=<l>)", "<fi>", out)
-        out = re.sub(rf"(?<=<f>)([._-]?){re.escape(l[:1])}(?![a-z<])", r"\1<li>", out) if l else out
-    return out
+    for two people compares equal ("emily.walsh@x.org" and "greg.baker@x.org" -> "<fl.>@x.org" alike)."""
+    pattern = _link_forms(person.first, person.last)
+
+    def mark(match: re.Match) -> str:
+        name = match.lastgroup or "x_0"
+        return f"<{name[:2]}{_SEPARATORS[int(name[2])]}>"
+
+    return pattern.sub(mark, link.lower())
 
 
 __all__ = ["candidate_position", "candidate_word", "header_names_other", "link_canon", "pronoun_of_candidate"]

@@ -131,7 +131,7 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
             last_role_end = match.end()
         if scope == "title":
             following = re.match(r"\s+([\w'’-]+)", text[end:end + 40])
-            if not following or following.group(1).rstrip("'’s") not in titled:
+            if not following or re.sub(r"['’]s?$", "", following.group(1)) not in titled:
                 continue
         if pos:
             pos = ("'" if new.endswith("s") else pos) if pos[-1] in "sS" else (pos if new.endswith("s") else pos + "s")

@@ -74,7 +74,8 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
     previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
     if previous:
         context = ("\n" if start <= 60 else "x") + before[:previous.start(1)]
-        if not _SENTENCE_START.search(context) and previous.group(1).rstrip(".").lower() not in _FREE_NEIGHBOURS \
+        if (low == last or not _SENTENCE_START.search(context)) and \
+                previous.group(1).rstrip(".").lower() not in _FREE_NEIGHBOURS \
                 and not re.fullmatch(_TITLE, previous.group(1)):
             return False
     return True

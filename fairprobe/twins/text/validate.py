@@ -352,8 +352,9 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     for part in (old.first, old.last):
         if not part or part.lower() in kept:
             continue
+        mixed = (old, Person(old.first, new.last, "", ""), Person(new.first, old.last, "", ""))  # "Hui Schmidt"
         for match in _part_pattern(part).finditer(twin):
-            if match.group()[:1].isupper() and candidate_word(twin, match.start(), match.end(), old):
+            if match.group()[:1].isupper() and any(candidate_word(twin, match.start(), match.end(), p) for p in mixed):
                 left.append(part)
                 break
         else:

@@ -224,7 +224,8 @@ def _leading_name(text: str, *, unknown_ok: bool, subject: bool = False) -> list
     while len(words) >= 2:
         candidate = name_words(" ".join(words), unknown_ok=unknown_ok)
         rest = text[ends[len(words) - 1]:]
-        if candidate and (_SUBJECT_VERB.match(rest) if subject else not rest[:1].isalpha()):
+        opens = bool(_SUBJECT_VERB.match(rest) or (known_first_name(words[0]) and re.match(r"[ \t]+[a-z]", rest)))
+        if candidate and (opens if subject else not rest[:1].isalpha()):
             return candidate
         words = words[:-1]
     return None

@@ -69,14 +69,14 @@ def name_words(line: str, *, unknown_ok: bool) -> list[str] | None:
     words = line.split()
     if not 2 <= len(words) <= 5 or any(not _WORD.match(w) for w in words):
         return None
-    core = [w for w in words if w.lower() not in PARTICLES]
+    core = [w for w in words if w not in PARTICLES]  # "de", "van"; but "Das" is a surname
     if len(core) < 2 or not all(w[:1].isupper() for w in core):
         return None
     if any(_plain(w) in HEADING_WORDS or _plain(w) in ROLE_WORDS or _plain(w) in ORG_WORDS or _plain(w) in MONTHS
            for w in core):
         return None
-    if len(core[0]) == 1 or (core[0].endswith(".") and len(core[0]) <= 3 and len(core) == 2):
-        return None  # "J. Smith": an author's initial, not how a profile names its own person
+    if not unknown_ok and (len(core[0]) == 1 or (core[0].endswith(".") and len(core[0]) <= 3 and len(core) == 2)):
+        return None  # "J. Smith" in running text: an author's initial, not how a profile names its own person
     if all(w.isupper() for w in core) and all(len(w) <= 3 for w in core):
         return None  # "IT HR", "USA NY": acronyms
     if not unknown_ok and not known_first_name(core[0]):
@@ -94,6 +94,8 @@ def _known_last_lower() -> frozenset[str]:
 def _person(words: list[str]) -> Person:
     norm = lambda w: w.title() if w.isupper() and len(w) > 1 else w  # noqa: E731  (EMILY -> Emily, O'CONNOR -> O'Connor)
     words = [norm(w) for w in words]
+    if len(words[0].rstrip(".")) == 1 and len(words) == 2:  # "B. Gokul", "R Arunravi": an initial, then the name
+        return Person(words[0].rstrip("."), words[1], "", "")
     first = words[0]
     rest = words[1:]
     # the surname: the last word with any particles before it ("Ludwig van Beethoven", "Maria de la Cruz")
@@ -124,6 +126,9 @@ def _from_line(line: str, *, first_line: bool) -> Person | None:
         person = _person([reversed_.group(2), reversed_.group(1)])
         return Person(person.first, person.last, "", "", middle=reversed_.group(3) or "")
     words = name_words(line, unknown_ok=True)
+    if not words and (labelled or first_line) and re.fullmatch(r"[^\W\d_.]+(?:\.?[ \t]+[^\W\d_.]+){1,3}", line):
+        words = name_words(line.title(), unknown_ok=True)  # "kimaya sonawane", "Tapan kumar Nayak"
+        words = line.replace(".", ". ").split() if words else None
     if words and (labelled or first_line or known_first_name(words[0])):
         return _person(words)
     for part in re.split(r"\s+[|•·/]\s+|\s+[-–—]\s+|,\s+", line):

@@ -53,6 +53,8 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
             return True
         if low == first and re.search(rf"{re.escape(person.last)},\s*$", before, re.IGNORECASE):
             return True
+    if before.endswith("-\n") and "/" in before.rsplit("\n", 2)[-2] and after[:1] in "/-":
+        return True  # the rest of a link the text extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
     if not word[:1].isupper():
         return False
     if low == last and (len(low) <= 2 or low in PRONOUNS["female"] | PRONOUNS["male"]):

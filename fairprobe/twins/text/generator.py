@@ -36,7 +36,8 @@ def _fresh_name(old: Person, sex: str, race: str | None, seed: int, text: str) -
     """:func:`pick_name`'s choice, or the next one when it names someone else in the text ("Dear Ms. Garcia")."""
     for shift in range(12):
         new = pick_name(old, sex, race, seed=seed, shift=shift)
-        clash = [p for p, o in ((new.first, old.first), (new.last, old.last)) if p != o and
+        lowered = text.lower()
+        clash = [p for p, o in ((new.first, old.first), (new.last, old.last)) if p != o and p.lower() in lowered and
                  re.search(rf"(?<![^\W\d_]){re.escape(p)}(?![^\W\d_])", text, re.IGNORECASE)]
         if not clash:
             return new
@@ -247,7 +248,7 @@ class TextTwinGenerator:
         for twin, text, (source_text, old, new), refusal in zip(rows, texts, jobs, refused):
             twin[self.text] = text
             problems: list[Rejection] = [refusal] if refusal is not None else validate(source_text, text, old, new)
-            found = residual_signals(text, old, new) if refusal is None else []
+            found = residual_signals(text, old, new, original=source_text) if refusal is None else []
             flagged.append(bool(found))
             for phrase, row in found:
                 signal_counts[phrase] += 1

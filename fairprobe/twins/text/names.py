@@ -40,7 +40,7 @@ class Mention(NamedTuple):
 
 _LINKS = re.compile(r"(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
                     r"|(?P<url>(?:https?://)?(?:www\.)?(?:[\w-]+\.)+(?:com|org|net|io|dev|me|in|co|edu|info|ai|app|"
-                    r"page|site|xyz|uk|ca|de|us|tech|blog)(?:/[\w.%~+-]+)*/?(?:[?#][^\s)\]>\"']*)?)"
+                    r"page|site|xyz|uk|ca|de|us|tech|blog)(?:/(?:[\w.%~+]|-\n?)+)*/?(?:[?#][^\s)\]>\"']*)?)"
                     r"|(?<![\w.])(?P<handle>@[A-Za-z][\w.-]*\w)")
 
 
@@ -100,7 +100,7 @@ def name_mentions(text: str, person: Person) -> list[Mention]:
         if start < consumed or any(a <= start < b for a, b in links):
             continue
         form = multi.match(text, start)
-        if form is not None and _cased(form.group()):
+        if form is not None and (_cased(form.group()) or form.lastgroup in ("full", "reversed")):
             out.append(Mention(start, form.end(), form.lastgroup or "", form.group()))
             consumed = form.end()
             continue
@@ -169,7 +169,7 @@ def _forms(person: Person) -> list[tuple[str, str]]:
                 (f"{{fi}}{sep}{{l}}", f"{f[:1]}{sep}{l}"), (f"{{f}}{sep}{{li}}", f"{f}{sep}{l[:1]}")]
     out += [("{f}", f), ("{l}", l)]
     return sorted({(t, w) for t, w in out if len(w.strip("._-")) >= 3 and w.strip("._-") == w},
-                  key=lambda tw: (-len(tw[1]), tw[0]))
+                  key=lambda tw: (-len(tw[1]), "i}" in tw[0], tw[0]))  # a whole part before an initial
 
 
 @lru_cache(maxsize=4096)
@@ -232,8 +232,8 @@ def name_edits(text: str, old: Person, new: Person) -> list[tuple[int, int, str]
             replacement = f"{new.first[:1]}. {new.last}"
         else:
             replacement = _rebuild(m.text, old, new)
-        if m.kind in ("full", "reversed", "first", "last", "nickname", "initial") and m.text.isupper() and len(m.text) > 1:
-            replacement = replacement.upper()
+        if m.kind in ("full", "reversed", "first", "last", "nickname", "initial"):
+            replacement = _case_words(replacement, m.text)
         out.append((m.start, m.end, replacement))
     return out
 
@@ -241,6 +241,20 @@ def name_edits(text: str, old: Person, new: Person) -> list[tuple[int, int, str]
 @lru_cache(maxsize=2048)
 def _cached_mentions(text: str, first: str, last: str, middle: str) -> tuple[Mention, ...]:
     return tuple(name_mentions(text, Person(first, last, "", "", middle=middle)))
+
+
+def _case_words(new: str, old: str) -> str:
+    """``new`` word by word in the case of ``old``'s words: "kimaya sonawane" -> "greg walsh", "Vamsi krishna"
+    -> "Greg walsh", "EMILY BAKER" -> "GREG WALSH"."""
+    if old.isupper() and len(old) > 1:
+        return new.upper()
+    olds, news = old.split(), new.split()
+    if len(olds) != len(news):
+        return new.lower() if old.islower() else new
+    out = []
+    for o, n in zip(olds, news):
+        out.append(n.upper() if o.isupper() and len(o) > 1 else n.lower() if o.islower() else n)
+    return " ".join(out)
 
 
 def splice(text: str, edits: list[tuple[int, int, str]]) -> str:

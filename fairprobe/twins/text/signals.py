@@ -296,31 +296,32 @@ def object_position(text: str, end: int) -> bool:
 
 
 class ResidualIndex:
-    """The residual-signal phrases indexed by their first word, for a scan that costs one dict look-up a word."""
+    """The residual-signal phrases as two tries (acronyms case-sensitive, others not), for one C-level scan."""
 
     def __init__(self) -> None:
-        self.by_first: dict[str, list[tuple[str, dict]]] = {}
+        self.rows: dict[str, list[dict]] = {}
         for row in lexicons.residual_signals():
-            phrase = row["phrase"]
-            self.by_first.setdefault(_key(phrase.split()[0]), []).append((phrase, row))
-        for entries in self.by_first.values():
-            entries.sort(key=lambda e: len(e[0]), reverse=True)
+            self.rows.setdefault(row["phrase"] if row["phrase"].isupper() else row["phrase"].lower(), []).append(row)
+        upper = {p for p in self.rows if p.isupper()}
+        other = {p for p in self.rows if not p.isupper()}
+        edge = r"(?![\w])"
+        self.upper = re.compile(rf"(?<![\w'’]){trie_pattern(upper)}{edge}") if upper else None
+        self.other = re.compile(rf"(?<![\w'’])(?=(?-i:[A-Z])){trie_pattern(other)}{edge}", re.IGNORECASE) if other else None
 
     def find(self, text: str) -> list[tuple[int, int, dict]]:
         """(start, end, row) of each residual signal in ``text``; acronyms match in capitals only."""
+        found = []
+        for pattern, key in ((self.upper, str), (self.other, str.lower)):
+            if pattern is not None:
+                found += [(m.start(), m.end(), key(m.group())) for m in pattern.finditer(text)
+                          if m.group()[:1].isupper()]
         out: list[tuple[int, int, dict]] = []
         last_end = -1
-        for match in _CAPITALISED.finditer(text):
-            start = match.start()
+        for start, end, phrase in sorted(found, key=lambda f: (f[0], -f[1])):
             if start < last_end:
                 continue
-            for phrase, row in self.by_first.get(_key(match.group()), ()):
-                piece = text[start:start + len(phrase)]
-                same = piece == phrase if phrase.isupper() else piece.lower() == phrase.lower()
-                after = text[start + len(phrase):start + len(phrase) + 1]
-                if same and not (after.isalnum() or after == "_") and start + len(phrase) >= last_end:
-                    out.append((start, start + len(phrase), row))  # a phrase may signal sex and race: both rows
-                    last_end = start + len(phrase)
+            out += [(start, end, row) for row in self.rows[phrase]]  # a phrase may signal sex and race: both rows
+            last_end = end
         return out
 
 

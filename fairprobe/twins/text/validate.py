@@ -26,7 +26,7 @@ from functools import lru_cache
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, in_proper_name,
-    pairs, swaps, title_words)
+    pairs, swaps, title_words, words_pattern)
 
 
 class Reason(str, enum.Enum):
@@ -343,6 +343,9 @@ def _part_pattern(part: str) -> re.Pattern:
     return re.compile(rf"(?<![\w'’-]){re.escape(part)}(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
 
 
+_LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.)[^\s<>()\[\]|,;\"']*")
+
+
 def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     """Forms of the old name in ``twin`` that name the candidate: a name part where it is the candidate (not
     "Austin, TX", "Baker Hughes"), one spelled inside a link, or a nickname prefix before the surname."""
@@ -354,31 +357,40 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
             continue
         mixed = (old, Person(old.first, new.last, "", ""), Person(new.first, old.last, "", ""))  # "Hui Schmidt"
         for match in _part_pattern(part).finditer(twin):
-            if match.group()[:1].isupper() and any(candidate_word(twin, match.start(), match.end(), p) for p in mixed):
+            remnant = twin[match.end():match.end() + 1] == "/" or twin[max(0, match.start() - 2):match.start()] in (
+                "-\n", "r/")  # a link the extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
+            if remnant or match.group()[:1].isupper() and any(candidate_word(twin, match.start(), match.end(), p)
+                                                              for p in mixed):
                 left.append(part)
                 break
         else:
-            if len(part) > 2 and ("@" in twin or "/" in twin or "." in twin):
-                low = part.lower()
-                links_t = [t for t, _, _ in _tokens(twin) if _LINKISH.search(t)]
-                count_t = sum(bool(re.search(rf"(?<![a-z]){re.escape(low)}", t.lower())) for t in links_t)
-                links_o = [t for t, _, _ in _tokens(original) if _LINKISH.search(t)]
-                count_o = sum(bool(re.search(rf"(?<![a-z]){re.escape(low)}", link_canon(t, old))) for t in links_o)
+            if len(part) > 2 and ("@" in twin or "/" in twin or "www." in twin):
+                low = re.compile(rf"(?<![a-z]){re.escape(part.lower())}")
+                count_t = sum(len(low.findall(run.lower())) for run in _LINK_RUN.findall(twin))
+                count_o = sum(len(low.findall(link_canon(run, old))) for run in _LINK_RUN.findall(original))
                 if count_t > count_o:
                     left.append(f"{part} (email or URL)")
     if old.first and len(old.first) > 3 and old.first.lower() not in kept and old.last:
-        for k in range(len(old.first) - 1, 1, -1):
-            nick = old.first[:k]
-            if new.first.lower().startswith(nick.lower()) or nick.lower() in kept | {"an", "as", "at", "be", "by",
-                                                                                        "do", "he", "if", "in", "is"}:
-                continue
-            surnames = "|".join(re.escape(s) for s in {old.last, new.last} if s)
-            form = re.compile(rf"(?<![\w'’-]){re.escape(nick)}\s+(?:{surnames})\b", re.IGNORECASE)
-            if len(form.findall(twin)) > len(form.findall(original)) - len(
-                    re.findall(rf"(?<![\w'’-]){re.escape(nick)}\s+{re.escape(old.last)}\b", original, re.IGNORECASE)):
-                left.append(f"{nick} (nickname)")
-                break
+        either, new_only = _nick_patterns(old.first, new.first, old.last, new.last, frozenset(kept))
+        baseline = len(new_only.findall(original)) if new.last.lower() != old.last.lower() else 0
+        if either is not None and len(either.findall(twin)) > baseline:
+            left.append(f"{either.findall(twin)[0].split()[0]} (nickname)")
     return left
+
+
+@lru_cache(maxsize=4096)
+def _nick_patterns(first: str, new_first: str, old_last: str, new_last: str, kept: frozenset[str]
+                   ) -> tuple[re.Pattern | None, re.Pattern]:
+    """A nickname prefix of the old first name ("Em") before either surname, and before the new one only."""
+    stop = {"an", "as", "at", "be", "by", "do", "he", "if", "in", "is"}
+    nicks = [first[:k] for k in range(len(first) - 1, 1, -1)
+             if not new_first.lower().startswith(first[:k].lower()) and first[:k].lower() not in kept | stop]
+    body = "|".join(map(re.escape, nicks))
+    new_only = re.compile(rf"(?<![\w'’-])(?:{body})\s+{re.escape(new_last)}\b", re.IGNORECASE)
+    if not nicks:
+        return None, new_only
+    surnames = "|".join(re.escape(x) for x in {old_last, new_last} if x)
+    return re.compile(rf"(?<![\w'’-])(?:{body})\s+(?:{surnames})\b", re.IGNORECASE), new_only
 
 
 def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
@@ -386,6 +398,8 @@ def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
     from fairprobe.twins.text.rewrite import word_edits
 
     pronouns, words = [], []
+    if not words_pattern(pair.new.sex).search(twin):
+        return []
     for start, end, _ in word_edits(twin, pair.new.sex, pair.new):
         word = twin[start:end]
         bare = re.match(r"\w+", word)

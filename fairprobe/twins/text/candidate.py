@@ -136,6 +136,8 @@ def _from_line(line: str, *, first_line: bool) -> Person | None:
         words = name_words(part, unknown_ok=bool(labelled))
         if words:
             return _person(words)
+        if any(_plain(w) in ROLE_WORDS or _plain(w) in ORG_WORDS for w in part.split()):
+            return None  # "Senior Analyst, Morgan Stanley": after a job title comes an employer, not a name
     return None
 
 

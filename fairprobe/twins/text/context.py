@@ -13,7 +13,7 @@ from fairprobe.twins.text.signals import (
     HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, PRONOUNS, ROLE_WORDS, US_STATE_CODES, WEEKDAYS, Person)
 
 _TITLE = r"(?:Ms|Mrs|Miss|Mr|Mx|Dr|Prof|Sir|Dame)\.?"
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;•|*#>\n(\[]|\s[-–—])\s*$")
+_SENTENCE_START = re.compile(r"(?:^|(?<![A-Z])\.|[!?:;•|*#>\n(\[]|\s[-–—])\s*$")  # not after an initial: "J.P. Morgan"
 # Capitalised words that may stand next to a bare name without being part of another name.
 _FREE_NEIGHBOURS = frozenset("""i the a an and of in at on for to with dear hi hello thanks thank contact email call
 reach ask meet about by from via cc attn regards sincerely best""".split())
@@ -110,24 +110,44 @@ def _letter_lines(text: str, count: int) -> list[tuple[int, str]]:
     return out
 
 
+_LEAD_IN = re.compile(r"^(?:(?:full\s+|candidate\s+|applicant\s+)?name|resume(?:\s+of)?|résumé(?:\s+of)?|curriculum vitae|"
+                      r"cv|profile|bio|about(?:\s+me)?|speaker|presenter|author|candidate|applicant|contact)?\s*"
+                      r"[:：\-–—|]?\s*(?:(?:Dr|Prof|Mr|Mrs|Ms|Miss|Mx)\.?\s+)?$", re.IGNORECASE)
+
+
+def _vocabulary(word: str) -> bool:
+    low = word.lower().rstrip(".")
+    return low in HEADING_WORDS or low in ROLE_WORDS or low in ORG_WORDS or low in MONTHS
+
+
 @lru_cache(maxsize=2048)
 def candidate_position(text: str, person: Person) -> bool:
-    """Whether ``person``'s full name stands where a profile names its own person: one of its first three lines
-    with letters, after "My name is" / "Name:", under a sign-off, or opening the text before a verb; else
-    whether an email address spells the full name."""
+    """Whether ``person``'s full name stands where a profile names its own person: alone (markup, a label such
+    as "Name:" or "Resume of" and a separator aside) on one of its first three lines with letters, after "My
+    name is", under a sign-off, or opening the text before a verb; else whether an email address spells it.
+    A "name" made of heading, job-title, organisation or month words ("Personal Information") is none."""
+    if person.first and person.last and all(_vocabulary(w) for w in f"{person.first} {person.last}".split()):
+        return False
     pattern = _full_pattern(person.first, person.last, person.middle)
-    header_end = max((p + len(line) for p, line in _letter_lines(text, 3)), default=0)
+    header = _letter_lines(text, 3)
     sign_offs = [m.end() for m in _SIGN_OFF.finditer(text)]
     for match in pattern.finditer(text):
         start = match.start()
-        if start <= header_end:
-            return True
+        for k, (position, line) in enumerate(header):
+            if position <= start < position + len(line):
+                lead = _clean(text[position:start])
+                rest = text[match.end():position + len(line)]
+                if _LEAD_IN.match(lead) and re.match(r"^[\s*_#\]|•·,(\-–—:]*(?:$|[|•·,(\-–—]|[A-Z]{2,4}\b)", rest):
+                    return True
+                if k == 0 and not lead and re.match(r"^\s+[a-z]", rest):
+                    return True  # a bio's opening subject: "Lakisha Washington codes."
         before = text[max(0, start - 30):start]
         if _INTRO.search(before):
             return True
         if any(0 <= start - s <= 60 and "\n" not in text[s:start].strip("\n ") for s in sign_offs):
             return True
-        if _SENTENCE_START.search(before) and _OPENING_VERB.match(text, match.end()) and start < len(text) // 3:
+        if _SENTENCE_START.search(before) and _OPENING_VERB.match(text, match.end()) and start < len(text) // 3 \
+                and (start == 0 or text[:start].strip() == "" or "\n" in before):
             return True
     if person.first and person.last:
         f, l = re.escape(person.first.lower()), re.escape(re.sub(r"[^a-z]", "", person.last.lower()))
@@ -139,9 +159,16 @@ def candidate_position(text: str, person: Person) -> bool:
 @lru_cache(maxsize=2048)
 def header_names_other(text: str, person: Person) -> str | None:
     """The name the profile's first line gives, when that line is only a name and not ``person``'s."""
-    lines = _letter_lines(text, 1)
+    lines = _letter_lines(text, 8)
     if not lines:
         return None
+    names = {p.lower() for p in (person.first, person.last) if p}
+    for _, candidate in lines:
+        cleaned = _clean(candidate)
+        if _LABEL.match(cleaned):  # "Name: Latonya Booker" names the candidate, whatever else the header says
+            value = _LABEL.sub("", cleaned)
+            if value and not {w.lower().rstrip(".") for w in value.split()} & names:
+                return value
     line = _LABEL.sub("", _clean(lines[0][1]))
     line = re.sub(rf"^{_TITLE}\s+", "", line)
     words = line.split()
@@ -151,9 +178,9 @@ def header_names_other(text: str, person: Person) -> str | None:
     if any(w.lower().rstrip(".") in HEADING_WORDS | ROLE_WORDS | ORG_WORDS | MONTHS for w in words):
         return None
     first = words[0][:1].upper() + words[0][1:].lower()
-    if first not in lexicons.first_name_table():
+    last = words[-1][:1].upper() + words[-1][1:].lower()
+    if first not in lexicons.first_name_table() and last not in lexicons.surname_table():
         return None
-    names = {p.lower() for p in (person.first, person.last) if p}
     if {w.lower().rstrip(".") for w in words} & names:
         return None
     return line
@@ -164,8 +191,8 @@ def pronoun_of_candidate(text: str, start: int, end: int) -> bool:
     "He, K."), not a pronoun of anyone ("he or she", "his/her"), not an honorific ("Her Majesty")."""
     word = text[start:end]
     before, after = text[max(0, start - 30):start], text[end:end + 16]
-    if re.search(r"(?:\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b|\band\b)\s*|\(s\)|\bs/)$", before, re.IGNORECASE) or \
-            re.match(r"\s*(?:/|\bor\b|\band\b)\s*(?:he|him|his|she|her|hers)\b", after, re.IGNORECASE):
+    if re.search(r"(?:\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*|\(s\)|\bs/)$", before, re.IGNORECASE) or \
+            re.match(r"\s*(?:/|\bor\b)\s*(?:he|him|his|she|her|hers)\b", after, re.IGNORECASE):
         return False
     if re.match(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", after, re.IGNORECASE):
         return False

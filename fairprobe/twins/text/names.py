@@ -154,7 +154,7 @@ def _alone(text: str, start: int, end: int, kind: str, person: Person | None = N
     previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
     context = ("\n" if start <= 32 else "x") + before  # the window's start is a line start only at the text's
     if previous and (kind == "last" or not re.search(
-            r"[.!?:;•|*#>\n(\[]\s*[A-Z][\w'’.&-]*[ \t]+$|\s[-–—]\s+[A-Z][\w'’.&-]*[ \t]+$", context)):
+            r"(?:(?<![A-Z])\.|[!?:;•|*#>\n(\[])\s*[A-Z][\w'’.&-]*[ \t]+$|\s[-–—]\s+[A-Z][\w'’.&-]*[ \t]+$", context)):
         return previous.group(1) in NOT_SURNAMES or previous.group(1).rstrip(".") in {"Dr", "Prof", "Mr", "Ms",
                                                                                         "Mrs", "Miss"}
     return True

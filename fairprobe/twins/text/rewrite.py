@@ -10,7 +10,7 @@ from fairprobe.twins import lexicons
 from fairprobe.twins.text.names import find_person, name_edits, name_mentions, replace_names, splice
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, OTHER_SEX, PRONOUNS, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like,
-    gendered_proper_names, in_proper_name, object_position, residual_index, swaps, words_pattern)
+    coordinated, gendered_proper_names, in_proper_name, object_position, residual_index, swaps, words_pattern)
 
 
 @cache
@@ -60,9 +60,8 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
 
 
 # "he or she", "his/her", "(s)he", "s/he": a pronoun of anyone, not the candidate's.
-_GENERIC = re.compile(r"\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b|\band\b)\s*(?:he|him|his|she|her|hers)\b|"
+_GENERIC = re.compile(r"\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*(?:he|him|his|she|her|hers)\b|"
                       r"\(s\)he|\bs/he\b|\bhe/she\b", re.IGNORECASE)
-_COORDINATED = re.compile(r"^[^.;:!?\n]{0,40}?(?:\band\b|\bor\b|&|,)[^.;:!?\n]{0,30}$")
 
 
 def _surname_pronoun(text: str, start: int, end: int) -> bool:
@@ -96,7 +95,6 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
     titled = {p for p in (subject.first, subject.last) if p} if subject else set()
     pronouns = TO_MALE if target == MALE else TO_FEMALE
     edits: list[tuple[int, int, str]] = []
-    last_role_end = -1
     for match in pattern.finditer(text):
         start, end = match.span("w")
         word, pos, contr = match.group("w"), match.group("pos") or "", match.group("contr") or ""
@@ -125,10 +123,8 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
         if scope == "possessive" and not pos:
             continue
         if scope == "subject":
-            coordinated = 0 <= last_role_end <= start and _COORDINATED.match(text[last_role_end:start])
-            if pos or not (about_subject(text, start, end) or coordinated):
+            if pos or not (about_subject(text, start, end) or coordinated(text, start)):
                 continue
-            last_role_end = match.end()
         if scope == "title":
             following = re.match(r"\s+([\w'’-]+)", text[end:end + 40])
             if not following or re.sub(r"['’]s?$", "", following.group(1)) not in titled:

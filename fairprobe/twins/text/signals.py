@@ -268,6 +268,30 @@ def gendered_proper_names(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+@cache
+def _subject_roles() -> frozenset[str]:
+    return frozenset(w.lower() for p in pairs() if p.to_male == "subject" or p.to_female == "subject"
+                     for w in (p.female, p.male) if " " not in w)
+
+
+_ROLE_BEFORE = re.compile(r"([A-Za-z-]+)(?=[^.;:!?\n]{0,40}$)")
+
+
+def coordinated(text: str, start: int) -> bool:
+    """Whether the role noun starting at ``start`` is joined ("and", "or", "&", a comma) to an earlier role noun of
+    either sex that describes the subject: "a proud father of 3 and husband of 1"."""
+    before = text[max(0, start - 60):start]
+    roles = _subject_roles()
+    for match in _ROLE_BEFORE.finditer(before):
+        word = match.group(1).lower()
+        if word in roles:
+            absolute = start - len(before) + match.start(1)
+            between = text[absolute + len(word):start]
+            if re.search(r"\band\b|\bor\b|&|,", between) and about_subject(text, absolute, absolute + len(word)):
+                return True
+    return False
+
+
 _WORDS_AFTER = re.compile(r"([^\w]*)(\w[\w'’-]*)")
 
 

@@ -25,7 +25,8 @@ from functools import lru_cache
 
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
 from fairprobe.twins.text.signals import (
-    FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, in_proper_name,
+    FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
+    in_proper_name,
     pairs, swaps, title_words, words_pattern)
 
 
@@ -231,7 +232,7 @@ class _Pair:
         if scope == "possessive" and not pos_o:
             return Rejection(Reason.EDITS, f"{o!r} -> {n!r}: not a group the person belongs to")
         if scope == "subject" and (pos_o or not (about_subject(text, start, start + len(bare_o)) or
-                                               _coordinated(text, start, self.target_words))):
+                                               coordinated(text, start))):
             return Rejection(Reason.EDITS, f"{o!r} -> {n!r}: someone else's role")
         return None
 
@@ -278,19 +279,6 @@ def _phrases(target: str) -> dict[str, list[tuple[str, tuple[str, str]]]]:
     return out
 
 
-def _coordinated(text: str, start: int, table: dict) -> bool:
-    """ "father of 3 and husband of 1": a role noun joined to an earlier one that describes the subject."""
-    before = text[max(0, start - 60):start]
-    for match in re.finditer(r"([\w-]+)(?=[^.;:!?\n]{0,40}$)", before):
-        word = match.group(1).lower()
-        if word in table and table[word][1] == "subject":
-            absolute = start - len(before) + match.start(1)
-            between = text[absolute + len(word):start]
-            if re.search(r"\band\b|\bor\b|&|,", between) and about_subject(text, absolute, absolute + len(word)):
-                return True
-    return False
-
-
 def _around(text: str, start: int, end: int) -> str:
     return " ".join(text[max(0, start - 20):end + 20].split())
 
@@ -318,6 +306,9 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
         tokens_a = [(t, s + offset, e + offset) for t, s, e in tokens_a]
         matcher = difflib.SequenceMatcher(a=[t.lower() for t, _, _ in tokens_a], b=[t.lower() for t, _, _ in tokens_b],
                                           autojunk=False)
+        if text_a.count("\n") != text_b.count("\n") or [t for t, _, _ in tokens_a] == [t for t, _, _ in tokens_b]:
+            out.append(Rejection(Reason.EDITS, f"whitespace or line breaks changed near {_around(text_a, 0, 0)!r}"))
+            continue
         for op, i0, i1, j0, j1 in matcher.get_opcodes():
             chunk_a, chunk_b = tokens_a[i0:i1], tokens_b[j0:j1]
             if op == "equal":
@@ -343,7 +334,8 @@ def _part_pattern(part: str) -> re.Pattern:
     return re.compile(rf"(?<![\w'’-]){re.escape(part)}(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
 
 
-_LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.)[^\s<>()\[\]|,;\"']*")
+_LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b)"
+                       r"[^\s<>()\[\]|,;\"']*")
 
 
 def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
@@ -364,7 +356,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
                 left.append(part)
                 break
         else:
-            if len(part) > 2 and ("@" in twin or "/" in twin or "www." in twin):
+            if len(part) > 2 and ("@" in twin or "/" in twin or "." in twin):
                 low = re.compile(rf"(?<![a-z]){re.escape(part.lower())}")
                 count_t = sum(len(low.findall(run.lower())) for run in _LINK_RUN.findall(twin))
                 count_o = sum(len(low.findall(link_canon(run, old))) for run in _LINK_RUN.findall(original))

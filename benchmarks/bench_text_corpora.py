@@ -160,6 +160,9 @@ def run_dataturks(fp, judge, paths: list[Path]) -> None:
         start = time.perf_counter()
         targets = pd.DataFrame({"race": ["white", "black", "hispanic"]}) if attributes == ["race"] else None
         twins = generator.generate(data.reset_index(drop=True), attributes, seed=0, targets=targets)
+        cold = time.perf_counter() - start
+        start = time.perf_counter()  # other twins of the same resumes (seed 1: other names), warm
+        generator.generate(data.reset_index(drop=True), attributes, seed=1, targets=targets)
         seconds = time.perf_counter() - start
         index = list(data.index)
         results: dict[str, Counter] = defaultdict(Counter)
@@ -174,8 +177,8 @@ def run_dataturks(fp, judge, paths: list[Path]) -> None:
                                                  keep_surname=attributes == ["sex"])] += 1
                 c["pronouns swapped"] += judge.pronouns_swapped(item["profile"], twins.twins["profile"][j])
         how = "sex read from the text" if generator.sex is None else "sex assigned"
-        _table(f"## DataTurks, {'+'.join(attributes)} twins ({how}): {len(twins):,} in {seconds:.2f} s = "
-               f"{len(twins) / seconds:,.0f} twins/s end to end; rejections: "
+        _table(f"## DataTurks, {'+'.join(attributes)} twins ({how}): {len(twins):,}; {len(twins) / seconds:,.0f} "
+               f"twins/s end to end, warm ({len(twins) / cold:,.0f} cold, the first call); rejections: "
                f"{dict(Counter(twins.info.get('rejection_reasons', {})).most_common(5))}", results)
         print(f"pronouns swapped in accepted twins: {sum(c['pronouns swapped'] for c in results.values())} (whose "
               "they are, the judge cannot tell: read them by hand)")

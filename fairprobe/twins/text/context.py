@@ -43,15 +43,18 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
     first, last = person.first.lower(), person.last.lower()
     after, before = text[end:end + 60], text[max(0, start - 60):start]
     if person.first and person.last:
-        if low == first and re.match(rf"\s+(?:\S+\s+)?{re.escape(person.last)}(?![\w])", after, re.IGNORECASE):
-            return True
-        if low == last and re.search(rf"(?<![\w'’-])(?:{re.escape(person.first)}|{re.escape(person.first[:1])}\.?|"
-                                     rf"{re.escape(person.first[:2])}\w*|{_TITLE})(?:\s+\S+)?\s+$", before,
-                                     re.IGNORECASE):
-            return True
-        if low == last and re.match(rf",\s*{re.escape(person.first)}\b", after, re.IGNORECASE):
-            return True
-        if low == first and re.search(rf"{re.escape(person.last)},\s*$", before, re.IGNORECASE):
+        next_words = [w.strip(",.;:!?*_()[]'’").lower() for w in after.split()[:2]]
+        prev_words = [w.strip(",;:!?*_()[]'’").lower() for w in before.split()[-2:]]
+        if low == first and last in [w.removesuffix("'s") for w in next_words]:
+            return True  # "Emily Walsh", "Emily R. Walsh"
+        if low == last and prev_words and any(
+                w.rstrip(".") in (first, first[:1]) or (len(w) >= 2 and first.startswith(w)) or
+                re.fullmatch(_TITLE.lower(), w) for w in prev_words[-1:] + (prev_words[-2:-1] if len(prev_words) == 2
+                                                                         else [])):
+            return True  # "Emily Walsh", "E. Walsh", "Em Walsh", "Ms. Walsh"
+        if low == last and after.lstrip().startswith(",") and next_words[:1] == [first]:
+            return True  # "Walsh, Emily"
+        if low == first and before.rstrip().endswith(",") and prev_words[-1:] == [last + ","[:0]]:
             return True
     if before.endswith("-\n") and "/" in before.rsplit("\n", 2)[-2] and after[:1] in "/-":
         return True  # the rest of a link the text extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
@@ -205,36 +208,54 @@ def pronoun_of_candidate(text: str, start: int, end: int) -> bool:
     return True
 
 
-_SEPARATORS = ("", ".", "_", "-")
-
-
-@lru_cache(maxsize=4096)
-def _link_forms(first: str, last: str) -> re.Pattern:
-    f, l = re.escape(first.lower()), re.escape(re.sub(r"[^a-z-]", "", last.lower()))
-    forms = []
-    for k, sep in enumerate(_SEPARATORS):
-        sep = re.escape(sep)
-        if f and l:
-            forms += [rf"(?P<fl{k}>{f}{sep}{l})", rf"(?P<lf{k}>{l}{sep}{f})", rf"(?P<il{k}>{f[:1]}{sep}{l})",
-                      rf"(?P<fi{k}>{f}{sep}{l[:1]})"]
-    if len(first) >= 3:
-        forms.append(rf"(?P<f_0>{f})")
-    if len(l) >= 3:
-        forms.append(rf"(?P<l_0>{l})")
-    return re.compile(rf"(?<![a-z])(?:{'|'.join(forms)})(?![a-z])") if forms else re.compile(r"(?!x)x")
+_RUNS = re.compile(r"([a-z]+)")
 
 
 @lru_cache(maxsize=8192)
 def link_canon(link: str, person: Person) -> str:
     """``link`` lower-cased with the spellings of ``person``'s name replaced by placeholders, so the same link
-    for two people compares equal ("emily.walsh@x.org" and "greg.baker@x.org" -> "<fl.>@x.org" alike)."""
-    pattern = _link_forms(person.first, person.last)
+    for two people compares equal ("emily.walsh@x.org" and "greg.baker@x.org" -> "<f>.<l>@x.org" alike).
 
-    def mark(match: re.Match) -> str:
-        name = match.lastgroup or "x_0"
-        return f"<{name[:2]}{_SEPARATORS[int(name[2])]}>"
+    Spellings: first and last name joined or apart ("emilywalsh", "walsh-emily"), an initial and the other
+    part ("ewalsh", "emilyw"), and a part alone of three letters or more; no regex per person, so a new
+    name costs nothing to compile.
+    """
+    f = re.sub(r"[^a-z]", "", person.first.lower())
+    l = re.sub(r"[^a-z]", "", person.last.lower())
+    lowered = link.lower()
+    for raw in (person.first.lower(), person.last.lower()):
+        if re.search(r"[^a-z]", raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
+            for spelled in {raw, raw.replace("'", "").replace("’", ""), raw.replace(" ", "")}:
+                lowered = lowered.replace(spelled, re.sub(r"[^a-z]", "", spelled))
+    pieces = _RUNS.split(lowered)  # separators at even indices, letter runs at odd ones
+    runs = list(pieces)
+    for k in range(1, len(pieces), 2):
+        run = runs[k]
+        if not f or not l:
+            continue
+        if run in (f + l, l + f):
+            pieces[k] = "<f><l>" if run == f + l else "<l><f>"
+        elif run == f[:1] + l and len(l) >= 2:
+            pieces[k] = "<fi><l>"
+        elif run == f + l[:1] and len(f) >= 3:
+            pieces[k] = "<f><li>"
+        elif run == f and (len(f) >= 3 or _next_run(runs, k) == l):
+            pieces[k] = "<f>"
+        elif run == l and (len(l) >= 3 or _previous_run(runs, k) == f):
+            pieces[k] = "<l>"
+        elif run == f[:1] and _next_run(runs, k) == l:
+            pieces[k] = "<fi>"  # "e.walsh"
+        elif run == l[:1] and _previous_run(runs, k) == f:
+            pieces[k] = "<li>"  # "emily.w"
+    return "".join(pieces)
 
-    return pattern.sub(mark, link.lower())
+
+def _next_run(pieces: list[str], k: int) -> str:
+    return pieces[k + 2] if k + 2 < len(pieces) and pieces[k + 1] in (".", "-", "_", "") else ""
+
+
+def _previous_run(pieces: list[str], k: int) -> str:
+    return pieces[k - 2] if k >= 2 and pieces[k - 1] in (".", "-", "_", "") else ""
 
 
 __all__ = ["candidate_position", "candidate_word", "header_names_other", "link_canon", "pronoun_of_candidate"]

@@ -338,12 +338,20 @@ _LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.|\.(?:com|org|net|io|de
                        r"[^\s<>()\[\]|,;\"']*")
 
 
+@lru_cache(maxsize=256)
+def _link_runs(text: str) -> tuple[str, ...]:
+    """The whitespace-separated pieces of ``text`` that hold an email address, a URL or a domain."""
+    return tuple(run for piece in text.split() if ("@" in piece or "/" in piece or "." in piece)
+                 for run in _LINK_RUN.findall(piece))
+
+
 def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     """Forms of the old name in ``twin`` that name the candidate: a name part where it is the candidate (not
     "Austin, TX", "Baker Hughes"), one spelled inside a link, or a nickname prefix before the surname."""
     old, new = pair.old, pair.new
     left: list[str] = []
     kept = {p.lower() for p in (new.first, new.last, new.middle) if p}
+    twin_lower = twin.lower()
     for part in (old.first, old.last):
         if not part or part.lower() in kept:
             continue
@@ -356,33 +364,36 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
                 left.append(part)
                 break
         else:
-            if len(part) > 2 and ("@" in twin or "/" in twin or "." in twin):
+            if len(part) > 2 and part.lower() in twin_lower:
                 low = re.compile(rf"(?<![a-z]){re.escape(part.lower())}")
-                count_t = sum(len(low.findall(run.lower())) for run in _LINK_RUN.findall(twin))
-                count_o = sum(len(low.findall(link_canon(run, old))) for run in _LINK_RUN.findall(original))
+                count_t = sum(len(low.findall(run.lower())) for run in _link_runs(twin))
+                count_o = sum(len(low.findall(link_canon(run, old))) for run in _link_runs(original))
                 if count_t > count_o:
                     left.append(f"{part} (email or URL)")
     if old.first and len(old.first) > 3 and old.first.lower() not in kept and old.last:
-        either, new_only = _nick_patterns(old.first, new.first, old.last, new.last, frozenset(kept))
-        baseline = len(new_only.findall(original)) if new.last.lower() != old.last.lower() else 0
-        if either is not None and len(either.findall(twin)) > baseline:
-            left.append(f"{either.findall(twin)[0].split()[0]} (nickname)")
+        stop = {"an", "as", "at", "be", "by", "do", "he", "if", "in", "is"}
+        first = old.first.lower()
+        wanted = {first[:k] for k in range(len(first) - 1, 1, -1)} - kept - stop
+        wanted = {n for n in wanted if not new.first.lower().startswith(n)}
+
+        def found(text: str, names: set[str]) -> list[str]:
+            """Nickname prefixes right before one of the surnames ``names``: "Em Walsh"."""
+            out, lowered = [], text.lower()
+            for name in names:
+                position = lowered.find(name)
+                while position > 0:
+                    before = re.search(r"([\w'’-]+)\s+$", text[max(0, position - 30):position])
+                    after = lowered[position + len(name):position + len(name) + 1]
+                    if before and before.group(1).lower() in wanted and not (after.isalnum() or after == "_"):
+                        out.append(before.group(1))
+                    position = lowered.find(name, position + 1)
+            return out
+
+        baseline = len(found(original, {new.last.lower()})) if new.last.lower() != old.last.lower() else 0
+        nicknames = found(twin, {old.last.lower(), new.last.lower()}) if wanted else []
+        if len(nicknames) > baseline:
+            left.append(f"{nicknames[0]} (nickname)")
     return left
-
-
-@lru_cache(maxsize=4096)
-def _nick_patterns(first: str, new_first: str, old_last: str, new_last: str, kept: frozenset[str]
-                   ) -> tuple[re.Pattern | None, re.Pattern]:
-    """A nickname prefix of the old first name ("Em") before either surname, and before the new one only."""
-    stop = {"an", "as", "at", "be", "by", "do", "he", "if", "in", "is"}
-    nicks = [first[:k] for k in range(len(first) - 1, 1, -1)
-             if not new_first.lower().startswith(first[:k].lower()) and first[:k].lower() not in kept | stop]
-    body = "|".join(map(re.escape, nicks))
-    new_only = re.compile(rf"(?<![\w'’-])(?:{body})\s+{re.escape(new_last)}\b", re.IGNORECASE)
-    if not nicks:
-        return None, new_only
-    surnames = "|".join(re.escape(x) for x in {old_last, new_last} if x)
-    return re.compile(rf"(?<![\w'’-])(?:{body})\s+(?:{surnames})\b", re.IGNORECASE), new_only
 
 
 def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:

@@ -72,8 +72,8 @@ def name_words(line: str, *, unknown_ok: bool) -> list[str] | None:
     core = [w for w in words if w not in PARTICLES]  # "de", "van"; but "Das" is a surname
     if len(core) < 2 or not all(w[:1].isupper() for w in core):
         return None
-    if any(_plain(w) in HEADING_WORDS or _plain(w) in ROLE_WORDS or _plain(w) in ORG_WORDS or _plain(w) in MONTHS
-           for w in core):
+    if any(_plain(w) in HEADING_WORDS or _plain(w) in ROLE_WORDS or _plain(w) in ORG_WORDS or
+           (_plain(w) in MONTHS and (k > 0 or not unknown_ok)) for k, w in enumerate(core)):  # "MAY ZHANG" is a name
         return None
     if not unknown_ok and (len(core[0]) == 1 or (core[0].endswith(".") and len(core[0]) <= 3 and len(core) == 2)):
         return None  # "J. Smith" in running text: an author's initial, not how a profile names its own person

@@ -13,7 +13,7 @@ from fairprobe.twins.text.signals import (
     HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, PRONOUNS, ROLE_WORDS, US_STATE_CODES, WEEKDAYS, Person)
 
 _TITLE = r"(?:Ms|Mrs|Miss|Mr|Mx|Dr|Prof|Sir|Dame)\.?"
-_SENTENCE_START = re.compile(r"(?:^|(?<![A-Z])\.|[!?:;•|*#>\n(\[]|\s[-–—])\s*$")  # not after an initial: "J.P. Morgan"
+_SENTENCE_START = re.compile(r"(?:^|(?<![A-Z])\.|[!?:;•|>\n(\[]|\s[-–—])[\s*_#]*$")  # not after an initial: "J.P. Morgan"
 # Capitalised words that may stand next to a bare name without being part of another name.
 _FREE_NEIGHBOURS = frozenset("""i the a an and of in at on for to with dear hi hello thanks thank contact email call
 reach ask meet about by from via cc attn regards sincerely best""".split())
@@ -70,6 +70,9 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
         return False
     if low in PLACES and _PLACE_WORDS.search(before):
         return False
+    listed = re.search(r"([A-Z][\w'’-]*),[ \t]*\Z", before)
+    if listed and listed.group(1).lower() not in (first, last):
+        return False  # after "Redmond, ": a place (or a list of other names)
     if _INITIALS.search(before):
         return False
     following = re.match(r"[ \t]+([A-Z][\w'’&-]*)", after)
@@ -77,12 +80,9 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
             following.group(1).lower() not in MONTHS:
         return False
     previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
-    if previous:
-        context = ("\n" if start <= 60 else "x") + before[:previous.start(1)]
-        if (low == last or not _SENTENCE_START.search(context)) and \
-                previous.group(1).rstrip(".").lower() not in _FREE_NEIGHBOURS \
-                and not re.fullmatch(_TITLE, previous.group(1)):
-            return False
+    if previous and previous.group(1).rstrip(".").lower() not in _FREE_NEIGHBOURS and \
+            not re.fullmatch(_TITLE, previous.group(1)):
+        return False  # "JPMorgan Chase", "Jack Baker", "Hyderabad Walsh"; "Contact Emily", "Ms. Walsh" pass
     return True
 
 

@@ -28,7 +28,8 @@ Developer Manager Senior Junior Lead Data Scientist Analyst Designer Nurse Teach
 School Institute Inc LLC Ltd Corp Company Street Avenue Road January February March April May June July August
 September October November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Hopper Celebration
 Scholarship Award Foundation Society Association Club Team Group Center Centre Hospital Bank Dear Sincerely
-Regards Best Thank Thanks LinkedIn GitHub Python Java SQL Excel Microsoft Google Amazon Apple""".split())
+Regards Best Thank Thanks LinkedIn GitHub Python Java SQL Excel Microsoft Google Amazon Apple Reach Call Ask Meet Hi
+Hello Attn Via By From About""".split())
 class Mention(NamedTuple):
     """One mention of the person: where it is, its kind, and the text."""
 
@@ -106,7 +107,7 @@ def name_mentions(text: str, person: Person) -> list[Mention]:
             continue
         token = match.group()
         kind = "first" if token.lower() == first else "last" if token.lower() == last else ""
-        if kind and _cased(token) and _alone(text, start, match.end(), kind):
+        if kind and _cased(token) and _alone(text, start, match.end(), kind, person):
             out.append(Mention(start, match.end(), kind, token))
     return sorted(out)
 
@@ -117,7 +118,8 @@ Developer Manager Senior Junior Lead Data Scientist Analyst Designer Nurse Teach
 School Institute Inc LLC Ltd Corp Company Street Avenue Road January February March April May June July August
 September October November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Hopper Celebration
 Scholarship Award Foundation Society Association Club Team Group Center Centre Hospital Bank Dear Sincerely
-Regards Best Thank Thanks LinkedIn GitHub Python Java SQL Excel Microsoft Google Amazon Apple""".split())
+Regards Best Thank Thanks LinkedIn GitHub Python Java SQL Excel Microsoft Google Amazon Apple Reach Call Ask Meet Hi
+Hello Attn Via By From About""".split())
 _DATE_BEFORE = re.compile(r"(?:\d[\s,.-]*|\b(?:in|since|until|till|from|by|through|during|to|of|before|after|-|–)\s+)$",
                           re.IGNORECASE)
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|to|of|based|across|around|outside|downtown|greater|visit|visited)\s+$",
@@ -146,17 +148,18 @@ def _alone(text: str, start: int, end: int, kind: str, person: Person | None = N
         return False
     if low in PLACES and _PLACE_BEFORE.search(before):
         return False
+    listed = re.search(r"([A-Z][\w'’-]*),[ \t]*\Z", before)
+    if listed and (person is None or listed.group(1).lower() not in {person.first.lower(), person.last.lower()}):
+        return False  # "Redmond, Washington", "Seattle, Washington": a place, or someone else in a list
     if _INITIALS_BEFORE.search(before):
         return False  # "J.P. Morgan", "T.-J. Lin", "D. Whitfield": an initial that is not the person's
     following = re.match(r"[ \t]+([A-Z][\w'’-]*)", after)
     if following and following.group(1) not in NOT_SURNAMES:
         return False
     previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
-    context = ("\n" if start <= 32 else "x") + before  # the window's start is a line start only at the text's
-    if previous and (kind == "last" or not re.search(
-            r"(?:(?<![A-Z])\.|[!?:;•|*#>\n(\[])\s*[A-Z][\w'’.&-]*[ \t]+$|\s[-–—]\s+[A-Z][\w'’.&-]*[ \t]+$", context)):
-        return previous.group(1) in NOT_SURNAMES or previous.group(1).rstrip(".") in {"Dr", "Prof", "Mr", "Ms",
-                                                                                        "Mrs", "Miss"}
+    if previous:  # "JPMorgan Chase", "Jack Baker": another name; "Contact Emily", "Ms. Walsh": the person
+        return previous.group(1) in NOT_SURNAMES or previous.group(1).rstrip(".") in {"Dr", "Prof", "Mr", "Ms", "Mrs",
+                                                                                        "Miss"}
     return True
 
 

@@ -89,13 +89,17 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
     inside a proper name ("Women's Leadership Forum") or a residual signal.
     """
     pattern, table = words_pattern(target), swaps(target)
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return []
     has_caps = any(c.isupper() for c in text[1:])
-    protected = _protected_spans(text) if has_caps else []
+    lexical = any(m.group("w").lower() not in PRONOUNS[OTHER_SEX[target]] for m in matches)
+    protected = _protected_spans(text) if has_caps and lexical else []
     generic = [(m.start(), m.end()) for m in _GENERIC.finditer(text)]
     titled = {p for p in (subject.first, subject.last) if p} if subject else set()
     pronouns = TO_MALE if target == MALE else TO_FEMALE
     edits: list[tuple[int, int, str]] = []
-    for match in pattern.finditer(text):
+    for match in matches:
         start, end = match.span("w")
         word, pos, contr = match.group("w"), match.group("pos") or "", match.group("contr") or ""
         lower = word.lower()

@@ -196,9 +196,9 @@ def find_person(text: str) -> Person | None:
                 person = _from_line(following, first_line=True) if following.strip() else None
                 if person:
                     return person
-    match = _EMAIL.search(text)
-    if match and known_first_name(match.group(1)) and not _EMAIL.search(text, match.end()):
-        return Person(match.group(1).capitalize(), match.group(2).capitalize(), "", "")
+    email = _EMAIL.search(text)
+    if email and known_first_name(email.group(1)) and not _EMAIL.search(text, email.end()):
+        return Person(email.group(1).capitalize(), email.group(2).capitalize(), "", "")
     return None
 
 

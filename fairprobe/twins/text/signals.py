@@ -232,7 +232,7 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
     """
     before = text[max(0, start - 40):start]
     prev = _CAP_BEFORE.search(before)
-    prev_in_name = bool(prev) and not _SENTENCE_END.search(before[:prev.start(1)]) and not \
+    prev_in_name = prev is not None and not _SENTENCE_END.search(before[:prev.start(1)]) and not \
         prev.group(1).endswith(("'s", "’s", ",")) and prev.group(1).lower() not in HEADING_WORDS
     if not text[start:start + 1].isupper():
         return prev_in_name

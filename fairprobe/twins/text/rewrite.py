@@ -10,7 +10,7 @@ from fairprobe.twins import lexicons
 from fairprobe.twins.text.names import find_person, name_edits, name_mentions, replace_names, splice
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, OTHER_SEX, PRONOUNS, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like,
-    coordinated, gendered_proper_names, in_proper_name, object_position, residual_index, swaps, words_pattern)
+    coordinated, gendered_proper_names, in_proper_name, object_position, with_counterpart, residual_index, swaps, words_pattern)
 
 
 @cache
@@ -124,6 +124,8 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
         new, scope = entry
         if scope != "title" and has_caps and in_proper_name(text, start, end):
             continue  # "Women's Leadership Forum", "Alpha Kappa Alpha Sorority": a residual signal, never swapped
+        if scope != "title" and with_counterpart(text, start, end, new):
+            continue  # "men's and women's watches": both sexes, not the subject's
         if scope == "possessive" and not pos:
             continue
         if scope == "subject":

@@ -237,7 +237,17 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
     if not text[start:start + 1].isupper():
         return prev_in_name
     after = _CAP_AFTER.match(text, end)
-    return prev_in_name or bool(after and after.group(1).lower() not in {"i"})
+    numbered = re.match(r"[ \t]*\d", text[end:end + 3])  # "Prince 2 Practitioner": PRINCE2, a certificate
+    return prev_in_name or bool(after and after.group(1).lower() not in {"i"}) or bool(numbered)
+
+
+def with_counterpart(text: str, start: int, end: int, counterpart: str) -> bool:
+    """Whether the word at ``text[start:end]`` stands beside its other-sex counterpart ("men's and women's
+    watches", "boys and girls"): a phrase of both sexes, not the subject's."""
+    window = text[max(0, start - 30):end + 30].lower()
+    c = re.escape(counterpart.lower())
+    return bool(re.search(rf"\b{c}(?:['’]s?)?\s*(?:and|or|&|/|,)\s*\S*$", text[max(0, start - 30):start].lower())
+                or re.match(rf"(?:['’]s?)?\s*(?:and|or|&|/|,)\s*{c}\b", text[end:end + 30].lower())) and bool(window)
 
 
 _CAP_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*(?:[ \t]+(?:(?:of|for|in|&|the)[ \t]+)?[A-Z][\w'’&.-]*)*"

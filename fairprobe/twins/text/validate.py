@@ -27,7 +27,7 @@ from fairprobe.twins.text.context import candidate_position, candidate_word, hea
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     in_proper_name,
-    pairs, swaps, title_words, words_pattern)
+    pairs, swaps, title_words, with_counterpart, words_pattern)
 
 
 class Reason(str, enum.Enum):
@@ -229,6 +229,8 @@ class _Pair:
             return Rejection(Reason.EDITS, f"{o!r} -> {n!r}")
         if scope != "title" and in_proper_name(text, start, start + len(bare_o)):
             return Rejection(Reason.PROPER_NAME, f"{o!r} -> {n!r} in {_around(text, start, end)!r}")
+        if scope != "title" and with_counterpart(text, start, start + len(bare_o), new_word):
+            return Rejection(Reason.EDITS, f"{o!r} -> {n!r} beside its counterpart: a phrase of both sexes")
         if scope == "possessive" and not pos_o:
             return Rejection(Reason.EDITS, f"{o!r} -> {n!r}: not a group the person belongs to")
         if scope == "subject" and (pos_o or not (about_subject(text, start, start + len(bare_o)) or

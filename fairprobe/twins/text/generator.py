@@ -258,7 +258,7 @@ class TextTwinGenerator:
             for problem in problems:
                 reasons[problem.reason.value] += 1
             valid.append(not problems)
-            outcome.append("accepted" if not problems else "unchanged" if text == source_text else "rejected")
+            outcome.append("unchanged" if text == source_text else "accepted" if not problems else "rejected")
         twins = pd.DataFrame(rows, columns=original.columns)
         for column in original.columns:
             try:

@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 from fairprobe.twins import lexicons
+from fairprobe.twins.text.spans import full_name_spans
 from fairprobe.twins.text.signals import (
     HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, PRONOUNS, ROLE_WORDS, US_STATE_CODES, WEEKDAYS, Person)
 
@@ -22,13 +23,6 @@ _DATE_WORDS = re.compile(r"(?:\b(?:in|since|until|till|from|by|through|during|to
 _PLACE_WORDS = re.compile(r"\b(?:in|at|from|near|to|based|across|around|outside|downtown|greater|visit(?:ed)?)\s+$",
                           re.IGNORECASE)
 _INITIALS = re.compile(r"(?:^|[\s(,;])(?:[A-Z]\.){1,3}(?:-[A-Z]\.)?\s*$")
-
-
-@lru_cache(maxsize=4096)
-def _full_pattern(first: str, last: str, middle: str) -> re.Pattern:
-    mid = rf"(?:\s+(?:{re.escape(middle)}|[A-Z]\.?))?" if middle else r"(?:\s+[A-Z]\.?)?"
-    return re.compile(rf"(?<![\w'’-])(?:{re.escape(first)}{mid}\s+{re.escape(last)}|{re.escape(last)},\s*"
-                      rf"{re.escape(first)})(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
 
 
 def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
@@ -131,15 +125,13 @@ def candidate_position(text: str, person: Person) -> bool:
     A "name" made of heading, job-title, organisation or month words ("Personal Information") is none."""
     if person.first and person.last and all(_vocabulary(w) for w in f"{person.first} {person.last}".split()):
         return False
-    pattern = _full_pattern(person.first, person.last, person.middle)
     header = _letter_lines(text, 3)
     sign_offs = [m.end() for m in _SIGN_OFF.finditer(text)]
-    for match in pattern.finditer(text):
-        start = match.start()
+    for start, stop in full_name_spans(text, person.first, person.last, person.middle):
         for k, (position, line) in enumerate(header):
             if position <= start < position + len(line):
                 lead = _clean(text[position:start])
-                rest = text[match.end():position + len(line)]
+                rest = text[stop:position + len(line)]
                 if _LEAD_IN.match(lead) and re.match(r"^[\s*_#\]|•·,(\-–—:]*(?:$|[|•·,(\-–—]|[A-Z]{2,4}\b)", rest):
                     return True
                 if k == 0 and not lead and re.match(r"^\s+[a-z]", rest):
@@ -149,13 +141,20 @@ def candidate_position(text: str, person: Person) -> bool:
             return True
         if any(0 <= start - s <= 60 and "\n" not in text[s:start].strip("\n ") for s in sign_offs):
             return True
-        if _SENTENCE_START.search(before) and _OPENING_VERB.match(text, match.end()) and start < len(text) // 3 \
+        if _SENTENCE_START.search(before) and _OPENING_VERB.match(text, stop) and start < len(text) // 3 \
                 and (start == 0 or text[:start].strip() == "" or "\n" in before):
             return True
-    if person.first and person.last:
-        f, l = re.escape(person.first.lower()), re.escape(re.sub(r"[^a-z]", "", person.last.lower()))
-        if re.search(rf"(?<![a-z]){f}[._-]?{l}\d*@", text.lower()):
-            return True
+    if person.first and person.last and "@" in text:  # (?<![a-z])FIRST[._-]?LAST\d*@, no regex per person
+        f, l, low = person.first.lower(), re.sub(r"[^a-z]", "", person.last.lower()), text.lower()
+        for spelled in (f + l, f + "." + l, f + "_" + l, f + "-" + l):
+            position = low.find(spelled)
+            while position >= 0:
+                end = position + len(spelled)
+                while end < len(low) and low[end].isdecimal():
+                    end += 1
+                if low[end:end + 1] == "@" and (position == 0 or not "a" <= low[position - 1] <= "z"):
+                    return True
+                position = low.find(spelled, position + 1)
     return False
 
 
@@ -167,6 +166,8 @@ def header_names_other(text: str, person: Person) -> str | None:
         return None
     names = {p.lower() for p in (person.first, person.last) if p}
     for _, candidate in lines:
+        if "name" not in candidate.lower():
+            continue  # no label: _clean only removes markup, it joins no letters
         cleaned = _clean(candidate)
         if _LABEL.match(cleaned):  # "Name: Latonya Booker" names the candidate, whatever else the header says
             value = _LABEL.sub("", cleaned)

@@ -170,7 +170,7 @@ class TextTwinGenerator:
         names = self.first_name in data.columns and self.last_name in data.columns
         return sex, race, names
 
-    def _person(self, record: Mapping[str, Any], sex_col: str | None, race_col: str | None, names: bool) -> Person:
+    def _person(self, record: Mapping[Any, Any], sex_col: str | None, race_col: str | None, names: bool) -> Person:
         text = str(record[self.text])
         found = Person(str(record[self.first_name]), str(record[self.last_name]), "", "") if names else \
             (find_person(text) or Person("", "", "", ""))

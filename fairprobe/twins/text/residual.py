@@ -17,7 +17,7 @@ import numpy as np
 
 from functools import lru_cache
 
-from fairprobe.twins.text.signals import Person, gendered_proper_names, residual_index
+from fairprobe.twins.text.signals import Person, protected_phrases
 from fairprobe.twins.text.similarity import mask_signals
 
 
@@ -25,9 +25,10 @@ from fairprobe.twins.text.similarity import mask_signals
 def _signals_in(text: str) -> tuple[tuple[int, int, dict], ...]:
     """Listed residual signals and, by rule, proper names that hold a gendered word ("Women in Finance",
     "Convent Girls' High School"), each once, listed ones first."""
-    found = list(residual_index().find(text))
+    listed, named = protected_phrases(text)
+    found = list(listed)
     taken = [(a, b) for a, b, _ in found]
-    for start, end, sex in gendered_proper_names(text):
+    for start, end, sex in named:
         if not any(a < end and start < b for a, b in taken):
             found.append((start, end, {"phrase": text[start:end], "attribute": "sex", "group": sex,
                                        "kind": "proper name with a gendered word", "source": "rule"}))

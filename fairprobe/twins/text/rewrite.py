@@ -10,7 +10,7 @@ from fairprobe.twins import lexicons
 from fairprobe.twins.text.names import find_person, name_edits, name_mentions, replace_names, splice
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, OTHER_SEX, PRONOUNS, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like,
-    coordinated, gendered_proper_names, in_proper_name, object_position, with_counterpart, residual_index, swaps, words_pattern)
+    coordinated, in_proper_name, object_position, protected_phrases, with_counterpart, swaps, words_pattern)
 
 
 @cache
@@ -56,7 +56,8 @@ def pick_name(person: Person, sex: str, race: str | None, *, seed: int = 0, shif
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
-    return [(a, b) for a, b, _ in residual_index().find(text)] + [(a, b) for a, b, _ in gendered_proper_names(text)]
+    listed, named = protected_phrases(text)
+    return [(a, b) for a, b, _ in listed] + [(a, b) for a, b, _ in named]
 
 
 # "he or she", "his/her", "(s)he", "s/he": a pronoun of anyone, not the candidate's.
@@ -93,8 +94,7 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
     if not matches:
         return []
     has_caps = any(c.isupper() for c in text[1:])
-    lexical = any(m.group("w").lower() not in PRONOUNS[OTHER_SEX[target]] for m in matches)
-    protected = _protected_spans(text) if has_caps and lexical else []
+    protected: list[tuple[int, int]] | None = None if has_caps else []  # found when a word first needs them
     generic = [(m.start(), m.end()) for m in _GENERIC.finditer(text)]
     titled = {p for p in (subject.first, subject.last) if p} if subject else set()
     pronouns = TO_MALE if target == MALE else TO_FEMALE
@@ -116,8 +116,6 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
             edits.append((start, end, case_like(new, word)))
             continue
         pos = pos or contr
-        if protected and any(a <= start < b for a, b in protected):
-            continue
         entry = table.get(" ".join(lower.split()))
         if entry is None or (not lexicon and entry[1] != "title"):
             continue
@@ -135,6 +133,10 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
             following = re.match(r"\s+([\w'’-]+)", text[end:end + 40])
             if not following or re.sub(r"['’]s?$", "", following.group(1)) not in titled:
                 continue
+        if protected is None:
+            protected = _protected_spans(text)
+        if any(a <= start < b for a, b in protected):
+            continue  # a residual signal ("Society of Women Engineers") or a proper name: left as it is
         if pos:
             pos = ("'" if new.endswith("s") else pos) if pos[-1] in "sS" else (pos if new.endswith("s") else pos + "s")
         edits.append((start, match.end(), case_like(new, word) + pos))

@@ -7,9 +7,10 @@ rewriter swaps is exactly a word the validator checks.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins import lexicons
@@ -257,11 +258,23 @@ _CAP_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*(?:[ \t]+(?:(?:of|for|in|&
 _PREPOSITIONS = frozenset("in at on from with for by to of as".split())
 
 
+# Every place a word of GENDERED_IN_NAMES may stand as a whole word (a superset: "Women.Inc" too), so that only
+# the capitalised runs around one are read word by word.
+_GENDERED_HINT = re.compile(r"(?<![\w'’])(?:" + trie_pattern(GENDERED_IN_NAMES[FEMALE] | GENDERED_IN_NAMES[MALE]) +
+                            r")\.*(?![\w'’&-])", re.IGNORECASE)
+
+
 def gendered_proper_names(text: str) -> list[tuple[int, int, str]]:
     """(start, end, sex) of each proper name of two or more words that holds a gendered word ("Women in
     Finance", "Convent Girls' High School"): residual signals, never swapped."""
+    hints = [m.start() for m in _GENDERED_HINT.finditer(text)]
+    if not hints:
+        return []
     out = []
     for match in _CAP_RUN.finditer(text):
+        k = bisect.bisect_left(hints, match.start())
+        if k == len(hints) or hints[k] >= match.end():
+            continue  # no gendered word in this run
         start, words = match.start(), match.group().split()
         if len(words) > 2 and words[1] in ("of", "for", "in", "the") and _SENTENCE_END.search(text[:start]):
             start = text.index(words[2], start)  # "Studied at the Women's ...": the sentence's first word is no part
@@ -369,6 +382,13 @@ def _key(word: str) -> str:
 @cache
 def residual_index() -> ResidualIndex:
     return ResidualIndex()
+
+
+@lru_cache(maxsize=1024)
+def protected_phrases(text: str) -> tuple[tuple[tuple[int, int, dict], ...], tuple[tuple[int, int, str], ...]]:
+    """The listed residual signals and the proper names with a gendered word in ``text``, found once for the
+    rewriter (which leaves them alone) and the residual report (which counts them)."""
+    return tuple(residual_index().find(text)), tuple(gendered_proper_names(text))
 
 
 def age_cues(text: str) -> list[tuple[int, int, str, int]]:

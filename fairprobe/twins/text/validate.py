@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
+from fairprobe.twins.text.spans import part_spans
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     in_proper_name,
@@ -300,11 +301,14 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
         blocks = [(a0, a1, b0, b1) for op, a0, a1, b0, b1 in matcher.get_opcodes() if op != "equal"]
     out: list[Rejection] = []
     allowed_a = allowed_b = 0
+    starts = [0]  # where each line of the original starts
+    for line in lines_a:
+        starts.append(starts[-1] + len(line) + 1)
     for a0, a1, b0, b1 in blocks:
         text_a, text_b = "\n".join(lines_a[a0:a1]), "\n".join(lines_b[b0:b1])
         tokens_a, tokens_b = _tokens(text_a), _tokens(text_b)
         # judge each change in the context of the whole original, so a name at a line start sees the line before
-        offset = sum(len(line) + 1 for line in lines_a[:a0])
+        offset = starts[a0]
         tokens_a = [(t, s + offset, e + offset) for t, s, e in tokens_a]
         matcher = difflib.SequenceMatcher(a=[t.lower() for t, _, _ in tokens_a], b=[t.lower() for t, _, _ in tokens_b],
                                           autojunk=False)
@@ -331,11 +335,6 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     return out, allowed_a, allowed_b
 
 
-@lru_cache(maxsize=4096)
-def _part_pattern(part: str) -> re.Pattern:
-    return re.compile(rf"(?<![\w'’-]){re.escape(part)}(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
-
-
 _LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b)"
                        r"[^\s<>()\[\]|,;\"']*")
 
@@ -358,11 +357,10 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
         if not part or part.lower() in kept:
             continue
         mixed = (old, Person(old.first, new.last, "", ""), Person(new.first, old.last, "", ""))  # "Hui Schmidt"
-        for match in _part_pattern(part).finditer(twin):
-            remnant = twin[match.end():match.end() + 1] == "/" or twin[max(0, match.start() - 2):match.start()] in (
+        for start, end in part_spans(twin, part):
+            remnant = twin[end:end + 1] == "/" or twin[max(0, start - 2):start] in (
                 "-\n", "r/")  # a link the extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
-            if remnant or match.group()[:1].isupper() and any(candidate_word(twin, match.start(), match.end(), p)
-                                                              for p in mixed):
+            if remnant or twin[start:start + 1].isupper() and any(candidate_word(twin, start, end, p) for p in mixed):
                 left.append(part)
                 break
         else:
@@ -455,7 +453,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     """
     reasons: list[Rejection] = []
     # a name the text never states (a table's name columns) leaves nothing in the text to rename
-    named = any(_part_pattern(p).search(original) for p in (old.first, old.last) if p)
+    named = any(part_spans(original, p) for p in (old.first, old.last) if p)
     if profile and twin == original and ((named and (old.first, old.last) != (new.first, new.last)) or (
             new.sex != old.sex and new.sex in (FEMALE, MALE) and words_pattern(new.sex).search(original))):
         # a profile with a name or a word of the old sex had something to change; one with neither is
@@ -484,10 +482,10 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         left = _old_name_left(pair, original, twin)
         if left:
             reasons.append(Rejection(Reason.OLD_NAME, ", ".join(left)))
-        had = any(candidate_word(original, m.start(), m.end(), old) for part in (old.first, old.last) if part
-                  for m in _part_pattern(part).finditer(original))
-        has = any(m.group()[:1].isupper() for part in (new.first, new.last) if part
-                  for m in _part_pattern(part).finditer(twin))
+        had = any(candidate_word(original, start, end, old) for part in (old.first, old.last) if part
+                  for start, end in part_spans(original, part))
+        has = any(twin[start:start + 1].isupper() for part in (new.first, new.last) if part
+                  for start, _ in part_spans(twin, part))
         if had and not has:
             reasons.append(Rejection(Reason.NEW_NAME, repr(new.first)))
     if pair.sex_changed:

@@ -239,8 +239,28 @@ def test_per_group_name_finding_and_acceptance_reach_the_result_with_a_warning()
     result = probe.invariance("race", max_flip_rate=0.05)
     groups = result.details["generator_info"]["groups"]
     assert groups["male/black"]["name_found"] == 0.0 and groups["male/black"]["accepted"] == 0
+    assert (groups["male/black"]["rejected"], groups["male/black"]["unchanged"]) == (6, 0)  # refused, not vacuous
     assert groups["female/white"]["name_found"] == 1.0 and groups["female/white"]["accepted_share"] == 1.0
     assert any("text twins of group 'male/black'" in w for w in result.warnings)
+
+
+def test_a_profile_with_nothing_to_change_is_vacuous_not_rejected_and_its_group_is_warned_about():
+    """A sex twin of a profile that states no name and no word of either sex is the profile itself: accepted
+    (nothing in it is wrong), counted as unchanged for its group, and the group's warning says so."""
+    plain = ["Analyst, Acme Corp, 2019 - 2023. Python, SQL."] * 6
+    named = [f"{n}\nAnalyst, Acme Corp, 2019 - 2023. She ships Python." for n in ("Emily Walsh", "Anne Miller")] * 3
+    frame = pd.DataFrame({"profile": plain + named, "sex": ["male"] * 6 + ["female"] * 6, "race": ["white"] * 12})
+    twins = TextTwinGenerator("profile", race=None).generate(frame, ["sex"])
+    assert twins.valid.all() and (twins.twins["profile"][:6] == frame["profile"][:6]).all()
+    groups = twins.info["groups"]
+    assert (groups["male"]["unchanged"], groups["male"]["rejected"]) == (6, 0)
+    assert (groups["female"]["accepted"], groups["female"]["unchanged"]) == (6, 0)
+    assert [w for w in twins.info["warnings"] if "'male'" in w and "6 of 6 twins" in w]
+    # a table's name columns that the text never states: renaming the person changes nothing in the text
+    listed = frame.assign(first_name=["Greg", "Brett"] * 6, last_name="Baker")
+    race = TextTwinGenerator("profile").generate(listed, ["race"], targets=pd.DataFrame({"race": ["black"]}))
+    assert race.valid[:6].all() and (race.twins["profile"][:6] == frame["profile"][:6]).all()
+    assert race.info["groups"]["male/white"]["unchanged"] == 6
 
 
 # ------------------------------------------------------------------ seeded corruption test

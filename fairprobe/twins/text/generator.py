@@ -258,7 +258,8 @@ class TextTwinGenerator:
             for problem in problems:
                 reasons[problem.reason.value] += 1
             valid.append(not problems)
-            outcome.append("unchanged" if text == source_text else "accepted" if not problems else "rejected")
+            # a refused twin keeps its original's text, and is rejected, not vacuous
+            outcome.append("rejected" if problems else "unchanged" if text == source_text else "accepted")
         twins = pd.DataFrame(rows, columns=original.columns)
         for column in original.columns:
             try:

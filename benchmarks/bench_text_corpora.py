@@ -8,10 +8,17 @@ judge's share faithful, unchanged, with the old name left, or changed outside th
 Usage::
 
     python benchmarks/bench_text_corpora.py [--names N] [--dataturks traindata.json testdata.json]
-        [--screeners] [--code DIR]
+        [--screeners] [--code DIR] [--before DIR [--speed-names N]]
 
 ``--names N``: names per race x sex group of Bloomberg's 100 (all 100: 32 resumes x 800 names). ``--code
-DIR``: run another fairprobe checkout's code (e.g. ``git worktree add /tmp/before main``) to measure before.
+DIR``: run another fairprobe checkout's code (e.g. ``git worktree add /tmp/before main``) for the figures.
+``--before DIR``: time that checkout's code (imported as ``fairprobe_before``) against this one in the same
+process, turn about, on Bloomberg (``--speed-names`` per group) and DataTurks, and print the ratios.
+
+Speed is end to end (find the candidate, rewrite, validate, residual scan), from a cold start: before each
+timed call the per-text and per-name caches are emptied (``re``'s too), the lexicons stay loaded. Wall-clock
+twins/s move with the machine's load; CPU twins/s (``time.process_time``) move much less, and are what a
+machine to itself would give.
 DataTurks: the JSON-lines files ``traindata.json`` and ``testdata.json`` of
 github.com/DataTurks-Engg/Entity-Recognition-In-Resumes-SpaCy (commit of 2018; 220 Indeed resumes).
 """
@@ -60,6 +67,40 @@ def dataturks(paths: list[Path]) -> list[dict]:
     return out
 
 
+def clear_caches(package) -> None:
+    """Empty the bounded caches (per text, per name) of ``package``'s text-twin modules and ``re``'s: a cold start.
+    Unbounded ones (compiled lexicons, word tables) stay: they are loaded once per process."""
+    import re
+    import sys as _sys
+
+    re.purge()
+    for name, module in list(_sys.modules.items()):
+        if module is None or not name.startswith(package.__name__ + ".twins"):
+            continue
+        for value in list(vars(module).values()):
+            info = getattr(value, "cache_info", None)
+            if info is not None and getattr(value, "__module__", "") == name and info().maxsize is not None:
+                value.cache_clear()
+
+
+def warm_up(fp, table) -> None:
+    """Load the lexicons and compile the fixed patterns once per process, outside the timings."""
+    lexicons = fp.twins.lexicons
+    for load in ("census_first_names", "first_name_table", "surname_table", "residual_signals", "gender_pairs"):
+        if hasattr(lexicons, load):
+            getattr(lexicons, load)()
+    for attributes in (["sex"], ["race"], ["sex", "race"]):
+        fp.twins.text.TextTwinGenerator("profile").generate(table.head(16), attributes, seed=0)
+
+
+def timed_generate(fp, generator, data, attributes, **kwargs):
+    """``generator.generate(...)`` from a cold start: (twins, wall seconds, CPU seconds)."""
+    clear_caches(fp)
+    wall, cpu = time.perf_counter(), time.process_time()
+    twins = generator.generate(data, attributes, **kwargs)
+    return twins, time.perf_counter() - wall, time.process_time() - cpu
+
+
 def _pct(k: int, n: int) -> str:
     return f"{100 * k / n:5.1f}" if n else "    -"
 
@@ -86,6 +127,7 @@ def run_bloomberg(fp, judge, per_group: int) -> None:
     templates, rows = bloomberg(HERE / "data" / "bloomberg", per_group)
     table = pd.DataFrame({"profile": [templates[r["template"]].replace("{name}", r["name"]) for r in rows],
                           "sex": [r["sex"] for r in rows], "race": [r["race"] for r in rows]})
+    warm_up(fp, table)
     find = fp.twins.text.find_person
     hits: Counter = Counter()
     seen: Counter = Counter()
@@ -101,9 +143,7 @@ def run_bloomberg(fp, judge, per_group: int) -> None:
           f"   all: {sum(hits.values()) / len(rows):.3f}")
     for attributes in (["sex"], ["race"], ["sex", "race"]):
         generator = fp.twins.text.TextTwinGenerator("profile")
-        start = time.perf_counter()
-        twins = generator.generate(table, attributes, seed=0)
-        seconds = time.perf_counter() - start
+        twins, seconds, cpu = timed_generate(fp, generator, table, attributes, seed=0)
         results: dict[str, Counter] = defaultdict(Counter)
         for j, i in enumerate(twins.source):
             row = rows[i]
@@ -117,7 +157,7 @@ def run_bloomberg(fp, judge, per_group: int) -> None:
                 results[f"{rows[i]['race']}/{rows[i]['sex']}"]["rejected"] += 1
         reasons = twins.info.get("rejection_reasons", {})
         _table(f"## Bloomberg, {'+'.join(attributes)} twins: {len(twins):,} in {seconds:.1f} s = "
-               f"{len(twins) / seconds:,.0f} twins/s end to end (find, rewrite, validate, residual); rejections: "
+               f"{len(twins) / seconds:,.0f} twins/s end to end, cold (CPU: {len(twins) / cpu:,.0f}/s); rejections: "
                f"{dict(Counter(reasons).most_common(4))}", results)
 
 
@@ -136,6 +176,7 @@ def run_dataturks(fp, judge, paths: list[Path]) -> None:
     import pandas as pd
 
     items = dataturks(paths)
+    warm_up(fp, pd.DataFrame({"profile": [i["profile"] for i in items[:16]], "sex": "female", "race": "asian"}))
     find = fp.twins.text.find_person
     found = sum(bool(p) and {p.first.lower(), p.last.lower()} <= set(i["name"].lower().replace(".", " ").split())
                 for i, p in ((i, find(i["profile"])) for i in items))
@@ -157,13 +198,12 @@ def run_dataturks(fp, judge, paths: list[Path]) -> None:
              fp.twins.text.TextTwinGenerator("profile")),
             (["sex"], frame.assign(sex=frame["assigned"])[["profile", "race", "sex"]],
              fp.twins.text.TextTwinGenerator("profile"))):
-        start = time.perf_counter()
         targets = pd.DataFrame({"race": ["white", "black", "hispanic"]}) if attributes == ["race"] else None
-        twins = generator.generate(data.reset_index(drop=True), attributes, seed=0, targets=targets)
-        cold = time.perf_counter() - start
-        start = time.perf_counter()  # other twins of the same resumes (seed 1: other names), warm
+        twins, cold, cold_cpu = timed_generate(fp, generator, data.reset_index(drop=True), attributes, seed=0,
+                                               targets=targets)
+        start, cpu = time.perf_counter(), time.process_time()  # other twins of the same resumes (other names), warm
         generator.generate(data.reset_index(drop=True), attributes, seed=1, targets=targets)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         index = list(data.index)
         results: dict[str, Counter] = defaultdict(Counter)
         for j, i in enumerate(twins.source):
@@ -177,8 +217,9 @@ def run_dataturks(fp, judge, paths: list[Path]) -> None:
                                                  keep_surname=attributes == ["sex"])] += 1
                 c["pronouns swapped"] += judge.pronouns_swapped(item["profile"], twins.twins["profile"][j])
         how = "sex read from the text" if generator.sex is None else "sex assigned"
-        _table(f"## DataTurks, {'+'.join(attributes)} twins ({how}): {len(twins):,}; {len(twins) / seconds:,.0f} "
-               f"twins/s end to end, warm ({len(twins) / cold:,.0f} cold, the first call); rejections: "
+        _table(f"## DataTurks, {'+'.join(attributes)} twins ({how}): {len(twins):,}; twins/s end to end, cold "
+               f"{len(twins) / cold:,.0f} (CPU {len(twins) / cold_cpu:,.0f}), warm, other twins of the same resumes "
+               f"{len(twins) / seconds:,.0f} (CPU {len(twins) / cpu:,.0f}); rejections: "
                f"{dict(Counter(twins.info.get('rejection_reasons', {})).most_common(5))}", results)
         print(f"pronouns swapped in accepted twins: {sum(c['pronouns swapped'] for c in results.values())} (whose "
               "they are, the judge cannot tell: read them by hand)")
@@ -228,6 +269,61 @@ def run_screeners(fp, per_group: int) -> None:
             print(f"    warning: {warning[:160]}")
 
 
+def import_renamed(folder: Path, name: str = "fairprobe_before"):
+    """Another checkout's ``fairprobe`` package, copied and imported as ``name`` beside this one."""
+    import importlib
+    import re
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="fairprobe-before-"))
+    shutil.copytree(folder / "fairprobe", root / name)
+    for path in (root / name).rglob("*.py"):
+        path.write_text(re.sub(r"\bfairprobe\b", name, path.read_text(encoding="utf-8")), encoding="utf-8")
+    sys.path.insert(0, str(root))
+    module = importlib.import_module(name)
+    importlib.import_module(f"{name}.twins.text")
+    return module
+
+
+def run_speed(fp, before, per_group: int, dataturks_paths: list[Path]) -> None:
+    """Before and after in one process, turn about (before first, then after first), cold: CPU twins/s and ratios."""
+    import numpy as np
+    import pandas as pd
+
+    templates, rows = bloomberg(HERE / "data" / "bloomberg", per_group)
+    table = pd.DataFrame({"profile": [templates[r["template"]].replace("{name}", r["name"]) for r in rows],
+                          "sex": [r["sex"] for r in rows], "race": [r["race"] for r in rows]})
+    runs = [(f"Bloomberg ({per_group} names a group), {'+'.join(a)}", table, a, None)
+            for a in (["sex"], ["race"], ["sex", "race"])]
+    if dataturks_paths:
+        items = dataturks(dataturks_paths)
+        frame = pd.DataFrame({"profile": [i["profile"] for i in items], "race": "asian",
+                              "sex": np.random.default_rng(0).choice(["female", "male"], size=len(items))})
+        runs += [("DataTurks, race (sex assigned)", frame, ["race"], pd.DataFrame({"race": ["white", "black",
+                                                                                           "hispanic"]})),
+                 ("DataTurks, sex (sex assigned)", frame, ["sex"], None)]
+    for package in (before, fp):
+        warm_up(package, table)
+    print(f"\n# Speed, before ({Path(before.__file__).parent}) and after, one process, cold, turn about; twins/s")
+    print(f"{'run':44s} {'twins':>7s} {'before CPU':>10s} {'after CPU':>10s} {'ratio':>6s} {'before wall':>11s} "
+          f"{'after wall':>10s}")
+    for label, data, attributes, targets in runs:
+        times: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
+        count = 0
+        for order in (("before", "after"), ("after", "before")):
+            for side in order:
+                package = before if side == "before" else fp
+                generator = package.twins.text.TextTwinGenerator("profile")
+                twins, wall, cpu = timed_generate(package, generator, data, attributes, seed=0, targets=targets)
+                times[side].append((wall, cpu))
+                count = len(twins)
+        b_wall, b_cpu = min(w for w, _ in times["before"]), min(c for _, c in times["before"])
+        a_wall, a_cpu = min(w for w, _ in times["after"]), min(c for _, c in times["after"])
+        print(f"{label:44s} {count:7,d} {count / b_cpu:10,.0f} {count / a_cpu:10,.0f} {b_cpu / a_cpu:6.1f} "
+              f"{count / b_wall:11,.0f} {count / a_wall:10,.0f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--names", type=int, default=100)
@@ -235,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screeners", action="store_true")
     parser.add_argument("--code", type=Path, default=None)
     parser.add_argument("--skip-bloomberg", action="store_true")
+    parser.add_argument("--before", type=Path, default=None)
+    parser.add_argument("--speed-names", type=int, default=10)
+    parser.add_argument("--speed-only", action="store_true")
     args = parser.parse_args(argv)
     if args.code is not None:
         sys.path.insert(0, str(args.code.resolve()))
@@ -245,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"# text twins on external corpora; fairprobe from {Path(fp.__file__).parent}; {platform.machine()}, "
           f"Python {platform.python_version()}; 2 cores shared with other jobs")
+    if args.before is not None:
+        run_speed(fp, import_renamed(args.before), args.speed_names, args.dataturks)
+        if args.speed_only:
+            return 0
     if not args.skip_bloomberg:
         run_bloomberg(fp, judge, args.names)
     if args.dataturks:

@@ -145,7 +145,7 @@ def header_lines(text: str, count: int = HEADER_LINES) -> list[str]:
     """The first ``count`` lines of ``text`` that hold a letter."""
     out = []
     for line in text.splitlines():
-        if any(ch.isalpha() for ch in line):
+        if any(map(str.isalpha, line)):
             out.append(line)
             if len(out) == count:
                 break

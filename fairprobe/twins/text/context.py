@@ -97,13 +97,15 @@ _OPENING_VERB = re.compile(r"\s*(?:\([^)\n]{0,40}\)\s*)?(?:,|\s+(?:is|was|has|ha
 
 
 def _letter_lines(text: str, count: int) -> list[tuple[int, str]]:
+    """(start, line) of the first ``count`` lines of ``text`` that hold a letter (the rest of the text unsplit)."""
     out, position = [], 0
-    for line in text.split("\n"):
-        if any(ch.isalpha() for ch in line):
+    while len(out) < count and position <= len(text):
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        line = text[position:end]
+        if any(map(str.isalpha, line)):
             out.append((position, line))
-            if len(out) == count:
-                break
-        position += len(line) + 1
+        position = end + 1
     return out
 
 

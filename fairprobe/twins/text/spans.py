@@ -183,6 +183,13 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _title_anchor(titles: tuple[str, ...]) -> re.Pattern:
+    """``(?<![\w@./'’-])(?:TITLES)(?!\w)``, any case, the longest title first."""
+    body = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
+    return re.compile(rf"(?<![\w@./'’-])(?:{body})(?!\w)", re.IGNORECASE)
+
+
 class MentionForms:
     """The name anchors and multi-word forms of ``names.name_mentions`` for one person, without a regex per
     name: anchors are ``(?<![\\w@./'’-])(?:FIRST|LAST|NICKNAMES|TITLES|F\\.)(?!\\w)`` (the longest that fits at
@@ -193,13 +200,14 @@ class MentionForms:
         self.first, self.last, self.middle = first.lower(), last.lower(), middle.lower()
         self.nicks = [self.first[:k] for k in range(len(first) - 1, 1, -1)] if len(first) > 3 else []
         self.titles = [t.lower() for t in titles]
-        words = {self.first, self.last, *self.nicks, *self.titles, self.first[:1] + "."} - {"", "."}
+        words = {self.first, self.last, *self.nicks, self.first[:1] + "."} - {"", "."}
         self.words = sorted(words, key=len, reverse=True)
+        self.title_anchor = _title_anchor(tuple(sorted(set(self.titles))))  # the same for everyone: compiled once
         self.ok = all(lowered(part) is not None for part in (first, last, middle))
 
     def anchors(self, text: str, low: str) -> list[tuple[int, int]]:
         """Non-overlapping anchor spans, leftmost first; at one position the longest word that ends a word."""
-        best: dict[int, int] = {}
+        best: dict[int, int] = {m.start(): m.end() for m in self.title_anchor.finditer(text)}
         for word in self.words:
             for position in _occurrences(low, word):
                 stop = position + len(word)

@@ -301,14 +301,13 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
         blocks = [(a0, a1, b0, b1) for op, a0, a1, b0, b1 in matcher.get_opcodes() if op != "equal"]
     out: list[Rejection] = []
     allowed_a = allowed_b = 0
-    starts = [0]  # where each line of the original starts
-    for line in lines_a:
-        starts.append(starts[-1] + len(line) + 1)
+    offset = line = 0  # where line ``line`` of the original starts; blocks come in order
     for a0, a1, b0, b1 in blocks:
         text_a, text_b = "\n".join(lines_a[a0:a1]), "\n".join(lines_b[b0:b1])
         tokens_a, tokens_b = _tokens(text_a), _tokens(text_b)
         # judge each change in the context of the whole original, so a name at a line start sees the line before
-        offset = starts[a0]
+        offset += sum(len(text) + 1 for text in lines_a[line:a0])
+        line = a0
         tokens_a = [(t, s + offset, e + offset) for t, s, e in tokens_a]
         matcher = difflib.SequenceMatcher(a=[t.lower() for t, _, _ in tokens_a], b=[t.lower() for t, _, _ in tokens_b],
                                           autojunk=False)

@@ -98,7 +98,8 @@ _OPENING_VERB = re.compile(r"\s*(?:\([^)\n]{0,40}\)\s*)?(?:,|\s+(?:is|was|has|ha
 
 def _letter_lines(text: str, count: int) -> list[tuple[int, str]]:
     """(start, line) of the first ``count`` lines of ``text`` that hold a letter (the rest of the text unsplit)."""
-    out, position = [], 0
+    out: list[tuple[int, str]] = []
+    position = 0
     while len(out) < count and position <= len(text):
         end = text.find("\n", position)
         end = len(text) if end < 0 else end

@@ -244,23 +244,28 @@ def test_per_group_name_finding_and_acceptance_reach_the_result_with_a_warning()
     assert any("text twins of group 'male/black'" in w for w in result.warnings)
 
 
-def test_a_profile_with_nothing_to_change_is_vacuous_not_rejected_and_its_group_is_warned_about():
-    """A sex twin of a profile that states no name and no word of either sex is the profile itself: accepted
-    (nothing in it is wrong), counted as unchanged for its group, and the group's warning says so."""
+def test_an_unchanged_twin_is_vacuous_only_when_the_name_is_known_and_not_in_the_text():
+    """A twin identical to its original is accepted as vacuous (counted as unchanged for its group, whose warning
+    says so) only when the person's name is known (a name column) and the text states neither it nor a word of
+    the old sex. Without a known name it is rejected: the profile may state a name nobody found ("Ramya. P" on
+    DataTurks), which an unchanged sex twin keeps."""
     plain = ["Analyst, Acme Corp, 2019 - 2023. Python, SQL."] * 6
     named = [f"{n}\nAnalyst, Acme Corp, 2019 - 2023. She ships Python." for n in ("Emily Walsh", "Anne Miller")] * 3
     frame = pd.DataFrame({"profile": plain + named, "sex": ["male"] * 6 + ["female"] * 6, "race": ["white"] * 12})
-    twins = TextTwinGenerator("profile", race=None).generate(frame, ["sex"])
+    listed = frame.assign(first_name=["Greg", "Brett"] * 3 + ["Emily", "Anne"] * 3,
+                          last_name=["Baker"] * 6 + ["Walsh", "Miller"] * 3)
+    twins = TextTwinGenerator("profile", race=None).generate(listed, ["sex"])
     assert twins.valid.all() and (twins.twins["profile"][:6] == frame["profile"][:6]).all()
     groups = twins.info["groups"]
     assert (groups["male"]["unchanged"], groups["male"]["rejected"]) == (6, 0)
     assert (groups["female"]["accepted"], groups["female"]["unchanged"]) == (6, 0)
     assert [w for w in twins.info["warnings"] if "'male'" in w and "6 of 6 twins" in w]
-    # a table's name columns that the text never states: renaming the person changes nothing in the text
-    listed = frame.assign(first_name=["Greg", "Brett"] * 6, last_name="Baker")
-    race = TextTwinGenerator("profile").generate(listed, ["race"], targets=pd.DataFrame({"race": ["black"]}))
-    assert race.valid[:6].all() and (race.twins["profile"][:6] == frame["profile"][:6]).all()
-    assert race.info["groups"]["male/white"]["unchanged"] == 6
+    unnamed = TextTwinGenerator("profile", race=None).generate(frame, ["sex"])
+    assert not unnamed.valid[:6].any() and unnamed.valid[6:].all()
+    assert unnamed.info["rejection_reasons"] == {"twin identical to its original": 6}
+    assert (unnamed.info["groups"]["male"]["rejected"], unnamed.info["groups"]["male"]["unchanged"]) == (6, 0)
+    missed = "Ramya. P\nHyderabad - Email me on Indeed\nTest engineer at Acme, 2018 - 2020.\n"
+    assert validate(missed, missed, Person("", "", "female", "asian"), Person("", "", "male", "asian")) != []
 
 
 # ------------------------------------------------------------------ seeded corruption test

@@ -453,11 +453,15 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     reasons: list[Rejection] = []
     # a name the text never states (a table's name columns) leaves nothing in the text to rename
     named = any(part_spans(original, p) for p in (old.first, old.last) if p)
-    if profile and twin == original and ((named and (old.first, old.last) != (new.first, new.last)) or (
-            new.sex != old.sex and new.sex in (FEMALE, MALE) and words_pattern(new.sex).search(original))):
-        # a profile with a name or a word of the old sex had something to change; one with neither is
-        # vacuous, not defective, and the check says so
-        reasons.append(Rejection(Reason.UNCHANGED, "no change was made"))
+    if profile and twin == original:
+        if named and (old.first, old.last) != (new.first, new.last) or (
+                new.sex != old.sex and new.sex in (FEMALE, MALE) and words_pattern(new.sex).search(original)):
+            reasons.append(Rejection(Reason.UNCHANGED, "no change was made"))
+        elif not (old.first or old.last) and (new.sex != old.sex or new.race != old.race):
+            # no name known: the profile may state one that nobody found ("Ramya. P"), which the twin keeps
+            reasons.append(Rejection(Reason.UNCHANGED, "no change was made, and no name was found to tell whether "
+                                                       "the profile states one"))
+        # else a name known and not in the text, no word of the old sex: vacuous, not defective (the check says so)
     if old.age is not None and new.age is not None and old.age != new.age:
         old_cues, new_cues = age_cues(original), age_cues(twin)
         want = [(kind, value - (new.age - old.age) if kind == "born" else new.age) for _, _, kind, value in old_cues]

@@ -206,6 +206,7 @@ def run_dataturks(fp, judge, paths: list[Path]) -> None:
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         index = list(data.index)
         results: dict[str, Counter] = defaultdict(Counter)
+        roles: list[str] = []
         for j, i in enumerate(twins.source):
             item = items[index[i]]
             group = f"sex read: {sexes[index[i]]}" if generator.sex is None else f"assigned: {assigned[index[i]]}"
@@ -216,13 +217,14 @@ def run_dataturks(fp, judge, paths: list[Path]) -> None:
                 c["acc " + judge.judge_annotated(item["profile"], item["name"], twins.twins["profile"][j],
                                                  keep_surname=attributes == ["sex"])] += 1
                 c["pronouns swapped"] += judge.pronouns_swapped(item["profile"], twins.twins["profile"][j])
+                roles += judge.roles_swapped(item["profile"], twins.twins["profile"][j])
         how = "sex read from the text" if generator.sex is None else "sex assigned"
         _table(f"## DataTurks, {'+'.join(attributes)} twins ({how}): {len(twins):,}; twins/s end to end, cold "
                f"{len(twins) / cold:,.0f} (CPU {len(twins) / cold_cpu:,.0f}), warm, other twins of the same resumes "
                f"{len(twins) / seconds:,.0f} (CPU {len(twins) / cpu:,.0f}); rejections: "
                f"{dict(Counter(twins.info.get('rejection_reasons', {})).most_common(5))}", results)
-        print(f"pronouns swapped in accepted twins: {sum(c['pronouns swapped'] for c in results.values())} (whose "
-              "they are, the judge cannot tell: read them by hand)")
+        print(f"pronouns swapped in accepted twins: {sum(c['pronouns swapped'] for c in results.values())}; role "
+              f"words swapped: {roles} (whose they are, the judge cannot tell: read them by hand)")
 
 
 def run_screeners(fp, per_group: int) -> None:

@@ -7,9 +7,9 @@ fairprobe's rewriter, name finder or validator.
 - DataTurks resumes carry the candidate's name as an annotated entity: a twin is faithful when it
   differs, no word of the annotated name (3 letters or more) is left anywhere (inside links too; a word
   hyphen-joined to another or followed by another capitalised word, "Al-Ameen PU College", is another
-  proper name's), every changed whitespace-separated token held a word of that name or is a pronoun swapped
-  for the other sex's (whose pronoun it is, no judge without reading can tell: ``pronouns_swapped`` counts
-  them so a reader can check them by hand); a dropped middle name is allowed.
+  proper name's), every changed whitespace-separated token held a word of that name, or is a pronoun or a role
+  word ("girl") swapped for the other sex's (whose it is, no judge without reading can tell: ``pronouns_swapped``
+  and ``roles_swapped`` list them so a reader can check them by hand); a dropped middle name is allowed.
 """
 
 from __future__ import annotations
@@ -41,6 +41,16 @@ def judge_template(template: str, inserted: str, twin: str) -> str:
 
 _PRONOUN = {"he": "she", "she": "he", "him": "her", "his": "her", "her": "his", "himself": "herself",
             "herself": "himself", "he's": "she's", "she's": "he's", "he'll": "she'll", "she'll": "he'll"}
+# Role words of one sex and their counterparts, written here (not fairprobe's lexicon): a swap of one for the
+# other is the candidate's own word ("I am a girl") or someone else's; like a pronoun, read by hand.
+_ROLE = {"girl": "boy", "woman": "man", "women": "men", "mother": "father", "wife": "husband", "daughter": "son",
+         "sister": "brother", "lady": "gentleman", "mom": "dad", "actress": "actor", "hostess": "host",
+         "waitress": "waiter", "chairwoman": "chairman", "businesswoman": "businessman", "sorority": "fraternity"}
+_ROLE.update({v: k for k, v in list(_ROLE.items())})
+
+
+def _bare(token: str) -> str:
+    return token.lower().strip(".,;:!?()\"'’")
 
 
 def pronouns_swapped(original: str, twin: str) -> int:
@@ -49,6 +59,14 @@ def pronouns_swapped(original: str, twin: str) -> int:
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     return sum(1 for op, i0, i1, j0, j1 in matcher.get_opcodes() if op == "replace"
                for x in a[i0:i1] if x.lower().strip(".,;:") in _PRONOUN)
+
+
+def roles_swapped(original: str, twin: str) -> list[str]:
+    """The role words of ``original`` that ``twin`` turns into their counterparts ("girl -> boy"), to read by hand."""
+    a, b = original.split(), twin.split()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    return [f"{x} -> {y}" for op, i0, i1, j0, j1 in matcher.get_opcodes() if op == "replace" and i1 - i0 == j1 - j0
+            for x, y in zip(a[i0:i1], b[j0:j1]) if _ROLE.get(_bare(x)) == _bare(y)]
 
 
 def _words(name: str) -> list[str]:
@@ -80,13 +98,15 @@ def judge_annotated(original: str, name: str, twin: str, *, keep_surname: bool =
             continue
         if op != "replace":
             return OUTSIDE
-        for token in a[i0:i1]:
+        for k, token in enumerate(a[i0:i1]):
             low_token = token.lower()
+            swapped = i1 - i0 == j1 - j0 and _ROLE.get(_bare(token)) == _bare(b[j0 + k])  # read by hand
             if not (set(re.findall(r"[^\W\d_]+", low_token)) & parts or any(
                     len(p) >= 3 and p in low_token for p in parts)  # "behance.net/sharanadla"
-                    or low_token.strip(".,;:") in _PRONOUN):
+                    or low_token.strip(".,;:") in _PRONOUN or swapped):
                 return OUTSIDE
     return FAITHFUL
 
 
-__all__ = ["FAITHFUL", "OLD_LEFT", "OUTSIDE", "UNCHANGED", "judge_annotated", "judge_template", "pronouns_swapped"]
+__all__ = ["FAITHFUL", "OLD_LEFT", "OUTSIDE", "UNCHANGED", "judge_annotated", "judge_template", "pronouns_swapped",
+           "roles_swapped"]

@@ -182,11 +182,33 @@ def test_a_pronoun_swap_with_the_name_kept_is_rejected_and_the_rewriter_changes_
     ("He is a father of 3 and husband of 1.", "female", "She is a mother of 3 and wife of 1."),
     ("He joined the Alpha Phi Alpha Fraternity and the Boys' High School board.", "female",
      "She joined the Alpha Phi Alpha Fraternity and the Boys' High School board."),
+    # idioms and a relative's label: the gendered word is nobody's, or the father's
+    ("Mother tongue: Telugu\nShe is fluent in Hindi.", "male", "Mother tongue: Telugu\nHe is fluent in Hindi."),
+    ("Father name : Ramesh Kumar\nHe has 3 years at Infosys.", "female",
+     "Father name : Ramesh Kumar\nShe has 3 years at Infosys."),
+    ("He logged 300 man-hours; no man is an island, he says.", "female",
+     "She logged 300 man-hours; no man is an island, she says."),
+    ("He fought the every man for himself culture.", "female", "She fought the every man for himself culture."),
+    ("He is a man of his word.", "female", "She is a woman of her word."),  # about the subject: swapped
 ])
 def test_grammar_of_the_swap(text, target, expected):
     from fairprobe.twins.text import swap_words
 
     assert swap_words(text, target) == expected
+
+
+def test_a_swap_inside_an_idiom_or_a_relatives_label_is_rejected():
+    old, new = Person("Ravi", "Kumar", "male", "asian"), Person("Priya", "Kumar", "female", "asian")
+    text = "Ravi Kumar\nFather name : Ramesh Kumar\nMother tongue: Telugu\nHe fought the every man for himself culture."
+    twin = Rewriter().rewrite(text, old, new)
+    assert twin == text.replace("Ravi", "Priya").replace("He fought", "She fought")
+    assert validate(text, twin, old, new) == []
+    assert Reason.EDITS in reasons(text, twin.replace("Father name", "Mother name"), old, new)
+    assert Reason.PRONOUN_NOT_CANDIDATE in reasons(text, twin.replace("for himself", "for herself"), old, new)
+    her = text.replace("Ravi", "Priya").replace("He fought", "She fought")  # a woman's profile, a man's twin
+    twin = Rewriter().rewrite(her, new, old)
+    assert twin == text and validate(her, twin, new, old) == []
+    assert Reason.EDITS in reasons(her, twin.replace("Mother tongue", "Father tongue"), new, old)
 
 
 # ------------------------------------------------------------------ residual signals

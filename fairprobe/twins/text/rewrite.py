@@ -10,7 +10,8 @@ from fairprobe.twins import lexicons
 from fairprobe.twins.text.names import find_person, name_edits, name_mentions, replace_names, splice
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, OTHER_SEX, PRONOUNS, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like,
-    coordinated, in_proper_name, object_position, protected_phrases, with_counterpart, swaps, words_pattern)
+    coordinated, in_idiom, in_proper_name, object_position, protected_phrases, with_counterpart, swaps,
+    words_pattern)
 
 
 @cache
@@ -106,7 +107,7 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
         if lower in PRONOUNS[OTHER_SEX[target]]:
             if any(a <= start < b for a, b in generic) or _surname_pronoun(text, start, end) or \
                     re.match(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", text[end:end + 14],
-                             re.IGNORECASE):
+                             re.IGNORECASE) or in_idiom(text, start, end):
                 continue
             if lower in ("her", "his"):
                 new = ("him" if object_position(text, end) else "his") if target == MALE else \
@@ -124,6 +125,8 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
             continue  # "Women's Leadership Forum", "Alpha Kappa Alpha Sorority": a residual signal, never swapped
         if scope != "title" and with_counterpart(text, start, end, new):
             continue  # "men's and women's watches": both sexes, not the subject's
+        if in_idiom(text, start, end):
+            continue  # "Mother tongue: Telugu", "Father's name: Ramesh", "no man's land"
         if scope == "possessive" and not pos:
             continue
         if scope == "subject":

@@ -242,6 +242,30 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
     return prev_in_name or bool(after and after.group(1).lower() not in {"i"}) or bool(numbered)
 
 
+# Idioms and labels whose gendered word or pronoun is nobody's or a relative's, never the subject's: "Mother tongue:
+# Telugu", "Father's name: Ramesh" (Indian resumes), "every man for himself", "no man's land", "man-hours".
+IDIOMS = ("mother tongue", "mother of all", "mother nature", "mother ship", "mother company", "mother board",
+          "father name", "father's name", "mother name", "mother's name", "husband name", "husband's name",
+          "wife name", "wife's name", "mother's maiden name", "father's occupation", "mother's occupation",
+          "every man for himself", "every woman for herself", "no man is an island", "no man's land",
+          "man in the middle", "man hours", "man hour", "man days", "man day", "man months", "man month",
+          "man years", "man year", "old wives' tale", "old wives' tales", "old wives tale", "old wives tales",
+          "man of the match", "woman of the match", "founding fathers", "big brother", "son of a gun",
+          "boys will be boys")
+_IDIOM = re.compile(r"(?<![\w'’-])(?:" + "|".join(
+    r"[\s-]+".join(re.escape(w).replace("'", "['’]") for w in idiom.split())
+    for idiom in sorted(IDIOMS, key=len, reverse=True)) + r")(?![\w'’])", re.IGNORECASE)
+
+
+def in_idiom(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` is inside one of :data:`IDIOMS` ("Mother tongue", "every man for
+    himself"): not the subject's, never swapped."""
+    for match in _IDIOM.finditer(text, max(0, start - 40), min(len(text), end + 60)):  # idioms are shorter
+        if match.start() <= start and end <= match.end():
+            return True
+    return False
+
+
 def with_counterpart(text: str, start: int, end: int, counterpart: str) -> bool:
     """Whether the word at ``text[start:end]`` stands beside its other-sex counterpart ("men's and women's
     watches", "boys and girls"): a phrase of both sexes, not the subject's."""

@@ -27,8 +27,7 @@ from fairprobe.twins.text.context import candidate_position, candidate_word, hea
 from fairprobe.twins.text.spans import part_spans
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
-    in_proper_name,
-    pairs, swaps, title_words, with_counterpart, words_pattern)
+    in_idiom, in_proper_name, pairs, swaps, title_words, with_counterpart, words_pattern)
 
 
 class Reason(str, enum.Enum):
@@ -209,7 +208,8 @@ class _Pair:
             return Rejection(Reason.EDITS, f"pronoun {o!r} -> {n!r}")
         from fairprobe.twins.text.context import pronoun_of_candidate
 
-        if not pronoun_of_candidate(text, start, start + len(match_o.group(1))):
+        if not pronoun_of_candidate(text, start, start + len(match_o.group(1))) or \
+                in_idiom(text, start, start + len(match_o.group(1))):
             return Rejection(Reason.PRONOUN_NOT_CANDIDATE, f"{o!r} -> {n!r} in {_around(text, start, end)!r}")
         return None
 
@@ -232,6 +232,9 @@ class _Pair:
             return Rejection(Reason.PROPER_NAME, f"{o!r} -> {n!r} in {_around(text, start, end)!r}")
         if scope != "title" and with_counterpart(text, start, start + len(bare_o), new_word):
             return Rejection(Reason.EDITS, f"{o!r} -> {n!r} beside its counterpart: a phrase of both sexes")
+        if in_idiom(text, start, start + len(bare_o)):
+            return Rejection(Reason.EDITS, f"{o!r} -> {n!r} in an idiom or a relative's label: "
+                                           f"{_around(text, start, end)!r}")
         if scope == "possessive" and not pos_o:
             return Rejection(Reason.EDITS, f"{o!r} -> {n!r}: not a group the person belongs to")
         if scope == "subject" and (pos_o or not (about_subject(text, start, start + len(bare_o)) or

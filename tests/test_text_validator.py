@@ -120,6 +120,19 @@ def test_numbers_and_employers_changed_are_rejected_typed():
     assert Reason.EDITS in reasons(text, twin.replace("Member, Women", "Member and chair, Women"), old, new)
 
 
+def test_the_old_name_left_with_middle_names_or_a_surname_initial_first_is_caught():
+    """Where the finder reads "Meena Raman" but the text also writes the whole name with middle names, or signs
+    with the surname's initial first (as Indian resumes do), a twin that keeps those is rejected."""
+    old = Person("Meena", "Raman", "female", "asian")
+    new = Person("Emily", "Walsh", "female", "white")
+    for signed in ("Meena Lakshmi Devi Raman | Phone: 98450", "Place: Chennai ( R Meena)", "Place: Chennai (Meena K Raman)"):
+        text = f"Meena Raman\nTest engineer at Infosys, 2016 - 2020.\n\n{signed}\n"
+        twin = text.replace("Meena Raman\n", "Emily Walsh\n", 1)
+        assert Reason.OLD_NAME in reasons(text, twin, old, new), signed
+    text = "Meena Raman\nTest engineer at Infosys.\nWorked with Jack Raman and R. Meenakshi.\n"
+    assert validate(text, text.replace("Meena Raman\n", "Emily Walsh\n"), old, new) == []  # other people
+
+
 # ------------------------------------------------------------------ names in links
 
 def test_names_in_indeed_links_domains_and_handles_are_rewritten_or_the_twin_rejected():

@@ -50,6 +50,13 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
             return True  # "Walsh, Emily"
         if low == first and before.rstrip().endswith(",") and prev_words[-1:] == [last + ","[:0]]:
             return True
+        line_after, line_before = after.split("\n", 1)[0], before.rsplit("\n", 1)[-1]
+        if low == first and _between_names(line_after.split()[:4], last) or \
+                low == last and _between_names(line_before.split()[-4:][::-1], first):
+            return True  # "Akila Sulfa Sulthan Mohideen", "Darshan M G": the full name with middle names
+        initial = re.search(r"(?:^|[\s(])([A-Za-z])\.?[ \t]+$", before)
+        if low == first and initial and initial.group(1).lower() == last[:1] and not word.isupper():
+            return True  # "( G Tejasri)": the surname's initial before the given name, as Indian resumes sign
     if before.endswith("-\n") and "/" in before.rsplit("\n", 2)[-2] and after[:1] in "/-":
         return True  # the rest of a link the text extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
     if not word[:1].isupper():
@@ -78,6 +85,18 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
             not re.fullmatch(_TITLE, previous.group(1)):
         return False  # "JPMorgan Chase", "Jack Baker", "Hyderabad Walsh"; "Contact Emily", "Ms. Walsh" pass
     return True
+
+
+def _between_names(words: list[str], other: str) -> bool:
+    """Whether ``other`` (the other part of the name) is among ``words`` (read away from the name word), with
+    only capitalised words or initials before it: middle names ("Sulfa Sulthan", "M")."""
+    for k, w in enumerate(words):
+        bare = w.strip(",.;:!?*_()[]'’").removesuffix("'s").lower()
+        if k and bare in (other, other.rstrip(".")) and bare:
+            return True
+        if not (w.strip("()[]")[:1].isupper() and w.strip("()[],.;:").isalpha()):
+            return False
+    return False
 
 
 def _clean(line: str) -> str:

@@ -185,7 +185,7 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=8)
 def _title_anchor(titles: tuple[str, ...]) -> re.Pattern:
-    """``(?<![\w@./'’-])(?:TITLES)(?!\w)``, any case, the longest title first."""
+    """``(?<![\\w@./'’-])(?:TITLES)(?!\\w)``, any case, the longest title first."""
     body = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
     return re.compile(rf"(?<![\w@./'’-])(?:{body})(?!\w)", re.IGNORECASE)
 

@@ -195,6 +195,8 @@ def test_a_pronoun_swap_with_the_name_kept_is_rejected_and_the_rewriter_changes_
     ("He is a father of 3 and husband of 1.", "female", "She is a mother of 3 and wife of 1."),
     ("He joined the Alpha Phi Alpha Fraternity and the Boys' High School board.", "female",
      "She joined the Alpha Phi Alpha Fraternity and the Boys' High School board."),
+    ("She pledged the Alpha Kappa Alpha Sorority and leads the Kappa Delta sorority.", "male",
+     "He pledged the Alpha Kappa Alpha Sorority and leads the Kappa Delta sorority."),
     # idioms and a relative's label: the gendered word is nobody's, or the father's
     ("Mother tongue: Telugu\nShe is fluent in Hindi.", "male", "Mother tongue: Telugu\nHe is fluent in Hindi."),
     ("Father name : Ramesh Kumar\nHe has 3 years at Infosys.", "female",

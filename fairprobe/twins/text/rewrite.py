@@ -69,7 +69,7 @@ _GENERIC = re.compile(r"\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*(?:he|him
 def _surname_pronoun(text: str, start: int, end: int) -> bool:
     """A capitalised "He", "Her" used as a surname: "J. He", "Kaiming He", "He, K." in an author list."""
     word = text[start:end]
-    if not word[:1].isupper() or word.isupper() and len(word) > 2 and False:
+    if not word[:1].isupper():
         return False
     before = text[max(0, start - 30):start]
     if re.search(r"(?:^|[\s(,;])(?:[A-Z]\.){1,3}(?:-[A-Z]\.)?\s*$", before):

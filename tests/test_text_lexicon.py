@@ -96,7 +96,7 @@ def test_each_title_follows_the_subject_only(pair):
      "He captained the men's chess team and the boys' robotics club."),
     ("Winner of the ladies' doubles.", "Winner of the gentlemen's doubles."),
     ("Member of the Kappa Delta sorority; returned after maternity leave.",
-     "Member of the Kappa Delta fraternity; returned after paternity leave."),
+     "Member of the Kappa Delta sorority; returned after paternity leave."),
     # residual signals are never swapped (they are flagged)
     ("Miss Iowa 2012; Society of Women Engineers; BA in Women's Studies; IEEE Women in Engineering.",
      "Miss Iowa 2012; Society of Women Engineers; BA in Women's Studies; IEEE Women in Engineering."),
@@ -135,11 +135,11 @@ def test_each_residual_signal_is_kept_and_flagged_in_the_twin_that_changes_its_a
 
 def test_every_list_has_provenance_and_matches_its_hash():
     meta = lexicons.text_provenance()
-    assert set(meta["outputs"]) == {"gender_pairs.csv", "residual_signals.csv", "census_first_names.csv"}
+    assert set(meta["outputs"]) == {"gender_pairs.csv", "residual_signals.csv"}
     assert meta["shipped_sha256"] == meta["outputs"]  # the files shipped are the files built
     for name, source in meta["sources"].items():
         assert source["licence"], name
-        assert name == "fairprobe" or source["sha256"], name
+        assert name in ("fairprobe", "fairprobe-intl") or source["sha256"], name
     sources = {s for p in lexicons.gender_pairs() for s in p["sources"].split()}
     assert sources <= set(meta["sources"]) and {"bolukbasi2016", "lu2018-cds"} <= sources
     assert {r["source"] for r in lexicons.residual_signals()} <= set(meta["sources"])

@@ -33,10 +33,13 @@ def test_before_the_lexicon_the_audit_names_womens_and_sorority(resumes):
     assert {"men's", "fraternity"} & set(audit.top_words_["male"])
 
 
-def test_the_lexicon_halves_the_twins_that_still_read_as_their_original_sex(resumes):
+def test_the_lexicon_lowers_the_twins_that_still_read_as_their_original_sex(resumes):
+    """8.1 % before the lexicon, 6.9 % with it (seed 0). Since issue 16 the lexicon no longer renames
+    organisations ("Kappa Delta sorority" stays: a residual signal, flagged), so what it removes is the
+    lower-case group and role words ("women's chess team", "maternity leave", "mother of two")."""
     before = _audit(resumes, Rewriter(lexicon=False), "names")
     after = _audit(resumes, Rewriter(), "names")
-    assert after["share_read_as_original"] <= before["share_read_as_original"] / 2
+    assert after["share_read_as_original"] < before["share_read_as_original"]
     assert before["share_read_as_original"] > 0.05
 
 

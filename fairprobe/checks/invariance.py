@@ -245,6 +245,9 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
             f"residual signals: {residual['records']} records ({residual.get('records_share', 0):.0%}) keep a sign of "
             f"their original group in their twins that no swap can remove without changing a qualification "
             f"({named}); those twins {what}")
+    generator_warnings = generator_info.get("warnings")
+    if isinstance(generator_warnings, list):  # e.g. text twins of one group mostly rejected or unchanged
+        warnings.extend(str(w) for w in generator_warnings)
     if floor is not None:
         details["noise_floor"] = floor_figures = _noise_floor(floor, alpha=alpha)
         if floor_figures["statistic"] >= max_flip_rate / 2:

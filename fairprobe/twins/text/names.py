@@ -1,40 +1,26 @@
 """Finding a person's name in a profile and every mention of it: header lines, "Ms. Baker", possessives,
 ALL-CAPS headers, nicknames ("Em Walsh"), "Baker, Emily", email addresses, profile URLs and handles.
 
-:func:`find_person` reads who the profile is about from the text alone (the 1990 census first names
-in :mod:`fairprobe.twins.lexicons`, position and capitalisation); :func:`name_mentions` finds each
-mention of a known person; :func:`replace_names` rewrites them for another person, rebuilding
-email addresses and URLs from the new name.
+:func:`find_person` (from :mod:`~fairprobe.twins.text.candidate`) reads who the profile is about;
+:func:`name_mentions` finds each mention of that person, and no other: a first name that is also a
+month, a place or part of an employer's name ("August 2010", "Austin, TX", "J.P. Morgan Chase") is
+left alone there; :func:`replace_names` rewrites the mentions for another person, rebuilding email
+addresses, URLs (``indeed.com/r/First-Last/...``, LinkedIn, GitHub, a personal domain) and handles
+from the new name.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins import lexicons
-from fairprobe.twins.text.signals import Person, title_words, trie_pattern
+from fairprobe.twins.text.candidate import find_person
+from fairprobe.twins.text.spans import MentionForms, link_spelled, lowered
+from fairprobe.twins.text.signals import MONTHS, PLACES, PRONOUNS, US_STATE_CODES, WEEKDAYS, Person, title_words, trie_pattern
 
 TITLES = ("Ms.", "Mrs.", "Miss", "Mr.", "Dr.", "Prof.", "Ms", "Mrs", "Mr", "Dr")
-# Capitalised words that follow a first name without being a surname ("Emily Software Engineer" never
-# occurs, but a header such as "Grace Hopper Celebration" or "Will Lead" must not read as a person).
-NOT_SURNAMES = frozenset("""I The A An And Of In At On For To With Resume Curriculum Vitae CV Profile Summary
-Experience Education Skills Contact Email Phone Address Objective References Reference Software Engineer
-Developer Manager Senior Junior Lead Data Scientist Analyst Designer Nurse Teacher Professor University College
-School Institute Inc LLC Ltd Corp Company Street Avenue Road January February March April May June July August
-September October November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Hopper Celebration
-Scholarship Award Foundation Society Association Club Team Group Center Centre Hospital Bank Dear Sincerely
-Regards Best Thank Thanks LinkedIn GitHub Python Java SQL Excel Microsoft Google Amazon Apple""".split())
-SIGN_OFFS = re.compile(r"(?:Sincerely|Best regards|Kind regards|Regards|Best|Thank you|Thanks|Yours truly|"
-                       r"Respectfully|Warmly|Cheers),?\s*\n\s*", re.IGNORECASE)
-_NAME_WORD = r"(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}(?:-[A-Z]{2,})?)"
-_SURNAME = r"(?:(?:Mc|Mac|O['’]|De|Di|Van |Le )?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}(?:-[A-Z]{2,})?|O['’][A-Z]{2,})"
-# Names never run across a line break ("Profile\nBrendan Sullivan" is a heading and a name).
-_FULL = re.compile(rf"(?<![\w@./'’-])(?P<first>{_NAME_WORD})(?:[ \t]+(?P<middle>[A-Z]\.|{_NAME_WORD}))?"
-                   rf"[ \t]+(?P<last>{_SURNAME})(?![\w@'’-]|\.\w)")
-_REVERSED = re.compile(rf"^\s*(?P<last>{_SURNAME}),\s+(?P<first>{_NAME_WORD})\s*$", re.MULTILINE)
-_EMAIL_LOCAL = re.compile(r"(?<![\w.+-])([a-z]+)[._]([a-z]+)\d*@", re.IGNORECASE)
 
 
 class Mention(NamedTuple):
@@ -46,109 +32,56 @@ class Mention(NamedTuple):
     text: str
 
 
-@cache
-def _first_names() -> frozenset[str]:
-    # The census lists lack many Asian first names; the name lexicon's own first names fill that gap.
-    lexicon = {n for s in lexicons.sexes() for r in lexicons.races() for n in lexicons.first_names(s, r)}
-    return frozenset(lexicons.census_first_names()) | lexicon
-
-
-def _is_first_name(word: str) -> bool:
-    first = word.split("-")[0]  # "Maria-Elena": the first part carries the census signal
-    return first[:1].upper() + first[1:].lower() in _first_names()
-
-
-def _is_surname(word: str) -> bool:
-    return word[:1].upper() + word[1:].lower() not in NOT_SURNAMES and word not in NOT_SURNAMES
-
-
-def _person(first: str, last: str, middle: str = "") -> Person:
-    norm = lambda w: w.title() if w.isupper() else w  # noqa: E731  (EMILY -> Emily, O'CONNOR -> O'Connor)
-    return Person(norm(first), norm(last), "", "", middle=norm(middle) if middle and not middle.endswith(".")
-                  else middle)
-
-
-def find_person(text: str) -> Person | None:
-    """Who ``text`` is about, read from the text: the name in the header line, else "My name is ...",
-    else the name under a sign-off ("Sincerely,"), else the first full name that is not an addressee
-    ("Dear Ms. Jones"), else an email address ``first.last@``. ``sex`` and ``race`` are left empty.
-
-    Examples
-    --------
-    >>> find_person("EMILY R. BAKER\\nemily.baker@mail.com\\nSoftware engineer.").first
-    'Emily'
-    >>> find_person("Dear Ms. Garcia,\\nI am applying.\\nSincerely,\\nGreg Walsh").last
-    'Walsh'
-    >>> find_person("Baker, Emily\\nData analyst").last
-    'Baker'
-    """
-    lines = text.lstrip().splitlines()
-    header = lines[0] if lines else ""
-    if not header.lower().startswith("dear"):
-        match = _REVERSED.match(header)
-        if match and _is_first_name(match["first"]) and _is_surname(match["last"]):
-            return _person(match["first"], match["last"])
-        # "Emily Baker", "Resume of Emily Baker", "Name: Emily Baker", "linkedin.com/in/x | Mei Chen"; a header
-        # that is only a name may also hold a first name the lists lack ("Xiu Tran").
-        candidate = _candidate(header[:100], addressee=False) or _candidate(header[:80], addressee=False,
-                                                                            anchored=True)
-        if candidate:
-            return candidate
-    for match in re.finditer(r"\b(?:[Mm]y name is|I am|I'm|I’m)\s+", text):
-        candidate = _candidate(text[match.end():match.end() + 60], addressee=False, anchored=True)
-        if candidate:
-            return candidate
-    for match in SIGN_OFFS.finditer(text):
-        candidate = _candidate(text[match.end():match.end() + 60], addressee=False, anchored=True)
-        if candidate:
-            return candidate
-    candidate = _candidate(text, addressee=True)
-    if candidate:
-        return candidate
-    match = _EMAIL_LOCAL.search(text)
-    if match and _is_first_name(match.group(1)) and len(match.group(2)) > 1:
-        return _person(match.group(1).capitalize(), match.group(2).capitalize())
-    return None
-
-
-def _candidate(text: str, *, addressee: bool, anchored: bool = False) -> Person | None:
-    """The first full name in ``text``; ``anchored``: it must start the text (a header, after "My name is")
-    and then its first name need not be a known one."""
-    position = 0
-    while True:
-        match = _FULL.search(text, position)
-        if match is None:
-            return None
-        position = match.start() + 1  # "Contact Emily Baker": a rejected match may hide one a word later
-        if anchored and text[:match.start()].strip():
-            return None
-        first, middle, last = match["first"], match["middle"] or "", match["last"]
-        if not (_is_first_name(first) or (anchored and _is_surname(first))) or not _is_surname(last) or (
-                middle and not middle.endswith(".") and not _is_first_name(middle)):
-            continue
-        before = text[max(0, match.start() - 12):match.start()]
-        if addressee and re.search(r"(?:Dear|Attn:?|To:?|cc:?)\s+(?:\w+\.?\s+)?$", before, re.IGNORECASE):
-            continue
-        if addressee and re.search(r"\b(?:Dr|Prof|Mr|Mrs|Ms)\.?\s+$", before):
-            continue  # references and addressees carry titles; the subject's own header does not
-        return _person(first, last, middle)
-
-
 _LINKS = re.compile(r"(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
-                    r"|(?P<url>(?:https?://)?(?:www\.)?(?:linkedin\.com/in|github\.com|gitlab\.com|twitter\.com|x\.com)"
-                    r"/[\w.-]+)|(?<![\w.])(?P<handle>@[A-Za-z][\w.-]*\w)")
+                    r"|(?P<url>(?:https?://)?(?:www\.)?(?:[\w-]+\.)+(?:com|org|net|io|dev|me|in|co|edu|info|ai|app|"
+                    r"page|site|xyz|uk|ca|de|us|tech|blog)(?:/(?:[\w.%~+]|-\n?)+)*/?(?:[?#][^\s)\]>\"']*)?)"
+                    r"|(?<![\w.])(?P<handle>@[A-Za-z][\w.-]*\w)")
 
 
-@lru_cache(maxsize=4096)
+_PIECE = re.compile(r"\S+")
+# Where _LINKS can match: at "@", or in a piece with a dot before a top-level domain.
+_LINK_HINT = re.compile(r"@|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app|page|site|xyz|uk|ca|de|us|tech|blog)")
+
+
+@lru_cache(maxsize=256)
+def _links(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, kind, value) of each match of ``_LINKS.finditer(text)``, found by running it only on the
+    whitespace-separated pieces that hold "@" or a dot before a domain (with the lines a link wrapped onto
+    after a hyphen): a match can start nowhere else, and scanning a whole resume cost 0.7 ms."""
+    out = []
+    cursor, n = 0, len(text)
+    for hint in _LINK_HINT.finditer(text):
+        if hint.start() < cursor:
+            continue
+        start = end = hint.start()
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        piece = _PIECE.match(text, end)  # a hint is no whitespace: a piece starts there
+        end = piece.end() if piece else end + 1
+        while end < n and text[end] == "\n" and text[end - 1] == "-":  # "indeed.com/r/Jay-\nMadhavi/1e7d"
+            end += 1
+            more = _PIECE.match(text, end)
+            if more is None:
+                break
+            end = more.end()
+        for match in _LINKS.finditer(text, max(start, cursor), end):
+            out.append((match.start(), match.end(), match.lastgroup or "", match.group()))
+        cursor = end
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
 def _mention_patterns(first: str, last: str, middle: str) -> tuple[re.Pattern, re.Pattern]:
-    """An anchor pattern (any name part, nickname prefix or title) and the multi-word forms matched at an anchor."""
+    """An anchor pattern (any name part, nickname prefix or title) and the multi-word forms matched at an anchor:
+    the definition :class:`~fairprobe.twins.text.spans.MentionForms` follows without compiling them."""
     f, s = re.escape(first), re.escape(last)
     nicks = [first[:k] for k in range(len(first) - 1, 1, -1)] if len(first) > 3 else []
     titles = sorted(title_words() | {"Dr.", "Prof.", "Dr"}, key=len, reverse=True)
-    anchor = re.compile(rf"(?<![\w@./'’-])(?:{trie_pattern({first, last, *nicks, *titles} - {''})})(?!\w)",
-                        re.IGNORECASE)
+    anchor = re.compile(rf"(?<![\w@./'’-])(?:{trie_pattern({first, last, *nicks, *titles, first[:1] + '.'} - {'', '.'})})"
+                        rf"(?!\w)", re.IGNORECASE)
     mid = rf"(?:\s+(?:{re.escape(middle)}|[A-Z]\.))?" if middle else r"(?:\s+[A-Z]\.)?"
     forms = [rf"(?P<full>{f}{mid}\s+{s})" if first else None, rf"(?P<reversed>{s},\s+{f})" if first and last else None,
+             rf"(?P<initial>{re.escape(first[:1])}\.[ \t]*{s})" if first and last else None,
              rf"(?P<nickname>(?:{'|'.join(map(re.escape, nicks))})\s+{s})" if nicks and last else None,
              rf"(?P<titled>(?:{'|'.join(map(re.escape, titles))})\s+{s})" if last else None]
     multi = re.compile("(?:" + "|".join(p for p in forms if p) + r")(?!\w)", re.IGNORECASE)
@@ -163,9 +96,18 @@ def _cased(word: str) -> bool:
 def _names_in(token: str, person: Person) -> bool:
     low = token.lower()
     letters = lambda w: re.sub(r"[^a-z]", "", w.lower())  # noqa: E731  (O'Brien -> obrien)
-    return any(len(p) > 2 and (p.lower() in low or letters(p) in low) for p in (person.first, person.last)) or bool(
-        person.first and person.last and re.search(rf"(?<![a-z]){re.escape(person.first[0].lower())}[._-]?"
-                                                   rf"{re.escape(letters(person.last))}", low))
+    if any(len(p) > 2 and (p.lower() in low or letters(p) in low) for p in (person.first, person.last)):
+        return True
+    if not (person.first and person.last):
+        return False
+    initial, surname = person.first[0].lower(), letters(person.last)
+    for joined in (initial + surname, *(initial + sep + surname for sep in "._-")):  # "ebaker", "e.baker"
+        position = low.find(joined)
+        while position >= 0:
+            if position == 0 or not "a" <= low[position - 1] <= "z":
+                return True
+            position = low.find(joined, position + 1)
+    return False
 
 
 def name_mentions(text: str, person: Person) -> list[Mention]:
@@ -181,70 +123,213 @@ def name_mentions(text: str, person: Person) -> list[Mention]:
         return []
     out: list[Mention] = []
     if "@" in text or "/" in text:
-        for match in _LINKS.finditer(text):
-            kind, value = match.lastgroup or "", match.group()
+        for start, end, kind, value in _links(text):
             if _names_in(value.split("@")[0] if kind == "email" else value, person):
-                out.append(Mention(match.start(), match.end(), kind, value))
+                out.append(Mention(start, end, kind, value))
     links = [(m.start, m.end) for m in out]
-    anchor, multi = _mention_patterns(person.first, person.last, person.middle)
     first, last = person.first.lower(), person.last.lower()
     consumed = -1
-    for match in anchor.finditer(text):
-        start = match.start()
+    for start, stop, kind, end in _anchors_and_forms(text, person):
         if start < consumed or any(a <= start < b for a, b in links):
             continue
-        form = multi.match(text, start)
-        if form is not None and _cased(form.group()):
-            out.append(Mention(start, form.end(), form.lastgroup or "", form.group()))
-            consumed = form.end()
+        if kind and (_cased(text[start:end]) or kind in ("full", "reversed")):
+            out.append(Mention(start, end, kind, text[start:end]))
+            consumed = end
             continue
-        token = match.group()
+        token = text[start:stop]
         kind = "first" if token.lower() == first else "last" if token.lower() == last else ""
-        if kind and _cased(token) and _alone(text, start, match.end(), kind):
-            out.append(Mention(start, match.end(), kind, token))
+        if kind and _cased(token) and _alone(text, start, stop, kind, person):
+            out.append(Mention(start, stop, kind, token))
     return sorted(out)
 
 
-def _alone(text: str, start: int, end: int, kind: str) -> bool:
-    """A bare surname or first name that is not part of another capitalised name ("Baker Hughes", "Jack Baker")."""
-    after = re.match(r"\s+([A-Z][\w'’-]*)", text[end:end + 30])
-    if after and not re.match(r"\s*[.!?:;\n]", text[end:end + 2]) and after.group(1) not in NOT_SURNAMES:
+@lru_cache(maxsize=1024)
+def _forms_of(first: str, last: str, middle: str) -> MentionForms:
+    return MentionForms(first, last, middle, sorted(title_words() | {"Dr.", "Prof.", "Dr"}, key=len, reverse=True))
+
+
+def _anchors_and_forms(text: str, person: Person) -> list[tuple[int, int, str, int]]:
+    """(start, end) of each anchor (a name part, a nickname, a title, an initial), with the kind and end of the
+    multi-word form that matches there ("" and -1 if none): by string search (:mod:`.spans`); by the
+    person's own regex only for a text or name whose lower case has another length, or no surname."""
+    forms = _forms_of(person.first, person.last, person.middle)
+    low = lowered(text)
+    if forms.ok and person.last and low is not None:
+        out = []
+        for start, stop in forms.anchors(text, low):
+            form = forms.form_at(text, low, start)
+            out.append((start, stop, *form) if form else (start, stop, "", -1))
+        return out
+    anchor, multi = _mention_patterns(person.first, person.last, person.middle)
+    out = []
+    for match in anchor.finditer(text):
+        found = multi.match(text, match.start())
+        out.append((match.start(), match.end(), found.lastgroup or "", found.end()) if found else
+                   (match.start(), match.end(), "", -1))
+    return out
+
+
+# Capitalised words that follow a first name without being a surname ("Emily Software Engineer" never
+# occurs, but a header such as "Grace Hopper Celebration" or "Will Lead" must not read as a person).
+NOT_SURNAMES = frozenset("""I The A An And Of In At On For To With Resume Curriculum Vitae CV Profile Summary
+Experience Education Skills Contact Email Phone Address Objective References Reference Software Engineer
+Developer Manager Senior Junior Lead Data Scientist Analyst Designer Nurse Teacher Professor University College
+School Institute Inc LLC Ltd Corp Company Street Avenue Road January February March April May June July August
+September October November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Hopper Celebration
+Scholarship Award Foundation Society Association Club Team Group Center Centre Hospital Bank Dear Sincerely
+Regards Best Thank Thanks LinkedIn GitHub Python Java SQL Excel Microsoft Google Amazon Apple Reach Call Ask Meet Hi
+Hello Attn Via By From About""".split())
+_DATE_BEFORE = re.compile(r"(?:\d[\s,.-]*|\b(?:in|since|until|till|from|by|through|during|to|of|before|after|-|–)\s+)$",
+                          re.IGNORECASE)
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|to|of|based|across|around|outside|downtown|greater|visit|visited)\s+$",
+                           re.IGNORECASE)
+_INITIALS_BEFORE = re.compile(r"(?:^|[\s(,;])(?:[A-Z]\.){1,3}(?:-[A-Z]\.)?\s*$")
+_STOPWORDS = frozenset("a an as at be by do go he if in is it me my no of on or so to up us we am".split())
+
+
+def _alone(text: str, start: int, end: int, kind: str, person: Person | None = None) -> bool:
+    """A bare surname or first name that is the person: not part of another capitalised name ("Baker Hughes",
+    "Jack Baker", "J.P. Morgan Chase"), not a month or date ("August 2010", "in May"), not a place ("Austin,
+    TX", "based in Austin"), and not a surname too short or too common to stand alone ("K", "He", "Li")."""
+    word = text[start:end]
+    low = word.lower()
+    if kind == "last" and (len(word) <= 2 or low in _STOPWORDS or low in PRONOUNS["female"] | PRONOUNS["male"]):
         return False
-    before = re.search(r"([A-Z][\w'’-]*)\s+$", text[max(0, start - 30):start])
-    if kind == "last" and before and not re.search(r"[.!?:;\n]\s*[A-Z][\w'’-]*\s+$", text[max(0, start - 32):start]):
-        return before.group(1) in NOT_SURNAMES
+    after = text[end:end + 30]
+    before = text[max(0, start - 32):start]
+    if re.match(r"[ \t]*[-–/]?[ \t]*['’]?\d", after) or re.search(r"\d[ \t,/-]*$", before):
+        return False  # a date ("August 2010", "15 August") or a number beside the word
+    if (low in MONTHS or low in WEEKDAYS) and _DATE_BEFORE.search(before):
+        return False
+    if re.match(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)", after) and kind == "first":
+        return False  # "Austin, TX", "Austin, Texas"
+    if re.match(r",[ \t]*([A-Z]{2})\b", after) and after[2:4] in US_STATE_CODES:
+        return False
+    if low in PLACES and _PLACE_BEFORE.search(before):
+        return False
+    listed = re.search(r"([A-Z][\w'’-]*),[ \t]*\Z", before)
+    if listed and (person is None or listed.group(1).lower() not in {person.first.lower(), person.last.lower()}):
+        return False  # "Redmond, Washington", "Seattle, Washington": a place, or someone else in a list
+    if _INITIALS_BEFORE.search(before):
+        return False  # "J.P. Morgan", "T.-J. Lin", "D. Whitfield": an initial that is not the person's
+    following = re.match(r"[ \t]+([A-Z][\w'’-]*)", after)
+    if following and following.group(1) not in NOT_SURNAMES:
+        return False
+    previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
+    if previous:  # "JPMorgan Chase", "Jack Baker": another name; "Contact Emily", "Ms. Walsh": the person
+        return previous.group(1) in NOT_SURNAMES or previous.group(1).rstrip(".") in {"Dr", "Prof", "Mr", "Ms", "Mrs",
+                                                                                        "Miss"}
     return True
 
 
 def _forms(person: Person) -> list[tuple[str, str]]:
-    """(template, local part) pairs: how an email address or handle spells a name ("{f}.{l}" -> "emily.baker")."""
+    """(template, spelling) pairs, longest first: how a link spells a name ("{f}.{l}" -> "emily.baker")."""
     f, l = person.first.lower(), re.sub(r"[^a-z-]", "", person.last.lower())
     out = []
     for sep in ("", ".", "_", "-"):
         out += [(f"{{f}}{sep}{{l}}", f"{f}{sep}{l}"), (f"{{l}}{sep}{{f}}", f"{l}{sep}{f}"),
                 (f"{{fi}}{sep}{{l}}", f"{f[:1]}{sep}{l}"), (f"{{f}}{sep}{{li}}", f"{f}{sep}{l[:1]}")]
-    return out + [("{f}", f), ("{l}", l)]
+    out += [("{f}", f), ("{l}", l)]
+    return sorted({(t, w) for t, w in out if len(w.strip("._-")) >= 3 and w.strip("._-") == w},
+                  key=lambda tw: (-len(tw[1]), "i}" in tw[0], tw[0]))  # a whole part before an initial
+
+
+@lru_cache(maxsize=4096)
+def _link_forms(first: str, last: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The spellings of a name in links, longest first, and the template of each."""
+    forms = _forms(Person(first, last, "", ""))
+    spelled = {w: t for t, w in reversed(forms)}  # the longest template wins for a spelling
+    return tuple(w for _, w in forms), spelled
+
+
+def _styled(new: str, model: str, parts: list[str]) -> str:
+    """``new`` in the case of ``model``: lower, UPPER, or each name part capitalised (EmilyBaker -> GregWalsh)."""
+    if model.islower():
+        return new.lower()
+    if model.isupper() and len(model) > 1:
+        return new.upper()
+    out = new
+    for part in parts:
+        if part:
+            out = out.replace(part.lower(), part[:1].upper() + part[1:].lower(), 1)
+    return out
 
 
 def _rebuild(value: str, old: Person, new: Person) -> str:
-    """An email address, URL or handle with the old name's spelling replaced by the new one's, case kept."""
-    match = re.match(r"^(.*?)([A-Za-z][\w.-]*?)(\d*)(@.*)?$", value.rsplit("/", 1)[-1] if "/" in value else value)
-    head = value.rsplit("/", 1)[0] + "/" if "/" in value else ""
-    if match is None:
-        return value
-    prefix, local, digits, domain = match.group(1), match.group(2), match.group(3), match.group(4) or ""
+    """An email address, URL or handle with every spelling of the old name replaced by the new one's, case kept
+    ("indeed.com/r/Emily-Baker/3f2a" -> "indeed.com/r/Greg-Walsh/3f2a", "emilybaker.dev" -> "gregwalsh.dev")."""
+    spellings, spelled = _link_forms(old.first, old.last)
     f, l = new.first.lower(), re.sub(r"[^a-z-]", "", new.last.lower())
-    for template, spelled in _forms(old):
-        if spelled and local.lower() == spelled:
-            rebuilt = template.format(f=f, l=l, fi=f[:1], li=l[:1])
-            if not local.islower():  # LinkedIn URLs keep capitals: EmilyBaker -> GregWalsh
-                rebuilt = template.format(f=new.first, l=new.last.replace(" ", ""), fi=new.first[:1],
-                                          li=new.last[:1])
-            return f"{head}{prefix}{rebuilt}{digits}{domain}"
-    for a, b in ((old.first, new.first), (old.last, new.last)):  # a name inside a longer handle: "emilyb.codes"
-        if a and len(a) > 2:
-            local = re.sub(re.escape(a), b.lower(), local, flags=re.IGNORECASE)
-    return f"{head}{prefix}{local}{digits}{domain}"
+    parts, end = [], 0
+    for start, stop in link_spelled(value, spellings):
+        found = value[start:stop]
+        template = spelled[found.lower()]
+        parts += [value[end:start], _styled(template.format(f=f, l=l, fi=f[:1], li=l[:1]), found, [f, l])]
+        end = stop
+    return "".join(parts) + value[end:]
+
+
+def name_edits(text: str, old: Person, new: Person) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) for each mention of ``old`` in ``text``: ``new``'s name in the same form and case."""
+    if (old.first, old.last) == (new.first, new.last):
+        return []
+    out = []
+    for m in _cached_mentions(text, old.first, old.last, old.middle):
+        if m.kind == "full":
+            middle = re.search(r"\s+([A-Z]\.)\s+", m.text)
+            replacement = f"{new.first} {middle.group(1)} {new.last}" if middle else f"{new.first} {new.last}"
+        elif m.kind == "reversed":
+            replacement = f"{new.last}, {new.first}"
+        elif m.kind == "nickname":
+            replacement = f"{new.first} {new.last}"
+        elif m.kind == "titled":  # the surname only: a sex twin changes the title itself ("Ms." -> "Mr.")
+            surname = m.text[len(m.text) - len(old.last):]
+            out.append((m.end - len(old.last), m.end, new.last.upper() if surname.isupper() and len(surname) > 1
+                        else new.last))
+            continue
+        elif m.kind == "first":
+            replacement = new.first
+        elif m.kind == "last":
+            replacement = new.last
+        elif m.kind == "initial":
+            replacement = f"{new.first[:1]}. {new.last}"
+        else:
+            replacement = _rebuild(m.text, old, new)
+        if m.kind in ("full", "reversed", "first", "last", "nickname", "initial"):
+            replacement = _case_words(replacement, m.text)
+        out.append((m.start, m.end, replacement))
+    return out
+
+
+@lru_cache(maxsize=2048)
+def _cached_mentions(text: str, first: str, last: str, middle: str) -> tuple[Mention, ...]:
+    return tuple(name_mentions(text, Person(first, last, "", "", middle=middle)))
+
+
+def _case_words(new: str, old: str) -> str:
+    """``new`` word by word in the case of ``old``'s words: "kimaya sonawane" -> "greg walsh", "Vamsi krishna"
+    -> "Greg walsh", "EMILY BAKER" -> "GREG WALSH"."""
+    if old.isupper() and len(old) > 1:
+        return new.upper()
+    olds, news = old.split(), new.split()
+    if len(olds) != len(news):
+        return new.lower() if old.islower() else new
+    out = []
+    for o, n in zip(olds, news):
+        out.append(n.upper() if o.isupper() and len(o) > 1 else n.lower() if o.islower() else n)
+    return " ".join(out)
+
+
+def splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """``text`` with the (start, end, replacement) ``edits`` applied; an edit overlapping an earlier one is dropped."""
+    parts, end = [], 0
+    for start, stop, replacement in sorted(edits):
+        if start < end:
+            continue
+        parts.append(text[end:start])
+        parts.append(replacement)
+        end = stop
+    return "".join(parts) + text[end:]
 
 
 def replace_names(text: str, old: Person, new: Person) -> str:
@@ -255,29 +340,7 @@ def replace_names(text: str, old: Person, new: Person) -> str:
     >>> old, new = Person("Emily", "Baker", "female", "white"), Person("Greg", "Walsh", "male", "white")
     >>> replace_names("EMILY BAKER | emily.baker@mail.com | linkedin.com/in/emilybaker. Ms. Baker's code.", old, new)
     "GREG WALSH | greg.walsh@mail.com | linkedin.com/in/gregwalsh. Ms. Walsh's code."
+    >>> replace_names("Emily Baker\\nindeed.com/r/Emily-Baker/3f2a9c | Austin, TX | August 2010", old, new)
+    'Greg Walsh\\nindeed.com/r/Greg-Walsh/3f2a9c | Austin, TX | August 2010'
     """
-    if (old.first, old.last) == (new.first, new.last):
-        return text
-    parts, end = [], 0
-    for m in name_mentions(text, old):
-        parts.append(text[end:m.start])
-        if m.kind == "full":
-            middle = re.search(r"\s+([A-Z]\.)\s+", m.text)
-            replacement = f"{new.first} {middle.group(1)} {new.last}" if middle else f"{new.first} {new.last}"
-        elif m.kind == "reversed":
-            replacement = f"{new.last}, {new.first}"
-        elif m.kind == "nickname":
-            replacement = f"{new.first} {new.last}"
-        elif m.kind == "titled":
-            title = m.text[:len(m.text) - len(old.last)].rstrip()
-            replacement = f"{title} {new.last}"
-        elif m.kind == "first":
-            replacement = new.first
-        elif m.kind == "last":
-            replacement = new.last
-        else:
-            replacement = _rebuild(m.text, old, new)
-        parts.append(replacement.upper() if m.kind in ("full", "reversed", "first", "last", "nickname")
-                     and m.text.isupper() and len(m.text) > 1 else replacement)
-        end = m.end
-    return "".join(parts) + text[end:]
+    return splice(text, name_edits(text, old, new))

@@ -15,27 +15,52 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairprobe.twins.text.signals import Person, residual_index
+from functools import lru_cache
+
+from fairprobe.twins.text.signals import Person, protected_phrases
 from fairprobe.twins.text.similarity import mask_signals
 
 
-def residual_signals(text: str, old: Person, new: Person) -> list[tuple[str, dict]]:
+@lru_cache(maxsize=4096)
+def _signals_in(text: str) -> tuple[tuple[int, int, dict], ...]:
+    """Listed residual signals and, by rule, proper names that hold a gendered word ("Women in Finance",
+    "Convent Girls' High School"), each once, listed ones first."""
+    listed, named = protected_phrases(text)
+    found = list(listed)
+    taken = [(a, b) for a, b, _ in found]
+    for start, end, sex in named:
+        if not any(a < end and start < b for a, b in taken):
+            found.append((start, end, {"phrase": text[start:end], "attribute": "sex", "group": sex,
+                                       "kind": "proper name with a gendered word", "source": "rule"}))
+    return tuple(sorted(found, key=lambda f: f[0]))
+
+
+def residual_signals(text: str, old: Person, new: Person, *, original: str | None = None) -> list[tuple[str, dict]]:
     """Residual signals in a twin's ``text`` of the group its original had and the twin does not.
 
-    A women's college is residual in the male twin of a woman, not in her race twin.
+    A women's college is residual in the male twin of a woman, not in her race twin; so is a proper
+    name that holds a gendered word ("Women's Leadership Forum"), which the rewriter never swaps, and
+    a surname that signals sex (Kaur) kept by a sex twin. With ``original`` (whose scan is cached),
+    the signals are the original's that the twin still holds at the same text: a faithful twin adds none.
 
     Examples
     --------
     >>> old, new = Person("Emily", "Walsh", "female", "white"), Person("Greg", "Walsh", "male", "white")
     >>> [(p, r["kind"]) for p, r in residual_signals("Greg studied at Wellesley College; SWE member.", old, new)]
     [('Wellesley College', "women's college")]
+    >>> [p for p, _ in residual_signals("Greg chaired the Women in Finance network.", old, new)]
+    ['Women in Finance']
     """
+    found = _signals_in(text if original is None else original)
     out = []
-    for start, end, row in residual_index().find(text):
+    for start, end, row in found:
+        phrase = (text if original is None else original)[start:end]
+        if original is not None and phrase not in text:
+            continue
         attribute, group = row["attribute"], row["group"]
         old_value, new_value = (old.sex, new.sex) if attribute == "sex" else (old.race, new.race)
         if old_value and new_value and old_value != new_value and group == old_value:
-            out.append((text[start:end], row))
+            out.append((phrase, row))
     return out
 
 

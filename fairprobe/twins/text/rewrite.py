@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import zlib
-from functools import cache
+from functools import cache, lru_cache
 
 from fairprobe.twins import lexicons
-from fairprobe.twins.text.names import find_person, name_mentions, replace_names
+from fairprobe.twins.text.names import find_person, name_edits, name_mentions, replace_names, splice
 from fairprobe.twins.text.signals import (
-    FEMALE, MALE, OTHER_SEX, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like, object_position,
-    residual_index, swaps, words_pattern)
+    FEMALE, MALE, OTHER_SEX, PRONOUNS, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like,
+    coordinated, in_idiom, in_proper_name, object_position, protected_phrases, with_counterpart, swaps,
+    words_pattern)
 
 
 @cache
@@ -56,52 +57,115 @@ def pick_name(person: Person, sex: str, race: str | None, *, seed: int = 0, shif
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
-    return [(a, b) for a, b, _ in residual_index().find(text)]
+    listed, named = protected_phrases(text)
+    return [(a, b) for a, b, _ in listed] + [(a, b) for a, b, _ in named]
+
+
+# "he or she", "his/her", "(s)he", "s/he": a pronoun of anyone, not the candidate's.
+_GENERIC = re.compile(r"\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*(?:he|him|his|she|her|hers)\b|"
+                      r"\(s\)he|\bs/he\b|\bhe/she\b", re.IGNORECASE)
+
+
+def _surname_pronoun(text: str, start: int, end: int) -> bool:
+    """A capitalised "He", "Her" used as a surname: "J. He", "Kaiming He", "He, K." in an author list."""
+    word = text[start:end]
+    if not word[:1].isupper():
+        return False
+    before = text[max(0, start - 30):start]
+    if re.search(r"(?:^|[\s(,;])(?:[A-Z]\.){1,3}(?:-[A-Z]\.)?\s*$", before):
+        return True
+    previous = re.search(r"([A-Z][a-z]+)[ \t]+$", before)
+    if previous and not re.search(r"(?:^|[.!?:;•|*#>\n(\[]|\s[-–—])\s*[A-Z][a-z]+[ \t]+$", before):
+        return True  # "Kaiming He" mid-sentence
+    return bool(re.match(r",\s*(?:[A-Z]\.){1,3}(?:[,;\s]|$)", text[end:end + 12]))
+
+
+def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon: bool = True
+               ) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) for each pronoun and lexicon word of the other sex that is the subject's.
+
+    Pronouns change with their contraction ("she'll" -> "he'll") and the case the context needs ("her"
+    -> "him" or "his"), except a surname ("J. He"), a pronoun of anyone ("he or she", "his/her") and an
+    honorific ("Her Majesty's"); lexicon words change only where the lexicon's context rules say they
+    describe the subject, with coordinated role nouns alike ("father of 3 and husband of 1"), and never
+    inside a proper name ("Women's Leadership Forum") or a residual signal.
+    """
+    pattern, table = words_pattern(target), swaps(target)
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return []
+    has_caps = any(c.isupper() for c in text[1:])
+    protected: list[tuple[int, int]] | None = None if has_caps else []  # found when a word first needs them
+    generic = [(m.start(), m.end()) for m in _GENERIC.finditer(text)]
+    titled = {p for p in (subject.first, subject.last) if p} if subject else set()
+    pronouns = TO_MALE if target == MALE else TO_FEMALE
+    edits: list[tuple[int, int, str]] = []
+    for match in matches:
+        start, end = match.span("w")
+        word, pos, contr = match.group("w"), match.group("pos") or "", match.group("contr") or ""
+        lower = word.lower()
+        if lower in PRONOUNS[OTHER_SEX[target]]:
+            if any(a <= start < b for a, b in generic) or _surname_pronoun(text, start, end) or \
+                    re.match(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", text[end:end + 14],
+                             re.IGNORECASE) or in_idiom(text, start, end):
+                continue
+            if lower in ("her", "his"):
+                new = ("him" if object_position(text, end) else "his") if target == MALE else \
+                    ("hers" if object_position(text, end) else "her")
+            else:
+                new = pronouns[lower]
+            edits.append((start, end, case_like(new, word)))
+            continue
+        pos = pos or contr
+        entry = table.get(" ".join(lower.split()))
+        if entry is None or (not lexicon and entry[1] != "title"):
+            continue
+        new, scope = entry
+        if scope != "title" and has_caps and in_proper_name(text, start, end):
+            continue  # "Women's Leadership Forum", "Alpha Kappa Alpha Sorority": a residual signal, never swapped
+        if scope != "title" and with_counterpart(text, start, end, new):
+            continue  # "men's and women's watches": both sexes, not the subject's
+        if in_idiom(text, start, end):
+            continue  # "Mother tongue: Telugu", "Father's name: Ramesh", "no man's land"
+        if scope == "possessive" and not pos:
+            continue
+        if scope == "subject":
+            if pos or not (about_subject(text, start, end) or coordinated(text, start)):
+                continue
+        if scope == "title":
+            following = re.match(r"\s+([\w'’-]+)", text[end:end + 40])
+            if not following or re.sub(r"['’]s?$", "", following.group(1)) not in titled:
+                continue
+        if protected is None:
+            protected = _protected_spans(text)
+        if any(a <= start < b for a, b in protected):
+            continue  # a residual signal ("Society of Women Engineers") or a proper name: left as it is
+        if pos:
+            pos = ("'" if new.endswith("s") else pos) if pos[-1] in "sS" else (pos if new.endswith("s") else pos + "s")
+        edits.append((start, match.end(), case_like(new, word) + pos))
+    return edits
+
+
+@lru_cache(maxsize=2048)
+def _cached_word_edits(text: str, target: str, first: str, last: str, lexicon: bool) -> tuple:
+    return tuple(word_edits(text, target, Person(first, last, "", ""), lexicon=lexicon))
 
 
 def swap_words(text: str, target: str, subject: Person | None = None, *, lexicon: bool = True) -> str:
     """Pronouns and lexicon words of the other sex turned to ``target``'s where the context says they are the
-    subject's ("her" reads the next words to become "him" or "his"); residual-signal phrases are left alone.
+    subject's ("her" reads the next words to become "him" or "his"); residual-signal phrases and proper
+    names are left alone.
 
     Examples
     --------
-    >>> swap_words("Her manager calls her dependable. She captained the women's team.", MALE)
-    "His manager calls him dependable. He captained the men's team."
+    >>> swap_words("Her manager calls her dependable. She captained the women's chess team.", MALE)
+    "His manager calls him dependable. He captained the men's chess team."
+    >>> swap_words("She'll lead; co-authored with J. He. Father of 3 and husband of 1.", FEMALE)
+    "She'll lead; co-authored with J. He. Mother of 3 and wife of 1."
+    >>> swap_words("He'd chair the Men's Leadership Forum. He hosts; he or she may apply.", FEMALE)
+    "She'd chair the Men's Leadership Forum. She hosts; he or she may apply."
     """
-    pattern, table = words_pattern(target), swaps(target)
-    protected = _protected_spans(text) if any(c.isupper() for c in text[1:]) else []
-    titled = {p for p in (subject.first, subject.last) if p} if subject else set()
-
-    def swap(match: re.Match) -> str:
-        start, end = match.span("w")
-        if protected and any(a <= start < b for a, b in protected):
-            return match.group()
-        word, pos = match.group("w"), match.group("pos") or ""
-        lower = word.lower()
-        if lower in ("her", "his") and lower != ("his" if target == MALE else "her"):
-            new = ("him" if object_position(text, end) else "his") if target == MALE else \
-                ("hers" if object_position(text, end) else "her")
-            return case_like(new, word) + pos
-        new_pronoun = (TO_MALE if target == MALE else TO_FEMALE).get(lower)
-        if new_pronoun:
-            return case_like(new_pronoun, word) + pos
-        entry = table.get(" ".join(lower.split()))
-        if entry is None or (not lexicon and entry[1] != "title"):
-            return match.group()
-        new, scope = entry
-        if scope == "possessive" and not pos:
-            return match.group()
-        if scope == "subject" and (pos or not about_subject(text, start, end)):
-            return match.group()
-        if scope == "title":
-            following = re.match(r"\s+([\w'’-]+)", text[end:end + 40])
-            if not following or following.group(1).rstrip("'’s") not in titled:
-                return match.group()
-        if pos:
-            pos = ("'" if new.endswith("s") else pos) if pos[-1] in "sS" else (pos if new.endswith("s") else pos + "s")
-        return case_like(new, word) + pos
-
-    return pattern.sub(swap, text)
+    return splice(text, word_edits(text, target, subject, lexicon=lexicon))
 
 
 def swap_age(text: str, old: Person, new: Person) -> str:
@@ -133,7 +197,7 @@ class Rewriter:
     >>> Rewriter().rewrite("Emily Walsh is a chairwoman. Her team trusts her. Ms. Walsh leads.", old, new)
     'Jermaine Washington is a chairman. His team trusts him. Mr. Washington leads.'
     >>> Rewriter().rewrite("EMILY WALSH. A proud mother of two; member of the Kappa Delta sorority.", old, new)
-    'JERMAINE WASHINGTON. A proud father of two; member of the Kappa Delta fraternity.'
+    'JERMAINE WASHINGTON. A proud father of two; member of the Kappa Delta sorority.'
     """
 
     name = "rewrite"
@@ -144,12 +208,15 @@ class Rewriter:
         self.lexicon = lexicon
 
     def rewrite(self, text: str, old: Person, new: Person) -> str:
-        text = replace_names(text, old, new)
+        edits = name_edits(text, old, new)
         if new.sex != old.sex and new.sex in (FEMALE, MALE):
-            text = swap_words(text, new.sex, new, lexicon=self.lexicon)
+            # titles follow the subject's names as they stand in the original ("Ms. Walsh" -> "Mr. Walsh")
+            edits += _cached_word_edits(text, new.sex, old.first, old.last, self.lexicon)
         if old.age is not None and new.age is not None and old.age != new.age:
-            text = swap_age(text, old, new)
-        return text
+            shift = new.age - old.age
+            edits += [(a, b, str(value - shift) if kind == "born" else str(new.age))
+                      for a, b, kind, value in age_cues(text)]
+        return splice(text, edits) if edits else text
 
 
 __all__ = ["FEMALE", "MALE", "OTHER_SEX", "Person", "Rewriter", "find_person", "name_mentions", "pick_name",

@@ -7,9 +7,10 @@ rewriter swaps is exactly a word the validator checks.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins import lexicons
@@ -31,6 +32,43 @@ class Person:
 
 
 PRONOUNS = {FEMALE: frozenset({"she", "her", "hers", "herself"}), MALE: frozenset({"he", "him", "his", "himself"})}
+# "he'll", "she'd", "he's", "she's", "he's been": the contraction follows the pronoun unchanged.
+CONTRACTION = r"['’](?:ll|d|s|re|ve|m)"
+MONTHS = frozenset("january february march april may june july august september october november december jan feb "
+                   "mar apr jun jul aug sep sept oct nov dec".split())
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+US_STATE_CODES = frozenset("AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
+                           "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split())
+# Places that are also first names or surnames ("Austin, TX", "based in Charlotte", "Jackson, MS"): a name there is
+# the place, not the person.
+PLACES = frozenset("""austin dallas houston jackson charlotte madison tyler florence georgia virginia carolina sydney
+paris adelaide victoria chelsea phoenix denver orlando savannah aurora cleveland lincoln raleigh jordan india china
+camden kent kingston logan preston salem sharon trenton warren york chester clinton franklin hamilton lafayette
+marion milton monroe mason quincy richmond shelby troy vernon washington wesley winston beverly brooklyn dakota
+eugene helena irving jackie lansing montgomery nashville peoria regina reno roswell santiago hudson london berlin
+dublin brighton""".split())
+# Words that make a header line a heading or a job title, not a name ("Personal Information", "Senior Analyst").
+HEADING_WORDS = frozenset("""resume résumé curriculum vitae cv bio biography profile summary experience experiences
+education skills skill contact contacts information info personal professional work employment history objective
+objectives references reference projects project certifications certification certificates languages achievements
+awards publications details career qualifications qualification background overview about key core competencies
+technical interests hobbies activities volunteer volunteering training courses accomplishments highlights expertise
+strengths declaration address phone email mobile tel telephone date birth nationality name full page cover letter
+application statement portfolio academic academics employment internship internships research teaching service
+leadership memberships affiliations additional other relevant selected honors honours responsibilities duties
+role roles job jobs position positions company companies present current linkedin github website http https www
+""".split())
+ROLE_WORDS = frozenset("""engineer engineering developer manager analyst specialist associate consultant director
+assistant intern officer executive administrator architect designer scientist nurse teacher accountant coordinator
+supervisor representative lead senior junior head chief president vice technician programmer tester trainee fresher
+student graduate professor lecturer researcher owner founder partner clerk cashier agent advisor adviser counselor
+counsellor recruiter generalist auditor attorney lawyer paralegal editor writer sales marketing finance financial hr
+human resources operations software data store retail customer support services service business development
+product project program programme team staff member""".split())
+ORG_WORDS = frozenset("""inc inc. llc ltd ltd. corp corp. corporation company co co. group bank university college
+school institute technologies technology solutions systems services consulting labs lab hospital foundation
+association society club center centre department agency academy limited pvt plc gmbh ag sa holdings partners
+enterprises industries international global capital insurance securities""".split())
 TO_MALE = {"she": "he", "herself": "himself", "hers": "his"}
 TO_FEMALE = {"he": "she", "him": "her", "himself": "herself"}
 # After an object pronoun ("gave it to her for ...") rather than a possessive one ("her team").
@@ -122,10 +160,12 @@ def trie_pattern(words: list[str] | set[str] | frozenset[str]) -> str:
 
 @cache
 def words_pattern(target: str) -> re.Pattern:
-    """Pronouns and lexicon words of the sex a ``target`` twin no longer has, longest first, with a possessive."""
+    """Pronouns and lexicon words of the sex a ``target`` twin no longer has, longest first, with a possessive
+    (or, after a pronoun, a contraction: "she'll")."""
     old = OTHER_SEX[target]
     body = trie_pattern(set(swaps(target)) | PRONOUNS[old]).replace(r"\ ", r"\s+")
-    return re.compile(rf"(?<![\w@./])(?P<w>{body})(?P<pos>['’]s|['’](?=\s|$|[^\w]))?(?![\w'’])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w@./'’-])(?P<w>{body})(?:(?P<contr>{CONTRACTION})(?!\w)|(?P<pos>['’]s|['’](?=\s|$|[^\w])))?"
+                      rf"(?![\w'’-])", re.IGNORECASE)
 
 
 @cache
@@ -171,6 +211,134 @@ def about_subject(text: str, start: int, end: int) -> bool:
     return False
 
 
+# A word of a proper name: capitalised, after a space (not at a sentence start) or before a capitalised word.
+_CAP_BEFORE = re.compile(r"(?:^|(?<=[^\w'’.-]))([A-Z][\w'’.&-]*)[ \t]+$")
+_CAP_AFTER = re.compile(r"(?:['’]s?)?[ \t]+(?:(?:of|for|in|and|&|the|de|at|on)[ \t]+)?([A-Z][\w'’&-]*)")
+_SENTENCE_END = re.compile(r"(?:^|[.!?:;•|*#>\n(\[-]|\s[-–—])\s*$")
+HONORIFICS = frozenset({"majesty", "majesty's", "excellency", "highness", "holiness", "honour", "honor", "royal",
+                        "grace", "lordship", "ladyship"})
+GENDERED_IN_NAMES = {FEMALE: frozenset("women women's womens woman woman's womans girls girls' girl girl's ladies "
+                                       "ladies' lady sorority sororities sisterhood mahila kanya".split()),
+                     MALE: frozenset("men men's mens man's boys boys' boy boy's gentlemen gentlemen's fraternity "
+                                     "fraternities brotherhood".split())}
+
+
+def in_proper_name(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` belongs to a proper name ("Women's Leadership Forum", "Convent
+    Girls' High School", "Alpha Kappa Alpha Sorority", "Kappa Delta sorority", "Women in Finance").
+
+    A capitalised word followed by a capitalised word (across "of", "for", "in", "and", "&", "the"), or
+    preceded by a capitalised word that does not start the sentence, is in a proper name; so is a
+    lower-case word right after a capitalised word that does not start the sentence.
+    """
+    before = text[max(0, start - 40):start]
+    prev = _CAP_BEFORE.search(before)
+    prev_in_name = prev is not None and not _SENTENCE_END.search(before[:prev.start(1)]) and not \
+        prev.group(1).endswith(("'s", "’s", ",")) and prev.group(1).lower() not in HEADING_WORDS
+    if not text[start:start + 1].isupper():
+        return prev_in_name
+    after = _CAP_AFTER.match(text, end)
+    numbered = re.match(r"[ \t]*\d", text[end:end + 3])  # "Prince 2 Practitioner": PRINCE2, a certificate
+    return prev_in_name or bool(after and after.group(1).lower() not in {"i"}) or bool(numbered)
+
+
+# Idioms and labels whose gendered word or pronoun is nobody's or a relative's, never the subject's: "Mother tongue:
+# Telugu", "Father's name: Ramesh" (Indian resumes), "every man for himself", "no man's land", "man-hours".
+IDIOMS = ("mother tongue", "mother of all", "mother nature", "mother ship", "mother company", "mother board",
+          "father name", "father's name", "mother name", "mother's name", "husband name", "husband's name",
+          "wife name", "wife's name", "mother's maiden name", "father's occupation", "mother's occupation",
+          "every man for himself", "every woman for herself", "no man is an island", "no man's land",
+          "man in the middle", "man hours", "man hour", "man days", "man day", "man months", "man month",
+          "man years", "man year", "old wives' tale", "old wives' tales", "old wives tale", "old wives tales",
+          "man of the match", "woman of the match", "founding fathers", "big brother", "son of a gun",
+          "boys will be boys")
+_IDIOM = re.compile(r"(?<![\w'’-])(?:" + "|".join(
+    r"[\s-]+".join(re.escape(w).replace("'", "['’]") for w in idiom.split())
+    for idiom in sorted(IDIOMS, key=len, reverse=True)) + r")(?![\w'’])", re.IGNORECASE)
+
+
+def in_idiom(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` is inside one of :data:`IDIOMS` ("Mother tongue", "every man for
+    himself"): not the subject's, never swapped."""
+    for match in _IDIOM.finditer(text, max(0, start - 40), min(len(text), end + 60)):  # idioms are shorter
+        if match.start() <= start and end <= match.end():
+            return True
+    return False
+
+
+def with_counterpart(text: str, start: int, end: int, counterpart: str) -> bool:
+    """Whether the word at ``text[start:end]`` stands beside its other-sex counterpart ("men's and women's
+    watches", "boys and girls"): a phrase of both sexes, not the subject's."""
+    window = text[max(0, start - 30):end + 30].lower()
+    c = re.escape(counterpart.lower())
+    return bool(re.search(rf"\b{c}(?:['’]s?)?\s*(?:and|or|&|/|,)\s*\S*$", text[max(0, start - 30):start].lower())
+                or re.match(rf"(?:['’]s?)?\s*(?:and|or|&|/|,)\s*{c}\b", text[end:end + 30].lower())) and bool(window)
+
+
+_CAP_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*(?:[ \t]+(?:(?:of|for|in|&|the)[ \t]+)?[A-Z][\w'’&.-]*)*"
+                      r"(?:[ \t]+(?:sorority|fraternity|sororities|fraternities)\b)?")
+
+
+_PREPOSITIONS = frozenset("in at on from with for by to of as".split())
+
+
+# Every place a word of GENDERED_IN_NAMES may stand as a whole word (a superset: "Women.Inc" too), so that only
+# the capitalised runs around one are read word by word.
+_GENDERED_HINT = re.compile(r"(?<![\w'’])(?:" + trie_pattern(GENDERED_IN_NAMES[FEMALE] | GENDERED_IN_NAMES[MALE]) +
+                            r")\.*(?![\w'’&-])", re.IGNORECASE)
+
+
+def gendered_proper_names(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, sex) of each proper name of two or more words that holds a gendered word ("Women in
+    Finance", "Convent Girls' High School"): residual signals, never swapped."""
+    hints = [m.start() for m in _GENDERED_HINT.finditer(text)]
+    if not hints:
+        return []
+    out = []
+    for match in _CAP_RUN.finditer(text):
+        k = bisect.bisect_left(hints, match.start())
+        if k == len(hints) or hints[k] >= match.end():
+            continue  # no gendered word in this run
+        start, words = match.start(), match.group().split()
+        if len(words) > 2 and words[1] in ("of", "for", "in", "the") and _SENTENCE_END.search(text[:start]):
+            start = text.index(words[2], start)  # "Studied at the Women's ...": the sentence's first word is no part
+            words = words[2:]
+        if words and words[0].lower() in _PREPOSITIONS:
+            start = text.index(words[1], start) if len(words) > 1 else match.end()
+            words = words[1:]
+        if len(words) < 2:
+            continue
+        lowered = {w.lower().rstrip(".,") for w in words}
+        found = [sex for sex, gendered in GENDERED_IN_NAMES.items() if lowered & gendered]
+        if len(found) == 1:  # "Boys & Girls Club" signals neither
+            out.append((start, match.end(), found[0]))
+    return out
+
+
+@cache
+def _subject_roles() -> frozenset[str]:
+    return frozenset(w.lower() for p in pairs() if p.to_male == "subject" or p.to_female == "subject"
+                     for w in (p.female, p.male) if " " not in w)
+
+
+_ROLE_BEFORE = re.compile(r"([A-Za-z-]+)(?=[^.;:!?\n]{0,40}$)")
+
+
+def coordinated(text: str, start: int) -> bool:
+    """Whether the role noun starting at ``start`` is joined ("and", "or", "&", a comma) to an earlier role noun of
+    either sex that describes the subject: "a proud father of 3 and husband of 1"."""
+    before = text[max(0, start - 60):start]
+    roles = _subject_roles()
+    for match in _ROLE_BEFORE.finditer(before):
+        word = match.group(1).lower()
+        if word in roles:
+            absolute = start - len(before) + match.start(1)
+            between = text[absolute + len(word):start]
+            if re.search(r"\band\b|\bor\b|&|,", between) and about_subject(text, absolute, absolute + len(word)):
+                return True
+    return False
+
+
 _WORDS_AFTER = re.compile(r"([^\w]*)(\w[\w'’-]*)")
 
 
@@ -199,31 +367,32 @@ def object_position(text: str, end: int) -> bool:
 
 
 class ResidualIndex:
-    """The residual-signal phrases indexed by their first word, for a scan that costs one dict look-up a word."""
+    """The residual-signal phrases as two tries (acronyms case-sensitive, others not), for one C-level scan."""
 
     def __init__(self) -> None:
-        self.by_first: dict[str, list[tuple[str, dict]]] = {}
+        self.rows: dict[str, list[dict]] = {}
         for row in lexicons.residual_signals():
-            phrase = row["phrase"]
-            self.by_first.setdefault(_key(phrase.split()[0]), []).append((phrase, row))
-        for entries in self.by_first.values():
-            entries.sort(key=lambda e: len(e[0]), reverse=True)
+            self.rows.setdefault(row["phrase"] if row["phrase"].isupper() else row["phrase"].lower(), []).append(row)
+        upper = {p for p in self.rows if p.isupper()}
+        other = {p for p in self.rows if not p.isupper()}
+        edge = r"(?![\w])"
+        self.upper = re.compile(rf"(?<![\w'’]){trie_pattern(upper)}{edge}") if upper else None
+        self.other = re.compile(rf"(?<![\w'’])(?=(?-i:[A-Z])){trie_pattern(other)}{edge}", re.IGNORECASE) if other else None
 
     def find(self, text: str) -> list[tuple[int, int, dict]]:
         """(start, end, row) of each residual signal in ``text``; acronyms match in capitals only."""
+        found = []
+        for pattern, key in ((self.upper, str), (self.other, str.lower)):
+            if pattern is not None:
+                found += [(m.start(), m.end(), key(m.group())) for m in pattern.finditer(text)
+                          if m.group()[:1].isupper()]
         out: list[tuple[int, int, dict]] = []
         last_end = -1
-        for match in _CAPITALISED.finditer(text):
-            start = match.start()
+        for start, end, phrase in sorted(found, key=lambda f: (f[0], -f[1])):
             if start < last_end:
                 continue
-            for phrase, row in self.by_first.get(_key(match.group()), ()):
-                piece = text[start:start + len(phrase)]
-                same = piece == phrase if phrase.isupper() else piece.lower() == phrase.lower()
-                after = text[start + len(phrase):start + len(phrase) + 1]
-                if same and not (after.isalnum() or after == "_") and start + len(phrase) >= last_end:
-                    out.append((start, start + len(phrase), row))  # a phrase may signal sex and race: both rows
-                    last_end = start + len(phrase)
+            out += [(start, end, row) for row in self.rows[phrase]]  # a phrase may signal sex and race: both rows
+            last_end = end
         return out
 
 
@@ -237,6 +406,13 @@ def _key(word: str) -> str:
 @cache
 def residual_index() -> ResidualIndex:
     return ResidualIndex()
+
+
+@lru_cache(maxsize=1024)
+def protected_phrases(text: str) -> tuple[tuple[tuple[int, int, dict], ...], tuple[tuple[int, int, str], ...]]:
+    """The listed residual signals and the proper names with a gendered word in ``text``, found once for the
+    rewriter (which leaves them alone) and the residual report (which counts them)."""
+    return tuple(residual_index().find(text)), tuple(gendered_proper_names(text))
 
 
 def age_cues(text: str) -> list[tuple[int, int, str, int]]:

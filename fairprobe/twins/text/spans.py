@@ -1,0 +1,277 @@
+"""Where a person's name stands in a text, found by plain string search instead of a regex made for each name.
+
+A regex per name costs its compilation (0.2-3 ms in CPython) for each new name, which was most of the time
+of text twins on corpora where every profile has its own name (issue 16), and it evicts the fixed patterns
+of the other modules from ``re``'s cache. Each function here gives exactly the matches of the pattern its
+documentation names, any case, by searching the lower-cased text; a text or a name whose lower-casing
+changes its length ("İ") goes to that pattern itself. ``tests/test_text_spans.py`` compares the two.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+_CI_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u0131\u017f\u212a")  # [A-Z] under re.I
+
+
+def word_char(ch: str) -> bool:
+    """What ``\\w`` matches."""
+    return ch.isalnum() or ch == "_"
+
+
+@lru_cache(maxsize=1)
+def _special() -> frozenset[str]:
+    """Letters that ``re.IGNORECASE`` matches beyond their lower case ("ı" matches "i"; "ſ", "s"), and the
+    capital sigma that ``str.lower`` makes final ("ς")."""
+    from re._casefix import _EXTRA_CASES  # the table re's compiler reads
+
+    return frozenset(chr(c) for c in _EXTRA_CASES if c > 127) | {"\u03a3"}
+
+
+@lru_cache(maxsize=64)
+def lowered(text: str) -> str | None:
+    """``text`` lower-cased, or None where that is not what ``re.IGNORECASE`` compares: lower-casing changes its
+    length ("İ"), or it holds a letter with extra case matches ("ı")."""
+    low = text.lower()
+    if text.isascii():
+        return low
+    return low if len(low) == len(text) and _special().isdisjoint(text) else None
+
+
+def _occurrences(low: str, needle: str) -> Iterator[int]:
+    """Every position of ``needle`` in ``low``, overlapping ones included."""
+    position = low.find(needle)
+    while position >= 0:
+        yield position
+        position = low.find(needle, position + 1)
+
+
+def _ws_end(text: str, position: int) -> int:
+    """The end of the run of whitespace (``\\s``) that starts at ``position``."""
+    n = len(text)
+    while position < n and text[position].isspace():
+        position += 1
+    return position
+
+
+def _free_after(text: str, end: int) -> bool:
+    """``(?![\\w'’-]|['’]\\w\\w)`` at ``end``: no word, apostrophe or hyphen follows."""
+    return end >= len(text) or not (word_char(text[end]) or text[end] in "'’-")
+
+
+def _free_before(text: str, start: int, marks: str = "'’-") -> bool:
+    """``(?<![\\w...])`` at ``start``, the marks given."""
+    return start == 0 or not (word_char(text[start - 1]) or text[start - 1] in marks)
+
+
+@lru_cache(maxsize=256)
+def _part_regex(part: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w'’-]){re.escape(part)}(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
+
+
+def part_spans(text: str, part: str) -> list[tuple[int, int]]:
+    """The spans of ``(?<![\\w'’-])PART(?![\\w'’-]|['’]\\w\\w)`` in ``text``, any case: ``part`` as a word of its own.
+
+    Examples
+    --------
+    >>> part_spans("Walsh, Emily (emily.walsh@x.org); EMILY's code; Emily-Jane; EMILY.", "Emily")
+    [(7, 12), (14, 19), (60, 65)]
+    """
+    if not part:
+        return []
+    low, needle = lowered(text), lowered(part)
+    if low is None or needle is None:
+        return [m.span() for m in _part_regex(part).finditer(text)]
+    out: list[tuple[int, int]] = []
+    end = 0
+    for position in _occurrences(low, needle):
+        stop = position + len(needle)
+        if position >= end and _free_before(text, position) and _free_after(text, stop):
+            out.append((position, stop))
+            end = stop
+    return out
+
+
+@lru_cache(maxsize=256)
+def _full_regex(first: str, last: str, middle: str) -> re.Pattern:
+    mid = rf"(?:\s+(?:{re.escape(middle)}|[A-Z]\.?))?" if middle else r"(?:\s+[A-Z]\.?)?"
+    return re.compile(rf"(?<![\w'’-])(?:{re.escape(first)}{mid}\s+{re.escape(last)}|{re.escape(last)},\s*"
+                      rf"{re.escape(first)})(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
+
+
+def _after_first(text: str, low: str, stop: int, last: str, middle: str, initial_dot: str) -> int:
+    """Where ``FIRST(?:\\s+(?:MIDDLE|[A-Z]<dot>))?\\s+LAST`` ends, FIRST ending at ``stop``, with the end's
+    lookahead (``initial_dot``: "\\.?" or "\\."); -1 when it does not match."""
+    gap = _ws_end(text, stop)
+    if gap == stop:
+        return -1
+    tries = []
+    if middle and low.startswith(middle, gap):
+        tries.append(gap + len(middle))
+    if gap < len(text) and text[gap] in _CI_LETTERS:
+        if gap + 1 < len(text) and text[gap + 1] == ".":
+            tries.append(gap + 2)
+        if initial_dot == "optional":
+            tries.append(gap + 1)
+    for after_middle in tries:
+        at = _ws_end(text, after_middle)
+        if at > after_middle and low.startswith(last, at) and _free_after(text, at + len(last)):
+            return at + len(last)
+    if low.startswith(last, gap) and _free_after(text, gap + len(last)):
+        return gap + len(last)
+    return -1
+
+
+def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[tuple[int, int]]:
+    """The spans of ``FIRST(?:\\s+(?:MIDDLE|[A-Z]\\.?))?\\s+LAST|LAST,\\s*FIRST``, any case, standing alone
+    (``(?<![\\w'’-])`` before, ``(?![\\w'’-]|['’]\\w\\w)`` after): the full name, "Emily R. Walsh", "Walsh, Emily".
+
+    Examples
+    --------
+    >>> full_name_spans("EMILY R WALSH; Walsh,Emily; Emily Walshe; emily  walsh", "Emily", "Walsh")
+    [(0, 13), (15, 26), (42, 54)]
+    """
+    low = lowered(text)
+    f, s, m = lowered(first), lowered(last), lowered(middle)
+    if low is None or f is None or s is None or m is None or not first or not last:
+        return [match.span() for match in _full_regex(first, last, middle).finditer(text)]
+    starts = sorted({*_occurrences(low, f), *_occurrences(low, s)})
+    out: list[tuple[int, int]] = []
+    end = 0
+    for start in starts:
+        if start < end or not _free_before(text, start):
+            continue
+        stop = -1
+        if low.startswith(f, start):
+            stop = _after_first(text, low, start + len(f), s, m, "optional")
+        if stop < 0 and low.startswith(s, start):
+            comma = start + len(s)
+            if comma < len(text) and text[comma] == ",":
+                at = _ws_end(text, comma + 1)
+                if low.startswith(f, at) and _free_after(text, at + len(f)):
+                    stop = at + len(f)
+        if stop >= 0:
+            out.append((start, stop))
+            end = stop
+    return out
+
+
+def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
+    """The spans of ``(?<![a-z])(?:S1|S2|...)(?![a-z])`` in ``value``, any case, the ``spellings`` (lower case)
+    tried in their order at each position: how an email address, URL or handle spells a name."""
+    low = lowered(value)
+    if low is None or any(lowered(w) != w for w in spellings):
+        body = "|".join(re.escape(w) for w in spellings)
+        return [m.span() for m in re.finditer(rf"(?<![a-z])(?:{body})(?![a-z])", value, re.IGNORECASE)]
+    out: list[tuple[int, int]] = []
+    position, n = 0, len(value)
+    heads = {w[:1] for w in spellings if w}
+    while position < n:
+        if low[position] in heads and (position == 0 or value[position - 1] not in _CI_LETTERS):
+            for spelling in spellings:
+                stop = position + len(spelling)
+                if spelling and low.startswith(spelling, position) and (stop >= n or value[stop] not in _CI_LETTERS):
+                    out.append((position, stop))
+                    position = stop
+                    break
+            else:
+                position += 1
+            continue
+        position += 1
+    return out
+
+
+@lru_cache(maxsize=8)
+def _title_anchor(titles: tuple[str, ...]) -> re.Pattern:
+    """``(?<![\\w@./'’-])(?:TITLES)(?!\\w)``, any case, the longest title first."""
+    body = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
+    return re.compile(rf"(?<![\w@./'’-])(?:{body})(?!\w)", re.IGNORECASE)
+
+
+class MentionForms:
+    """The name anchors and multi-word forms of ``names.name_mentions`` for one person, without a regex per
+    name: anchors are ``(?<![\\w@./'’-])(?:FIRST|LAST|NICKNAMES|TITLES|F\\.)(?!\\w)`` (the longest that fits at
+    each position); forms are matched at an anchor, in this order: full ("Emily R. Walsh"), reversed ("Walsh,
+    Emily"), initial ("E. Walsh"), nickname ("Em Walsh"), titled ("Ms. Walsh"), each followed by ``(?!\\w)``."""
+
+    def __init__(self, first: str, last: str, middle: str, titles: Sequence[str]) -> None:
+        self.first, self.last, self.middle = first.lower(), last.lower(), middle.lower()
+        self.nicks = [self.first[:k] for k in range(len(first) - 1, 1, -1)] if len(first) > 3 else []
+        self.titles = [t.lower() for t in titles]
+        words = {self.first, self.last, *self.nicks, self.first[:1] + "."} - {"", "."}
+        self.words = sorted(words, key=len, reverse=True)
+        self.title_anchor = _title_anchor(tuple(sorted(set(self.titles))))  # the same for everyone: compiled once
+        self.ok = all(lowered(part) is not None for part in (first, last, middle))
+
+    def anchors(self, text: str, low: str) -> list[tuple[int, int]]:
+        """Non-overlapping anchor spans, leftmost first; at one position the longest word that ends a word."""
+        best: dict[int, int] = {m.start(): m.end() for m in self.title_anchor.finditer(text)}
+        for word in self.words:
+            for position in _occurrences(low, word):
+                stop = position + len(word)
+                if best.get(position, -1) >= stop or not _free_before(text, position, "@./'’-"):
+                    continue
+                if stop >= len(text) or not word_char(text[stop]):
+                    best[position] = stop
+        out, end = [], 0
+        for position in sorted(best):
+            if position >= end:
+                out.append((position, best[position]))
+                end = best[position]
+        return out
+
+    def form_at(self, text: str, low: str, start: int) -> tuple[str, int] | None:
+        """(kind, end) of the first form that matches at ``start``, or None."""
+        first, last, n = self.first, self.last, len(text)
+
+        def ends(position: int) -> bool:
+            return position >= n or not word_char(text[position])
+
+        def then_last(position: int, gap_needed: bool = True) -> int:
+            gap = _ws_end(text, position)
+            if (gap_needed and gap == position) or not low.startswith(last, gap) or not ends(gap + len(last)):
+                return -1
+            return gap + len(last)
+
+        if first and low.startswith(first, start):
+            stop = start + len(first)
+            gap = _ws_end(text, stop)
+            if gap > stop:
+                tries = []
+                if self.middle and low.startswith(self.middle, gap):
+                    tries.append(gap + len(self.middle))
+                if gap + 1 < n and text[gap] in _CI_LETTERS and text[gap + 1] == ".":
+                    tries.append(gap + 2)
+                for position in tries + [stop]:
+                    end = then_last(position)
+                    if end >= 0:
+                        return "full", end
+        if first and last and low.startswith(last, start):
+            comma = start + len(last)
+            if comma < n and text[comma] == ",":
+                gap = _ws_end(text, comma + 1)
+                if gap > comma + 1 and low.startswith(first, gap) and ends(gap + len(first)):
+                    return "reversed", gap + len(first)
+        if first and last and low.startswith(first[:1], start) and start + 1 < n and text[start + 1] == ".":
+            gap = start + 2
+            while gap < n and text[gap] in " \t":
+                gap += 1
+            if low.startswith(last, gap) and ends(gap + len(last)):
+                return "initial", gap + len(last)
+        if last:
+            for nick in self.nicks:
+                if low.startswith(nick, start):
+                    end = then_last(start + len(nick))
+                    if end >= 0:
+                        return "nickname", end
+            for title in self.titles:
+                if low.startswith(title, start):
+                    end = then_last(start + len(title))
+                    if end >= 0:
+                        return "titled", end
+        return None
+
+
+__all__ = ["MentionForms", "full_name_spans", "link_spelled", "lowered", "part_spans", "word_char"]

@@ -1,0 +1,125 @@
+"""Name search without a regex per name (fairprobe.twins.text.spans) finds exactly what the regexes it replaces
+found: each function is compared with its pattern, written out here, on hand-written profiles and on texts
+hypothesis builds from names, separators, initials, titles, links and look-alike words."""
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fairprobe.twins.text import Person, name_mentions
+from fairprobe.twins.text.names import _link_forms, _mention_patterns, _rebuild
+from fairprobe.twins.text.spans import full_name_spans, link_spelled, part_spans
+
+PEOPLE = [("Emily", "Walsh", ""), ("Jörg", "Lehmann", ""), ("Al", "Li", ""), ("Maria", "de la Cruz", "Elena"),
+          ("Shanice", "O'Neal", "R."), ("May", "Zhang", ""), ("Austin", "Smith-Jones", ""), ("İlker", "Kaya", "")]
+
+
+def part_regex(part):
+    return re.compile(rf"(?<![\w'’-]){re.escape(part)}(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
+
+
+def full_regex(first, last, middle):
+    mid = rf"(?:\s+(?:{re.escape(middle)}|[A-Z]\.?))?" if middle else r"(?:\s+[A-Z]\.?)?"
+    return re.compile(rf"(?<![\w'’-])(?:{re.escape(first)}{mid}\s+{re.escape(last)}|{re.escape(last)},\s*"
+                      rf"{re.escape(first)})(?![\w'’-]|['’]\w\w)", re.IGNORECASE)
+
+
+def mentions_by_regex(text, person):
+    """name_mentions' anchor and form loop as it was, with the person's own regexes."""
+    anchor, multi = _mention_patterns.__wrapped__(person.first, person.last, person.middle)
+    out = []
+    for match in anchor.finditer(text):
+        form = multi.match(text, match.start())
+        out.append((match.start(), match.end(), form.lastgroup if form else "", form.end() if form else -1))
+    return out
+
+
+def links_by_regex(value, first, last):
+    spellings, _ = _link_forms(first, last)
+    body = "|".join(re.escape(w) for w in spellings)
+    return [m.span() for m in re.finditer(rf"(?<![a-z])(?:{body})(?![a-z])", value, re.IGNORECASE)]
+
+
+def _texts(first, last, middle):
+    words = [first, last, first.upper(), last.lower(), middle, first[:2], first[:-1], f"{first[:1]}.", "Ms.", "Dr",
+             "Mr", "Prof.", "Emily", "Walshe", "'s", "’s", "-", ",", ", ", ".", "  ", "\n", " ", "\t", "@x.org", "/",
+             "2019", "_", "K", "\u212a", "ı", "ſ", "Σ",  # letters whose case re matches beyond str.lower
+             f"{first.lower()}.{last.lower()}", f"{first[:1].lower()}{last.lower()}"]
+    return st.lists(st.sampled_from([w for w in words if w]), max_size=14).map(lambda ws: "".join(
+        w if w in "-,.'’/_\n\t" or w.startswith(("@", "'", "’")) else f" {w}" for w in ws))
+
+
+@st.composite
+def person_and_text(draw):
+    first, last, middle = draw(st.sampled_from(PEOPLE))
+    return Person(first, last, "", "", middle=middle), draw(_texts(first, last, middle))
+
+
+HANDWRITTEN = [
+    "EMILY WALSH\nemily.walsh@mail.com | linkedin.com/in/emilywalsh\nMs. Walsh's team; Em Walsh; Walsh, Emily; E. Walsh.",
+    "Walsh,Emily R. -- emily r walsh -- Emily  R.  Walsh -- Emily Walshe -- Emily-Walsh -- O'Emily Walsh",
+    "Speaker: Jörg Lehmann\nJÖRG LEHMANN leads. jörg.lehmann@tu.de, Dr. Lehmann, J. Lehmann, Jö Lehmann",
+    "Maria Elena de la Cruz\nMARIA E. DE LA CRUZ; de la Cruz, Maria; Prof. de la Cruz; mdelacruz@x.org",
+    "İLKER KAYA\nilker.kaya@x.com; İlker Kaya's code; Dr. Kaya",
+    "May Zhang\nMay 2019 - present; in May; MAY ZHANG; Zhang, May; M. Zhang",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(person_and_text())
+def test_part_and_full_name_spans_are_the_regexes_matches(case):
+    person, text = case
+    for part in (person.first, person.last, person.middle):
+        if part:
+            assert part_spans(text, part) == [m.span() for m in part_regex(part).finditer(text)]
+    expected = [m.span() for m in full_regex(person.first, person.last, person.middle).finditer(text)]
+    assert full_name_spans(text, person.first, person.last, person.middle) == expected
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(person_and_text())
+def test_mention_anchors_and_forms_are_the_regexes_matches(case):
+    from fairprobe.twins.text.names import _anchors_and_forms
+
+    person, text = case
+    assert _anchors_and_forms(text, person) == mentions_by_regex(text, person)
+
+
+@settings(max_examples=300, deadline=None)
+@given(person_and_text())
+def test_link_spellings_are_the_regexes_matches(case):
+    person, text = case
+    value = text.replace(" ", "").lower() + "@x.org"
+    spellings, _ = _link_forms(person.first, person.last)
+    assert link_spelled(value, spellings) == links_by_regex(value, person.first, person.last)
+
+
+def test_hand_written_profiles_give_the_same_mentions_spans_and_links():
+    for text in HANDWRITTEN:
+        for first, last, middle in PEOPLE:
+            person = Person(first, last, "", "", middle=middle)
+            from fairprobe.twins.text.names import _anchors_and_forms
+
+            assert _anchors_and_forms(text, person) == mentions_by_regex(text, person), (text, person)
+            assert full_name_spans(text, first, last, middle) == [
+                m.span() for m in full_regex(first, last, middle).finditer(text)]
+            for part in (first, last):
+                assert part_spans(text, part) == [m.span() for m in part_regex(part).finditer(text)]
+    emily = Person("Emily", "Walsh", "female", "white")
+    kinds = [m.kind for m in name_mentions(HANDWRITTEN[0], emily)]
+    assert kinds == ["full", "email", "url", "titled", "nickname", "reversed", "initial"], kinds
+    assert _rebuild("indeed.com/r/Emily-Walsh/3f2a", emily, Person("Greg", "Baker", "male", "white")) == \
+        "indeed.com/r/Greg-Baker/3f2a"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["emily.walsh@x.org", "@emily_w", "x.company", "linkedin.com/in/emily-", "\n",
+                                 "walsh/", " ", "-\n", "www.emilywalsh.dev", "Emily", "(", ")", "a@b", ".", "https://",
+                                 "indeed.com/r/Emily-", "Walsh/3f2a?isid=x", "\t", "@", "ai.", "co.uk"]), max_size=16))
+def test_links_are_found_where_the_whole_text_scan_finds_them(pieces):
+    from fairprobe.twins.text.names import _LINKS, _links
+
+    text = "".join(pieces)
+    assert list(_links.__wrapped__(text)) == [(m.start(), m.end(), m.lastgroup, m.group()) for m in
+                                              _LINKS.finditer(text)]

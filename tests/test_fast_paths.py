@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import fairprobe as fp
+from fairprobe import proxies
 from fairprobe.checks import counts as counts_module
 from fairprobe.data import row_hashes
 from fairprobe.predictions import Predictions
@@ -182,3 +183,61 @@ def _grid_pairs(codes, count):
     record, combo = np.repeat(np.arange(n), count), np.tile(np.arange(count), n)
     keep = combo != codes[record]
     return record[keep], combo[keep]
+
+
+def _reference_scan(frame, groups, columns, *, seed=0, max_rows=proxies.MAX_ROWS):
+    """The proxy scan as it was: each column and each attribute's groups taken by ``iloc`` for every pair."""
+    rng = np.random.default_rng((seed, 0x9F0B))
+    rows = np.arange(len(frame))
+    if len(frame) > max_rows:
+        rows = np.sort(rng.choice(len(frame), max_rows, replace=False))
+    fold = rng.integers(0, proxies.FOLDS, len(rows))
+    out = []
+    for column in columns:
+        values = frame[column].iloc[rows]
+        codes, note = proxies._codes(values)
+        words = proxies._words(values, codes) if note.startswith("categorical") else None
+        if words is not None:
+            note += "; and word by word (most rows hold a value of their own)"
+        rows_in = None
+        for attribute, labels in groups.items():
+            if codes is None:
+                out.append({"column": column, "attribute": attribute, "auc": None, "pure_share": None,
+                            "encodes": False, "note": note})
+                continue
+            sampled = labels.iloc[rows] if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)[rows]
+            group_codes, _ = pd.factorize(sampled)
+            if rows_in is None:
+                rows_in = proxies._fold_table(codes, fold)
+            auc = max((proxies._oof_auc(codes, group_codes == g, fold, rows_in) for g in range(group_codes.max() + 1)),
+                      default=0.5)
+            if words is not None:
+                auc = max([auc, *(proxies._word_auc(*words, group_codes == g, fold)
+                                  for g in range(group_codes.max() + 1))])
+            pure = proxies._pure_share(codes, group_codes)
+            out.append({"column": column, "attribute": attribute, "auc": round(float(auc), 4),
+                        "pure_share": round(float(pure), 4), "encodes": bool(auc >= proxies.AUC_ENCODES or
+                                                                             pure >= proxies.PURE_ENCODES),
+                        "note": note})
+    return out
+
+
+@pytest.mark.parametrize("max_rows", [50_000, 700])
+@pytest.mark.parametrize("as_series", [True, False])
+def test_the_proxy_scan_equals_the_scan_by_iloc(max_rows, as_series):
+    rng = np.random.default_rng(11)
+    n = 3000
+    sex = rng.choice(["female", "male"], n)
+    race = rng.choice(["white", "black", "asian"], n)
+    frame = pd.DataFrame({
+        "title": np.where(sex == "female", "Ms", "Mr"), "x": rng.random(n), "k": rng.integers(0, 4, n),
+        "zip": np.where(race == "black", "z1", rng.choice(["z2", "z3", "z4"], n)),
+        "name": [f"{a} {b}" for a, b in zip(rng.choice(["Ann", "Bob", "Cy", "Di"], n), rng.integers(0, 2000, n))],
+        "cat": pd.Categorical(rng.choice(["a", "b", None], n)), "sex": sex, "race": race,
+    }, index=rng.permutation(n) + 100)  # an index of labels, not positions
+    frame.loc[frame.index[rng.random(n) < 0.05], "zip"] = None
+    groups = {"sex": frame["sex"], "race": frame["race"]} if as_series else {"sex": sex, "race": race}
+    columns = ["title", "x", "k", "zip", "name", "cat"]
+    fast = proxies.scan(frame, groups, columns, seed=3, max_rows=max_rows)
+    assert fast == _reference_scan(frame, groups, columns, seed=3, max_rows=max_rows)
+    assert any(row["encodes"] for row in fast)  # the scan found the title and the zip: it exercised something

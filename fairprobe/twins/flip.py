@@ -122,7 +122,13 @@ def twin_row_keys(twinset: TwinSet, positions: np.ndarray, data: pd.DataFrame, f
                 new = column_hash(layout.combos[attribute])[layout.to_combo]
             else:
                 new = column_hash(column)
-            old = column_hash(data[attribute])[source]
+            if layout is not None and layout.original is twinset.original and \
+                    isinstance(column.dtype, pd.StringDtype) and layout.combos[attribute].dtype == column.dtype:
+                # Text: an original's value is its combination's (equal strings, equal hashes; numbers are not
+                # taken this way, since 0.0 and -0.0 are one value to the combinations and two to the hash).
+                old = column_hash(layout.combos[attribute])[layout.from_combo[twinset.source]]
+            else:
+                old = column_hash(data[attribute])[source]
             changes.append((features.index(attribute), old, new))
     keys = replace_columns(original_keys[source], changes)
     rng = np.random.default_rng(len(twinset))

@@ -241,3 +241,45 @@ def test_the_proxy_scan_equals_the_scan_by_iloc(max_rows, as_series):
     fast = proxies.scan(frame, groups, columns, seed=3, max_rows=max_rows)
     assert fast == _reference_scan(frame, groups, columns, seed=3, max_rows=max_rows)
     assert any(row["encodes"] for row in fast)  # the scan found the title and the zip: it exercised something
+
+
+class _Backend:
+    """A language model stand-in: P(yes) from the prompt's length; no yes/no at all for some prompts (sampled)."""
+
+    def __init__(self, batched: bool) -> None:
+        self.calls = []
+        if batched:
+            self.token_logprobs_many = self._many
+
+    def describe(self):
+        return {"model": "stand-in"}
+
+    def token_logprobs(self, messages, *, top=20):
+        self.calls.append(1)
+        text = messages[0]["content"]
+        if "silent" in text:
+            return {"maybe": -0.1}
+        return {"yes": -0.01 * (len(text) % 50), "No": -0.02 * (len(text) % 30), "?": -3.0}
+
+    def _many(self, conversations, *, top=20):
+        out = [self.token_logprobs(m) for m in conversations]
+        self.calls[-len(conversations):] = [len(conversations)]
+        return out
+
+    def chat(self, messages, *, max_tokens=3, temperature=1.0, seed=0):
+        return "yes" if (seed + len(messages[0]["content"])) % 3 else "no"
+
+
+def test_the_llm_screener_reads_batched_next_token_probabilities_as_one_at_a_time():
+    from fairprobe.adapters import LLMDecisionAdapter
+
+    texts = [f"candidate {i} " * (i % 7 + 1) + ("silent" if i % 5 == 0 else "") for i in range(40)]
+    frame = pd.DataFrame({"profile": texts})
+    alone, batched = _Backend(batched=False), _Backend(batched=True)
+    one = LLMDecisionAdapter(alone, "{text} Invite?", batch_size=16)
+    many = LLMDecisionAdapter(batched, "{text} Invite?", batch_size=16)
+    a, b = one.predict(frame), many.predict(frame)
+    np.testing.assert_array_equal(a.decision, b.decision)
+    np.testing.assert_array_equal(a.score, b.score)
+    assert one.methods == many.methods == {"logprobs": 32, "sampled": 8}
+    assert len(batched.calls) < len(alone.calls)  # one call a batch of prompts

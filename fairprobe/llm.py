@@ -333,20 +333,27 @@ class TransformersChat:
         return self._top_tokens(tokenizer, logits, top)
 
     def token_logprobs_many(self, conversations: Sequence[Messages], *, top: int = 20) -> list[dict[str, float]]:
-        """:meth:`token_logprobs` of each conversation, ``batch_size`` prompts per forward pass (left padding,
-        each row's positions counted from its first real token, so a padded prompt is read as it is alone)."""
+        """:meth:`token_logprobs` of each conversation, in order, ``batch_size`` prompts of like length per forward
+        pass (left padding, each row's positions counted from its first real token, so a padded prompt is read as
+        it is alone)."""
         import torch
 
         tokenizer, model = self._model()
-        out: list[dict[str, float]] = []
-        for start in range(0, len(conversations), self.batch_size):
-            prompts = [self._prompt(tokenizer, m) for m in conversations[start:start + self.batch_size]]
-            batch = tokenizer(prompts, return_tensors="pt", padding=True)
+        prompts = [self._prompt(tokenizer, m) for m in conversations]
+        # Prompts of like length batched together (shortest first), so little of a batch is padding; each answer
+        # goes back to its own prompt's place.
+        lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
+        order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+        out: list[dict[str, float]] = [{} for _ in prompts]
+        for start in range(0, len(order), self.batch_size):
+            chosen = order[start:start + self.batch_size]
+            batch = tokenizer([prompts[i] for i in chosen], return_tensors="pt", padding=True)
             positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
             with self._threads(), torch.no_grad():
                 logits = model(**batch, position_ids=positions).logits[:, -1]  # (B, vocab): left padding
-            self.usage.add(requests=len(prompts))
-            out += [self._top_tokens(tokenizer, row, top) for row in logits]
+            self.usage.add(requests=len(chosen))
+            for i, row in zip(chosen, logits):
+                out[i] = self._top_tokens(tokenizer, row, top)
         return out
 
     @staticmethod

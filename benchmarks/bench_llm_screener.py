@@ -1,0 +1,60 @@
+"""LLM screener queries per second on SmolLM2-135M (issue #18): one prompt per forward pass against batches.
+
+The same profiles through ``LLMDecisionAdapter`` with a TransformersChat of ``batch_size=1`` (a forward pass per
+prompt, as before) and of larger batches (left padding), alternately in one process, 1 torch thread; the answers
+must agree (decisions equal, scores within 1e-5). Medians of the repeats.
+
+Usage: python benchmarks/bench_llm_screener.py [PROFILES] [--repeats R] [--batches 1,4,8,16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import fairprobe as fp
+from fairprobe.adapters import LLMDecisionAdapter
+from fairprobe.llm import TransformersChat
+
+TEMPLATE = "{text}\nShould we invite this candidate to an interview? Answer yes or no."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("profiles", nargs="?", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batches", default="1,8")
+    args = parser.parse_args()
+    world = fp.worlds.hiring(n=args.profiles, seed=9)
+    frame = world.data.assign(profile=world.profiles())[["profile"]]
+    base = TransformersChat.smollm2()
+    base.chat([{"role": "user", "content": "Hello"}], max_tokens=1)  # load the weights once
+    sizes = [int(b) for b in args.batches.split(",")]
+    seconds: dict[int, list[float]] = {b: [] for b in sizes}
+    answers = {}
+    for _ in range(args.repeats):
+        for size in sizes:
+            chat = TransformersChat(base.path, gguf_file=base.gguf_file, batch_size=size)
+            start = time.perf_counter()
+            answers[size] = LLMDecisionAdapter(chat, TEMPLATE).predict(frame)
+            seconds[size].append(time.perf_counter() - start)
+    first = answers[sizes[0]]
+    print(f"# LLM screener, SmolLM2-135M-Instruct (Q4_1 GGUF), {args.profiles} profiles, 1 torch thread; "
+          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"load {os.getloadavg()[0]:.2f}; medians of {args.repeats}")
+    print(f"{'prompts per forward pass':>25s} {'seconds':>8s} {'queries/s':>10s} {'vs 1':>6s} {'same answers':>13s}")
+    for size in sizes:
+        median = statistics.median(seconds[size])
+        same = bool((answers[size].decision == first.decision).all()) and \
+            bool(np.allclose(answers[size].score, first.score, rtol=0, atol=1e-5))
+        print(f"{size:>25d} {median:8.2f} {args.profiles / median:10.2f} "
+              f"{statistics.median(seconds[sizes[0]]) / median:5.2f}x {str(same):>13s}")
+
+
+if __name__ == "__main__":
+    main()

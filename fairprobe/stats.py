@@ -172,7 +172,12 @@ def mcnemar_exact(favour_first: int, favour_second: int) -> float:
 
 
 def decide(lower: float, upper: float, *, low: float, high: float) -> Verdict:
-    """PASS when (lower, upper) lies inside (low, high), FAIL when wholly outside it, else INCONCLUSIVE.
+    """PASS when (lower, upper) lies inside [low, high], FAIL when wholly outside it, else INCONCLUSIVE.
+
+    The acceptable region is closed: a statistic equal to its bound is acceptable (a flip rate of
+    exactly ``max_flip_rate``, a ratio of exactly ``min_ratio``, a candidate exactly as fair as its
+    baseline at ``max_increase=0``). So an upper bound equal to ``high`` (or a lower bound equal to
+    ``low``) still PASSes, and FAIL needs the interval strictly beyond the bound.
 
     Examples
     --------
@@ -180,8 +185,10 @@ def decide(lower: float, upper: float, *, low: float, high: float) -> Verdict:
     'pass'
     >>> str(decide(0.02, 0.05, low=-math.inf, high=0.01))
     'fail'
+    >>> str(decide(0.0, 0.0, low=-math.inf, high=0.0)), str(decide(0.0, 0.1, low=-math.inf, high=0.0))
+    ('pass', 'inconclusive')
     """
-    if lower > low and upper < high:
+    if lower >= low and upper <= high:
         return PASS
     if lower > high or upper < low:
         return FAIL
@@ -191,12 +198,13 @@ def decide(lower: float, upper: float, *, low: float, high: float) -> Verdict:
 def decide_pairs(bounds_at_alpha, bounds_at_alpha_m, *, low: float, high: float) -> Verdict:
     """Verdict over m pairwise statistics.
 
-    PASS needs every pair's interval (at alpha) inside (low, high): an intersection-union test,
-    which needs no correction. FAIL needs one pair's interval at alpha/m (Bonferroni) outside.
+    PASS needs every pair's interval (at alpha) inside [low, high] (closed, as in :func:`decide`): an
+    intersection-union test, which needs no correction. FAIL needs one pair's interval at alpha/m
+    (Bonferroni) strictly outside.
     """
     (lo_a, up_a), (lo_m, up_m) = bounds_at_alpha, bounds_at_alpha_m
     lo_a, up_a, lo_m, up_m = (np.asarray(a, dtype=float) for a in (lo_a, up_a, lo_m, up_m))
-    if lo_a.size and np.all(lo_a > low) and np.all(up_a < high):
+    if lo_a.size and np.all(lo_a >= low) and np.all(up_a <= high):
         return PASS
     if np.any((lo_m > high) | (up_m < low)):
         return FAIL

@@ -13,8 +13,11 @@ interval is for the paired difference (candidate - baseline), not for two indepe
   of (group, label, candidate decision, baseline decision) cells only, each replicate is one
   multinomial draw over those cells, as fast on a million records as on a thousand.
 
-PASS when the upper bound of (candidate - baseline) is below ``max_increase``; FAIL when the lower
-bound is above it (each one-sided at alpha).
+PASS when the upper bound of (candidate - baseline) is at or below ``max_increase``; FAIL when the
+lower bound is strictly above it (each one-sided at alpha). At the bound the candidate passes: with the
+default ``max_increase=0.0``, a candidate whose decisions equal the baseline's on every record gets the
+bootstrap interval (0, 0) for a gap statistic and PASSes; for invariance, Newcombe's interval around a
+difference of 0 stays wider than 0, so a tie there passes only with a ``max_increase`` above its width.
 """
 
 from __future__ import annotations

@@ -278,12 +278,12 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         passing, failing = np.ones(len(f), bool), np.zeros(len(f), bool)
         if per_twin:
             low_f, up_f = stats.bernstein_bounds(statistic, variance, n * f, alpha)
-            passing &= up_f < max_flip_rate
+            passing &= up_f <= max_flip_rate  # stats.decide's closed rule
             failing |= low_f > max_flip_rate
         gates_at = [] if per_twin else [(k, max_flip_rate)]
         for count, bound in gates_at + [(g["count"], g["bound"]) for g in gates.values()]:
             low_f, up_f = stats.clopper_pearson(count * f, n * f, alpha)
-            passing &= up_f < bound
+            passing &= up_f <= bound
             failing |= low_f > bound
         return ~passing & ~failing
 

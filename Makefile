@@ -31,7 +31,7 @@ demo: $(STAMP)
 	$(BIN)/fairprobe run probes --report reports
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests fairprobe --doctest-modules --fairprobe-no-evidence -n 2 --dist loadgroup
+	$(BIN)/python -m pytest --fairprobe-no-evidence -n 2 --dist loadgroup
 
 # A second environment: pandas and numpy at the floors pyproject.toml states (constraints-pandas2.txt), with kserve
 # (which pins pandas < 3) and only what TESTS2 need.
@@ -44,7 +44,7 @@ $(STAMP2): pyproject.toml constraints-pandas2.txt
 	touch $(STAMP2)
 
 test-pandas2: $(STAMP2)
-	FAIRPROBE_REQUIRE_KSERVE=1 $(VENV2)/bin/python -m pytest $(TESTS2) --doctest-modules --fairprobe-no-evidence \
+	FAIRPROBE_REQUIRE_KSERVE=1 $(VENV2)/bin/python -m pytest $(TESTS2) --fairprobe-no-evidence \
 		-n 2 --dist loadgroup -p no:cacheprovider
 
 bench: $(STAMP)

@@ -83,7 +83,10 @@ def test_the_search_reaches_records_the_data_lacks(world):
 
     assert not region(data).any()  # so no real row, and no flip twin of one, is turned down
     probe = fp.Probe(data=data, model=model, protected=["sex"], held=HELD, label="hired")
-    _, found = search_until_failure(probe, twin_pairs(probe, "sex"), max_examples=200)
+    # The first failing example is the 139th drawn here, the 170th with fairprobe.twins.cvae imported first
+    # (hypothesis mixes constants of every local module in sys.modules into its draws): a budget well above both,
+    # so the test does not hang on which files ran before it in the process.
+    _, found = search_until_failure(probe, twin_pairs(probe, "sex"), max_examples=1000)
     minimal = found[-1]
     assert region(minimal.original).all()
     assert {column for column, _, _ in minimal.edits} <= {"degree", "certifications"}

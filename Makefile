@@ -53,3 +53,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VENV2) reports/fairprobe-* reports/LATEST .fairprobe_cache
+
+# Deliberate bugs the suite must kill (scripts/check_mutants.py; the score and survivors: benchmarks/MUTANTS.md).
+# Rewrites library files while it runs (each restored after its mutant): run it on a clean checkout.
+.PHONY: mutants
+mutants: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python scripts/check_mutants.py

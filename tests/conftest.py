@@ -1,4 +1,5 @@
 import contextlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,20 @@ def _inner_pytest_as_on_a_desk(request, monkeypatch):
     if "pytester" in request.fixturenames:
         monkeypatch.delenv("CI", raising=False)
         monkeypatch.delenv("BUILD_NUMBER", raising=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item):
+    """pytester forgets, when its test ends, every module imported during the test (it restores a snapshot of
+    sys.modules), but this suite runs every inner pytest in a subprocess, so forgetting protects nothing: it only
+    leaves a second copy of a fairprobe module (and of its classes) for whichever test imports it next, which made
+    tests depend on the order they ran in (a class from the forgotten copy fails isinstance against the new one).
+    Put back what pytester took out."""
+    if "pytester" not in getattr(item, "fixturenames", ()):
+        return (yield)
+    modules = dict(sys.modules)
+    try:
+        return (yield)
+    finally:
+        for name, module in modules.items():
+            sys.modules.setdefault(name, module)

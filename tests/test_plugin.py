@@ -282,16 +282,19 @@ def test_soft():
     assert verdicts["test_probe.py::test_gate", "invariance", ("sex",)] == "fail"
 
 
-@pytest.mark.parametrize("how", ["skipped", "passed", "failed"])
-def test_junit_shows_inconclusive_tests_as_asked(pytester, how):
+@pytest.mark.parametrize(("how", "prefix"), [("skipped", None), ("passed", None), ("failed", None),
+                                            ("skipped", "ci.linux")])
+def test_junit_shows_inconclusive_tests_as_asked(pytester, how, prefix):
     pytester.makepyfile(test_probe=INCONCLUSIVE + "\ndef test_plain():\n    pass\n")
     options = [] if how == "skipped" else [f"--fairprobe-junit-inconclusive={how}"]
+    options += [f"--junit-prefix={prefix}"] if prefix else []  # junitxml puts it before every classname
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml", *options)
     assert result.parseoutcomes() == {"passed": 1, "inconclusive": 1}  # the run itself is unchanged
     assert result.ret == pytest.ExitCode.OK
     tree = ET.parse(pytester.path / "junit.xml")
     cases = {c.get("name"): c for c in tree.iter("testcase")}
     small, plain = cases["test_small_sample"], cases["test_plain"]
+    assert small.get("classname") == ("ci.linux.test_probe" if prefix else "test_probe")
     assert plain.find("skipped") is None and plain.find("failure") is None
     suite = next(tree.iter("testsuite"))
     if how == "passed":
@@ -320,14 +323,21 @@ def test_github_step_summary_gets_a_markdown_table(pytester, monkeypatch):
 
 def test_plugin_costs_nothing_until_a_probe_runs(pytester):
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    pytester.makepyfile(test_check=HEADER + "def test_x():\n    make(fair, n=200).invariance('sex', max_flip_rate=0.5)\n")
+    heavy = "('pandas', 'numpy', 'scipy', 'fairprobe.evidence')"
+    # -p no:randomly: pytest-randomly (in the test extra) imports numpy to reseed it, whatever the tests are.
     code = ("import sys, pytest\n"
-            "pytest.main(['--help'])\n"
+            "pytest.main(['--help', '-p', 'no:randomly'])\n"
             "print('after help:', sorted(m for m in sys.modules if m.split('.')[0] in ('fairprobe', 'pandas')))\n"
-            "pytest.main(['-q', '-p', 'no:cacheprovider', 'test_plain.py'])\n"
-            "print('after run:', sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy', 'scipy')))\n")
+            "pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'no:randomly', '--fairprobe-no-evidence', 'test_plain.py'])\n"
+            f"loaded = lambda: sorted(m for m in {heavy} if m in sys.modules)\n"
+            "print('after run:', loaded())\n"
+            "pytest.main(['-q', '-p', 'no:cacheprovider', '--fairprobe-no-evidence', 'test_check.py'])\n"
+            "print('after a check:', loaded())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=pytester.path)
     assert "after help: []" in out.stdout
-    assert "after run: []" in out.stdout
+    assert "after run: []" in out.stdout  # the evidence package too: it is loaded by the first recorded check
+    assert "after a check: ['fairprobe.evidence', 'numpy', 'pandas', 'scipy']" in out.stdout, out.stdout + out.stderr
 
 
 def test_model_queries_in_the_evidence_are_the_rows_the_model_received(pytester, run):

@@ -167,7 +167,6 @@ def no_worse_group_metric(y_true: np.ndarray | None, candidate: np.ndarray, base
         statistic_name=f"{name}, candidate - baseline", interval=(lower, upper), bound=max_increase, comparison="<",
         verdict=verdict, alpha=alpha, n=len(codes),
         method=f"paired bootstrap ({BOOTSTRAP} replicates, percentile), seed {seed}", mode=mode,
-        n_to_decide=None if verdict != INCONCLUSIVE else None,
         groups=[{"model": "candidate", name: float(observed_c[0])}, {"model": "baseline", name: float(observed_b[0])}],
         details={"compared": metric, "candidate": float(observed_c[0]), "baseline": float(observed_b[0]),
                  "groups": int(g), "candidate_groups": table.reset_index().to_dict(orient="records"),

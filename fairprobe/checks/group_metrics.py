@@ -325,10 +325,14 @@ def demographic_parity_from_table(table: pd.DataFrame, *, max_gap: float | None 
             "comparison": second.comparison, "verdict": second.verdict}
     # Both gates given: both are gates, and all must pass (the four-fifths rule and a gap bound).
     final = combine([first.verdict, second.verdict])
+    still_open = [r for r in (first, second) if r.verdict == INCONCLUSIVE] if final == INCONCLUSIVE else []
+    on_the_bound = any(r.details.get("on_the_bound") for r in still_open)
+    details = {k: v for k, v in first.details.items() if k != "on_the_bound"}
     both = replace(first, verdict=final, pairs=first.pairs + second.pairs,
-                   n_to_decide=max(filter(None, [first.n_to_decide, second.n_to_decide]), default=None)
-                   if final == INCONCLUSIVE else None,
-                   details={**first.details, "gates": {second.statistic_name: gate}})
+                   n_to_decide=None if on_the_bound else max(filter(None, [r.n_to_decide for r in still_open]),
+                                                               default=None),
+                   details={**details, "gates": {second.statistic_name: gate},
+                            **({"on_the_bound": True} if on_the_bound else {})})
     return _exercised(both, table, threshold_note)
 
 
@@ -377,6 +381,8 @@ def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFram
     statistic, interval = (math.nan, (math.nan, math.nan)) if head is None else \
         (head["estimate"], (head["lower"], head["upper"]))
     n_total = int(used["n"].sum())
+    needed = stats.n_to_decide(_undecided_at_scales(rates, kind, alpha, low, high), n_total) \
+        if verdict == INCONCLUSIVE else None
     return CheckResult(
         check=check,
         attributes=tuple(attributes),
@@ -390,12 +396,12 @@ def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFram
         n=n_total,
         method="Newcombe hybrid score" if kind == "gap" else "MOVER-R on Wilson",
         mode=mode,
-        n_to_decide=stats.n_to_decide(_undecided_at_scales(rates, kind, alpha, low, high), n_total)
-        if verdict == INCONCLUSIVE else None,
+        n_to_decide=needed,
         groups=_group_rows(table, excluded, {**decided, **(shown or {})}),
         pairs=rows,
         details={"comparisons": m, "correction": "Bonferroni for FAIL, none for PASS (intersection-union)",
-                 "worst_pair": head, "notes": notes, "gates": {}},
+                 "worst_pair": head, "notes": notes, "gates": {},
+                 **({"on_the_bound": True} if verdict == INCONCLUSIVE and needed is None else {})},
     )
 
 

@@ -297,6 +297,12 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         details["not_certified"] = not_certified
     if sequential is not None:
         details["sequential"] = sequential
+    # How many records would decide is asked only of a fixed-sample check that is still open; None from that
+    # question (and only from it) means the estimate sits on the bound.
+    ask = final == INCONCLUSIVE and not not_certified and sequential is None and not demoted
+    needed = stats.n_to_decide(undecided, n) if ask else None
+    if ask and needed is None:
+        details["on_the_bound"] = True
     return CheckResult(
         check=CheckKind.INVARIANCE,
         attributes=tuple(attributes),
@@ -310,8 +316,7 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         n=n,
         method=method,
         mode=mode,
-        n_to_decide=stats.n_to_decide(undecided, n) if final == INCONCLUSIVE and not not_certified
-        and sequential is None and not demoted else None,
+        n_to_decide=needed,
         groups=groups,
         pairs=direction,
         details=details,

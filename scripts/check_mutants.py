@@ -203,6 +203,10 @@ MUTANTS: list[Mutant] = [
     M("cvae-flag-no-change", "fairprobe/twins/cvae/paired.py",
       "    return torch.where(logit_self == logit_cf, observed > 0.5, flag)  # (R,) no change without a change",
       "    return flag", "tests/test_cvae.py"),
+    M("cvae-category-swapped", "fairprobe/twins/cvae/paired.py",
+      "cf = abduct_category(index, logits_self, logits_cf, generator)  # (R,)",
+      "cf = abduct_category(index, logits_cf, logits_self, generator)  # (R,)",
+      "tests/test_cvae.py::test_cvae_flip_rate_matches_the_true_counterfactual"),
     # ------------------------------------------------------------------ evidence verifier and redaction
     M("manifest-first-mebibyte", "fairprobe/evidence/manifest.py",
       '        for block in iter(lambda: fh.read(1 << 20), b""):\n            digest.update(block)',

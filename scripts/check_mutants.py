@@ -89,9 +89,9 @@ MUTANTS: list[Mutant] = [
     M("stats-betting-threshold", "fairprobe/stats.py",
       '    threshold = math.log(1 / alpha)\n    if betting_log_capital(values, bound, side="down"',
       '    threshold = math.log(0.5 / alpha)\n    if betting_log_capital(values, bound, side="down"',
-      "tests/test_stats.py"),
+      "tests/test_guards_sequential.py"),
     M("stats-looks", "fairprobe/stats.py", "        looks.append(looks[-1] + 100)", "        looks.append(looks[-1] + 1000)",
-      "tests/test_stats.py tests/test_guards_options.py"),
+      "tests/test_guards_sequential.py"),
     M("verdicts-combine-any", "fairprobe/verdicts.py",
       "return PASS if all(v == PASS for v in verdicts) else INCONCLUSIVE",
       "return PASS if any(v == PASS for v in verdicts) else INCONCLUSIVE", "tests/test_stats.py tests/test_checks.py"),
@@ -130,6 +130,10 @@ MUTANTS: list[Mutant] = [
       "out.delta_min, out.delta_max = min(self.delta_min, other.delta_min), max(self.delta_max, other.delta_max)",
       "out.delta_min, out.delta_max = self.delta_min, max(self.delta_max, other.delta_max)",
       "tests/test_guards_partitions.py"),
+    M("counts-merge-moved-first-term", "fairprobe/checks/counts.py", "out.moved = self.moved + other.moved",
+      "out.moved = Counter()", "tests/test_guards_partitions.py"),
+    M("invariance-n-to-decide-open", "fairprobe/checks/invariance.py", "passing &= up_f <= bound",
+      "passing &= up_f < bound", "tests/test_guards_intervals.py"),
     M("job-partition-seed", "fairprobe/engines/job.py",
       "seed = int(np.random.SeedSequence([self.seed, part.index]).generate_state(1, np.uint64)[0] >> np.uint64(1))",
       "seed = self.seed", "tests/test_guards_partitions.py"),
@@ -146,7 +150,7 @@ MUTANTS: list[Mutant] = [
     M("invariance-encoding-never", "fairprobe/checks/invariance.py", "        if moved and kept == moved:",
       "        if False:", "tests/test_verdicts.py"),
     M("invariance-cp-statistic", "fairprobe/checks/invariance.py", "        statistic, lo, hi = k / n, any_lo, any_hi",
-      "        statistic, lo, hi = k / counts.records, any_lo, any_hi", "tests/test_checks.py tests/test_guards_options.py"),
+      "        statistic, lo, hi = k / counts.records, any_lo, any_hi", "tests/test_guards_options.py"),
     M("sequential-any-gate", "fairprobe/checks/sequential.py", 'all(v == "pass" for v in verdicts)',
       'any(v == "pass" for v in verdicts)', "tests/test_guards_options.py"),
     M("sequential-score-rate", "fairprobe/checks/sequential.py",
@@ -174,7 +178,7 @@ MUTANTS: list[Mutant] = [
       '        return max(folded, key=lambda r: (r["estimate"],', '        return min(folded, key=lambda r: (r["estimate"],',
       "tests/test_checks.py tests/test_guards_group_metrics.py"),
     M("group-degenerate-silent", "fairprobe/checks/group_metrics.py", "    if 0.0 < positive < 1.0:",
-      "    if True:", "tests/test_checks.py"),
+      "    if True:", "tests/test_guards_group_metrics.py"),
     M("compare-bootstrap-two-sided", "fairprobe/checks/compare.py",
       "(float(np.quantile(finite, alpha)), float(np.quantile(finite, 1 - alpha)))",
       "(float(np.quantile(finite, alpha / 2)), float(np.quantile(finite, 1 - alpha / 2)))",
@@ -182,7 +186,7 @@ MUTANTS: list[Mutant] = [
     M("compare-gap-axes", "fairprobe/checks/compare.py", "    for axis in (3, 4):", "    for axis in (4, 3):",
       "tests/test_compare.py"),
     M("compare-newcombe-phi", "fairprobe/checks/compare.py", "phi = (max(product - n / 2, 0.0) if product > 0 else product) / math.sqrt(denominator)",
-      "phi = product / math.sqrt(denominator)", "tests/test_compare.py"),
+      "phi = product / math.sqrt(denominator)", "tests/test_guards_intervals.py"),
     # ------------------------------------------------------------------ twin generators
     M("flip-keeps-own", "fairprobe/twins/flip.py", "        keep = combo != codes[record]\n", "        keep = combo >= 0\n",
       "tests/test_checks.py"),
@@ -253,6 +257,43 @@ MUTANTS: list[Mutant] = [
     M("retry-after-sign", "fairprobe/adapters/endpoint.py",
       "seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()",
       "seconds = time.time() - email.utils.parsedate_to_datetime(value).timestamp()", "tests/test_guards_adapters.py"),
+    M("batch-off-by-one", "fairprobe/adapters/base.py",
+      "yield start, self._run_batch(frame.iloc[start : start + self.batch_size])",
+      "yield start, self._run_batch(frame.iloc[start : start + self.batch_size - 1])", "tests/test_adapters.py"),
+    M("bands-inner-edge-down", "fairprobe/twins/bands.py",
+      'index = np.searchsorted(np.asarray(self.edges), x, side="right") - 1',
+      'index = np.searchsorted(np.asarray(self.edges), x, side="left") - 1',
+      "tests/test_guards_more.py tests/test_group_definitions.py tests/test_guards_bands.py"),
+    M("bands-top-edge-outside", "fairprobe/twins/bands.py",
+      "        index = np.where(x == self.edges[-1], len(self.edges) - 2, index)\n", "",
+      "tests/test_guards_more.py tests/test_group_definitions.py tests/test_guards_bands.py"),
+    M("compare-shares-as-any", "fairprobe/checks/compare.py",
+      '    if int(twinset.info.get("k", 1)) > 1:\n        return (hits / np.maximum(total, 1))[has]',
+      '    if False:\n        return (hits / np.maximum(total, 1))[has]', "tests/test_guards_more.py tests/test_compare.py"),
+    M("compare-odds-tpr-only", "fairprobe/checks/compare.py", "                out.append(np.max(spread, axis=1))",
+      "                out.append(spread[:, 1])", "tests/test_guards_more.py tests/test_compare.py tests/test_guards_boundaries.py"),
+    M("sequential-shares-as-any", "fairprobe/checks/sequential.py", 'if share and int(sub.info.get("k", 1)) > 1:',
+      "if False:", "tests/test_guards_more.py tests/test_probe.py tests/test_guards_options.py"),
+    M("invariance-bernstein-twins", "fairprobe/checks/invariance.py",
+      '        lo, hi = stats.bernstein_bounds(mean, variance, n, alpha)\n        method = "empirical Bernstein"',
+      '        lo, hi = stats.bernstein_bounds(mean, variance, n * counts.k, alpha)\n        method = "empirical Bernstein"',
+      "tests/test_guards_more.py tests/test_checks.py tests/test_counts.py"),
+    M("group-ratio-one-sided", "fairprobe/checks/group_metrics.py",
+      'low, high = (-bound, bound) if kind == "gap" else (bound, 1 / bound)',
+      'low, high = (-bound, bound) if kind == "gap" else (bound, math.inf)',
+      "tests/test_guards_more.py tests/test_checks.py tests/test_group_definitions.py tests/test_differential.py"),
+    M("group-undefined-rate-silent", "fairprobe/checks/group_metrics.py", "            if row[d] == 0:",
+      "            if False:", "tests/test_checks.py"),
+    M("manifest-lists-signature", "fairprobe/evidence/manifest.py", "        if name in (MANIFEST, SIGNATURE):",
+      "        if name == MANIFEST:", "tests/test_guards_more.py tests/test_evidence.py tests/test_bundle_integrity.py"),
+    M("manifest-files-vs-document", "fairprobe/evidence/manifest.py",
+      "    for name in sorted(set(entries) - set(files)):", "    for name in sorted(set(entries) - set(files) - set(entries)):",
+      "tests/test_evidence.py"),
+    M("signature-mismatch-accepted", "fairprobe/evidence/manifest.py",
+      '    return [f"{SIGNATURE}: the signature does not match the manifest (changed after signing)"]', "    return []",
+      "tests/test_evidence.py tests/test_bundle_integrity.py"),
+    M("probe-min-group-size-ignored", "fairprobe/base_probe.py", '        return check_count("min_group_size", given)',
+      "        return self.spec.min_group_size", "tests/test_guards_more.py tests/test_probe.py tests/test_checks.py"),
     # ------------------------------------------------------------------ spec, proxies (issues #15, #22)
     M("spec-bands-absent-column", "fairprobe/spec.py",
       "        present = {c: b for c, b in self.bands.items() if c in frame.columns}", "        present = dict(self.bands)",
@@ -270,7 +311,13 @@ MUTANTS: list[Mutant] = [
 
 # Mutants that cannot change what fairprobe computes or says, with the argument (kept, so nobody re-adds them as
 # gaps). Each is still placed, so it goes stale as loudly as the others.
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "counts-merge-moved-first-term": "the loop right after it sets every tau of either side to the sum of both, "
+                                     "whatever the first line left in out.moved",
+    "invariance-n-to-decide-open": "n_to_decide's grid scales counts by non-round factors: a Clopper-Pearson "
+                                   "bound exactly equal to the bound there has probability 0 (stats.decide's "
+                                   "closed rule, which does meet exact ties, is guarded by test_guards_boundaries)",
+}
 
 
 def place(mutant: Mutant) -> str | None:

@@ -71,3 +71,15 @@ def test_min_group_size_excludes_below_and_keeps_a_group_of_exactly_that_size():
     assert {row["group"]: row["status"] for row in dp.groups}["c"] == "included"
     dp = gm.demographic_parity(pred, g, max_gap=0.1, min_group_size=100)
     assert {row["group"]: row["status"] for row in dp.groups}["c"] == "excluded: too small"
+
+
+def test_a_group_check_on_decisions_that_are_all_the_same_says_so():
+    g = pd.Series(["a", "b"] * 300)
+    y = np.arange(600) % 3 == 0
+    for decisions, what in ((np.zeros(600, bool), "unfavourable"), (np.ones(600, bool), "favourable")):
+        for result in (gm.demographic_parity(decisions, g, max_gap=0.1),
+                       gm.equalized_odds(y, decisions, g, max_gap=0.1)):
+            assert any(w.startswith(f"degenerate: every decision is {what}") for w in result.warnings)
+        assert gm.demographic_parity(decisions, g, max_gap=0.1, mode="certify").verdict == "inconclusive"
+    mixed = gm.demographic_parity(np.arange(600) % 2 == 0, g, max_gap=0.1)
+    assert not any(w.startswith("degenerate") for w in mixed.warnings)

@@ -144,3 +144,12 @@ def test_group_n_to_decide_is_the_first_grid_size_whose_newcombe_bounds_decide(c
         return passing or failing
 
     assert result.n_to_decide == _first_decided(decided, len(g))
+
+
+def test_newcombe_paired_reproduces_the_published_example():
+    # Bentur et al. (2009), in Fagerland, Lydersen and Laake (2017), chapter 8: the paired table [[1, 1], [7, 12]],
+    # Newcombe's hybrid score interval (method 10) at 95 % two-sided: (-0.5069, -0.0256).
+    from fairprobe.checks.compare import newcombe_paired
+
+    lower, upper = newcombe_paired(1, 1, 7, 12, alpha=0.025)
+    assert (round(lower, 4), round(upper, 4)) == (-0.5069, -0.0256)

@@ -90,3 +90,15 @@ def test_degenerate_where_records_without_a_valid_twin_are_the_only_favourable_o
     assert any(w.startswith("degenerate: every decision, for originals and twins, is unfavourable")
                for w in result.warnings), result.warnings
     assert invariance(ts, original, twin, max_flip_rate=0.01, mode="certify").verdict == "inconclusive"
+
+
+def test_the_flip_rate_is_over_records_with_a_valid_twin():
+    ts = _twins()
+    lacking = ts.original["x"].to_numpy() < 200  # 200 records whose twins were all rejected
+    ts = replace(ts, valid=~lacking[ts.source])
+    original = Predictions(decision=ts.original["x"].to_numpy() % 2 == 0, score=None)
+    twin_decision = ts.twins["x"].to_numpy() % 2 == 0
+    twin_decision[ts.source >= N - 8] ^= True  # the last 8 records' twins flip
+    result = invariance(ts, original, Predictions(decision=twin_decision, score=None), max_flip_rate=0.05)
+    assert result.n == N - 200 and result.details["flipped_records"] == 8
+    assert result.statistic == 8 / (N - 200)

@@ -42,7 +42,7 @@ _NAMES = {
     "Secret": "fairprobe.redact",
 }
 
-__all__ = sorted([*_SUBMODULES, *_NAMES])
+__all__ = sorted([*_SUBMODULES, *_NAMES])  # noqa: PLE0605 - one list: the lazy-import tables above
 
 if TYPE_CHECKING:  # the names as the type checker should see them
     from fairprobe import (adapters, checks, engines, evidence, proxies, settings, stats, strategies,  # noqa: F401

@@ -4,7 +4,9 @@ Each mutant replaces one line of the library, runs the tests that should catch i
 file. Exit status: the number of survivors. Run: .venv/bin/python scripts/check_mutants.py (the tests run
 with the Python that runs this script).
 """
-import subprocess, sys, pathlib
+import subprocess
+import sys
+import pathlib
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MUTANTS = [
     ("fairprobe/checks/group_metrics.py", "m = len(names) * (len(names) - 1) // 2 * len(rates)",

@@ -320,7 +320,7 @@ def test_retries_run_out_with_a_clear_error_and_answered_rows_are_kept(upstream,
         adapter.predict(data)
     assert adapter.queries == 50 and adapter.usage.failures == 1  # the first batch was answered and is kept
     sent = list(proxy.rows)
-    with pytest.raises(fp.AdapterError, match="is not asked again .* it failed earlier in this session"):
+    with pytest.raises(fp.AdapterError, match=r"is not asked again .* it failed earlier in this session"):
         adapter.predict(data)  # a test sharing the probe fails at once: nothing is sent (issue #17)
     assert proxy.rows == sent and adapter.failed is not None
     adapter.close()  # forgets the failure: the endpoint is healthy again, and only the unanswered rows are sent

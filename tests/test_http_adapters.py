@@ -351,7 +351,7 @@ def test_retry_after_is_honoured(v2_server, rows):
 
 def test_requests_in_flight_are_bounded(pipeline, rows, in_flight):
     predict, metadata = screener_model(pipeline)
-    slow = in_flight(predict)
+    slow = in_flight(predict, together=3)  # the first three requests meet at a barrier: no timing assumed
     server = V2Server({"screener": (slow, metadata)})
     try:
         adapter = KServeV2(server.url, model="screener", columns=COLUMNS, batch_size=20, max_concurrency=3)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from fairprobe.errors import AdapterError, InvalidSpec
 from fairprobe.redact import Secret
@@ -190,7 +190,7 @@ class TransformersChat:
     answers "The capital of France is Paris." (tests/test_smollm2.py).
     """
 
-    _loaded: dict[tuple, tuple[Any, Any]] = {}
+    _loaded: ClassVar[dict[tuple, tuple[Any, Any]]] = {}
 
     def __init__(self, path: str, *, gguf_file: str | None = None, threads: int = 1, name: str | None = None,
                  batch_size: int = 8, plain: bool = False) -> None:

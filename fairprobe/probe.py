@@ -214,7 +214,7 @@ class Probe(BaseProbe):
         return answers_identity(self.predictions, data_sha256=self.data_fingerprint, rows=len(self.spec.data))
 
     @cached_property
-    def data_fingerprint(self) -> str:  # type: ignore[override]
+    def data_fingerprint(self) -> str:
         return self._data_hashes[0]
 
     @property

@@ -454,5 +454,5 @@ def _lexicon_names() -> frozenset[str]:
     import csv
     from importlib import resources
 
-    text = resources.files("fairprobe").joinpath("twins", "lexicons", "names.csv").read_text(encoding="utf-8")
+    text = resources.files("fairprobe").joinpath("twins/lexicons/names.csv").read_text(encoding="utf-8")
     return frozenset(row["name"] for row in csv.DictReader(text.splitlines()))

@@ -64,7 +64,6 @@ class EvidenceWriter:
         self.write = write
         option = config.getoption("--fairprobe-report")
         self.directory = Path(option) if option else Path(config.rootpath, config.getini("fairprobe_report"))
-        from fairprobe.errors import FairprobeError
 
         limit = config.getoption("--fairprobe-counterexamples")
         if limit is not None and limit < 0:

@@ -128,7 +128,7 @@ class TwinPair:
         if probe is not None:
             try:
                 outcome = _outcome(probe, self)
-            except Exception:  # noqa: BLE001 - a repr must not raise; the test reports the model's error
+            except Exception:
                 outcome = None
         held = probe.spec.held if probe is not None else ()
         lines = _describe(self, outcome, held)

@@ -91,7 +91,8 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             _walk(value, (*path, key.value), lines)
-            lines[(*path, key.value)] = key.start_mark.line + 1
+            where = (*path, key.value)  # a name: mypy reads d[(*a, b)] as 3.11 syntax
+            lines[where] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, value in enumerate(node.value):
             _walk(value, (*path, i), lines)
@@ -209,7 +210,7 @@ class ProbeFile(pytest.File):
         from fairprobe.adapters import load_model
 
         text = str(spec)
-        if ":" in text and not Path(os.path.expandvars(text)).suffix.lower() in (".skops", ".pkl", ".joblib", ".pickle"):
+        if ":" in text and Path(os.path.expandvars(text)).suffix.lower() not in (".skops", ".pkl", ".joblib", ".pickle"):
             return self._import(text, "model")
         return load_model(self._relative(text), trust=trust)
 

@@ -29,13 +29,22 @@ def datasets() -> Path:
 
 class InFlight:
     """``fn`` held ``hold`` seconds a call, counting the most calls running at once (``most``): how tests
-    see that an adapter or a rewriter keeps its bound on concurrent requests."""
+    see that an adapter or a rewriter keeps its bound on concurrent requests.
 
-    def __init__(self, fn, hold: float = 0.1) -> None:
+    With ``together=k``, the first k calls also wait for one another at a barrier, so ``most`` reaches k
+    whenever the caller does send k calls at once, however slow the machine (three 0.1 s sleeps overlap only
+    when the threads get the CPU in time; on a saturated machine they did not). A caller that never has k in
+    flight breaks the barrier after ``wait`` seconds, and the call raises ``threading.BrokenBarrierError``.
+    A call beyond the bound is still seen only if it arrives while others are held: a missed one lets a test
+    pass, never fail, when the machine is slow."""
+
+    def __init__(self, fn, hold: float = 0.1, together: int = 0, wait: float = 60.0) -> None:
         import threading
 
-        self.fn, self.hold, self.now, self.most = fn, hold, 0, 0
+        self.fn, self.hold, self.now, self.most, self.started = fn, hold, 0, 0, 0
         self._lock = threading.Lock()
+        self._barrier = threading.Barrier(together, timeout=wait) if together else None
+        self.together = together
 
     def __call__(self, *args, **kwargs):
         import time
@@ -43,6 +52,10 @@ class InFlight:
         with self._lock:
             self.now += 1
             self.most = max(self.most, self.now)
+            self.started += 1
+            first = self.started <= self.together
+        if first:
+            self._barrier.wait()
         time.sleep(self.hold)
         with self._lock:
             self.now -= 1

@@ -443,3 +443,39 @@ def test_c():
     problems = fp.verify(written)
     assert any(p.startswith("incomplete") for p in problems), problems
     result.stdout.fnmatch_lines(["*INCOMPLETE*"])
+
+
+def test_parametrize_checks_gives_one_item_per_check(pytester):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(biased, n=400)
+
+@fp.parametrize_checks(
+    fp.invariant("sex", max_flip_rate=0.01),
+    fp.invariant("race", max_flip_rate=0.05),
+    fp.invariant("race", max_flip_rate=0.5),
+)
+def test_gate(check):
+    probe.assert_all(check)
+''')
+    # -p no:randomly: the items in the order the checks were stated, as the lines below read them
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-v", "--junitxml=junit.xml")
+    ids = ["invariance[sex]", "invariance[race]", "invariance[race]#2"]
+    literal = {"[": "[[]", "]": "[]]"}  # brackets are fnmatch's character classes
+    result.stdout.fnmatch_lines(["*" + "".join(literal.get(c, c) for c in f"test_gate[{i}] {outcome}") + "*"
+                                 for i, outcome in zip(ids, ["FAILED", "PASSED", "PASSED"])])
+    result.assert_outcomes(failed=1, passed=2)
+    evidence = bundle(pytester)
+    assert sorted((c["test"], tuple(c["attributes"]), c["bound"], c["verdict"]) for c in evidence["checks"]) == [
+        ("test_probe.py::test_gate[invariance[race]#2]", ("race",), 0.5, "pass"),
+        ("test_probe.py::test_gate[invariance[race]]", ("race",), 0.05, "pass"),
+        ("test_probe.py::test_gate[invariance[sex]]", ("sex",), 0.01, "fail")]
+    cases = {c.get("name"): [p.get("name") for p in c.iter("property")]
+             for c in ET.parse(pytester.path / "junit.xml").iter("testcase")}
+    assert cases == {f"test_gate[{i}]": [f"fairprobe:invariance:{i.split('[')[1].split(']')[0]}"] for i in ids}
+    # -k picks checks by kind and attribute, as it picks YAML probes' items.
+    picked = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence", "-k", "sex")
+    picked.assert_outcomes(failed=1, deselected=2)
+    with pytest.raises(fp.InvalidSpec, match=r"parametrize_checks takes checks stated with fp\.invariant"):
+        fp.parametrize_checks(lambda probe: None)
+    with pytest.raises(fp.InvalidSpec, match="parametrize_checks needs at least one check"):
+        fp.parametrize_checks()

@@ -111,7 +111,7 @@ def assert_every_edit_needed(probe, pair):
     assert pair.edits, "no edits: the real row fails by itself"
     groups = probe.spec.group_labels(data, probe.spec.protected)
     mine = (groups == probe.spec.group_labels(pair.original, probe.spec.protected).iloc[0]).to_numpy()
-    for column, old, new in pair.edits:
+    for column, _, new in pair.edits:
         undone = probe.spec.recompute(pair.original.assign(**{column: real[column]}))
         assert not fails(probe, undone), f"the edit of {column} is not needed"
         smaller = sorted(v for v in set(data.loc[mine, column]) if v < new)

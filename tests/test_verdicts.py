@@ -424,7 +424,7 @@ def test_demographic_parity_applies_both_gates_through_the_probe(applicants):
 
 def test_a_score_change_rate_without_a_score_change_is_refused(applicants):
     probe = fp.Probe(data=applicants, model=reads_sex, protected=["sex"])
-    with pytest.raises(fp.InvalidSpec, match="max_score_change_rate bounds .*pass max_score_change= too"):
+    with pytest.raises(fp.InvalidSpec, match=r"max_score_change_rate bounds .*pass max_score_change= too"):
         probe.invariance("sex", max_flip_rate=0.01, max_score_change_rate=0.05)
 
 

@@ -34,7 +34,7 @@ from fairprobe.result import CheckResult, fmt
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 from fairprobe.validation import check_alpha, check_mode
-from fairprobe.verdicts import INCONCLUSIVE, CheckKind, Mode
+from fairprobe.verdicts import CheckKind, Mode
 
 BOOTSTRAP = 4000
 

@@ -74,7 +74,11 @@ def demographic_parity(attributes: str | Sequence[str], **options: Any) -> Check
 
 
 def require_specs(checks: Sequence[Any]) -> None:
-    """Refuse anything but stated checks (``fp.invariant(...)``, ...) given to ``run`` or ``assert_all``."""
+    """Refuse anything but stated checks (``fp.invariant(...)``, ...) given to ``run`` or ``assert_all``, and
+    refuse none at all: a gate that ran no check would pass having shown nothing."""
+    if not checks:
+        raise InvalidSpec("run and assert_all need at least one check, e.g. probe.assert_all(fp.invariant('sex', "
+                          "max_flip_rate=0.01)); got none, and a gate with no checks would pass having shown nothing")
     for check in checks:
         if not isinstance(check, CheckSpec):
             raise InvalidSpec(f"run and assert_all take checks stated with fp.invariant(...), fp.equalized_odds(...) "

@@ -181,3 +181,31 @@ def test_keygen_on_the_command_line_refuses_a_name_with_a_folder(tmp_path, capsy
     assert main(["keygen", str(tmp_path / "keys"), "--name", "../x"]) != 0
     assert "the key name is a file name stem" in capsys.readouterr().err
     assert not (tmp_path / "x.key").exists()
+
+
+# ----------------------------------------------------------------------------------------- pytest evidence
+
+COLLECTING = '''
+import fairprobe as fp
+
+def test_collects():
+    world = fp.worlds.hiring(n=300, seed=0)
+    probe = fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected="sex",
+                     label="hired", held=["skills_score"], features=["sex", "skills_score"])
+    with fp.settings.collecting() as results:
+        probe.invariance("sex", max_flip_rate=0.05)
+        probe.demographic_parity("sex", min_ratio=0.5)
+    assert len(results) == 2
+'''
+
+
+def test_checks_inside_collecting_in_a_pytest_test_reach_the_pytest_evidence(pytester):
+    import json
+
+    pytester.makepyfile(test_collecting=COLLECTING)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    folder = pytester.path / "reports"
+    document = json.loads((folder / (folder / "LATEST").read_text().strip() / "evidence.json").read_text())
+    assert sorted(c["check"] for c in document["checks"]) == ["demographic_parity", "invariance"]
+    assert all(c["test"].endswith("test_collects") for c in document["checks"])

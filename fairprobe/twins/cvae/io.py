@@ -62,6 +62,9 @@ def save(path: str | os.PathLike, state: Mapping[str, Any], tensors: Mapping[str
     return path
 
 
+MAX_SIDECAR_BYTES = 64 * 2**20  # the JSON description (config, encoders, history): kilobytes to a few MB
+
+
 def damaged(path: Path) -> str:
     """The message for a sidecar that cannot be read back."""
     return (f"the CVAE sidecar {str(sidecar(path))!r} is damaged or not a fairprobe CVAE description; "
@@ -82,6 +85,10 @@ def load(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tenso
     meta_path = sidecar(path)
     if not path.is_file() or not meta_path.is_file():
         raise InvalidSpec(f"no saved CVAE at {str(path)!r} (expected it and {meta_path.name} beside it)")
+    size = meta_path.stat().st_size
+    if size > MAX_SIDECAR_BYTES:
+        raise InvalidSpec(f"{damaged(path)} (it is {size:,} bytes; a CVAE description is at most "
+                          f"{MAX_SIDECAR_BYTES:,})")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -4,7 +4,6 @@ benchmarks/RESULTS.md ("Bad inputs (issue #17)") lists every kind tried here wit
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -209,3 +208,73 @@ def test_checks_inside_collecting_in_a_pytest_test_reach_the_pytest_evidence(pyt
     document = json.loads((folder / (folder / "LATEST").read_text().strip() / "evidence.json").read_text())
     assert sorted(c["check"] for c in document["checks"]) == ["demographic_parity", "invariance"]
     assert all(c["test"].endswith("test_collects") for c in document["checks"])
+
+
+# ----------------------------------------------------------------------------------------- raw exceptions
+
+@pytest.mark.parametrize("check,options,message", [
+    ("invariance", {"max_flip_rate": 0.05, "max_fliprate": 0.1}, r"invariance has no option 'max_fliprate'; did you "
+                                                                  r"mean 'max_flip_rate'\? \(options: max_flip_rate,"),
+    ("demographic_parity", {"min_ratio": 0.8, "maxgap": 0.1}, r"demographic_parity has no option 'maxgap'; did you "
+                                                               r"mean 'max_gap'\?"),
+    ("equalized_odds", {"max_gap": 0.1, "colour": 1}, r"equalized_odds has no option 'colour' \(options: max_gap"),
+])
+def test_an_unknown_option_to_a_check_names_the_valid_ones(probe, check, options, message):
+    with pytest.raises(InvalidSpec, match=message):
+        getattr(probe, check)("sex", **options)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"retries": "3"}, r"retries must be a whole number of at least 0; got '3'"),
+    ({"retries": -1}, r"retries must be a whole number of at least 0"),
+    ({"timeout": "x"}, r"timeout must be a number in \(0, 86400\]; got 'x'"),
+    ({"max_concurrency": 0}, r"max_concurrency must be a whole number of at least 1"),
+    ({"backoff": None}, r"backoff must be a number of seconds"),
+])
+def test_a_chat_backend_checks_its_options(options, message):
+    from fairprobe.llm import OpenAIChat
+
+    with pytest.raises(InvalidSpec, match=message):
+        OpenAIChat("http://localhost:1", "m", **options)
+
+
+@pytest.mark.parametrize("document", [{"schema": "fairprobe-evidence", "checks": 5},
+                                      {"schema": "fairprobe-evidence", "checks": [5]},
+                                      {"schema": "fairprobe-evidence", "checks": [{"check": "invariance",
+                                                                                   "attributes": 5}], "gate": 3}],
+                         ids=["checks-a-number", "a-check-a-number", "gate-a-number"])
+def test_diff_of_a_malformed_evidence_file_is_a_usage_error(tmp_path, capsys, document):
+    import json
+
+    from fairprobe.cli import main
+
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "evidence.json").write_text(json.dumps(document))
+    assert main(["diff", str(tmp_path / "b"), str(tmp_path / "b")]) == 2
+    assert "evidence.json is malformed" in capsys.readouterr().err
+
+
+def test_fit_checks_where_it_will_write_before_it_fits(tmp_path, capsys):
+    from fairprobe.cli import main
+
+    (tmp_path / "a-file").write_text("")
+    code = main(["fit", str(tmp_path / "nowhere.csv"), "--protected", "sex", "--out",
+                 str(tmp_path / "a-file" / "g.safetensors")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot save the CVAE to" in err and "cannot be written" in err and "nowhere.csv" not in err
+
+
+def test_an_unwritable_cache_folder_warns_and_keeps_the_fit(tmp_path):
+    pytest.importorskip("torch")
+    from fairprobe.twins.cvae import CVAE
+    from fairprobe.twins.cvae.cache import fit_cached
+
+    (tmp_path / "a-file").write_text("")
+    world = fp.worlds.hiring(n=300, seed=0)
+    data = world.data[["sex", "degree", "skills_score"]]
+    cvae = CVAE(epochs=1, max_steps=2, seed=0)
+    with pytest.warns(fp.FairprobeWarning, match=r"not kept in the cache folder .*cannot be written"):
+        fitted = fit_cached(cvae, data, data_sha256="0" * 64, protected=["sex"], held=["degree"], exclude=[],
+                            cache_dir=tmp_path / "a-file" / "cache")
+    assert fitted.fitted

@@ -36,6 +36,25 @@ def fingerprint(state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -
     return digest.hexdigest()
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, after making sure a generator can be written there (its folder made, a file created
+    and removed): checked before a fit, not after it."""
+    import tempfile
+
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: it is a folder; give a file name such as "
+                          f"{str(path / 'generator.safetensors')!r}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".fairprobe-write-check-"):
+            pass
+    except OSError as exc:
+        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: its folder {str(path.parent)!r} cannot be written "
+                          f"({exc.strerror or exc}); choose another place") from None
+    return path
+
+
 def save(path: str | os.PathLike, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor],
          fingerprint: str) -> Path:
     """Write ``PATH`` (safetensors weights) and ``PATH.json``; both land whole or not at all."""
@@ -43,11 +62,7 @@ def save(path: str | os.PathLike, state: Mapping[str, Any], tensors: Mapping[str
 
     from safetensors.torch import save_file
 
-    path = Path(path)
-    if path.is_dir():
-        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: it is a folder; give a file name such as "
-                          f"{str(path / 'generator.safetensors')!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_writable(path)
     meta = {**state, "format": FORMAT_VERSION, "fingerprint": fingerprint,
             "versions": {p: metadata.version(p) for p in ("fairprobe", "torch", "safetensors")}}
     tmp_weights, tmp_meta = path.with_name(path.name + ".tmp"), path.with_name(path.name + ".json.tmp")
@@ -56,6 +71,8 @@ def save(path: str | os.PathLike, state: Mapping[str, Any], tensors: Mapping[str
         tmp_meta.write_text(json.dumps(meta, indent=1, default=str))
         os.replace(tmp_weights, path)
         os.replace(tmp_meta, path.with_name(path.name + ".json"))
+    except OSError as exc:
+        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: {exc.strerror or exc}") from None
     finally:
         tmp_weights.unlink(missing_ok=True)
         tmp_meta.unlink(missing_ok=True)

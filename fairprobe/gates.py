@@ -125,7 +125,12 @@ def parametrize_checks(*checks: CheckSpec, argname: str = "check") -> Any:
 
 
 def require_specs(checks: Sequence[Any], what: str = "run and assert_all") -> None:
-    """Refuse anything but stated checks (``fp.invariant(...)``, ...) given to ``run`` or ``assert_all``."""
+    """Refuse anything but stated checks (``fp.invariant(...)``, ...) given to ``run`` or ``assert_all``, and
+    refuse none at all: a gate that ran no check would pass having shown nothing."""
+    if not checks:
+        raise InvalidSpec(f"{what} need{'s' if ' ' not in what else ''} at least one check, e.g. "
+                          "probe.assert_all(fp.invariant('sex', max_flip_rate=0.01)); got none, and a gate with no "
+                          "checks would pass having shown nothing")
     for check in checks:
         if not isinstance(check, CheckSpec):
             raise InvalidSpec(f"{what} take{'s' if ' ' not in what else ''} checks stated with fp.invariant(...), "

@@ -357,3 +357,27 @@ def test_a_damaged_saved_generator_is_refused(fitted, tmp_path):
         CVAE.load(path)
     path.write_bytes(weights)
     assert CVAE.load(path).fingerprint_ == cvae.fingerprint_
+
+
+@pytest.mark.parametrize("hidden", [4096, 10**12])
+def test_a_sidecar_naming_a_bigger_network_is_refused_before_it_is_allocated(fitted, tmp_path, hidden):
+    # issue #17: the sidecar's config was trusted before the fingerprint check, so it could demand any memory
+    _, cvae = fitted
+    path = cvae.save(tmp_path / "g.safetensors")
+    meta = path.with_name(path.name + ".json")
+    document = json.loads(meta.read_text())
+    document["config"]["hidden"] = hidden
+    meta.write_text(json.dumps(document))
+    with pytest.raises(fp.InvalidSpec, match=r"CVAE sidecar .*(describes a network whose weights do not match"
+                                             r"|is damaged).*refit"):
+        CVAE.load(path)
+
+
+def test_an_oversized_sidecar_is_refused_unread(fitted, tmp_path):
+    _, cvae = fitted
+    path = cvae.save(tmp_path / "g.safetensors")
+    meta = path.with_name(path.name + ".json")
+    with meta.open("a") as fh:
+        fh.truncate(64 * 2**20 + 1)  # sparse: no disk used
+    with pytest.raises(fp.InvalidSpec, match=r"is damaged .*67,108,865 bytes"):
+        CVAE.load(path)

@@ -268,6 +268,12 @@ def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positiv
             f"the model under test ({name}) returned an output of shape {array.shape} for {n} rows; "
             "it must return one decision or score per row (or an (n, 2) array of class probabilities)"
         )
+    if threshold is not None and array.dtype.kind not in "fc":
+        kind = "booleans" if array.dtype.kind == "b" else f"{array.dtype} values"
+        raise AdapterError(
+            f"the model under test ({name}) returned decisions ({kind}), but threshold={threshold!r} was given: a "
+            "threshold decides scores and cannot move a decision already made. Drop threshold=, or return the "
+            "favourable decision's score (a float, e.g. predict_proba(X)[:, 1])")
     if array.dtype.kind == "b":
         return (~array if zero else array), None
     if array.dtype.kind == "f":

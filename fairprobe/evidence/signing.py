@@ -38,6 +38,10 @@ def keygen(directory: str | os.PathLike, *, name: str = "fairprobe-signing") -> 
     >>> public.read_text().splitlines()[0]
     '-----BEGIN PUBLIC KEY-----'
     """
+    if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\0") \
+            or name != name.strip() or name.startswith("."):
+        raise InvalidSpec(f"the key name is a file name stem inside the key folder, such as 'fairprobe-signing' (no "
+                          f"folders, no leading dot); got {name!r}: put the folder in the directory argument")
     serialization, ed25519 = _crypto("making a signing key")
     directory = Path(directory)
     private_path, public_path = directory / f"{name}.key", directory / f"{name}.pub"

@@ -224,6 +224,21 @@ class CVAE:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidSpec(f"{io.damaged(Path(path))} (at {exc!r})") from None
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
+        try:
+            # Shapes first, on the meta device (no memory): a sidecar naming a network bigger than the weights
+            # file holds is refused before anything is allocated.
+            with torch.device("meta"):
+                shapes = {k: tuple(v.shape) for k, v in CVAENet(
+                    self.free_encoder_.width, self.cond_encoder_.width, n_numeric, self.config,
+                    self._categorical_spans()).state_dict().items()}
+        except (RuntimeError, ValueError, TypeError, OverflowError) as exc:
+            raise InvalidSpec(f"{io.damaged(Path(path))} (at {exc!r})") from None
+        found = {k: tuple(v.shape) for k, v in weights.items() if not k.startswith("latent_cells.")}
+        if shapes != found:
+            wrong = sorted(k for k in set(shapes) | set(found) if shapes.get(k) != found.get(k))[:3]
+            raise InvalidSpec(f"the CVAE sidecar {io.sidecar(path).name} describes a network whose weights do not "
+                              f"match {str(path)!r} ({', '.join(f'{k}: {shapes.get(k)} vs {found.get(k)}' for k in wrong)}"
+                              "): one of the two was changed after saving; refit the generator")
         self.net_ = CVAENet(self.free_encoder_.width, self.cond_encoder_.width, n_numeric, self.config,
                             self._categorical_spans())
         try:

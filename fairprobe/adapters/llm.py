@@ -70,9 +70,10 @@ class LLMDecisionAdapter(Adapter):
                 "method": "SHA-256 of the backend's description (model name, settings), the prompt and the answer "
                           "words; not of the language model's weights"}
 
-    def _answer(self, prompt: str) -> float:
+    def _answer(self, prompt: str, logprobs: dict[str, float] | None = None) -> float:
         messages = [{"role": "user", "content": prompt}]
-        logprobs = self.backend.token_logprobs(messages) if hasattr(self.backend, "token_logprobs") else None
+        if logprobs is None and hasattr(self.backend, "token_logprobs"):
+            logprobs = self.backend.token_logprobs(messages)
         if logprobs:
             p_yes = sum(np.exp(v) for k, v in logprobs.items() if k.strip().lower() == self.yes)
             p_no = sum(np.exp(v) for k, v in logprobs.items() if k.strip().lower() == self.no)
@@ -88,7 +89,12 @@ class LLMDecisionAdapter(Adapter):
             prompts = [self.template.format(text=t) for t in text_column(frame)]
         else:
             prompts = [self.template.format(**row) for row in frame.to_dict(orient="records")]
-        score = np.array([self._answer(p) for p in prompts])
+        if hasattr(self.backend, "token_logprobs_many"):
+            # One forward pass per batch of prompts (the backend's batching); each prompt read as it is alone.
+            many = self.backend.token_logprobs_many([[{"role": "user", "content": p}] for p in prompts])
+            score = np.array([self._answer(p, logprobs or {}) for p, logprobs in zip(prompts, many)])
+        else:
+            score = np.array([self._answer(p) for p in prompts])
         return score >= self.threshold, score
 
 

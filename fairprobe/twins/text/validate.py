@@ -26,8 +26,8 @@ from functools import lru_cache
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
 from fairprobe.twins.text.spans import part_spans
 from fairprobe.twins.text.signals import (
-    FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
-    in_idiom, in_proper_name, pairs, swaps, with_counterpart, words_pattern)
+    FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
+    has_words, in_idiom, in_proper_name, pairs, swaps, title_words, with_counterpart)
 
 
 class Reason(str, enum.Enum):
@@ -403,7 +403,7 @@ def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
     from fairprobe.twins.text.rewrite import word_edits
 
     pronouns, words = [], []
-    if not words_pattern(pair.new.sex).search(twin):
+    if not has_words(twin, pair.new.sex):
         return []
     for start, end, _ in word_edits(twin, pair.new.sex, pair.new):
         word = twin[start:end]
@@ -458,7 +458,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     named = any(part_spans(original, p) for p in (old.first, old.last) if p)
     if profile and twin == original:
         if (named and (old.first, old.last) != (new.first, new.last)) or (
-                new.sex != old.sex and new.sex in (FEMALE, MALE) and words_pattern(new.sex).search(original)):
+                new.sex != old.sex and new.sex in (FEMALE, MALE) and has_words(original, new.sex)):
             reasons.append(Rejection(Reason.UNCHANGED, "no change was made"))
         elif not (old.first or old.last) and (new.sex != old.sex or new.race != old.race):
             # no name known: the profile may state one that nobody found ("Ramya. P"), which the twin keeps

@@ -162,3 +162,16 @@ def test_the_prefilter_rules_out_texts_without_the_words():
     words = words_prefilter(MALE)  # a male twin: the female words
     assert not words.may_match("Shell; ashes; HERO; motherboard; Sherlock")
     assert words.may_match("Shell; SHE’ll; ashes") and words.may_match("the women's team")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Ms", "MS", "ms.", "Mrs.", "MRS", "Mr", "Dr", "dr.", "Prof.", "Sir", "miss", "Madam",
+                                 "x", "@", ".", "/", "'", "’", "-", " ", "\n", "_", "é", "2", "Programs", "Misses"]),
+                max_size=12))
+def test_titles_by_string_search_are_the_title_anchors_matches(pieces):
+    """MentionForms._titles gives the title anchor regex's matches (leftmost, longest title first, whole words)."""
+    from fairprobe.twins.text.names import _forms_of
+    from fairprobe.twins.text.spans import lowered
+
+    text, forms = "".join(pieces), _forms_of("Emily", "Walsh", "")
+    assert forms._titles(text, lowered(text)) == {m.start(): m.end() for m in forms.title_anchor.finditer(text)}

@@ -269,15 +269,19 @@ class MentionForms:
         self.titles = [t.lower() for t in titles]
         words = {self.first, self.last, *self.nicks, self.first[:1] + "."} - {"", "."}
         self.words = sorted(words, key=len, reverse=True)
+        self.whole = {w for w in self.words if w.isascii() and _WORD_RUN.fullmatch(w)}  # found by word_runs
         self.title_anchor = _title_anchor(tuple(sorted(set(self.titles))))  # the same for everyone: compiled once
         self.title_words = _title_prefilter(tuple(sorted(set(self.titles))))
+        self.title_order = sorted(sorted(set(self.titles)), key=len, reverse=True)  # the title anchor's order
         self.ok = all(lowered(part) is not None for part in (first, last, middle))
 
     def anchors(self, text: str, low: str) -> list[tuple[int, int]]:
         """Non-overlapping anchor spans, leftmost first; at one position the longest word that ends a word."""
-        best: dict[int, int] = {m.start(): m.end() for m in self.title_anchor.finditer(text)} if \
-            self.title_words.may_match(text) else {}
+        best = self._titles(text, low) if self.title_words.may_match(text) else {}
+        runs = word_runs(text)
         for word in self.words:
+            if runs is not None and word in self.whole and word.encode() not in runs:
+                continue  # an anchor stands whole (no word character either side): not among the text's words
             for position in _occurrences(low, word):
                 stop = position + len(word)
                 if best.get(position, -1) >= stop or not _free_before(text, position, "@./'’-"):
@@ -289,6 +293,22 @@ class MentionForms:
             if position >= end:
                 out.append((position, best[position]))
                 end = best[position]
+        return out
+
+    def _titles(self, text: str, low: str) -> dict[int, int]:
+        """start -> end of each match of the title anchor, by string search: at each position the first title of
+        the anchor's order that ends a word, non-overlapping, leftmost first."""
+        starts = sorted({p for title in self.title_order for p in _occurrences(low, title)})
+        out: dict[int, int] = {}
+        end, n = 0, len(text)
+        for position in starts:
+            if position < end or not _free_before(text, position, "@./'’-"):
+                continue
+            for title in self.title_order:
+                stop = position + len(title)
+                if low.startswith(title, position) and (stop >= n or not word_char(text[stop])):
+                    out[position] = end = stop
+                    break
         return out
 
     def form_at(self, text: str, low: str, start: int) -> tuple[str, int] | None:

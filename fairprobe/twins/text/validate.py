@@ -403,8 +403,6 @@ def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
     from fairprobe.twins.text.rewrite import word_edits
 
     pronouns, words = [], []
-    if not has_words(twin, pair.new.sex):
-        return []
     for start, end, _ in word_edits(twin, pair.new.sex, pair.new):
         word = twin[start:end]
         bare = re.match(r"\w+", word)

@@ -57,11 +57,6 @@ class YamlProbeError(FairprobeError):
     """A probe file is not usable as written; the message names the file and the line."""
 
 
-def is_probe_file(path: Path) -> bool:
-    """``probe_*.yaml`` or ``probe_*.yml``."""
-    return path.name.startswith("probe_") and path.suffix in (".yaml", ".yml")
-
-
 def load(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     """The probe file as data, and the line of every key and item (by path) for error messages."""
     import yaml

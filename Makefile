@@ -12,7 +12,7 @@ TESTS2 := tests/test_http_adapters.py tests/test_endpoint_limits.py tests/test_s
 	tests/test_datasets.py fairprobe/stats.py fairprobe/data.py fairprobe/probe.py fairprobe/checks \
 	fairprobe/adapters/http.py fairprobe/adapters/endpoint.py fairprobe/redact.py
 
-.PHONY: setup demo test lint setup-pandas2 test-pandas2 bench clean
+.PHONY: setup demo test lint test-slow setup-pandas2 test-pandas2 bench clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --fairprobe-no-evidence -n 2 --dist loadgroup
+
+# The tests marked slow (SmolLM2 rewriting every profile whole), which the default run leaves out.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow --fairprobe-no-evidence
 
 # ruff and mypy, configured in pyproject.toml (mypy with pandas-stubs; the statistical core checked whole).
 lint: $(STAMP)

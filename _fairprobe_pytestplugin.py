@@ -147,7 +147,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
-    """Declarative probes: ``probe_*.yaml`` files (see fairprobe.yaml_probes)."""
+    """Declarative probes: ``probe_*.yaml`` files (see fairprobe.yaml_probes). The one place that says which files
+    are probes, and without an import, since pytest asks it of every file it collects."""
     if file_path.name.startswith("probe_") and file_path.suffix in (".yaml", ".yml"):
         from fairprobe.yaml_probes import ProbeFile
 

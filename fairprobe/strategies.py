@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe.predictions import Predictions
-from fairprobe.data import plain
+from fairprobe.data import plain, same_value as _same
 from fairprobe.errors import InvalidSpec
 from fairprobe.validation import check_count
 
@@ -329,12 +329,6 @@ def _sorted_values(column: pd.Series) -> pd.Series:
         ordered = distinct.iloc[sorted(range(len(distinct)), key=lambda i: (type(distinct.iloc[i]).__name__,
                                                                              str(distinct.iloc[i])))]
     return ordered.reset_index(drop=True)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal values, a missing value equal to a missing value."""
-    a_missing, b_missing = bool(pd.isna(a)), bool(pd.isna(b))
-    return a_missing and b_missing if a_missing or b_missing else bool(a == b)
 
 
 def _outcome(probe: Any, pair: TwinPair) -> tuple[Any, Any] | None:

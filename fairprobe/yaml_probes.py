@@ -57,11 +57,6 @@ class YamlProbeError(FairprobeError):
     """A probe file is not usable as written; the message names the file and the line."""
 
 
-def is_probe_file(path: Path) -> bool:
-    """``probe_*.yaml`` or ``probe_*.yml``."""
-    return path.name.startswith("probe_") and path.suffix in (".yaml", ".yml")
-
-
 MAX_FILE_BYTES = 1_000_000  # a probe file is a page of settings; a bigger one is a mistake or an attack
 MAX_NODES = 100_000  # nodes after aliases are expanded: caps "billion laughs" files, which expand exponentially
 

@@ -30,12 +30,15 @@ def make(model, n=None, **kw):
 '''
 
 
-@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist"])
-def run(request, pytester: pytest.Pytester):
-    """Run pytest in a subprocess (xdist needs one) with the given extra arguments."""
+@pytest.fixture
+def run(pytester: pytest.Pytester):
+    """Run pytest in a subprocess with the given extra arguments. Serially: one test below runs the same kinds of
+    probe files (a failure, a pass, an inconclusive check, a gate of several checks, counted model queries) both
+    serially and under pytest-xdist and compares the evidence, instead of every test paying for -n 2 (issue
+    #21: the file took 340 s)."""
 
     def go(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess(*request.param, "-p", "no:cacheprovider", *args)
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
     return go
 
@@ -209,7 +212,7 @@ def test_two_checks():
     result.stdout.fnmatch_lines([f"manifest sha256 {digest}"])
 
 
-def test_all_workers_checks_end_up_in_one_bundle(pytester):
+def test_serial_and_xdist_runs_give_the_same_evidence_in_one_bundle(pytester):
     for i in range(4):
         pytester.makepyfile(**{f"test_probe{i}": HEADER + '''
 probe = make(fair)
@@ -220,12 +223,48 @@ def test_a():
 def test_b():
     probe.assert_demographic_parity("race", max_gap=0.3)
 '''})
-    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)
-    assert len(list((pytester.path / "reports").glob("fairprobe-*"))) == 1
-    evidence = bundle(pytester)
-    assert len(evidence["checks"]) == 8
-    assert len({c["test"] for c in evidence["checks"]}) == 8
+    pytester.makepyfile(test_biased=HEADER + '''
+probe = make(biased)
+
+def test_sex_invariance():
+    probe.assert_invariant("sex", max_flip_rate=0.01)
+
+def test_gate():
+    probe.assert_all(fp.invariant("race", max_flip_rate=0.01), fp.demographic_parity("sex", min_ratio=0.8))
+''', test_small=INCONCLUSIVE, test_queries=HEADER + '''
+import os
+
+def counting(df):
+    with open(f"received-{os.getpid()}.txt", "a") as fh:
+        fh.write(f"{len(df)}\\n")
+    return (df["skills_score"] > 50).to_numpy()
+
+first = make(counting, n=600, name="screener")
+
+def test_one():
+    first.invariance("sex", max_flip_rate=0.05)
+    first.demographic_parity("race", max_gap=0.3)
+''')
+    seen = {}
+    for how, options in (("serial", []), ("xdist", ["-n", "2"])):
+        for old in pytester.path.glob("received-*.txt"):
+            old.unlink()
+        result = pytester.runpytest_subprocess(*options, "-p", "no:cacheprovider", "-p", "no:randomly",
+                                               f"--fairprobe-report={how}")
+        assert result.parseoutcomes() == {"passed": 9, "failed": 2, "inconclusive": 1}, how
+        assert len(list((pytester.path / how).glob("fairprobe-*"))) == 1
+        evidence = bundle(pytester, how)
+        received = sum(int(line) for f in pytester.path.glob("received-*.txt") for line in f.read_text().split())
+        # a check's queries are its probe's so far: the last check of the one counting probe has them all
+        queries = max(c["context"]["queries"] for c in evidence["checks"] if c["test"].startswith("test_queries"))
+        assert received > 0 and queries == received, how
+        seen[how] = sorted((c["test"], c["check"], tuple(c["attributes"]), c["verdict"], c["statistic"],
+                            tuple(c["interval"]), c["test_outcome"]) for c in evidence["checks"])
+    assert len(seen["serial"]) == 14 and len({row[0] for row in seen["serial"]}) == 12
+    assert seen["xdist"] == seen["serial"]
+    outcomes = {row[0]: row[6] for row in seen["xdist"]}
+    assert outcomes["test_biased.py::test_sex_invariance"] == outcomes["test_biased.py::test_gate"] == "failed"
+    assert outcomes["test_small.py::test_small_sample"] == "inconclusive"
 
 
 def test_no_evidence_option_and_no_checks_write_nothing(pytester):

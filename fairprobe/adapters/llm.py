@@ -7,6 +7,7 @@ import string
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fairprobe.adapters.base import Adapter, text_column
 from fairprobe.errors import AdapterError
@@ -63,7 +64,7 @@ class LLMDecisionAdapter(Adapter):
         self.methods: dict[str, int] = {"logprobs": 0, "sampled": 0}
         self.name = f"LLM screener ({backend.describe().get('model', 'model')})"
 
-    def fingerprint(self):
+    def fingerprint(self) -> dict[str, str]:
         payload = repr((self.backend.describe(), self.template, self.yes, self.no, self.samples)).encode()
         return {"kind": "llm-decision", "description": f"{self.name}: {self.template[:120]}",
                 "sha256": hashlib.sha256(payload).hexdigest(),
@@ -84,11 +85,11 @@ class LLMDecisionAdapter(Adapter):
         self.methods["sampled"] += 1
         return float(np.mean([a.strip().lower().startswith(self.yes) for a in answers]))
 
-    def _predict_batch(self, frame):
+    def _predict_batch(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         if self.texts:
             prompts = [self.template.format(text=t) for t in text_column(frame)]
         else:
-            prompts = [self.template.format(**row) for row in frame.to_dict(orient="records")]
+            prompts = [self.template.format(**{str(k): v for k, v in row.items()}) for row in frame.to_dict(orient="records")]
         if hasattr(self.backend, "token_logprobs_many"):
             # One forward pass per batch of prompts (the backend's batching); each prompt read as it is alone.
             many = self.backend.token_logprobs_many([[{"role": "user", "content": p}] for p in prompts])

@@ -134,12 +134,6 @@ def swaps(target: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-@cache
-def sex_words(sex: str) -> frozenset[str]:
-    """Lower-cased lexicon words (pronouns excluded) that belong to ``sex``."""
-    return frozenset((p.female if sex == FEMALE else p.male).lower() for p in pairs())
-
-
 def trie_pattern(words: list[str] | set[str] | frozenset[str]) -> str:
     """A regex matching any of ``words``, as a trie: one pass tries each character once, not each word (3x faster)."""
     root: dict = {}

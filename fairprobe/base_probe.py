@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import inspect
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ import pandas as pd
 
 from fairprobe import gates, proxies, settings
 from fairprobe.adapters import Adapter, as_adapter
-from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, shorten, user_stacklevel
+from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, closest, shorten, user_stacklevel
 from fairprobe.redact import INDEX
 from fairprobe.result import CheckError, CheckResult
 from fairprobe.spec import ProbeSpec
@@ -47,10 +48,20 @@ def records_errors(kind: CheckKind, *, attributes_at: int = 0) -> Callable[[_Met
     ``attributes_at``: the position of the attributes among the method's arguments."""
 
     def wrap(method: _Method) -> _Method:
+        parameters = inspect.signature(method).parameters
+        known = [n for n, p in parameters.items() if n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
         @functools.wraps(method)
         def checked(self: BaseProbe, *args: Any, **options: Any) -> Any:
             __tracebackhide__ = True
             try:
+                unknown = [] if takes_any else [o for o in options if o not in known]
+                if unknown:
+                    hint = closest(unknown[0], known)
+                    raise InvalidSpec(f"{kind} has no option {unknown[0]!r}" + (f"; did you mean {hint!r}?" if hint
+                                                                                else "")
+                                      + f" (options: {', '.join(k for k in known if k not in ('attribute', 'attributes'))})")
                 return method(self, *args, **options)
             except FairnessViolation:
                 raise

@@ -90,7 +90,9 @@ def _fit(args: argparse.Namespace) -> int:
 
     try:
         from fairprobe.twins.cvae import CVAE
+        from fairprobe.twins.cvae.io import check_writable
 
+        check_writable(args.out)  # before the fit, which can take minutes
         data = load_table(args.data)
         options = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs is not None else {})
         cvae = CVAE(progress=True, causes=_causes(args.causes), **options).fit(
@@ -228,10 +230,20 @@ def _diff(a: str, b: str) -> int:
             why = problems[0] if problems else f"{bundle}: no readable evidence.json (is this an evidence bundle?)"
             print(f"fairprobe diff: {why}", file=sys.stderr)
             return 2
+        checks = document.get("checks")
+        if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
+            print(f"fairprobe diff: {bundle}: evidence.json is malformed (its checks are not a list of records); "
+                  f"run fairprobe verify on it", file=sys.stderr)
+            return 2
         for problem in verify(bundle):
             print(f"note: {bundle.name} does not verify: {problem}")
         docs.append((bundle, document))
-    lines = diff_lines(docs[0][1], docs[1][1])
+    try:
+        lines = diff_lines(docs[0][1], docs[1][1])
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        print(f"fairprobe diff: an evidence.json is malformed ({type(exc).__name__}: {exc}); run fairprobe verify "
+              f"on {docs[0][0]} and {docs[1][0]}", file=sys.stderr)
+        return 2
     print(f"fairprobe diff {docs[0][0]} -> {docs[1][0]}")
     for line in lines or ["no differences in the checks, their verdicts, statistics or models"]:
         print(f"  {line}")
@@ -291,7 +303,8 @@ def _keyed(checks: list[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]
         base = (str(record.get("test") or "outside pytest"), str((record.get("context") or {}).get("probe") or ""),
                 str(record.get("title") or record.get("check")))
         index = sum(1 for k in out if k[:3] == base)
-        out[(*base, str(index))] = record
+        where = (*base, str(index))  # a name: mypy reads d[(*a, b)] as 3.11 syntax
+        out[where] = record
     return out
 
 

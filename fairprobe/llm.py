@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from fairprobe.errors import AdapterError, InvalidSpec
 from fairprobe.redact import Secret
@@ -87,8 +87,17 @@ class OpenAIChat:
         base_url = base_url if isinstance(base_url, Secret) else Secret(base_url)
         if not isinstance(base_url.reveal(), str) or not base_url.reveal().startswith(("http://", "https://")):
             raise InvalidSpec(f"base_url must start with http:// or https://; got {mask_secrets(repr(base_url.reveal()))}")
-        if retries < 0 or max_concurrency < 1 or timeout <= 0 or max_response_bytes < 1:
-            raise InvalidSpec("retries must be >= 0, max_concurrency >= 1, timeout > 0 and max_response_bytes >= 1")
+        from fairprobe.validation import check_bound, check_count
+
+        retries, max_concurrency = check_count("retries", retries, minimum=0), check_count("max_concurrency",
+                                                                                           max_concurrency)
+        max_response_bytes = check_count("max_response_bytes", max_response_bytes)
+        timeout = check_bound("timeout", timeout, 0, 86400)
+        if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not 0 <= backoff <= 3600:
+            raise InvalidSpec(f"backoff must be a number of seconds from 0 to 3600; got {backoff!r}")
+        if not isinstance(model, str) or not model or not isinstance(api_key_env, str) or not api_key_env:
+            raise InvalidSpec(f"model= and api_key_env= are names (strings), e.g. model='gpt-4o-mini', "
+                              f"api_key_env='OPENAI_API_KEY'; got {model!r}, {api_key_env!r}")
         self._base_url = Secret(base_url.reveal().rstrip("/"))
         self.base_url, self.model = mask_secrets(base_url.reveal().rstrip("/")), model
         self.max_response_bytes = max_response_bytes
@@ -190,7 +199,7 @@ class TransformersChat:
     answers "The capital of France is Paris." (tests/test_smollm2.py).
     """
 
-    _loaded: dict[tuple, tuple[Any, Any]] = {}
+    _loaded: ClassVar[dict[tuple, tuple[Any, Any]]] = {}
 
     def __init__(self, path: str, *, gguf_file: str | None = None, threads: int = 1, name: str | None = None,
                  batch_size: int = 8, plain: bool = False) -> None:

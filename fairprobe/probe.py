@@ -23,7 +23,7 @@ from fairprobe.result import CheckResult
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
 from fairprobe.twins.flip import twin_row_keys
-from fairprobe.validation import check_optional_count
+from fairprobe.validation import check_flag, check_optional_count
 from fairprobe.verdicts import CheckKind
 
 
@@ -214,7 +214,7 @@ class Probe(BaseProbe):
         return answers_identity(self.predictions, data_sha256=self.data_fingerprint, rows=len(self.spec.data))
 
     @cached_property
-    def data_fingerprint(self) -> str:  # type: ignore[override]
+    def data_fingerprint(self) -> str:
         return self._data_hashes[0]
 
     @property
@@ -339,6 +339,7 @@ class Probe(BaseProbe):
         """
         attrs = self.spec.attributes(attribute, what="invariance")
         alpha, mode = self._setting("alpha", alpha), self._setting("mode", mode)
+        sequential = check_flag("sequential", sequential)
         if budget is not None and not sequential:
             raise InvalidSpec("budget= limits a sequential check; pass sequential=True too")
         budget = check_optional_count("budget", budget)

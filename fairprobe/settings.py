@@ -35,7 +35,7 @@ class Settings:
     redact: tuple[str, ...] = ()
 
 
-_settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())
+_settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())  # noqa: B039 - frozen
 _sink: ContextVar[Callable[[Recorded], None] | None] = ContextVar("fairprobe_sink", default=None)
 
 
@@ -104,7 +104,15 @@ def recording_to(sink: Callable[[Recorded], None]) -> Iterator[None]:
 @contextlib.contextmanager
 def collecting() -> Iterator[list[Recorded]]:
     """Collect every check run inside the block: ``with collecting() as results: ...``; a check that raised is
-    there too, as a :class:`~fairprobe.result.CheckError` (verdict ERROR)."""
+    there too, as a :class:`~fairprobe.result.CheckError` (verdict ERROR). Whoever was recording around the
+    block (the pytest plugin, an outer ``collecting``) still receives every check."""
     results: list[Recorded] = []
-    with recording_to(results.append):
+    outer = _sink.get()  # whoever records around the block (the pytest plugin) still gets every check
+
+    def sink(result: Recorded) -> None:
+        results.append(result)
+        if outer is not None:
+            outer(result)
+
+    with recording_to(sink):
         yield results

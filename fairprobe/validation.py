@@ -25,6 +25,13 @@ def _is_whole(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def check_flag(name: str, value: Any) -> bool:
+    """True or False (a numpy bool too); never a string such as ``'false'`` or ``'no'``, which would read as true."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise InvalidSpec(f"{name} must be True or False (in YAML: true or false, unquoted); got {value!r}")
+
+
 def check_mode(mode: Any) -> Mode:
     """``"detect"`` or ``"certify"`` as a :class:`Mode`."""
     try:

@@ -57,21 +57,39 @@ class YamlProbeError(FairprobeError):
     """A probe file is not usable as written; the message names the file and the line."""
 
 
-def is_probe_file(path: Path) -> bool:
-    """``probe_*.yaml`` or ``probe_*.yml``."""
-    return path.name.startswith("probe_") and path.suffix in (".yaml", ".yml")
+MAX_FILE_BYTES = 1_000_000  # a probe file is a page of settings; a bigger one is a mistake or an attack
+MAX_NODES = 100_000  # nodes after aliases are expanded: caps "billion laughs" files, which expand exponentially
 
 
 def load(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
-    """The probe file as data, and the line of every key and item (by path) for error messages."""
+    """The probe file as data, and the line of every key and item (by path) for error messages.
+
+    A key repeated in one mapping is an error naming both lines (the later would silently win); a file over
+    1 MB, aliases that expand to more than 100,000 nodes or refer to themselves are errors too."""
     import yaml
 
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlProbeError(f"{path}: the probe file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}; "
+                                 "a probe file holds settings: put data in a CSV or Parquet file named by data:")
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                data = None
+            else:
+                _check_size(node, path)
+                _check_duplicates(node, path, set())
+                data = loader.construct_document(node)
+        finally:
+            loader.dispose()
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlProbeError(f"{path}: cannot read the probe file ({exc})") from None
+    except RecursionError:
+        raise YamlProbeError(f"{path}: the file nests too deep to read; a probe file's settings are a few levels "
+                             "deep") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -84,6 +102,72 @@ def load(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     return data, lines
 
 
+def _check_size(root: Any, path: Path) -> None:
+    """Count the nodes the document expands to (an alias counts its whole target again), without expanding it;
+    a node that contains itself through an alias is an error."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise YamlProbeError(f"{path}:{node.start_mark.line + 1}: an alias refers to the node that contains it "
+                                 "(a recursive alias); a probe file's settings must be finite")
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            children = [c for pair in node.value for c in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise YamlProbeError(f"{path}:{node.start_mark.line + 1}: the file's aliases expand to more than "
+                                     f"{MAX_NODES:,} values (an alias bomb?); write the settings out without "
+                                     "nested aliases")
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    stack_limit = sys.getrecursionlimit()
+    try:
+        size(root)
+    except RecursionError:
+        raise YamlProbeError(f"{path}: the file nests deeper than {stack_limit} levels; a probe file's settings "
+                             "are a few levels deep") from None
+
+
+def _check_duplicates(node: Any, path: Path, seen: set[int]) -> None:
+    """A key given twice in one mapping: an error naming both lines (YAML loaders let the later one win)."""
+    import yaml
+
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[Any, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                name = (key.tag, key.value)
+                line = key.start_mark.line + 1
+                if name in first:
+                    raise YamlProbeError(f"{path}:{line}: the key {key.value!r} is given twice in one mapping (lines "
+                                         f"{first[name]} and {line}); YAML would keep only the later value: keep "
+                                         "one of them")
+                first[name] = line
+            _check_duplicates(key, path, seen)
+            _check_duplicates(value, path, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicates(item, path, seen)
+
+
 def _walk(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
     import yaml
 
@@ -91,7 +175,8 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             _walk(value, (*path, key.value), lines)
-            lines[(*path, key.value)] = key.start_mark.line + 1
+            where = (*path, key.value)  # a name: mypy reads d[(*a, b)] as 3.11 syntax
+            lines[where] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, value in enumerate(node.value):
             _walk(value, (*path, i), lines)
@@ -173,6 +258,8 @@ class ProbeFile(pytest.File):
             model = self._model(data["model"], data.get("trust", False))
             if "twins" in data:
                 twins = data["twins"]
+                if not isinstance(twins, str):
+                    raise self.fail(f"twins: is flip, cvae or a saved .safetensors generator; got {twins!r}", "twins")
                 options["twins"] = str(self._relative(twins)) if str(twins).endswith(".safetensors") else twins
             if "derived" in data:
                 options["derived"] = {column: self._import(spec, "derived", column)
@@ -203,13 +290,22 @@ class ProbeFile(pytest.File):
                 raise self.fail(f"data: {exc}", "data") from None
         from fairprobe.data import load_table
 
+        if not isinstance(spec, str):
+            raise self.fail(f"data: names a CSV or Parquet file (a path, relative to this file) or an embedded "
+                            f"world ({{world: hiring, n: 6000}}); got {type(spec).__name__} {spec!r}", "data")
         return load_table(self._relative(spec))
 
     def _model(self, spec: Any, trust: Any) -> Any:
         from fairprobe.adapters import load_model
 
-        text = str(spec)
-        if ":" in text and not Path(os.path.expandvars(text)).suffix.lower() in (".skops", ".pkl", ".joblib", ".pickle"):
+        if not isinstance(spec, str):
+            raise self.fail(f"model: names a model file (.skops, ...) or a Python object 'module:attribute'; got "
+                            f"{type(spec).__name__} {spec!r}", "model")
+        if not isinstance(trust, (bool, list)):
+            raise self.fail(f"trust: is a list of the extra types the .skops file may hold (or true/false); got "
+                            f"{trust!r}", "trust")
+        text = spec
+        if ":" in text and Path(os.path.expandvars(text)).suffix.lower() not in (".skops", ".pkl", ".joblib", ".pickle"):
             return self._import(text, "model")
         return load_model(self._relative(text), trust=trust)
 

@@ -84,7 +84,8 @@ class Adapter:
             keys = row_hashes(frame)
         elif len(keys) != len(frame):
             raise ValueError(f"{len(keys)} row hashes for {len(frame)} rows")
-        known = pd.Index(self._keys).get_indexer(keys) if len(self._keys) else np.full(len(keys), -1)
+        known = (pd.Index(self._keys).get_indexer(keys)  # type: ignore[arg-type] # pandas takes any array-like
+                 if len(self._keys) else np.full(len(keys), -1))
         unseen = np.flatnonzero(known < 0)
         # The new keys in order of first appearance (a hash table, no sort), and the first row of each:
         # code k first appears where the codes before it peaked at k - 1.
@@ -267,6 +268,12 @@ def outputs_to_predictions(out: Any, *, n: int, threshold: float | None, positiv
             f"the model under test ({name}) returned an output of shape {array.shape} for {n} rows; "
             "it must return one decision or score per row (or an (n, 2) array of class probabilities)"
         )
+    if threshold is not None and array.dtype.kind not in "fc":
+        kind = "booleans" if array.dtype.kind == "b" else f"{array.dtype} values"
+        raise AdapterError(
+            f"the model under test ({name}) returned decisions ({kind}), but threshold={threshold!r} was given: a "
+            "threshold decides scores and cannot move a decision already made. Drop threshold=, or return the "
+            "favourable decision's score (a float, e.g. predict_proba(X)[:, 1])")
     if array.dtype.kind == "b":
         return (~array if zero else array), None
     if array.dtype.kind == "f":

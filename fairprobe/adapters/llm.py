@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import hashlib
+import string
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fairprobe.adapters.base import Adapter, text_column
+from fairprobe.errors import AdapterError
 from fairprobe.validation import check_count, check_threshold
+
+
+def _check_backend(backend: Any) -> None:
+    missing = [m for m in ("chat", "describe") if not callable(getattr(backend, m, None))]
+    if missing:
+        raise AdapterError(f"LLMDecisionAdapter's backend must be a chat model with chat() and describe() (e.g. "
+                           f"fairprobe.llm.OpenAIChat(...) or SmolLM2()); got {type(backend).__name__}, which lacks "
+                           f"{' and '.join(missing)}()")
+
+
+def _check_template(template: Any, texts: bool) -> None:
+    """The prompt must be a str.format template that names ``{text}`` (a text probe) or at least one column."""
+    if not isinstance(template, str):
+        raise AdapterError(f"template= is the prompt, a string with {{text}} where the record goes; got "
+                           f"{type(template).__name__}")
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise AdapterError(f"the prompt template is not a valid format string ({exc}); write {{{{ and }}}} for "
+                           f"literal braces; got {template[:80]!r}") from None
+    if texts and "text" not in {f.split(".")[0].split("[")[0] for f in fields}:
+        raise AdapterError("the prompt template never shows the model the record: it needs {text} where the text "
+                           "goes, e.g. '{text} Should we invite this candidate to an interview? Answer yes or no.'; "
+                           f"got {template[:80]!r}")
+    if not texts and not fields:
+        raise AdapterError("the prompt template never shows the model the record: name the row's columns in it, "
+                           f"e.g. '{{skills_score}}'; got {template[:80]!r}")
 
 
 class LLMDecisionAdapter(Adapter):
@@ -24,13 +54,17 @@ class LLMDecisionAdapter(Adapter):
     def __init__(self, backend: Any, template: str, *, yes: str = "yes", no: str = "no", samples: int = 5,
                  threshold: float = 0.5, texts: bool = True, batch_size: int = 64) -> None:
         super().__init__(batch_size=batch_size)
+        _check_backend(backend)
+        _check_template(template, texts)
+        if not isinstance(yes, str) or not isinstance(no, str) or not yes.strip() or not no.strip():
+            raise AdapterError(f"yes= and no= are the answer words, e.g. yes='yes', no='no'; got {yes!r}, {no!r}")
         self.backend, self.template, self.yes, self.no = backend, template, yes.lower(), no.lower()
         self.samples, self.texts = check_count("samples", samples), texts
         self.threshold = check_threshold(threshold)
         self.methods: dict[str, int] = {"logprobs": 0, "sampled": 0}
         self.name = f"LLM screener ({backend.describe().get('model', 'model')})"
 
-    def fingerprint(self):
+    def fingerprint(self) -> dict[str, str]:
         payload = repr((self.backend.describe(), self.template, self.yes, self.no, self.samples)).encode()
         return {"kind": "llm-decision", "description": f"{self.name}: {self.template[:120]}",
                 "sha256": hashlib.sha256(payload).hexdigest(),
@@ -51,11 +85,11 @@ class LLMDecisionAdapter(Adapter):
         self.methods["sampled"] += 1
         return float(np.mean([a.strip().lower().startswith(self.yes) for a in answers]))
 
-    def _predict_batch(self, frame):
+    def _predict_batch(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         if self.texts:
             prompts = [self.template.format(text=t) for t in text_column(frame)]
         else:
-            prompts = [self.template.format(**row) for row in frame.to_dict(orient="records")]
+            prompts = [self.template.format(**{str(k): v for k, v in row.items()}) for row in frame.to_dict(orient="records")]
         if hasattr(self.backend, "token_logprobs_many"):
             # One forward pass per batch of prompts (the backend's batching); each prompt read as it is alone.
             many = self.backend.token_logprobs_many([[{"role": "user", "content": p}] for p in prompts])

@@ -29,7 +29,7 @@ import pandas as pd
 
 from fairprobe import stats
 from fairprobe.predictions import Predictions
-from fairprobe.data import plain, row_hashes
+from fairprobe.data import plain, row_hashes, same_value as _same
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 
@@ -375,8 +375,3 @@ def public_examples(counts: InvarianceCounts) -> list[dict[str, Any]]:
     """The worst pairs without the keys used to order them."""
     return [{k: v for k, v in ex.items() if not k.startswith("_")} for ex in counts.examples]
 
-
-def _same(a: Any, b: Any) -> bool:
-    if pd.isna(a) and pd.isna(b):
-        return True
-    return bool(a == b)

@@ -28,14 +28,14 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from fairprobe.errors import InvalidSpec
-from fairprobe.evidence.gate import gate
+from fairprobe.evidence.gate import KNOWN_VERDICTS, gate
 
 SCHEMA_VERSION = "2.1"
 MANIFEST = "MANIFEST.sha256"
@@ -153,6 +153,12 @@ class Evidence:
     _random_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from fairprobe.validation import check_alpha, check_flag, check_mode, check_seed
+
+        self.seed, self.alpha = check_seed(self.seed), check_alpha(self.alpha)
+        self.mode = str(check_mode(self.mode))
+        self.redact_text, self.incomplete = check_flag("redact_text", self.redact_text), check_flag(
+            "incomplete", self.incomplete)
         if isinstance(self.redact, str):
             self.redact = [c.strip() for c in self.redact.split(",") if c.strip()]
         if not all(isinstance(c, str) and c for c in self.redact):
@@ -172,7 +178,13 @@ class Evidence:
 
     def add(self, result: Any, *, test: str | None = None) -> None:
         """Add a CheckResult (or its ``to_dict()``), optionally with the test that ran it."""
-        data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        data = result.to_dict() if hasattr(result, "to_dict") else result
+        if not isinstance(data, Mapping) or str(data.get("verdict")) not in KNOWN_VERDICTS:
+            given = (f"a mapping with verdict {data.get('verdict')!r}" if isinstance(data, Mapping)
+                     else type(result).__name__)
+            raise InvalidSpec(f"Evidence.add takes a check's result (what probe.invariance(...) returns) or its "
+                              f"to_dict(), whose verdict is one of {', '.join(KNOWN_VERDICTS)}; got {given}")
+        data = dict(data)
         self.records.append({"test": test, **data})
 
     def set_outcome(self, test: str, outcome: str) -> None:

@@ -9,6 +9,9 @@ from collections import Counter
 from typing import Any
 
 
+KNOWN_VERDICTS = ("pass", "fail", "inconclusive", "error")
+
+
 def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, collected: int | None = None,
          ran: int | None = None) -> dict[str, Any]:
     """The overall verdict of a run: PASS only when no check fails the build, none raised and the session is
@@ -30,6 +33,9 @@ def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, c
     >>> gate([*checks, {"verdict": "error", "fails_build": True}], mode="detect")["reason"]
     '1 check raised an error and reached no verdict'
     """
+    # A verdict the gate does not know (a hand-made or edited record) shows nothing: it counts as an error.
+    checks = [r if str(r.get("verdict")) in KNOWN_VERDICTS else {**r, "verdict": "error", "fails_build": True}
+              for r in checks]
     counts = Counter(str(r.get("verdict")) for r in checks)
     # A check that raised fails the build whatever its record says (records of bundles before 2.1 had none).
     fails = [r for r in checks if r.get("fails_build") or str(r.get("verdict")) == "error"]

@@ -38,6 +38,10 @@ def keygen(directory: str | os.PathLike, *, name: str = "fairprobe-signing") -> 
     >>> public.read_text().splitlines()[0]
     '-----BEGIN PUBLIC KEY-----'
     """
+    if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\0") \
+            or name != name.strip() or name.startswith("."):
+        raise InvalidSpec(f"the key name is a file name stem inside the key folder, such as 'fairprobe-signing' (no "
+                          f"folders, no leading dot); got {name!r}: put the folder in the directory argument")
     serialization, ed25519 = _crypto("making a signing key")
     directory = Path(directory)
     private_path, public_path = directory / f"{name}.key", directory / f"{name}.pub"
@@ -140,15 +144,6 @@ def signature_valid(data: bytes, signature: bytes, public_raw: bytes) -> bool:
 def key_id(public_raw: bytes) -> str:
     """SHA-256 of a raw public key: how evidence.json and verify name a key."""
     return hashlib.sha256(public_raw).hexdigest()
-
-
-def available() -> bool:
-    """Whether the cryptography package can be imported."""
-    try:
-        _crypto("")
-    except MissingDependency:
-        return False
-    return True
 
 
 def _crypto(feature: str) -> tuple[Any, Any]:

@@ -176,8 +176,8 @@ def group_codes(frame: pd.DataFrame, attributes: Sequence[str]) -> tuple[np.ndar
     uniques: list[np.ndarray] = []
     for attribute in attributes:
         values = frame[attribute]
-        codes, levels = pd.factorize(values, sort=False, use_na_sentinel=False)
-        levels = np.asarray([str(v) for v in levels], dtype=object)
+        codes, found = pd.factorize(values, sort=False, use_na_sentinel=False)
+        levels = np.asarray([str(v) for v in found], dtype=object)
         combined = combined * max(len(levels), 1) + codes
         uniques.append(levels)
     compact, present = pd.factorize(combined)

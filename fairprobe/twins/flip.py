@@ -96,7 +96,7 @@ def _combo_codes(frame: pd.DataFrame, combos: pd.DataFrame, attributes: list[str
         size = max(len(levels), 1)
         key_combo = key_combo * size + codes[: len(combos)]
         key_frame = key_frame * size + codes[len(combos):]
-    return pd.Index(key_combo).get_indexer(key_frame)
+    return pd.Index(key_combo).get_indexer(key_frame)  # type: ignore[arg-type] # pandas takes any array-like
 
 
 def twin_row_keys(twinset: TwinSet, positions: np.ndarray, data: pd.DataFrame, features: Sequence[str],

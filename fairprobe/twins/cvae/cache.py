@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
-from fairprobe.errors import InvalidSpec
+from fairprobe.errors import FairprobeWarning, InvalidSpec
 from fairprobe.twins.cvae import io
 from fairprobe.twins.cvae.generator import CVAE
 
@@ -36,5 +37,9 @@ def fit_cached(cvae: CVAE, data: pd.DataFrame, *, data_sha256: str, protected: S
             loaded.from_cache_ = str(path)
             return loaded
     cvae.fit(data, protected=protected, held=held, exclude=exclude)
-    cvae.save(path)
+    try:
+        cvae.save(path)
+    except InvalidSpec as exc:  # the cache only saves time: the fit stands, and the next run fits again
+        warnings.warn(f"the fitted generator is not kept in the cache folder ({exc}); set fairprobe_cache (ini) or "
+                      f"cache_dir to a folder that can be written", FairprobeWarning, stacklevel=2)
     return cvae

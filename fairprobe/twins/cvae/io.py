@@ -36,6 +36,25 @@ def fingerprint(state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -
     return digest.hexdigest()
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, after making sure a generator can be written there (its folder made, a file created
+    and removed): checked before a fit, not after it."""
+    import tempfile
+
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: it is a folder; give a file name such as "
+                          f"{str(path / 'generator.safetensors')!r}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".fairprobe-write-check-"):
+            pass
+    except OSError as exc:
+        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: its folder {str(path.parent)!r} cannot be written "
+                          f"({exc.strerror or exc}); choose another place") from None
+    return path
+
+
 def save(path: str | os.PathLike, state: Mapping[str, Any], tensors: Mapping[str, torch.Tensor],
          fingerprint: str) -> Path:
     """Write ``PATH`` (safetensors weights) and ``PATH.json``; both land whole or not at all."""
@@ -43,11 +62,7 @@ def save(path: str | os.PathLike, state: Mapping[str, Any], tensors: Mapping[str
 
     from safetensors.torch import save_file
 
-    path = Path(path)
-    if path.is_dir():
-        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: it is a folder; give a file name such as "
-                          f"{str(path / 'generator.safetensors')!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_writable(path)
     meta = {**state, "format": FORMAT_VERSION, "fingerprint": fingerprint,
             "versions": {p: metadata.version(p) for p in ("fairprobe", "torch", "safetensors")}}
     tmp_weights, tmp_meta = path.with_name(path.name + ".tmp"), path.with_name(path.name + ".json.tmp")
@@ -56,10 +71,15 @@ def save(path: str | os.PathLike, state: Mapping[str, Any], tensors: Mapping[str
         tmp_meta.write_text(json.dumps(meta, indent=1, default=str))
         os.replace(tmp_weights, path)
         os.replace(tmp_meta, path.with_name(path.name + ".json"))
+    except OSError as exc:
+        raise InvalidSpec(f"cannot save the CVAE to {str(path)!r}: {exc.strerror or exc}") from None
     finally:
         tmp_weights.unlink(missing_ok=True)
         tmp_meta.unlink(missing_ok=True)
     return path
+
+
+MAX_SIDECAR_BYTES = 64 * 2**20  # the JSON description (config, encoders, history): kilobytes to a few MB
 
 
 def damaged(path: Path) -> str:
@@ -82,6 +102,10 @@ def load(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tenso
     meta_path = sidecar(path)
     if not path.is_file() or not meta_path.is_file():
         raise InvalidSpec(f"no saved CVAE at {str(path)!r} (expected it and {meta_path.name} beside it)")
+    size = meta_path.stat().st_size
+    if size > MAX_SIDECAR_BYTES:
+        raise InvalidSpec(f"{damaged(path)} (it is {size:,} bytes; a CVAE description is at most "
+                          f"{MAX_SIDECAR_BYTES:,})")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -63,16 +63,30 @@ def test_whole_profile_acceptance_rate(smollm2, profiles):
 
 
 def test_batched_next_token_probabilities_answer_as_one_prompt_at_a_time(smollm2, profiles):
-    """One forward pass per batch (left padding) gives each prompt the answer it gets alone (issue #18)."""
+    """One forward pass per batch (left padding, prompts reordered by length) gives each prompt the answer it gets
+    through token_logprobs alone (issue #18)."""
     from fairprobe.llm import TransformersChat
+
+    class OneAtATime:  # the backend without token_logprobs_many: the screener asks one prompt at a time
+        def __init__(self, chat):
+            self.inner = chat
+
+        def describe(self):
+            return self.inner.describe()
+
+        def token_logprobs(self, messages, *, top=20):
+            return self.inner.token_logprobs(messages, top=top)
+
+        def chat(self, messages, **options):
+            return self.inner.chat(messages, **options)
 
     template = "{text}\nShould we invite this candidate to an interview? Answer yes or no."
     alone = TransformersChat(smollm2.path, gguf_file=smollm2.gguf_file, batch_size=1)
     batched = TransformersChat(smollm2.path, gguf_file=smollm2.gguf_file, batch_size=4)
-    one = LLMDecisionAdapter(alone, template).predict(profiles[["profile"]])
+    one = LLMDecisionAdapter(OneAtATime(alone), template).predict(profiles[["profile"]])
     many = LLMDecisionAdapter(batched, template).predict(profiles[["profile"]])
     assert batched.usage.requests == alone.usage.requests == len(profiles)
-    lengths = {len(p) for p in profiles["profile"]}
-    assert len(lengths) > 1  # prompts of several lengths: padding happened
+    lengths = [len(p) for p in profiles["profile"]]
+    assert len(set(lengths)) > 1 and lengths != sorted(lengths)  # padding happened, and prompts were reordered
     np.testing.assert_array_equal(many.decision, one.decision)
     np.testing.assert_allclose(many.score, one.score, rtol=0, atol=1e-5)  # float sums in another order only

@@ -4,7 +4,8 @@ The same profiles through ``LLMDecisionAdapter`` with a TransformersChat of ``ba
 prompt, as before) and of larger batches (left padding), alternately in one process, 1 torch thread; the answers
 must agree (decisions equal, scores within 1e-5). Medians of the repeats.
 
-Usage: python benchmarks/bench_llm_screener.py [PROFILES] [--repeats R] [--batches 1,4,8,16]
+Usage: python benchmarks/bench_llm_screener.py [PROFILES] [--repeats R] [--batches 4,8,16]
+(the first row is always the screener's path before batching: token_logprobs, a prompt per call)
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ from fairprobe.llm import TransformersChat
 TEMPLATE = "{text}\nShould we invite this candidate to an interview? Answer yes or no."
 
 
+class OneAtATime:
+    """The backend without token_logprobs_many: the screener's path before batching (a prompt per call)."""
+
+    def __init__(self, chat: TransformersChat) -> None:
+        self.inner = chat
+
+    def describe(self):
+        return self.inner.describe()
+
+    def token_logprobs(self, messages, *, top=20):
+        return self.inner.token_logprobs(messages, top=top)
+
+    def chat(self, messages, **options):
+        return self.inner.chat(messages, **options)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("profiles", nargs="?", type=int, default=32)
@@ -34,14 +51,15 @@ def main() -> None:
     frame = world.data.assign(profile=world.profiles())[["profile"]]
     base = TransformersChat.smollm2()
     base.chat([{"role": "user", "content": "Hello"}], max_tokens=1)  # load the weights once
-    sizes = [int(b) for b in args.batches.split(",")]
+    sizes = [0] + [int(b) for b in args.batches.split(",")]  # 0: one prompt per call, as before
     seconds: dict[int, list[float]] = {b: [] for b in sizes}
     answers = {}
     for _ in range(args.repeats):
         for size in sizes:
-            chat = TransformersChat(base.path, gguf_file=base.gguf_file, batch_size=size)
+            chat = TransformersChat(base.path, gguf_file=base.gguf_file, batch_size=max(size, 1))
+            backend = OneAtATime(chat) if size == 0 else chat
             start = time.perf_counter()
-            answers[size] = LLMDecisionAdapter(chat, TEMPLATE).predict(frame)
+            answers[size] = LLMDecisionAdapter(backend, TEMPLATE).predict(frame)
             seconds[size].append(time.perf_counter() - start)
     first = answers[sizes[0]]
     print(f"# LLM screener, SmolLM2-135M-Instruct (Q4_1 GGUF), {args.profiles} profiles, 1 torch thread; "
@@ -52,7 +70,8 @@ def main() -> None:
         median = statistics.median(seconds[size])
         same = bool((answers[size].decision == first.decision).all()) and \
             bool(np.allclose(answers[size].score, first.score, rtol=0, atol=1e-5))
-        print(f"{size:>25d} {median:8.2f} {args.profiles / median:10.2f} "
+        label = "1 (before: token_logprobs)" if size == 0 else str(size)
+        print(f"{label:>25s} {median:8.2f} {args.profiles / median:10.2f} "
               f"{statistics.median(seconds[sizes[0]]) / median:5.2f}x {str(same):>13s}")
 
 

@@ -218,6 +218,8 @@ def reference_verdict(table: Table, *, kind: str, bound: float, rates: tuple[str
 def read_by_hand(kind: str, values: np.ndarray, favourable, threshold: float | None):
     """The decisions README's rules give for an output kind and a favourable class, or "refused"."""
     zero = favourable is not None and not isinstance(favourable, str) and favourable == 0
+    if threshold is not None and kind not in ("float", "proba2"):
+        return "refused"  # a threshold decides scores; decisions and labels given with one are refused
     if kind in ("bool", "int01"):
         return values == 0 if zero else values == 1
     if kind in ("float", "proba2"):

@@ -72,7 +72,7 @@ def main() -> None:
             bool(np.allclose(answers[size].score, first.score, rtol=0, atol=1e-5))
         label = "1 (before: token_logprobs)" if size == 0 else str(size)
         print(f"{label:>25s} {median:8.2f} {args.profiles / median:10.2f} "
-              f"{statistics.median(seconds[sizes[0]]) / median:5.2f}x {str(same):>13s}")
+              f"{statistics.median(seconds[sizes[0]]) / median:5.2f}x {same!s:>13s}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_text_corpora import HERE, bloomberg, import_renamed  # noqa: E402
+from bench_text_corpora import HERE, bloomberg, import_renamed
 
 DAMAGES = [lambda t: t + " She leads her team.", lambda t: t + " He leads his team.",
            lambda t: t.replace(" and ", " and she ", 1), lambda t: t.replace("Manager", "Manageress", 1),
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     import fairprobe as fp
-    import fairprobe.twins.text  # noqa: F401
+    import fairprobe.twins.text
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("before", type=Path)

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from fairprobe.twins.cvae import CVAE  # noqa: E402
+from fairprobe.twins.cvae import CVAE
 
 EFFECT = 10.0  # income = 50 + 10 * male + 5 * u: the true counterfactual moves every income by exactly +-10
 

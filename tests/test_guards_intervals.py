@@ -21,7 +21,7 @@ def _first_decided(decided, n):
     """The smallest grid size at which ``decided(f)`` holds, as n_to_decide defines it."""
     for f in GRID:
         if decided(f):
-            return int(math.ceil(n * f))
+            return math.ceil(n * f)
     return None
 
 

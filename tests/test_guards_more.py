@@ -2,9 +2,7 @@
 sequential, the per-twin bound), the ratio's upper side, the equalized-odds gap of a comparison, a manifest that
 lists the signature, and min_group_size given to one check."""
 
-import json
 import os
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd

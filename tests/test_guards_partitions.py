@@ -2,6 +2,7 @@
 partition drawing its own noise."""
 
 import dataclasses
+import itertools
 from collections import Counter
 
 import numpy as np
@@ -67,7 +68,7 @@ def test_merged_invariance_counts_equal_one_pass_field_by_field():
     whole = count_invariance(ts, original, twin, features=["sex", "x", "title"], taus=(0.05, 0.1), n_examples=5,
                              watch=[("title", "sex")])
     cut = [0, 400, 700, N]
-    parts = [_count(ts, original, twin, np.arange(a, b), a) for a, b in zip(cut, cut[1:])]
+    parts = [_count(ts, original, twin, np.arange(a, b), a) for a, b in itertools.pairwise(cut)]
     merged = parts[0].merge(parts[1]).merge(parts[2])
     for f in dataclasses.fields(InvarianceCounts):
         value = getattr(whole, f.name)
@@ -90,7 +91,7 @@ def test_merged_group_tables_equal_one_pass():
     whole = group_counts(groups, original.decision, y)
     cut = [0, 500, N]
     results = [PartitionResult(index=i, counts={"eo": group_counts(groups.iloc[a:b], original.decision[a:b], y[a:b])})
-               for i, (a, b) in enumerate(zip(cut, cut[1:]))]
+               for i, (a, b) in enumerate(itertools.pairwise(cut))]
     merged = merge(results[::-1], [CountRequest("eo", CheckKind.EQUALIZED_ODDS, ("sex",))])["eo"]
     assert (whole.to_numpy() > 0).all()
     pd.testing.assert_frame_equal(merged, whole, check_dtype=False)

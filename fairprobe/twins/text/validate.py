@@ -26,8 +26,8 @@ from functools import lru_cache
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
 from fairprobe.twins.text.spans import part_spans
 from fairprobe.twins.text.signals import (
-    FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
-    has_words, in_idiom, in_proper_name, pairs, swaps, title_words, with_counterpart)
+    FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
+    has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
 
 
 class Reason(str, enum.Enum):

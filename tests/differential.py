@@ -232,3 +232,13 @@ def read_by_hand(kind: str, values: np.ndarray, favourable, threshold: float | N
     if kind == "str":
         return "refused" if favourable is None else values == favourable
     raise ValueError(kind)
+
+
+def records_from_cells(cells):
+    """Records from {group: (positives, true positives, negatives, false positives)}: (groups, labels, decisions)."""
+    g, y, pred = [], [], []
+    for name, (pos, tp, neg, fp) in cells.items():
+        g += [name] * (pos + neg)
+        y += [True] * pos + [False] * neg
+        pred += [True] * tp + [False] * (pos - tp) + [True] * fp + [False] * (neg - fp)
+    return pd.Series(g), np.array(y), np.array(pred)

@@ -8,16 +8,9 @@ from fairlearn.metrics import (MetricFrame, demographic_parity_difference, equal
                                false_positive_rate, selection_rate, true_positive_rate)
 
 from fairprobe.checks import group_metrics as gm
+from differential import records_from_cells
 
 
-def _records(cells):
-    """Records from {group: (positives, true positives, negatives, false positives)}."""
-    g, y, pred = [], [], []
-    for name, (pos, tp, neg, fp) in cells.items():
-        g += [name] * (pos + neg)
-        y += [True] * pos + [False] * neg
-        pred += [True] * tp + [False] * (pos - tp) + [True] * fp + [False] * (neg - fp)
-    return pd.Series(g), np.array(y), np.array(pred)
 
 
 # In each case a different rate has the largest gap; the negatives are few beside the positives in some
@@ -31,7 +24,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES)
 def test_equalized_odds_equals_fairlearn_where_each_rate_is_the_worst(case):
-    g, y, pred = _records(CASES[case])
+    g, y, pred = records_from_cells(CASES[case])
     result = gm.equalized_odds(y, pred, g, max_gap=0.05)
     assert result.statistic == pytest.approx(equalized_odds_difference(y, pred, sensitive_features=g), abs=1e-12)
     worst = result.details["worst_pair"]["rate"]
@@ -49,7 +42,7 @@ def test_equalized_odds_equals_fairlearn_where_each_rate_is_the_worst(case):
 
 
 def test_demographic_parity_table_and_verdict_agree_with_fairlearn():
-    g, y, pred = _records(CASES["FPR worst, three groups"])
+    g, y, pred = records_from_cells(CASES["FPR worst, three groups"])
     result = gm.demographic_parity(pred, g, max_gap=0.05)
     assert result.statistic == pytest.approx(demographic_parity_difference(y, pred, sensitive_features=g), abs=1e-12)
     shown = {row["group"]: row["selection_rate"] for row in result.groups}
@@ -59,7 +52,7 @@ def test_demographic_parity_table_and_verdict_agree_with_fairlearn():
 
 def test_min_group_size_excludes_below_and_keeps_a_group_of_exactly_that_size():
     cells = {"a": (300, 210, 300, 30), "b": (300, 200, 300, 40), "c": (50, 10, 49, 40)}
-    g, y, pred = _records(cells)
+    g, y, pred = records_from_cells(cells)
     at_49 = gm.equalized_odds(y, pred, g, max_gap=0.1, min_group_size=49)
     at_50 = gm.equalized_odds(y, pred, g, max_gap=0.1, min_group_size=50)
     status = {row["group"]: row["status"] for row in at_49.groups}

@@ -13,6 +13,7 @@ from fairprobe.checks.compare import BOOTSTRAP, no_worse_group_metric
 from fairprobe.checks.invariance import invariance
 from fairprobe.predictions import Predictions
 from fairprobe.twins import FlipGenerator
+from differential import records_from_cells
 
 GRID = np.geomspace(1.0, 10_000.0, 500)  # n_to_decide's documented grid: factors 2 % apart up to 10,000
 
@@ -111,13 +112,6 @@ def _newcombe(k1, n1, k2, n2, alpha):
     return d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
 
 
-def _records(cells):
-    g, y, pred = [], [], []
-    for name, (pos, tp, neg, fp) in cells.items():
-        g += [name] * (pos + neg)
-        y += [True] * pos + [False] * neg
-        pred += [True] * tp + [False] * (pos - tp) + [True] * fp + [False] * (neg - fp)
-    return pd.Series(g), np.array(y), np.array(pred)
 
 
 @pytest.mark.parametrize("cells, bound", [
@@ -127,7 +121,7 @@ def _records(cells):
     ({"a": (60, 40, 60, 6), "b": (60, 39, 60, 7), "c": (60, 41, 60, 6)}, 0.15),
 ])
 def test_group_n_to_decide_is_the_first_grid_size_whose_newcombe_bounds_decide(cells, bound):
-    g, y, pred = _records(cells)
+    g, y, pred = records_from_cells(cells)
     result = checks.equalized_odds(y, pred, g, max_gap=bound)
     assert result.verdict == "inconclusive"
     rates = [(c[1], c[0]) for c in cells.values()], [(c[3], c[2]) for c in cells.values()]  # (k, n): TPR, FPR

@@ -278,3 +278,49 @@ def test_an_unwritable_cache_folder_warns_and_keeps_the_fit(tmp_path):
         fitted = fit_cached(cvae, data, data_sha256="0" * 64, protected=["sex"], held=["degree"], exclude=[],
                             cache_dir=tmp_path / "a-file" / "cache")
     assert fitted.fitted
+
+
+# ----------------------------------------------------------------------------------------- YAML errors' lines
+
+YAML_HEAD = ("name: s\ndata: {world: hiring, n: 400, seed: 2}\nmodel: screeners:fair\nprotected: [sex]\n"
+             "held: [skills_score]\nlabel: hired\nfeatures: [sex, skills_score]\n")
+YAML_CHECK = "checks:\n  - invariance: sex\n    max_flip_rate: 0.05\n"
+# file -> (its text, the line and message its error must show); the bad setting is on line 8 unless told
+YAML_CASES = {
+    **{f"probe_set_{key}": (YAML_HEAD + f"{key}: {value}\n" + YAML_CHECK, rf":8: .*{message}")
+       for key, value, message in [
+           ("alpha", "x", "alpha must be a number"), ("mode", "bogus", "unknown mode 'bogus'"),
+           ("seed", "x", "seed must be a whole number"), ("threshold", "x", "threshold must be a finite number"),
+           ("min_group_size", "x", "min_group_size"), ("max_records", "x", "max_records"),
+           ("twins", "bogus", "unknown twin generator 'bogus'"), ("text", "5", "text"), ("bands", "5", "bands"),
+           ("causes", "5", "causes"), ("derived", "5", "derived: maps each column"), ("trust", "5", "trust:")]},
+    "probe_check_options": (YAML_HEAD + "checks:\n  - invariance: sex\n    max_flip_rate: 0.05\n"
+                            "    sequential: 'false'\n  - invariance: sex\n    max_flip_rate: x\n",
+                            r":11: sequential must be True or False .*got 'false'"),
+    "probe_check_bound": (YAML_HEAD + "checks:\n  - invariance: sex\n    max_flip_rate: x\n",
+                          r":10: max_flip_rate must be a number in \(0, 1\]; got 'x'"),
+    "probe_data_list": ("data: [1, 2]\nmodel: screeners:fair\nprotected: [sex]\n" + YAML_CHECK,
+                        r":1: data: names a CSV or Parquet file .*got list \[1, 2\]"),
+    "probe_world_n": ("name: s\ndata:\n  world: hiring\n  n: x\nmodel: screeners:fair\nprotected: [sex]\n" + YAML_CHECK,
+                      r":4: data: .*n"),
+    "probe_model_list": ("data: {world: hiring, n: 300}\nmodel: [1]\nprotected: [sex]\n" + YAML_CHECK,
+                         r":2: model: names a model file .*got list"),
+}
+
+
+def test_yaml_errors_point_at_the_offending_setting(pytester):
+    pytester.makepyfile(screeners="def fair(df):\n    return (df['skills_score'] > 50).to_numpy()\n")
+    for name, (text, _) in YAML_CASES.items():
+        (pytester.path / f"{name}.yaml").write_text(text)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "--fairprobe-no-evidence")
+    result.stdout.no_fnmatch_line("*Traceback*")
+    for name, (_, expected) in YAML_CASES.items():
+        result.stdout.re_match_lines([rf".*{name}.yaml{expected}.*"])
+
+
+def test_a_check_that_names_no_attribute_is_a_collection_error_naming_its_line(pytester):
+    (pytester.path / "probe_attr.yaml").write_text("data: {world: hiring, n: 300}\nmodel: m:f\nprotected: [sex]\n"
+                                                   "checks:\n  - invariance: 5\n    max_flip_rate: 0.05\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
+    result.stdout.re_match_lines([r".*probe_attr.yaml:5: invariance: names a protected attribute .*got 5"])
+    result.stdout.no_fnmatch_line("*TypeError*")

@@ -324,3 +324,27 @@ def test_a_check_that_names_no_attribute_is_a_collection_error_naming_its_line(p
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
     result.stdout.re_match_lines([r".*probe_attr.yaml:5: invariance: names a protected attribute .*got 5"])
     result.stdout.no_fnmatch_line("*TypeError*")
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda p: p.invariance(5, max_flip_rate=0.1), r"invariance attribute must be a column name or a list"),
+    (lambda p: p.invariance("sex"), r"invariance needs max_flip_rate="),
+    (lambda p: fp.verify(5), r"verify takes the path of an evidence bundle .*got int"),
+    (lambda p: fp.settings.using(cache_dir=5).__enter__(), r"cache_dir must be a folder's path or None; got int"),
+    (lambda p: fp.Evidence(command=5), r"command= is the command line as a list of strings"),
+    (lambda p: fp.adapters.load_model(5), r"load_model takes a model file's path"),
+])
+def test_more_wrong_types_are_errors_naming_them(probe, call, message):
+    with pytest.raises(InvalidSpec, match=message):
+        call(probe)
+
+
+def test_a_probe_redaction_of_the_wrong_type_is_an_error():
+    world = fp.worlds.hiring(n=200, seed=0)
+    with pytest.raises(InvalidSpec, match=r"redact must be a column name or a list of column names; got int"):
+        fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected="sex", redact=5)
+
+
+def test_a_command_given_as_one_string_is_split_so_its_secrets_are_masked():
+    command = fp.Evidence(command="pytest --db-pass=hunter2 -k fair").to_dict()["command"]
+    assert "hunter2" not in " ".join(command) and command[0] == "pytest" and command[-1] == "fair"

@@ -195,15 +195,22 @@ def test_collects():
         probe.invariance("sex", max_flip_rate=0.05)
         probe.demographic_parity("sex", min_ratio=0.5)
     assert len(results) == 2
+
+
+def test_gate_without_checks():
+    world = fp.worlds.hiring(n=300, seed=0)
+    probe = fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected="sex")
+    probe.assert_all()
 '''
 
 
-def test_checks_inside_collecting_in_a_pytest_test_reach_the_pytest_evidence(pytester):
+def test_checks_inside_collecting_reach_the_pytest_evidence_and_an_empty_gate_fails(pytester):
     import json
 
     pytester.makepyfile(test_collecting=COLLECTING)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=1, failed=1)  # assert_all() with no checks fails its test
+    result.stdout.fnmatch_lines(["*InvalidSpec: run and assert_all need at least one check*"])
     folder = pytester.path / "reports"
     document = json.loads((folder / (folder / "LATEST").read_text().strip() / "evidence.json").read_text())
     assert sorted(c["check"] for c in document["checks"]) == ["demographic_parity", "invariance"]

@@ -120,6 +120,7 @@ def test_the_gate_never_passes_a_verdict_it_does_not_know():
     result = gate([{"verdict": "pass", "fails_build": False}, {"verdict": "maybe", "fails_build": False}],
                   mode="detect")
     assert result["verdict"] == "ERROR" and result["build_fails"]
+    assert "verdicts the gate does not know count as errors: 'maybe'" in result["reason"]
     assert gate([{"verdict": "pass", "fails_build": False}], mode="detect")["verdict"] == "PASS"
 
 

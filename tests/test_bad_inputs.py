@@ -154,12 +154,15 @@ class _Chat:
     (_Chat(), 42, r"template= is the prompt"),
     (_Chat(), "{text", r"not a valid format string"),
     (None, "{text}", r"backend must be a chat model .* got NoneType"),
+    (_Chat(), None, r"LLMDecisionAdapter needs the prompt"),
 ])
 def test_a_language_model_prompt_must_show_the_record(backend, template, message):
     from fairprobe.adapters import LLMDecisionAdapter
 
     with pytest.raises(AdapterError, match=message):
         LLMDecisionAdapter(backend, template)
+    with pytest.raises(AdapterError, match=r"backend must be a chat model"):
+        LLMDecisionAdapter(None)
     assert LLMDecisionAdapter(_Chat(), "{text} Invite? yes or no").template
 
 

@@ -12,7 +12,7 @@ TESTS2 := tests/test_http_adapters.py tests/test_endpoint_limits.py tests/test_s
 	tests/test_datasets.py fairprobe/stats.py fairprobe/data.py fairprobe/probe.py fairprobe/checks \
 	fairprobe/adapters/http.py fairprobe/adapters/endpoint.py fairprobe/redact.py
 
-.PHONY: setup demo test setup-pandas2 test-pandas2 bench clean
+.PHONY: setup demo test lint test-slow setup-pandas2 test-pandas2 bench clean
 
 setup: $(STAMP)
 
@@ -31,7 +31,16 @@ demo: $(STAMP)
 	$(BIN)/fairprobe run probes --report reports
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests fairprobe --doctest-modules --fairprobe-no-evidence -n 2 --dist loadgroup
+	$(BIN)/python -m pytest --fairprobe-no-evidence -n 2 --dist loadgroup
+
+# The tests marked slow (SmolLM2 rewriting every profile whole), which the default run leaves out.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow --fairprobe-no-evidence
+
+# ruff and mypy, configured in pyproject.toml (mypy with pandas-stubs; the statistical core checked whole).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # A second environment: pandas and numpy at the floors pyproject.toml states (constraints-pandas2.txt), with kserve
 # (which pins pandas < 3) and only what TESTS2 need.
@@ -44,7 +53,7 @@ $(STAMP2): pyproject.toml constraints-pandas2.txt
 	touch $(STAMP2)
 
 test-pandas2: $(STAMP2)
-	FAIRPROBE_REQUIRE_KSERVE=1 $(VENV2)/bin/python -m pytest $(TESTS2) --doctest-modules --fairprobe-no-evidence \
+	FAIRPROBE_REQUIRE_KSERVE=1 $(VENV2)/bin/python -m pytest $(TESTS2) --fairprobe-no-evidence \
 		-n 2 --dist loadgroup -p no:cacheprovider
 
 bench: $(STAMP)
@@ -53,3 +62,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VENV2) reports/fairprobe-* reports/LATEST .fairprobe_cache
+
+# Deliberate bugs the suite must kill (scripts/check_mutants.py; the score and survivors: benchmarks/MUTANTS.md).
+# Rewrites library files while it runs (each restored after its mutant): run it on a clean checkout.
+.PHONY: mutants
+mutants: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python scripts/check_mutants.py

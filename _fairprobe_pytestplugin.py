@@ -1,8 +1,9 @@
 """The fairprobe pytest plugin: options, per-test recording, an inconclusive status, summary and evidence.
 
 It lives outside the package, as hypothesis's ``_hypothesis_pytestplugin`` does, and imports
-fairprobe only inside its hooks (and then only the light modules: settings and the session), so
-installing fairprobe costs nothing for a project that runs pytest without probes. The work is done
+fairprobe only inside its hooks (and then only the light modules: settings and the session; the evidence
+package at the first recorded check), so a project that runs pytest without probes pays only for those two.
+The hooks use ``wrapper=True`` (pluggy 1.2, the floor pyproject.toml declares). The work is done
 by library objects: :class:`fairprobe.session.EvidenceWriter` gathers the checks that tests record
 (xdist-safe, through ``item.user_properties``), lists them at the end and writes the bundle.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,7 +147,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
-    """Declarative probes: ``probe_*.yaml`` files (see fairprobe.yaml_probes)."""
+    """Declarative probes: ``probe_*.yaml`` files (see fairprobe.yaml_probes). The one place that says which files
+    are probes, and without an import, since pytest asks it of every file it collects."""
     if file_path.name.startswith("probe_") and file_path.suffix in (".yaml", ".yml"):
         from fairprobe.yaml_probes import ProbeFile
 
@@ -173,9 +174,6 @@ def _marker_settings(item: pytest.Item) -> dict[str, Any]:
 @contextlib.contextmanager
 def _checks_recorded_on(item: pytest.Item, overrides: dict[str, Any]) -> Iterator[None]:
     """While a test phase runs: the marker's settings apply and every check lands in user_properties."""
-    if "fairprobe" not in sys.modules:  # nothing imported fairprobe: no check can run in this phase
-        yield
-        return
     from fairprobe import settings
     from fairprobe.session import RECORD_KEY, property_name, property_value
 
@@ -209,7 +207,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
-    if report.when == "call" and report.passed and report.user_properties and "fairprobe" in sys.modules:
+    if report.when == "call" and report.passed and report.user_properties:
         from fairprobe.session import is_inconclusive
 
         if is_inconclusive(report):

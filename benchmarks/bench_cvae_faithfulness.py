@@ -37,9 +37,9 @@ from fairprobe.twins.cvae import CVAE, fidelity_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "probes"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _models import HELD, train  # noqa: E402
-from bench_cvae_adult import ADULT_CONFIG  # noqa: E402
-from bench_cvae_placebo import resampled  # noqa: E402
+from _models import HELD, train
+from bench_cvae_adult import ADULT_CONFIG
+from bench_cvae_placebo import resampled
 
 CVAE_CONFIGS = {"cvae default": {}, "cvae default, penalty=0": {"penalty": 0.0},
                 "cvae adult benchmark": {**ADULT_CONFIG, "threads": 1}}

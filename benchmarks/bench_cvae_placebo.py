@@ -40,7 +40,7 @@ from fairprobe.twins.cvae.model import torch_cpu_settings
 from fairprobe.twins.cvae.sampling import decode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cvae_adult import ADULT_CONFIG  # noqa: E402
+from bench_cvae_adult import ADULT_CONFIG
 
 DATA = Path(os.environ.get("FAIRPROBE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 HELD = ["education", "education_num", "hours_per_week", "occupation", "age"]

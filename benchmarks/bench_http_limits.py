@@ -110,7 +110,7 @@ def main(size_mb: int, timeout: float) -> None:
             error = str(exc)[:90].replace("|", "/") + "..."
         print(f"| {call} | {time.perf_counter() - start:.2f} | {adapter.usage.requests} | {error} |")
     silent.close()
-    print(f"\n# with the defaults (timeout=30, retries=3, backoff=0.5) the first call costs 4 x 30 + 0.5 + 1 + 2 = "
+    print("\n# with the defaults (timeout=30, retries=3, backoff=0.5) the first call costs 4 x 30 + 0.5 + 1 + 2 = "
           "123.5 s, and each later one nothing")
 
 

@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(args.code.resolve()))
     sys.path.insert(0, str(HERE))
     import fairprobe as fp
-    import fairprobe.twins.text  # noqa: F401
+    import fairprobe.twins.text
     import judge_twins as judge
 
     print(f"# text twins on external corpora; fairprobe from {Path(fp.__file__).parent}; {platform.machine()}, "

@@ -37,12 +37,13 @@ _NAMES = {
     "equalized_odds": "fairprobe.gates",
     "demographic_parity": "fairprobe.gates",
     "soft_assertions": "fairprobe.gates",
+    "parametrize_checks": "fairprobe.gates",
     "Verdict": "fairprobe.verdicts",
     "Mode": "fairprobe.verdicts",
     "Secret": "fairprobe.redact",
 }
 
-__all__ = sorted([*_SUBMODULES, *_NAMES])
+__all__ = sorted([*_SUBMODULES, *_NAMES])  # noqa: PLE0605 - one list: the lazy-import tables above
 
 if TYPE_CHECKING:  # the names as the type checker should see them
     from fairprobe import (adapters, checks, engines, evidence, proxies, settings, stats, strategies,  # noqa: F401
@@ -51,7 +52,8 @@ if TYPE_CHECKING:  # the names as the type checker should see them
     from fairprobe.errors import (AdapterError, FairnessViolation, FairprobeError, FairprobeWarning,  # noqa: F401
                                   InvalidSpec, MissingDependency)
     from fairprobe.evidence import Evidence, verify  # noqa: F401
-    from fairprobe.gates import CheckSpec, demographic_parity, equalized_odds, invariant, soft_assertions  # noqa: F401
+    from fairprobe.gates import (CheckSpec, demographic_parity, equalized_odds, invariant,  # noqa: F401
+                                 parametrize_checks, soft_assertions)
     from fairprobe.partitioned import PartitionedProbe  # noqa: F401
     from fairprobe.probe import Probe  # noqa: F401
     from fairprobe.redact import Secret  # noqa: F401

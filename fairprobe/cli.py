@@ -303,7 +303,8 @@ def _keyed(checks: list[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]
         base = (str(record.get("test") or "outside pytest"), str((record.get("context") or {}).get("probe") or ""),
                 str(record.get("title") or record.get("check")))
         index = sum(1 for k in out if k[:3] == base)
-        out[(*base, str(index))] = record
+        where = (*base, str(index))  # a name: mypy reads d[(*a, b)] as 3.11 syntax
+        out[where] = record
     return out
 
 

@@ -312,6 +312,16 @@ def fingerprint_and_keys(data: pd.DataFrame, features: Sequence[str]) -> tuple[s
     return fingerprint_frame(data, folded=every), read
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Equal values, a missing value equal to a missing value (and never ``bool(pd.NA)``, which raises).
+
+    >>> same_value(float("nan"), None), same_value(pd.NA, 1), same_value(2, 2.0)
+    (True, False, True)
+    """
+    a_missing, b_missing = bool(pd.isna(a)), bool(pd.isna(b))
+    return a_missing and b_missing if a_missing or b_missing else bool(a == b)
+
+
 def plain(value: Any) -> Any:
     """Numpy and pandas scalars to Python ones, recursively; NaN to None."""
     if isinstance(value, dict):

@@ -73,16 +73,68 @@ def demographic_parity(attributes: str | Sequence[str], **options: Any) -> Check
     return _spec(CheckKind.DEMOGRAPHIC_PARITY, attributes, options)
 
 
-def require_specs(checks: Sequence[Any]) -> None:
+def check_id(spec: CheckSpec) -> str:
+    """The id of a stated check in a pytest item's name: ``invariance[sex|race]``, as a YAML probe's items read."""
+    attributes = spec.attributes if isinstance(spec.attributes, str) else "|".join(map(str, spec.attributes))
+    return f"{spec.kind}[{attributes}]"
+
+
+def parametrize_checks(*checks: CheckSpec, argname: str = "check") -> Any:
+    """One pytest item per check, as scikit-learn's ``parametrize_with_checks`` gives estimators.
+
+    ``probe.assert_all(...)`` runs every check in one test, so JUnit XML shows one row for all of them; a test
+    decorated with ``@fp.parametrize_checks(...)`` becomes one item per stated check, with an id such as
+    ``test_screener[invariance[sex|race]]``, selectable with ``-k`` (``-k "invariance and race"``), and each
+    item's check is its own entry in the evidence and its own row in JUnit XML. The test receives the stated
+    check as ``check`` (or ``argname``) and runs it, usually with ``probe.assert_all(check)``.
+
+    Parameters
+    ----------
+    *checks : CheckSpec
+        Checks stated with :func:`invariant`, :func:`equalized_odds` or :func:`demographic_parity`.
+    argname : str
+        The name of the test's argument that receives each check.
+
+    Returns
+    -------
+    MarkDecorator
+        ``pytest.mark.parametrize`` over the checks, with readable ids (a repeated id gets ``#2``, ``#3``).
+
+    Examples
+    --------
+    >>> import fairprobe as fp
+    >>> mark = fp.parametrize_checks(fp.invariant("sex", max_flip_rate=0.01),
+    ...                              fp.demographic_parity(["sex", "race"], min_ratio=0.8),
+    ...                              fp.invariant("sex", max_flip_rate=0.05))
+    >>> mark.kwargs["ids"]
+    ['invariance[sex]', 'demographic_parity[sex|race]', 'invariance[sex]#2']
+    """
+    import pytest
+
+    if not checks:
+        raise InvalidSpec("parametrize_checks needs at least one check, e.g. "
+                          "fp.parametrize_checks(fp.invariant('sex', max_flip_rate=0.01))")
+    if len(checks) == 1 and isinstance(checks[0], (list, tuple)):
+        checks = tuple(checks[0])  # a list of checks given as one argument
+    require_specs(checks, what="parametrize_checks")
+    ids: list[str] = []
+    for spec in checks:
+        base = check_id(spec)
+        ids.append(base if base not in ids else f"{base}#{sum(i == base or i.startswith(base + '#') for i in ids) + 1}")
+    return pytest.mark.parametrize(argname, list(checks), ids=ids)
+
+
+def require_specs(checks: Sequence[Any], what: str = "run and assert_all") -> None:
     """Refuse anything but stated checks (``fp.invariant(...)``, ...) given to ``run`` or ``assert_all``, and
     refuse none at all: a gate that ran no check would pass having shown nothing."""
     if not checks:
-        raise InvalidSpec("run and assert_all need at least one check, e.g. probe.assert_all(fp.invariant('sex', "
-                          "max_flip_rate=0.01)); got none, and a gate with no checks would pass having shown nothing")
+        raise InvalidSpec(f"{what} need{'s' if ' ' not in what else ''} at least one check, e.g. "
+                          "probe.assert_all(fp.invariant('sex', max_flip_rate=0.01)); got none, and a gate with no "
+                          "checks would pass having shown nothing")
     for check in checks:
         if not isinstance(check, CheckSpec):
-            raise InvalidSpec(f"run and assert_all take checks stated with fp.invariant(...), fp.equalized_odds(...) "
-                              f"or fp.demographic_parity(...); got {type(check).__name__}")
+            raise InvalidSpec(f"{what} take{'s' if ' ' not in what else ''} checks stated with fp.invariant(...), "
+                              f"fp.equalized_odds(...) or fp.demographic_parity(...); got {type(check).__name__}")
 
 
 def raise_failures(results: Sequence[CheckResult]) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from fairprobe.errors import AdapterError, InvalidSpec
 from fairprobe.redact import Secret
@@ -199,7 +199,7 @@ class TransformersChat:
     answers "The capital of France is Paris." (tests/test_smollm2.py).
     """
 
-    _loaded: dict[tuple, tuple[Any, Any]] = {}
+    _loaded: ClassVar[dict[tuple, tuple[Any, Any]]] = {}
 
     def __init__(self, path: str, *, gguf_file: str | None = None, threads: int = 1, name: str | None = None,
                  batch_size: int = 8, plain: bool = False) -> None:
@@ -339,6 +339,29 @@ class TransformersChat:
         with self._threads(), torch.no_grad():
             logits = model(**ids).logits[0, -1]  # (vocab,)
         self.usage.add(requests=1)
+        return self._top_tokens(tokenizer, logits, top)
+
+    def token_logprobs_many(self, conversations: Sequence[Messages], *, top: int = 20) -> list[dict[str, float]]:
+        """:meth:`token_logprobs` of each conversation, ``batch_size`` prompts per forward pass (left padding,
+        each row's positions counted from its first real token, so a padded prompt is read as it is alone)."""
+        import torch
+
+        tokenizer, model = self._model()
+        out: list[dict[str, float]] = []
+        for start in range(0, len(conversations), self.batch_size):
+            prompts = [self._prompt(tokenizer, m) for m in conversations[start:start + self.batch_size]]
+            batch = tokenizer(prompts, return_tensors="pt", padding=True)
+            positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+            with self._threads(), torch.no_grad():
+                logits = model(**batch, position_ids=positions).logits[:, -1]  # (B, vocab): left padding
+            self.usage.add(requests=len(prompts))
+            out += [self._top_tokens(tokenizer, row, top) for row in logits]
+        return out
+
+    @staticmethod
+    def _top_tokens(tokenizer: Any, logits: Any, top: int) -> dict[str, float]:
+        import torch
+
         logprobs = torch.log_softmax(logits, dim=-1)
         values, indices = torch.topk(logprobs, top)
         out: dict[str, float] = {}

@@ -162,7 +162,7 @@ class PartitionedProbe(BaseProbe):
                 errors.append(exc)
                 return None
 
-        plans = [(check, attempt(check, lambda: self._plan(check, i))) for i, check in enumerate(checks)]
+        plans = [(check, attempt(check, lambda: self._plan(check, i))) for i, check in enumerate(checks)]  # noqa: B023 - called at once
         planned = [(check, plan) for check, plan in plans if plan is not None]
         merged: dict[str, Any] = {}
         if planned:
@@ -174,7 +174,7 @@ class PartitionedProbe(BaseProbe):
                 self._record_errors(exc, [(c.kind, c.attributes, c.options) for c, _ in planned])
                 errors.extend([exc] * len(planned))
                 planned = []
-        results = [attempt(check, lambda: self._finish(finish(merged[request.key])))
+        results = [attempt(check, lambda: self._finish(finish(merged[request.key])))  # noqa: B023 - called at once
                    for check, (request, finish) in planned]
         raise_first(list(dict.fromkeys(errors)), checks=len(errors))
         return results

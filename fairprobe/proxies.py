@@ -62,21 +62,25 @@ def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *,
     if len(frame) > max_rows:
         rows = np.sort(rng.choice(len(frame), max_rows, replace=False))
     fold = rng.integers(0, FOLDS, len(rows))
+    # Each attribute's sampled groups once, not once per column (a million rows of text: 0.4 s of the scan).
+    sampled_groups = {}
+    for attribute, labels in groups.items():
+        sampled = _take(labels, rows) if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)[rows]
+        sampled_groups[attribute] = pd.factorize(sampled)[0]
     out: list[dict[str, Any]] = []
     for column in columns:
-        values = frame[column].iloc[rows]
+        values = _take(frame[column], rows)
         codes, note = _codes(values)
         words = _words(values, codes) if note.startswith("categorical") else None
         if words is not None:
             note += "; and word by word (most rows hold a value of their own)"
         rows_in = None
-        for attribute, labels in groups.items():
+        for attribute in groups:
             if codes is None:
                 out.append({"column": column, "attribute": attribute, "auc": None, "pure_share": None,
                             "encodes": False, "note": note})
                 continue
-            sampled = labels.iloc[rows] if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)[rows]
-            group_codes, _ = pd.factorize(sampled)
+            group_codes = sampled_groups[attribute]
             if rows_in is None:
                 rows_in = _fold_table(codes, fold)
             auc = max((_oof_auc(codes, group_codes == g, fold, rows_in) for g in range(group_codes.max() + 1)),
@@ -88,6 +92,11 @@ def scan(frame: pd.DataFrame, groups: dict[str, Any], columns: Sequence[str], *,
             out.append({"column": column, "attribute": attribute, "auc": round(float(auc), 4),
                         "pure_share": round(float(pure), 4), "encodes": encodes, "note": note})
     return out
+
+
+def _take(series: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``series.iloc[rows]`` by its array's own take (Arrow text: a quarter of the time of ``iloc``)."""
+    return pd.Series(series.array.take(rows), index=series.index[rows], name=series.name, copy=False)
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray | None, str]:

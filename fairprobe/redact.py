@@ -76,6 +76,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 INDEX = "index"  # in redact=: the records' index (row labels such as an SSN or a customer id)
 
 
+_HASH = re.compile(f"h:[0-9a-f]{{{HASH_DIGITS}}}")
+
+
 def keyed_hash(value: Any, key: bytes) -> str | None:
     """A short keyed hash of a value (HMAC-SHA256, 12 hex digits, ``h:`` prefix); None stays None.
 
@@ -93,7 +96,9 @@ def keyed_hash(value: Any, key: bytes) -> str | None:
 
 
 def _hashed(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == HASH_DIGITS + 2 and value.startswith("h:")
+    """A value :func:`keyed_hash` made ("h:" and 12 lowercase hex digits): a raw value that merely starts with
+    "h:" (a name, an address) is hashed like any other."""
+    return isinstance(value, str) and _HASH.fullmatch(value) is not None
 
 
 def session_key() -> bytes:
@@ -449,5 +454,5 @@ def _lexicon_names() -> frozenset[str]:
     import csv
     from importlib import resources
 
-    text = resources.files("fairprobe").joinpath("twins", "lexicons", "names.csv").read_text(encoding="utf-8")
+    text = resources.files("fairprobe").joinpath("twins/lexicons/names.csv").read_text(encoding="utf-8")
     return frozenset(row["name"] for row in csv.DictReader(text.splitlines()))

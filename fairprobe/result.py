@@ -163,8 +163,12 @@ class CheckResult:
         if self.verdict == FAIL:
             return (f"the lower bound {fmt(lo)} is above {fmt(self.bound)}" if single and lo > self.bound
                     else "an interval lies wholly outside the bound")
-        more = f"; about {self.n_to_decide} records would decide it" if self.n_to_decide else \
-            "; the estimate sits on the bound, more data alone will not decide it"
+        if self.n_to_decide:
+            more = f"; about {self.n_to_decide} records would decide it"
+        elif self.details.get("on_the_bound"):  # set only where n_to_decide was asked and found no size
+            more = "; the estimate sits on the bound, more data alone will not decide it"
+        else:  # not asked: a sequential check stopped by its budget, a comparison of two models
+            more = ""
         return "an interval straddles the bound" + more
 
 

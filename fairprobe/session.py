@@ -51,37 +51,62 @@ def is_inconclusive(report: pytest.TestReport) -> bool:
 
 class EvidenceWriter:
     """Gathers check records from test reports (xdist-safe), lists them at the end of the run and writes
-    the bundle (unless --fairprobe-no-evidence)."""
+    the bundle (unless --fairprobe-no-evidence).
+
+    The evidence package is imported at the first recorded check (as hypothesis's plugin loads its own only
+    when a test uses it), so a run without probes never pays for it; an option that configures the evidence
+    (--fairprobe-redact, --fairprobe-sign, --fairprobe-counterexamples) has it built at once, so a wrong value is
+    a usage error before any test runs."""
 
     def __init__(self, config: pytest.Config, resolved: Any, *, write: bool = True) -> None:
-        from fairprobe.evidence import Evidence
-
         self.config = config
+        self.resolved = resolved
         self.write = write
         option = config.getoption("--fairprobe-report")
         self.directory = Path(option) if option else Path(config.rootpath, config.getini("fairprobe_report"))
-        from fairprobe.errors import FairprobeError
 
-        redact = [c.strip() for c in (config.getoption("--fairprobe-redact") or "").split(",") if c.strip()]
         limit = config.getoption("--fairprobe-counterexamples")
         if limit is not None and limit < 0:
             raise pytest.UsageError(f"fairprobe: --fairprobe-counterexamples takes a number of at least 0; got {limit}")
-        try:
-            from fairprobe.redact import session_key
-
-            self.evidence = Evidence(seed=resolved.seed, alpha=resolved.alpha, mode=str(resolved.mode),
-                                     command=list(config.invocation_params.args), root=str(config.rootpath),
-                                     redact=[c for c in redact if c != "text"], redact_text="text" in redact,
-                                     redact_key=session_key() if redact else None, max_counterexamples=limit,
-                                     sign_key=config.getoption("--fairprobe-sign"))
-        except FairprobeError as exc:
-            raise pytest.UsageError(f"fairprobe: {exc}") from None
+        self._evidence: Any = None
+        self.outcomes: dict[str, str] = {}  # every test's outcome, kept here until the evidence exists
+        if any(config.getoption(o) is not None for o in
+               ("--fairprobe-redact", "--fairprobe-sign", "--fairprobe-counterexamples")):
+            self.evidence  # noqa: B018 - built now, so that a bad value stops the run before it starts
         self.seen: set[str] = set()
         self.ran: set[str] = set()
         self.inconclusive: dict[str, list[str]] = {}
         self.bundle: Path | None = None
         self.digest: str | None = None
         self.error: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a check was recorded (or an option built the evidence): the evidence package is imported."""
+        return self._evidence is not None
+
+    @property
+    def evidence(self) -> Any:
+        """The run's :class:`fairprobe.evidence.Evidence`, built (and the evidence package imported) on first use."""
+        if self._evidence is None:
+            from fairprobe.evidence import Evidence
+            from fairprobe.redact import session_key
+
+            config, resolved = self.config, self.resolved
+            redact = [c.strip() for c in (config.getoption("--fairprobe-redact") or "").split(",") if c.strip()]
+            try:
+                self._evidence = Evidence(
+                    seed=resolved.seed, alpha=resolved.alpha, mode=str(resolved.mode),
+                    command=list(config.invocation_params.args), root=str(config.rootpath),
+                    redact=[c for c in redact if c != "text"], redact_text="text" in redact,
+                    redact_key=session_key() if redact else None,
+                    max_counterexamples=config.getoption("--fairprobe-counterexamples"),
+                    sign_key=config.getoption("--fairprobe-sign"))
+            except FairprobeError as exc:
+                raise pytest.UsageError(f"fairprobe: {exc}") from None
+            for nodeid, outcome in self.outcomes.items():
+                self._evidence.set_outcome(nodeid, outcome)
+        return self._evidence
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -103,14 +128,16 @@ class EvidenceWriter:
         report.user_properties = kept
         outcome = _outcome(report, is_inconclusive(report))
         if outcome is not None:
-            self.evidence.set_outcome(report.nodeid, outcome)
+            self.outcomes[report.nodeid] = outcome
+            if self.loaded:
+                self.evidence.set_outcome(report.nodeid, outcome)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.ran.add(report.nodeid)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         # tryfirst: the bundle's digest must reach the JUnit XML before junitxml writes it.
-        if not self.evidence.records or not self.write:
+        if not self.loaded or not self.evidence.records or not self.write:
             return
         self.evidence.exit_status = int(exitstatus)
         collected = int(getattr(session, "testscollected", 0) or 0)
@@ -149,7 +176,7 @@ class EvidenceWriter:
                 self.error = f"fairprobe: could not append to $GITHUB_STEP_SUMMARY ({summary_file}): {exc}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        records = self.evidence.ordered()
+        records = self.evidence.ordered() if self.loaded else []
         if not records:
             return
         tr = terminalreporter
@@ -170,7 +197,7 @@ class EvidenceWriter:
         path = getattr(self.config.option, "xmlpath", None)
         if how == "passed" or not path or not self.inconclusive or not Path(path).is_file():
             return
-        rewrite_junit(Path(path), self.inconclusive, how)
+        rewrite_junit(Path(path), self.inconclusive, how, prefix=getattr(self.config.option, "junitprefix", None))
 
 
 def _junit(config: pytest.Config) -> Any:
@@ -181,14 +208,15 @@ def _junit(config: pytest.Config) -> Any:
     return config.stash.get(xml_key, None)
 
 
-def rewrite_junit(path: Path, inconclusive: dict[str, list[str]], how: str) -> None:
-    """Mark the testcases of inconclusive tests as skipped (or failed) in a JUnit XML file, counts updated."""
+def rewrite_junit(path: Path, inconclusive: dict[str, list[str]], how: str, *, prefix: str | None = None) -> None:
+    """Mark the testcases of inconclusive tests as skipped (or failed) in a JUnit XML file, counts updated;
+    ``prefix`` is pytest's ``--junit-prefix``, which junitxml puts before every classname."""
     tree = ET.parse(path)
     root = tree.getroot()
     for suite in ([root] if root.tag == "testsuite" else root.iter("testsuite")):
         changed = 0
         for case in suite.iter("testcase"):
-            reasons = _reasons_for(case, inconclusive)
+            reasons = _reasons_for(case, inconclusive, prefix)
             if reasons is None or case.find("failure") is not None or case.find("error") is not None \
                     or case.find("skipped") is not None:
                 continue
@@ -204,13 +232,14 @@ def rewrite_junit(path: Path, inconclusive: dict[str, list[str]], how: str) -> N
     os.replace(tmp, path)
 
 
-def _reasons_for(case: ET.Element, inconclusive: dict[str, list[str]]) -> list[str] | None:
+def _reasons_for(case: ET.Element, inconclusive: dict[str, list[str]], prefix: str | None = None) -> list[str] | None:
     classname, name = case.get("classname", ""), case.get("name", "")
     for nodeid, reasons in inconclusive.items():
         path, _, test = nodeid.partition("::")
         module = path[:-3].replace("/", ".") if path.endswith(".py") else path.replace("/", ".")
         parts = test.split("::")
-        if name == parts[-1] and classname == ".".join([module, *parts[:-1]]):
+        # as junitxml's mangle_test_address builds it: the prefix, the module path, the classes
+        if name == parts[-1] and classname == ".".join([*([prefix] if prefix else []), module, *parts[:-1]]):
             return reasons
     return None
 

@@ -36,7 +36,7 @@ class Settings:
     redact: tuple[str, ...] = ()
 
 
-_settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())
+_settings: ContextVar[Settings] = ContextVar("fairprobe_settings", default=Settings())  # noqa: B039 - frozen
 _sink: ContextVar[Callable[[Recorded], None] | None] = ContextVar("fairprobe_sink", default=None)
 
 

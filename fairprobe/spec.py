@@ -203,7 +203,7 @@ class ProbeSpec:
             if column in twinset.attributes:
                 target = bands.index_of(twins[column].to_numpy())
                 moved = bands.move(raw, target, self.data[column])
-                twins[column] = moved.astype(records[column].dtype)
+                twins[column] = moved.astype(records[column].dtype)  # type: ignore[arg-type] # an extension dtype too
             else:
                 twins[column] = raw
         twins = self.recompute(twins)

@@ -4,21 +4,32 @@ Every bound here is one-sided at ``alpha``: a lower bound L with P(true < L) <= 
 bound U with P(true > U) <= alpha (exactly for Clopper-Pearson, approximately for the score
 methods). A check passes when the whole interval lies inside the acceptable region, fails when it
 lies outside, and is inconclusive otherwise: never a verdict from the point estimate alone.
-All functions take scalars or numpy arrays and broadcast.
+The interval functions for counts (:func:`clopper_pearson`, :func:`wilson`, :func:`newcombe_difference`,
+:func:`mover_ratio`, :func:`bernstein_bounds`) take scalars or numpy arrays and broadcast; the others take one
+sample of values (:func:`empirical_bernstein`, :func:`betting_bounds`, :func:`betting_log_capital`,
+:func:`sequential_decide`) or scalars (:func:`decide`, :func:`decide_pairs`, :func:`mcnemar_exact`,
+:func:`n_to_decide`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import special as _sp
 
 from fairprobe.verdicts import FAIL, INCONCLUSIVE, PASS, Verdict
 
+Numbers = float | np.ndarray  # a scalar or an array of them (ints are floats to the type checker)
+# (lower, upper): numpy floats for scalar inputs, arrays shaped like the broadcast inputs otherwise; typed Any so
+# that a caller may hold either in a float
+Bounds = tuple[Any, Any]
+Values = Sequence[float] | np.ndarray  # one sample of values in [0, 1]
 
-def clopper_pearson(k, n, alpha: float = 0.05):
+
+def clopper_pearson(k: Numbers, n: Numbers, alpha: float = 0.05) -> Bounds:
     """Exact one-sided bounds (L, U) for a binomial rate, each at level ``alpha``.
 
     Examples
@@ -38,7 +49,7 @@ def clopper_pearson(k, n, alpha: float = 0.05):
     return lower, upper
 
 
-def wilson(k, n, alpha: float = 0.05):
+def wilson(k: Numbers, n: Numbers, alpha: float = 0.05) -> Bounds:
     """Wilson score one-sided bounds (L, U) for a binomial rate, each at level ``alpha``.
 
     An empty group (n = 0) gets the vacuous interval (0, 1).
@@ -63,7 +74,8 @@ def wilson(k, n, alpha: float = 0.05):
     return np.where(empty, 0.0, lower), np.where(empty, 1.0, upper)
 
 
-def _two_rates(k1, n1, k2, n2, alpha):
+def _two_rates(k1: Numbers, n1: Numbers, k2: Numbers, n2: Numbers,
+               alpha: float) -> tuple[Any, ...]:
     """Each rate with its Wilson bounds, and where either rate is undefined (an empty group)."""
     k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -72,7 +84,8 @@ def _two_rates(k1, n1, k2, n2, alpha):
     return (p1, *wilson(k1, n1, alpha)), (p2, *wilson(k2, n2, alpha)), (n1 <= 0) | (n2 <= 0)
 
 
-def newcombe_difference(k1, n1, k2, n2, alpha: float = 0.05):
+def newcombe_difference(k1: Numbers, n1: Numbers, k2: Numbers, n2: Numbers,
+                        alpha: float = 0.05) -> Bounds:
     """Bounds (L, U) for p1 - p2 by Newcombe's hybrid score method (1998, method 10).
 
     Each bound is one-sided at ``alpha``; built from Wilson bounds at the same level.
@@ -90,7 +103,8 @@ def newcombe_difference(k1, n1, k2, n2, alpha: float = 0.05):
     return np.where(undefined, -1.0, lower), np.where(undefined, 1.0, upper)
 
 
-def mover_ratio(k1, n1, k2, n2, alpha: float = 0.05):
+def mover_ratio(k1: Numbers, n1: Numbers, k2: Numbers, n2: Numbers,
+                alpha: float = 0.05) -> Bounds:
     """Bounds (L, U) for p1 / p2 by the MOVER-R method (Donner & Zou 2012) on Wilson bounds.
 
     Each bound is one-sided at ``alpha``. With A = l1 (2 p1 - l1) and B = u2 (2 p2 - u2), the paper's
@@ -123,7 +137,7 @@ def mover_ratio(k1, n1, k2, n2, alpha: float = 0.05):
     return np.where(undefined, 0.0, lower), np.where(undefined, np.inf, upper)
 
 
-def empirical_bernstein(values, alpha: float = 0.05):
+def empirical_bernstein(values: Values, alpha: float = 0.05) -> Bounds:
     """One-sided bounds (L, U) for the mean of values in [0, 1], each at level ``alpha``.
 
     Maurer & Pontil (2009), Theorem 4: with probability at least 1 - alpha,
@@ -142,7 +156,7 @@ def empirical_bernstein(values, alpha: float = 0.05):
     return bernstein_bounds(values.mean(), values.var(ddof=1) if n > 1 else 0.25, n, alpha)
 
 
-def bernstein_bounds(mean, variance, n, alpha: float = 0.05):
+def bernstein_bounds(mean: Numbers, variance: Numbers, n: Numbers, alpha: float = 0.05) -> Bounds:
     """Empirical-Bernstein bounds from a mean, a sample variance and n (broadcasts over n)."""
     n = np.asarray(n, dtype=float)
     log_term = math.log(2 / alpha)
@@ -172,7 +186,12 @@ def mcnemar_exact(favour_first: int, favour_second: int) -> float:
 
 
 def decide(lower: float, upper: float, *, low: float, high: float) -> Verdict:
-    """PASS when (lower, upper) lies inside (low, high), FAIL when wholly outside it, else INCONCLUSIVE.
+    """PASS when (lower, upper) lies inside [low, high], FAIL when wholly outside it, else INCONCLUSIVE.
+
+    The acceptable region is closed: a statistic equal to its bound is acceptable (a flip rate of
+    exactly ``max_flip_rate``, a ratio of exactly ``min_ratio``, a candidate exactly as fair as its
+    baseline at ``max_increase=0``). So an upper bound equal to ``high`` (or a lower bound equal to
+    ``low``) still PASSes, and FAIL needs the interval strictly beyond the bound.
 
     Examples
     --------
@@ -180,23 +199,26 @@ def decide(lower: float, upper: float, *, low: float, high: float) -> Verdict:
     'pass'
     >>> str(decide(0.02, 0.05, low=-math.inf, high=0.01))
     'fail'
+    >>> str(decide(0.0, 0.0, low=-math.inf, high=0.0)), str(decide(0.0, 0.1, low=-math.inf, high=0.0))
+    ('pass', 'inconclusive')
     """
-    if lower > low and upper < high:
+    if lower >= low and upper <= high:
         return PASS
     if lower > high or upper < low:
         return FAIL
     return INCONCLUSIVE
 
 
-def decide_pairs(bounds_at_alpha, bounds_at_alpha_m, *, low: float, high: float) -> Verdict:
+def decide_pairs(bounds_at_alpha: Sequence[Any], bounds_at_alpha_m: Sequence[Any], *, low: float, high: float) -> Verdict:
     """Verdict over m pairwise statistics.
 
-    PASS needs every pair's interval (at alpha) inside (low, high): an intersection-union test,
-    which needs no correction. FAIL needs one pair's interval at alpha/m (Bonferroni) outside.
+    PASS needs every pair's interval (at alpha) inside [low, high] (closed, as in :func:`decide`): an
+    intersection-union test, which needs no correction. FAIL needs one pair's interval at alpha/m
+    (Bonferroni) strictly outside.
     """
     (lo_a, up_a), (lo_m, up_m) = bounds_at_alpha, bounds_at_alpha_m
     lo_a, up_a, lo_m, up_m = (np.asarray(a, dtype=float) for a in (lo_a, up_a, lo_m, up_m))
-    if lo_a.size and np.all(lo_a > low) and np.all(up_a < high):
+    if lo_a.size and np.all(lo_a >= low) and np.all(up_a <= high):
         return PASS
     if np.any((lo_m > high) | (up_m < low)):
         return FAIL
@@ -216,7 +238,7 @@ def n_to_decide(undecided: Callable[[np.ndarray], np.ndarray], n: int, *, limit:
     still_open = np.asarray(undecided(scales), dtype=bool)
     if still_open[-1]:
         return None
-    return int(math.ceil(n * scales[int(np.argmax(~still_open))]))
+    return math.ceil(n * scales[int(np.argmax(~still_open))])
 
 
 # --------------------------------------------------------------------------- anytime-valid (sequential) bounds
@@ -230,7 +252,7 @@ BETS = np.array([1.0, 0.5, 0.25, 0.1, 0.05, 0.02])
 BET_WEIGHTS = np.array([0.5, 0.1, 0.1, 0.1, 0.1, 0.1])
 
 
-def _value_counts(values, counts=None) -> tuple[np.ndarray, np.ndarray]:
+def _value_counts(values: Values, counts: Values | None = None) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values, dtype=float)
     if values.size and (values.min() < 0 or values.max() > 1 or not np.isfinite(values).all()):
         raise ValueError("betting bounds need values in [0, 1]")
@@ -239,7 +261,8 @@ def _value_counts(values, counts=None) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(values, return_counts=True)
 
 
-def betting_log_capital(values, m, *, side: str, counts=None):
+def betting_log_capital(values: Values, m: Numbers, *, side: str,
+                        counts: Values | None = None) -> np.ndarray:
     """Log of the mixture capital against ``mean <= m`` (side "up") or ``mean >= m`` (side "down").
 
     ``values`` are per-record values in [0, 1] seen so far, in any order (the bets are fixed, so the
@@ -264,7 +287,8 @@ def betting_log_capital(values, m, *, side: str, counts=None):
     return _sp.logsumexp(per_bet + np.log(BET_WEIGHTS), axis=-1)
 
 
-def betting_bounds(values, alpha: float = 0.05, *, counts=None) -> tuple[float, float]:
+def betting_bounds(values: Values, alpha: float = 0.05, *,
+                   counts: Values | None = None) -> tuple[float, float]:
     """Anytime-valid one-sided bounds (L, U) for the mean of values in [0, 1], each at level ``alpha``.
 
     Examples
@@ -297,7 +321,8 @@ def betting_bounds(values, alpha: float = 0.05, *, counts=None) -> tuple[float, 
     return float(lower), float(upper)
 
 
-def sequential_decide(values, bound: float, alpha: float = 0.05, *, counts=None) -> Verdict:
+def sequential_decide(values: Values, bound: float, alpha: float = 0.05, *,
+                      counts: Values | None = None) -> Verdict:
     """PASS once the data reject ``mean >= bound``, FAIL once they reject ``mean <= bound`` (each at alpha,
     valid at every look), INCONCLUSIVE until then.
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe.predictions import Predictions
-from fairprobe.data import plain
+from fairprobe.data import plain, same_value as _same
 from fairprobe.errors import InvalidSpec
 from fairprobe.validation import check_count
 
@@ -45,6 +45,7 @@ SOURCES = ("edited", "data")
 # with age_group "25+", and a shrinker that gave up); it now means the edited records that replaced it.
 ALIASES = {"synthetic": "edited"}
 DERIVED_PROBE_ROWS = 2_000  # rows used to find which columns a derived column reads
+ORDER_ROWS = 10_000  # rows twinned and scored once, at the first draw, to put the rows whose twins flip first
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class TwinPair:
         if probe is not None:
             try:
                 outcome = _outcome(probe, self)
-            except Exception:  # noqa: BLE001 - a repr must not raise; the test reports the model's error
+            except Exception:
                 outcome = None
         held = probe.spec.held if probe is not None else ()
         lines = _describe(self, outcome, held)
@@ -153,7 +154,8 @@ def twin_pairs(probe: Any, attribute: str | Sequence[str], *, source: str = "edi
     attribute : str or list of str
         The protected attribute(s) the twins change.
     source : {"edited", "data"}
-        ``"edited"`` (the default): a real row of the data (drawn by position, shrinking toward row 0)
+        ``"edited"`` (the default): a real row of the data (drawn by position, the rows whose twins get
+        another decision placed first, so that shrinking reaches the first such row by construction)
         plus up to ``max_edits`` edits, each setting one column to another value observed in that
         column among rows of the record's own protected groups (drawn by position in the sorted
         values, shrinking toward the smallest); derived columns are then recomputed. ``"data"``:
@@ -222,9 +224,13 @@ def twin_pairs(probe: Any, attribute: str | Sequence[str], *, source: str = "edi
     # Flip twins do not use the seed: drawing one would only add a choice for hypothesis to shrink.
     seeded = getattr(probe.spec.twins, "name", None) != "flip"
 
+    order: list[np.ndarray] = []  # rows whose twins flip first, also built at the first draw
+
     @st.composite
     def pairs(draw: Any) -> TwinPair:
-        position = draw(st.integers(0, len(rows) - 1))
+        if not order:
+            order.append(_flipping_first(probe, rows, attrs))
+        position = int(order[0][draw(st.integers(0, len(rows) - 1))])
         record = rows.iloc[[position]].reset_index(drop=True)
         edits: list[tuple[str, Any, Any]] = []
         if source == "edited" and max_edits and not built:
@@ -251,6 +257,27 @@ def twin_pairs(probe: Any, attribute: str | Sequence[str], *, source: str = "edi
         return pair
 
     return pairs()
+
+
+def _flipping_first(probe: Any, rows: pd.DataFrame, attrs: tuple[str, ...]) -> np.ndarray:
+    """Row positions in the order a drawn position maps to: the rows (of the first ``ORDER_ROWS``) whose twins,
+    made with seed 0, get another decision, then the others, each in data order.
+
+    So the simplest example hypothesis can draw (position 0, no edits, seed 0) is a failing pair whenever a real
+    row fails, and shrinking reaches it by construction, whatever examples the generation phase happens to try
+    (hypothesis mixes constants from every local module in ``sys.modules`` into what it draws, so the examples
+    tried depend on what else the process imported; issue #21).
+    """
+    head = rows.iloc[:ORDER_ROWS].reset_index(drop=True)
+    twinset = probe.make_twins(head, attrs, seed=0, fidelity=False)
+    flipped = np.zeros(len(head), dtype=bool)
+    valid = np.asarray(twinset.valid, dtype=bool)
+    if valid.any():
+        original = np.asarray(probe.predict(head).decision)
+        source = np.asarray(twinset.source)[valid]
+        twins = np.asarray(probe.predict(twinset.twins[valid].reset_index(drop=True)).decision)
+        np.logical_or.at(flipped, source, twins != original[source])
+    return np.concatenate([np.flatnonzero(flipped), np.flatnonzero(~flipped), np.arange(len(head), len(rows))])
 
 
 @dataclass(frozen=True)
@@ -302,12 +329,6 @@ def _sorted_values(column: pd.Series) -> pd.Series:
         ordered = distinct.iloc[sorted(range(len(distinct)), key=lambda i: (type(distinct.iloc[i]).__name__,
                                                                              str(distinct.iloc[i])))]
     return ordered.reset_index(drop=True)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal values, a missing value equal to a missing value."""
-    a_missing, b_missing = bool(pd.isna(a)), bool(pd.isna(b))
-    return a_missing and b_missing if a_missing or b_missing else bool(a == b)
 
 
 def _outcome(probe: Any, pair: TwinPair) -> tuple[Any, Any] | None:

@@ -104,7 +104,8 @@ class World:
         'Todd Schmidt is a software developer with 0 years of experience'
         """
         frame = self.data if frame is None else frame
-        return pd.Series([render_profile(row) for row in frame.to_dict(orient="records")], index=frame.index,
+        return pd.Series([render_profile(row) for row in frame.to_dict(orient="records")],  # type: ignore[arg-type]
+                         index=frame.index,
                          name="profile")
 
     def counterfactual(self, rows: Any = None, **values: Any) -> pd.DataFrame:

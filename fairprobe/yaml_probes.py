@@ -58,11 +58,6 @@ class YamlProbeError(FairprobeError):
     """A probe file is not usable as written; the message names the file and the line."""
 
 
-def is_probe_file(path: Path) -> bool:
-    """``probe_*.yaml`` or ``probe_*.yml``."""
-    return path.name.startswith("probe_") and path.suffix in (".yaml", ".yml")
-
-
 MAX_FILE_BYTES = 1_000_000  # a probe file is a page of settings; a bigger one is a mistake or an attack
 MAX_NODES = 100_000  # nodes after aliases are expanded: caps "billion laughs" files, which expand exponentially
 
@@ -181,7 +176,8 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             _walk(value, (*path, key.value), lines)
-            lines[(*path, key.value)] = key.start_mark.line + 1
+            where = (*path, key.value)  # a name: mypy reads d[(*a, b)] as 3.11 syntax
+            lines[where] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, value in enumerate(node.value):
             _walk(value, (*path, i), lines)
@@ -328,7 +324,7 @@ class ProbeFile(pytest.File):
             raise self.fail(f"trust: is a list of the extra types the .skops file may hold (or true/false); got "
                             f"{trust!r}", "trust")
         text = spec
-        if ":" in text and not Path(os.path.expandvars(text)).suffix.lower() in (".skops", ".pkl", ".joblib", ".pickle"):
+        if ":" in text and Path(os.path.expandvars(text)).suffix.lower() not in (".skops", ".pkl", ".joblib", ".pickle"):
             return self._import(text, "model")
         return load_model(self._relative(text), trust=trust)
 

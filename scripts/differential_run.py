@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import differential  # noqa: E402
-import test_differential as t  # noqa: E402
+import differential
+import test_differential as t
 
 
 def main() -> int:

@@ -217,15 +217,3 @@ def test_torch_options_are_checked():
         TorchModel(torch.nn.Linear(2, 1)).predict(pd.DataFrame({"x": [1.0], "sex": ["male"]}))
     with pytest.raises(fp.AdapterError, match=r"positive_index=3 but Linear returns 2 columns"):
         TorchModel(torch.nn.Linear(1, 2), positive_index=3).predict(pd.DataFrame({"x": [1.0]}))
-
-
-def test_torch_module_on_a_gpu():
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA device here")
-    net = torch.nn.Linear(1, 1)
-    model = fp.adapters.TorchModel(net, device="cuda")
-    assert next(net.parameters()).device.type == "cuda"
-    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0]})
-    cpu = fp.adapters.TorchModel(copy.deepcopy(net).cpu()).predict(frame)
-    np.testing.assert_allclose(model.predict(frame).score, cpu.score, atol=1e-6)

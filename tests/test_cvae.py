@@ -1,10 +1,11 @@
 """Conditional-VAE twins against the hiring world's true counterfactuals, and the generator's contract.
 
 Tolerances: the CVAE's share of flipped twins must be within 3 points of the true counterfactual
-flip rate the world computes for the same records (fixed seeds 0 and 1; measured error under
-1 point, benchmarks/bench_cvae_faithfulness.py has more seeds); a fair coin declared protected on
-Adult must flip under 1 % of twins (fixed seed 0; measured 0.4-0.5 % on five seeds,
-benchmarks/bench_cvae_placebo.py; twins that resampled every free column flipped 2.1-2.4 %).
+flip rate the world computes for the same records (fixed seeds 0 and 1; measured +2.8 and -2.0
+points at the default, 1.0 on average and 1.7 at worst over benchmarks/bench_cvae_faithfulness.py's
+5 seeds); a fair coin declared protected on Adult must flip under 1 % of twins (fixed seed 0;
+measured 0 on seeds 0-2 at 4,000 rows, benchmarks/bench_cvae_placebo.py; twins that resampled every
+free column flipped 9-16 %).
 """
 
 import json
@@ -52,10 +53,21 @@ def test_cvae_flip_rate_matches_the_true_counterfactual(proxy_model, seed):
     assert cvae.verdict == "fail"
     assert cvae.details["any_twin_flip_rate"]["statistic"] >= cvae.statistic
     fidelity = cvae.details["generator_info"]["fidelity"]
-    assert fidelity["latent_leakage_auc"]["sex"] < 0.65
-    # decoding an original with its own protected values gives it back
-    assert fidelity["self_consistency"]["neighbourhood"]["reproduced"] > 0.9
-    assert fidelity["self_consistency"]["career_gap"]["reproduced"] > 0.9
+    # The twins sent to each sex carry that sex's proxies: total variation against the real rows of the
+    # target sex nearest in the held columns. Measured 0.012-0.093 on seeds 0-1; twins that keep the
+    # record's own proxies (what a z holding the group would give), twins whose categorical shift is
+    # taken the wrong way round (self and target decodes swapped) and penalty=200 all gave 0.26-0.55
+    # on career gap and hobby (and flip rates 6-13 points under the truth). The latent leakage AUC is
+    # not asserted: it reads the posterior mean, which the MMD penalty shrinks (sd 0.03-0.15 against a
+    # posterior sd near 0.85), so its AUC measures a residue the decoder hardly sees, and it was the
+    # same (0.686, 0.683) for the first two broken generators as for the working one (RESULTS.md).
+    for column in ("career_gap", "hobby"):
+        assert fidelity["columns"][column]["worst"] < 0.15, (column, fidelity["columns"][column])
+    # Paired twins made with each record's own protected values give it back (the self noise floor);
+    # the fidelity report's self-consistency (the posterior mean decoded to its most likely category)
+    # is not asserted: with the penalty z holds little of the free columns (neighbourhood 0.40-0.51
+    # on these seeds, 0.90-1.00 at penalty=0) and paired twins rest on the abducted noise instead.
+    assert cvae.details["noise_floor"]["statistic"] == 0
 
 
 @pytest.fixture(scope="module")

@@ -159,7 +159,7 @@ def test_a_ray_dataset_is_probed_block_by_block_where_it_sits(world, ray_cluster
     fair = fp.Probe(data=dataset, **placebo, engine="ray").invariance("sex", max_flip_rate=0.01)
     _same(fair, fp.Probe(data=data, **placebo).invariance("sex", max_flip_rate=0.01))
     assert fair.verdict == "pass" and fair.statistic == 0
-    with pytest.raises(fp.InvalidSpec, match="a Ray Dataset is probed where it sits: .*engine='ray'"):
+    with pytest.raises(fp.InvalidSpec, match=r"a Ray Dataset is probed where it sits: .*engine='ray'"):
         fp.Probe(data=dataset, **args)
     with pytest.raises(fp.InvalidSpec, match="the Ray Dataset holds no rows"):
         fp.Probe(data=ray.data.from_pandas(data.iloc[:0]), **args, engine="ray")

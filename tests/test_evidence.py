@@ -354,7 +354,7 @@ def test_key_mistakes_are_clear(tmp_path, results, keys, bundle):
     signed = make(results, tmp_path / "s", sign_key=private)
     assert any("is a private key; check signatures with the public key" in p for p in fp.verify(signed, key=private))
     assert any("cannot read the public key" in p for p in fp.verify(signed, key=tmp_path / "none.pub"))
-    with pytest.raises(fp.InvalidSpec, match="is not a PEM private key .this is a public key"):
+    with pytest.raises(fp.InvalidSpec, match=r"is not a PEM private key .this is a public key"):
         make(results, tmp_path / "r", sign_key=public)
     with pytest.raises(fp.InvalidSpec, match="cannot read the signing key"):
         make(results, tmp_path / "r", sign_key=tmp_path / "nothing.key")

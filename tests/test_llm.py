@@ -200,7 +200,7 @@ def test_llm_screener_falls_back_to_sampled_answers(server, profiles):
 
 
 def test_the_generator_sends_requests_concurrently_up_to_the_bound(server, profiles, in_flight):
-    slow = in_flight(faithful)
+    slow = in_flight(faithful, together=3)  # the first three requests meet at a barrier: no timing assumed
     server.respond = slow
     rewriter = LLMRewriter(backend(server, max_concurrency=3))
     twins = TextTwinGenerator("profile", rewriter=rewriter).generate(profiles, ["sex"], seed=0)

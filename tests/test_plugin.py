@@ -30,12 +30,15 @@ def make(model, n=None, **kw):
 '''
 
 
-@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist"])
-def run(request, pytester: pytest.Pytester):
-    """Run pytest in a subprocess (xdist needs one) with the given extra arguments."""
+@pytest.fixture
+def run(pytester: pytest.Pytester):
+    """Run pytest in a subprocess with the given extra arguments. Serially: one test below runs the same kinds of
+    probe files (a failure, a pass, an inconclusive check, a gate of several checks, counted model queries) both
+    serially and under pytest-xdist and compares the evidence, instead of every test paying for -n 2 (issue
+    #21: the file took 340 s)."""
 
     def go(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess(*request.param, "-p", "no:cacheprovider", *args)
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
     return go
 
@@ -209,7 +212,7 @@ def test_two_checks():
     result.stdout.fnmatch_lines([f"manifest sha256 {digest}"])
 
 
-def test_all_workers_checks_end_up_in_one_bundle(pytester):
+def test_serial_and_xdist_runs_give_the_same_evidence_in_one_bundle(pytester):
     for i in range(4):
         pytester.makepyfile(**{f"test_probe{i}": HEADER + '''
 probe = make(fair)
@@ -220,12 +223,48 @@ def test_a():
 def test_b():
     probe.assert_demographic_parity("race", max_gap=0.3)
 '''})
-    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)
-    assert len(list((pytester.path / "reports").glob("fairprobe-*"))) == 1
-    evidence = bundle(pytester)
-    assert len(evidence["checks"]) == 8
-    assert len({c["test"] for c in evidence["checks"]}) == 8
+    pytester.makepyfile(test_biased=HEADER + '''
+probe = make(biased)
+
+def test_sex_invariance():
+    probe.assert_invariant("sex", max_flip_rate=0.01)
+
+def test_gate():
+    probe.assert_all(fp.invariant("race", max_flip_rate=0.01), fp.demographic_parity("sex", min_ratio=0.8))
+''', test_small=INCONCLUSIVE, test_queries=HEADER + '''
+import os
+
+def counting(df):
+    with open(f"received-{os.getpid()}.txt", "a") as fh:
+        fh.write(f"{len(df)}\\n")
+    return (df["skills_score"] > 50).to_numpy()
+
+first = make(counting, n=600, name="screener")
+
+def test_one():
+    first.invariance("sex", max_flip_rate=0.05)
+    first.demographic_parity("race", max_gap=0.3)
+''')
+    seen = {}
+    for how, options in (("serial", []), ("xdist", ["-n", "2"])):
+        for old in pytester.path.glob("received-*.txt"):
+            old.unlink()
+        result = pytester.runpytest_subprocess(*options, "-p", "no:cacheprovider", "-p", "no:randomly",
+                                               f"--fairprobe-report={how}")
+        assert result.parseoutcomes() == {"passed": 9, "failed": 2, "inconclusive": 1}, how
+        assert len(list((pytester.path / how).glob("fairprobe-*"))) == 1
+        evidence = bundle(pytester, how)
+        received = sum(int(line) for f in pytester.path.glob("received-*.txt") for line in f.read_text().split())
+        # a check's queries are its probe's so far: the last check of the one counting probe has them all
+        queries = max(c["context"]["queries"] for c in evidence["checks"] if c["test"].startswith("test_queries"))
+        assert received > 0 and queries == received, how
+        seen[how] = sorted((c["test"], c["check"], tuple(c["attributes"]), c["verdict"], c["statistic"],
+                            tuple(c["interval"]), c["test_outcome"]) for c in evidence["checks"])
+    assert len(seen["serial"]) == 14 and len({row[0] for row in seen["serial"]}) == 12
+    assert seen["xdist"] == seen["serial"]
+    outcomes = {row[0]: row[6] for row in seen["xdist"]}
+    assert outcomes["test_biased.py::test_sex_invariance"] == outcomes["test_biased.py::test_gate"] == "failed"
+    assert outcomes["test_small.py::test_small_sample"] == "inconclusive"
 
 
 def test_no_evidence_option_and_no_checks_write_nothing(pytester):
@@ -282,16 +321,19 @@ def test_soft():
     assert verdicts["test_probe.py::test_gate", "invariance", ("sex",)] == "fail"
 
 
-@pytest.mark.parametrize("how", ["skipped", "passed", "failed"])
-def test_junit_shows_inconclusive_tests_as_asked(pytester, how):
+@pytest.mark.parametrize(("how", "prefix"), [("skipped", None), ("passed", None), ("failed", None),
+                                            ("skipped", "ci.linux")])
+def test_junit_shows_inconclusive_tests_as_asked(pytester, how, prefix):
     pytester.makepyfile(test_probe=INCONCLUSIVE + "\ndef test_plain():\n    pass\n")
     options = [] if how == "skipped" else [f"--fairprobe-junit-inconclusive={how}"]
+    options += [f"--junit-prefix={prefix}"] if prefix else []  # junitxml puts it before every classname
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml", *options)
     assert result.parseoutcomes() == {"passed": 1, "inconclusive": 1}  # the run itself is unchanged
     assert result.ret == pytest.ExitCode.OK
     tree = ET.parse(pytester.path / "junit.xml")
     cases = {c.get("name"): c for c in tree.iter("testcase")}
     small, plain = cases["test_small_sample"], cases["test_plain"]
+    assert small.get("classname") == ("ci.linux.test_probe" if prefix else "test_probe")
     assert plain.find("skipped") is None and plain.find("failure") is None
     suite = next(tree.iter("testsuite"))
     if how == "passed":
@@ -320,14 +362,21 @@ def test_github_step_summary_gets_a_markdown_table(pytester, monkeypatch):
 
 def test_plugin_costs_nothing_until_a_probe_runs(pytester):
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    pytester.makepyfile(test_check=HEADER + "def test_x():\n    make(fair, n=200).invariance('sex', max_flip_rate=0.5)\n")
+    heavy = "('pandas', 'numpy', 'scipy', 'fairprobe.evidence')"
+    # -p no:randomly: pytest-randomly (in the test extra) imports numpy to reseed it, whatever the tests are.
     code = ("import sys, pytest\n"
-            "pytest.main(['--help'])\n"
+            "pytest.main(['--help', '-p', 'no:randomly'])\n"
             "print('after help:', sorted(m for m in sys.modules if m.split('.')[0] in ('fairprobe', 'pandas')))\n"
-            "pytest.main(['-q', '-p', 'no:cacheprovider', 'test_plain.py'])\n"
-            "print('after run:', sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy', 'scipy')))\n")
+            "pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'no:randomly', '--fairprobe-no-evidence', 'test_plain.py'])\n"
+            f"loaded = lambda: sorted(m for m in {heavy} if m in sys.modules)\n"
+            "print('after run:', loaded())\n"
+            "pytest.main(['-q', '-p', 'no:cacheprovider', '--fairprobe-no-evidence', 'test_check.py'])\n"
+            "print('after a check:', loaded())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=pytester.path)
     assert "after help: []" in out.stdout
-    assert "after run: []" in out.stdout
+    assert "after run: []" in out.stdout  # the evidence package too: it is loaded by the first recorded check
+    assert "after a check: ['fairprobe.evidence', 'numpy', 'pandas', 'scipy']" in out.stdout, out.stdout + out.stderr
 
 
 def test_model_queries_in_the_evidence_are_the_rows_the_model_received(pytester, run):
@@ -433,3 +482,39 @@ def test_c():
     problems = fp.verify(written)
     assert any(p.startswith("incomplete") for p in problems), problems
     result.stdout.fnmatch_lines(["*INCOMPLETE*"])
+
+
+def test_parametrize_checks_gives_one_item_per_check(pytester):
+    pytester.makepyfile(test_probe=HEADER + '''
+probe = make(biased, n=400)
+
+@fp.parametrize_checks(
+    fp.invariant("sex", max_flip_rate=0.01),
+    fp.invariant("race", max_flip_rate=0.05),
+    fp.invariant("race", max_flip_rate=0.5),
+)
+def test_gate(check):
+    probe.assert_all(check)
+''')
+    # -p no:randomly: the items in the order the checks were stated, as the lines below read them
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-v", "--junitxml=junit.xml")
+    ids = ["invariance[sex]", "invariance[race]", "invariance[race]#2"]
+    literal = {"[": "[[]", "]": "[]]"}  # brackets are fnmatch's character classes
+    result.stdout.fnmatch_lines(["*" + "".join(literal.get(c, c) for c in f"test_gate[{i}] {outcome}") + "*"
+                                 for i, outcome in zip(ids, ["FAILED", "PASSED", "PASSED"])])
+    result.assert_outcomes(failed=1, passed=2)
+    evidence = bundle(pytester)
+    assert sorted((c["test"], tuple(c["attributes"]), c["bound"], c["verdict"]) for c in evidence["checks"]) == [
+        ("test_probe.py::test_gate[invariance[race]#2]", ("race",), 0.5, "pass"),
+        ("test_probe.py::test_gate[invariance[race]]", ("race",), 0.05, "pass"),
+        ("test_probe.py::test_gate[invariance[sex]]", ("sex",), 0.01, "fail")]
+    cases = {c.get("name"): [p.get("name") for p in c.iter("property")]
+             for c in ET.parse(pytester.path / "junit.xml").iter("testcase")}
+    assert cases == {f"test_gate[{i}]": [f"fairprobe:invariance:{i.split('[')[1].split(']')[0]}"] for i in ids}
+    # -k picks checks by kind and attribute, as it picks YAML probes' items.
+    picked = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence", "-k", "sex")
+    picked.assert_outcomes(failed=1, deselected=2)
+    with pytest.raises(fp.InvalidSpec, match=r"parametrize_checks takes checks stated with fp\.invariant"):
+        fp.parametrize_checks(lambda probe: None)
+    with pytest.raises(fp.InvalidSpec, match="parametrize_checks needs at least one check"):
+        fp.parametrize_checks()

@@ -4,7 +4,6 @@ the README's band edges working on Adult, and compare rows in the summary table 
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -60,3 +60,19 @@ def test_whole_profile_acceptance_rate(smollm2, profiles):
     rewriter = LLMRewriter(smollm2, mode="whole", retries=1, max_tokens=160)
     TextTwinGenerator("profile", rewriter=rewriter).generate(profiles, ["sex"], seed=0)
     assert rewriter.stats["accepted"] + rewriter.stats["fell back to rules"] == len(profiles)
+
+
+def test_batched_next_token_probabilities_answer_as_one_prompt_at_a_time(smollm2, profiles):
+    """One forward pass per batch (left padding) gives each prompt the answer it gets alone (issue #18)."""
+    from fairprobe.llm import TransformersChat
+
+    template = "{text}\nShould we invite this candidate to an interview? Answer yes or no."
+    alone = TransformersChat(smollm2.path, gguf_file=smollm2.gguf_file, batch_size=1)
+    batched = TransformersChat(smollm2.path, gguf_file=smollm2.gguf_file, batch_size=4)
+    one = LLMDecisionAdapter(alone, template).predict(profiles[["profile"]])
+    many = LLMDecisionAdapter(batched, template).predict(profiles[["profile"]])
+    assert batched.usage.requests == alone.usage.requests == len(profiles)
+    lengths = {len(p) for p in profiles["profile"]}
+    assert len(lengths) > 1  # prompts of several lengths: padding happened
+    np.testing.assert_array_equal(many.decision, one.decision)
+    np.testing.assert_allclose(many.score, one.score, rtol=0, atol=1e-5)  # float sums in another order only

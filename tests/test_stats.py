@@ -225,3 +225,19 @@ def test_mcnemar_exact_equals_scipys_binomial_test(a, b):
 
     expected = 1.0 if a + b == 0 else binomtest(a, a + b, 0.5).pvalue
     assert stats.mcnemar_exact(a, b) == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize(("fn", "args"), [
+    (stats.clopper_pearson, ([0, 3, 10], [10, 10, 10])),
+    (stats.wilson, ([0, 3, 10], [10, 12, 10])),
+    (stats.newcombe_difference, ([0, 3, 10], [10, 12, 10], [5, 5, 1], [10, 10, 20])),
+    (stats.mover_ratio, ([1, 3, 10], [10, 12, 10], [5, 5, 1], [10, 10, 20])),
+    (stats.bernstein_bounds, ([0.1, 0.2, 0.5], [0.09, 0.16, 0.25], [50, 100, 400])),
+])
+def test_the_interval_functions_broadcast_as_the_module_says(fn, args):
+    """The module docstring names these as broadcasting: arrays in, each element as its scalars would give."""
+    lower, upper = fn(*(np.asarray(a) for a in args))
+    assert np.shape(lower) == np.shape(upper) == (3,)
+    for i in range(3):
+        lo, hi = fn(*(a[i] for a in args))
+        assert (float(lower[i]), float(upper[i])) == (float(lo), float(hi))

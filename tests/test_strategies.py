@@ -83,7 +83,10 @@ def test_the_search_reaches_records_the_data_lacks(world):
 
     assert not region(data).any()  # so no real row, and no flip twin of one, is turned down
     probe = fp.Probe(data=data, model=model, protected=["sex"], held=HELD, label="hired")
-    _, found = search_until_failure(probe, twin_pairs(probe, "sex"), max_examples=200)
+    # The first failing example is the 139th drawn here, the 170th with fairprobe.twins.cvae imported first
+    # (hypothesis mixes constants of every local module in sys.modules into its draws): a budget well above both,
+    # so the test does not hang on which files ran before it in the process.
+    _, found = search_until_failure(probe, twin_pairs(probe, "sex"), max_examples=1000)
     minimal = found[-1]
     assert region(minimal.original).all()
     assert {column for column, _, _ in minimal.edits} <= {"degree", "certifications"}
@@ -108,7 +111,7 @@ def assert_every_edit_needed(probe, pair):
     assert pair.edits, "no edits: the real row fails by itself"
     groups = probe.spec.group_labels(data, probe.spec.protected)
     mine = (groups == probe.spec.group_labels(pair.original, probe.spec.protected).iloc[0]).to_numpy()
-    for column, old, new in pair.edits:
+    for column, _, new in pair.edits:
         undone = probe.spec.recompute(pair.original.assign(**{column: real[column]}))
         assert not fails(probe, undone), f"the edit of {column} is not needed"
         smaller = sorted(v for v in set(data.loc[mine, column]) if v < new)

@@ -123,3 +123,55 @@ def test_links_are_found_where_the_whole_text_scan_finds_them(pieces):
     text = "".join(pieces)
     assert list(_links.__wrapped__(text)) == [(m.start(), m.end(), m.lastgroup, m.group()) for m in
                                               _LINKS.finditer(text)]
+
+
+def _prefiltered():
+    """Each pattern that a Prefilter spares a scan, with that Prefilter, and words to build texts from."""
+    from fairprobe.twins.text.names import _forms_of
+    from fairprobe.twins.text.signals import (_GENDERED_HINT, _GENDERED_WORDS, FEMALE, MALE, residual_index,
+                                              words_pattern, words_prefilter)
+
+    index, forms = residual_index(), _forms_of("Emily", "Walsh", "")
+    out = [(words_pattern(t), words_prefilter(t)) for t in (FEMALE, MALE)]
+    out += [(p, index.words) for p in (index.upper, index.other) if p is not None]
+    out += [(_GENDERED_HINT, _GENDERED_WORDS), (forms.title_anchor, forms.title_words)]
+    return out
+
+
+PHRASES = ["she", "He", "HER", "hers", "himself", "women's", "Women’s", "girls'", "ladies", "chairwoman", "mother",
+           "Society of Women Engineers", "Wellesley College", "HBCU", "Spelman College", "Mr.", "Ms", "Mrs.", "Dr",
+           "Alpha Kappa Alpha", "sorority", "Kaur", "stay-at-home mom", "Women in Finance", "Lady", "Sir"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PHRASES + ["Shell", "ashes", "hero", "mothers", "Man", "x", "'s", "’", "-", ".", "\n",
+                                           "ı", "\u212a", "İ", "ſ", "é", "•", "_", "2019", "(", ")"]), max_size=10),
+       st.lists(st.sampled_from(["upper", "lower", "title", "same"]), min_size=10, max_size=10),
+       st.lists(st.sampled_from([" ", "", "\t", "-", "’", "'", "é", "_"]), min_size=10, max_size=10))
+def test_a_text_the_prefilter_rules_out_has_no_match(words, cases, gaps):
+    """Prefilter.may_match is False only where its pattern finds nothing: the scans it spares find nothing."""
+    text = "".join(gap + (getattr(w, case)() if case != "same" else w) for w, case, gap in zip(words, cases, gaps))
+    for pattern, prefilter in _prefiltered():
+        assert prefilter.may_match(text) or pattern.search(text) is None, (text, pattern.pattern[:80])
+
+
+def test_the_prefilter_rules_out_texts_without_the_words():
+    """It spares scans: a text without any of the words (or with them inside longer words) is ruled out."""
+    from fairprobe.twins.text.signals import MALE, words_prefilter
+
+    words = words_prefilter(MALE)  # a male twin: the female words
+    assert not words.may_match("Shell; ashes; HERO; motherboard; Sherlock")
+    assert words.may_match("Shell; SHE’ll; ashes") and words.may_match("the women's team")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Ms", "MS", "ms.", "Mrs.", "MRS", "Mr", "Dr", "dr.", "Prof.", "Sir", "miss", "Madam",
+                                 "x", "@", ".", "/", "'", "’", "-", " ", "\n", "_", "é", "2", "Programs", "Misses"]),
+                max_size=12))
+def test_titles_by_string_search_are_the_title_anchors_matches(pieces):
+    """MentionForms._titles gives the title anchor regex's matches (leftmost, longest title first, whole words)."""
+    from fairprobe.twins.text.names import _forms_of
+    from fairprobe.twins.text.spans import lowered
+
+    text, forms = "".join(pieces), _forms_of("Emily", "Walsh", "")
+    assert forms._titles(text, lowered(text)) == {m.start(): m.end() for m in forms.title_anchor.finditer(text)}

@@ -424,7 +424,7 @@ def test_demographic_parity_applies_both_gates_through_the_probe(applicants):
 
 def test_a_score_change_rate_without_a_score_change_is_refused(applicants):
     probe = fp.Probe(data=applicants, model=reads_sex, protected=["sex"])
-    with pytest.raises(fp.InvalidSpec, match="max_score_change_rate bounds .*pass max_score_change= too"):
+    with pytest.raises(fp.InvalidSpec, match=r"max_score_change_rate bounds .*pass max_score_change= too"):
         probe.invariance("sex", max_flip_rate=0.01, max_score_change_rate=0.05)
 
 
@@ -462,8 +462,27 @@ def test_a_sequential_check_near_the_bound_stops_at_its_budget():
     result = probe.invariance("sex", max_flip_rate=0.01, sequential=True, budget=1000)
     assert result.verdict == "inconclusive" and result.n == 1000
     assert result.details["sequential"]["stopped"] == "the budget of 1000 records was spent"
+    # More records would decide it (a sequential check stops at its budget): never "more data will not decide it".
+    assert "INCONCLUSIVE in detect mode: an interval straddles the bound\n" in result.report() + "\n"
+    assert "sits on the bound" not in result.report() and "on_the_bound" not in result.details
     with pytest.raises(fp.InvalidSpec, match="budget= limits a sequential check; pass sequential=True too"):
         probe.invariance("sex", max_flip_rate=0.01, budget=1000)
+
+
+def test_only_an_estimate_on_the_bound_is_said_to_sit_on_it():
+    n = 3000
+    data = pd.DataFrame({"sex": np.resize(["female", "male"], n), "u": np.arange(n) / n})
+    on_the_bound = fp.Probe(data=data, protected=["sex"],  # exactly 30 of 3000 records flip: 1 %, the bound
+                            model=lambda f: ((f["u"] < 0.01) & (f["sex"] == "male")).to_numpy() | (f["u"] > 0.5))
+    result = on_the_bound.invariance("sex", max_flip_rate=0.01)
+    assert result.verdict == "inconclusive" and result.statistic == 0.01 and result.n_to_decide is None
+    assert "the estimate sits on the bound, more data alone will not decide it" in result.report()
+    below = fp.Probe(data=data, protected=["sex"],  # 24 of 3000 flip: below the bound, more records decide it
+                     model=lambda f: ((f["u"] < 0.008) & (f["sex"] == "male")).to_numpy() | (f["u"] > 0.5))
+    open_below = below.invariance("sex", max_flip_rate=0.01)
+    assert open_below.verdict == "inconclusive" and open_below.n_to_decide > n
+    assert f"about {open_below.n_to_decide} records would decide it" in open_below.report()
+    assert "sits on the bound" not in open_below.report()
 
 
 def test_cvae_twins_recompute_derived_columns():

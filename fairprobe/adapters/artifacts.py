@@ -283,7 +283,7 @@ class TorchModel(Adapter):
                 raise InvalidSpec(f"TorchModel without preprocess= feeds the columns as one float matrix, but "
                                   f"{shorten([c for c in frame.columns if c not in numeric])} are not numeric; "
                                   "pass preprocess=frame -> tensor")
-            x = frame.to_numpy(dtype=np.float32)
+            x: Any = frame.to_numpy(dtype=np.float32)
         else:
             x = self.preprocess(frame)
         if not isinstance(x, torch.Tensor):

@@ -84,7 +84,8 @@ class Adapter:
             keys = row_hashes(frame)
         elif len(keys) != len(frame):
             raise ValueError(f"{len(keys)} row hashes for {len(frame)} rows")
-        known = pd.Index(self._keys).get_indexer(keys) if len(self._keys) else np.full(len(keys), -1)
+        known = (pd.Index(self._keys).get_indexer(keys)  # type: ignore[arg-type] # pandas takes any array-like
+                 if len(self._keys) else np.full(len(keys), -1))
         unseen = np.flatnonzero(known < 0)
         # The new keys in order of first appearance (a hash table, no sort), and the first row of each:
         # code k first appears where the codes before it peaked at k - 1.

@@ -91,7 +91,7 @@ def _parse_url(url: Any) -> tuple[str, str, bool] | None:
         parts = urlsplit(url)
         if not parts.hostname:
             return None
-        parts.port  # raises ValueError on a malformed port
+        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         return None
     full = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), parts.query, ""))

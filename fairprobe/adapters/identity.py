@@ -285,7 +285,7 @@ class _Walker:
         for name, chain in dict.fromkeys(_loaded_globals(fn.__code__)):
             if name in namespace:
                 value = namespace[name]
-            elif isinstance(builtins, dict) and name in builtins or hasattr(builtins, name):
+            elif (isinstance(builtins, dict) and name in builtins) or hasattr(builtins, name):
                 continue  # a builtin such as len: the same in every run of this Python
             else:
                 continue  # not defined: the code would fail on it, nothing to hash

@@ -7,6 +7,7 @@ import string
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fairprobe.adapters.base import Adapter, text_column
 from fairprobe.errors import AdapterError
@@ -67,16 +68,17 @@ class LLMDecisionAdapter(Adapter):
         self.methods: dict[str, int] = {"logprobs": 0, "sampled": 0}
         self.name = f"LLM screener ({backend.describe().get('model', 'model')})"
 
-    def fingerprint(self):
+    def fingerprint(self) -> dict[str, str]:
         payload = repr((self.backend.describe(), self.template, self.yes, self.no, self.samples)).encode()
         return {"kind": "llm-decision", "description": f"{self.name}: {self.template[:120]}",
                 "sha256": hashlib.sha256(payload).hexdigest(),
                 "method": "SHA-256 of the backend's description (model name, settings), the prompt and the answer "
                           "words; not of the language model's weights"}
 
-    def _answer(self, prompt: str) -> float:
+    def _answer(self, prompt: str, logprobs: dict[str, float] | None = None) -> float:
         messages = [{"role": "user", "content": prompt}]
-        logprobs = self.backend.token_logprobs(messages) if hasattr(self.backend, "token_logprobs") else None
+        if logprobs is None and hasattr(self.backend, "token_logprobs"):
+            logprobs = self.backend.token_logprobs(messages)
         if logprobs:
             p_yes = sum(np.exp(v) for k, v in logprobs.items() if k.strip().lower() == self.yes)
             p_no = sum(np.exp(v) for k, v in logprobs.items() if k.strip().lower() == self.no)
@@ -87,12 +89,17 @@ class LLMDecisionAdapter(Adapter):
         self.methods["sampled"] += 1
         return float(np.mean([a.strip().lower().startswith(self.yes) for a in answers]))
 
-    def _predict_batch(self, frame):
+    def _predict_batch(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         if self.texts:
             prompts = [self.template.format(text=t) for t in text_column(frame)]
         else:
-            prompts = [self.template.format(**row) for row in frame.to_dict(orient="records")]
-        score = np.array([self._answer(p) for p in prompts])
+            prompts = [self.template.format(**{str(k): v for k, v in row.items()}) for row in frame.to_dict(orient="records")]
+        if hasattr(self.backend, "token_logprobs_many"):
+            # One forward pass per batch of prompts (the backend's batching); each prompt read as it is alone.
+            many = self.backend.token_logprobs_many([[{"role": "user", "content": p}] for p in prompts])
+            score = np.array([self._answer(p, logprobs or {}) for p, logprobs in zip(prompts, many)])
+        else:
+            score = np.array([self._answer(p) for p in prompts])
         return score >= self.threshold, score
 
 

@@ -62,12 +62,12 @@ class CallableAdapter(Adapter):
             raise InvalidSpec(f"model must be callable; got {type(fn).__name__}")
         super().__init__(batch_size=batch_size)
         self.texts = texts
-        self.fn = fn
+        self.fn: Callable[..., Any] = fn
         self.threshold = check_threshold(threshold)
         self.positive_label = positive_label
         self.name = str(name or getattr(fn, "__qualname__", type(fn).__name__))
 
-    def _predict_batch(self, frame):
+    def _predict_batch(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         out = self.fn(text_column(frame) if self.texts else frame)
         return outputs_to_predictions(out, n=len(frame), threshold=self.threshold,
                                       positive_label=self.positive_label, name=self.name)
@@ -76,7 +76,7 @@ class CallableAdapter(Adapter):
     def decision_threshold(self) -> float | None:
         return 0.5 if self.threshold is None else self.threshold
 
-    def fingerprint(self):
+    def fingerprint(self) -> dict[str, str]:
         """The callable's code and every object it reads, hashed (:func:`~fairprobe.adapters.identity.callable_identity`):
         a wrapper around three different models gives three fingerprints. ``method`` says how it was taken; when
         it could not be, ``sha256`` is empty and ``method`` names the object that stopped it."""
@@ -153,7 +153,8 @@ class SklearnAdapter(Adapter):
             return None
         return 0.0 if self.method == "decision_function" else 0.5
 
-    def _predict_batch(self, frame):
+    def _predict_batch(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        X: Any
         if self.texts:
             X = text_column(frame)
         else:
@@ -176,7 +177,7 @@ class SklearnAdapter(Adapter):
         # One rule for a threshold, scikit-learn's FixedThresholdClassifier's: favourable when score >= threshold.
         return score >= self.threshold, score
 
-    def fingerprint(self):
+    def fingerprint(self) -> dict[str, str]:
         if self._fingerprint is not None:
             return dict(self._fingerprint)
         try:
@@ -228,7 +229,7 @@ class TextClassificationAdapter(Adapter):
         self.threshold = check_threshold(threshold)
         self.name = f"text-classification pipeline ({getattr(pipe.model.config, 'name_or_path', '') or 'model'})"
 
-    def fingerprint(self):
+    def fingerprint(self) -> dict[str, str]:
         digest = hashlib.sha256()
         for name, tensor in sorted(self.pipe.model.state_dict().items()):
             digest.update(name.encode())
@@ -236,7 +237,7 @@ class TextClassificationAdapter(Adapter):
         return {"kind": "transformers-pipeline", "description": self.name, "sha256": digest.hexdigest(),
                 "method": "SHA-256 of the pipeline model's weights (its state dict)"}
 
-    def _predict_batch(self, frame):
+    def _predict_batch(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         out = self.pipe(text_column(frame), top_k=None, truncation=True, batch_size=self.batch_size)
         score = np.array([next(d["score"] for d in item if d["label"] == self.positive_label) for item in out])
         return score >= self.threshold, score

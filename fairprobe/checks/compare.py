@@ -13,8 +13,11 @@ interval is for the paired difference (candidate - baseline), not for two indepe
   of (group, label, candidate decision, baseline decision) cells only, each replicate is one
   multinomial draw over those cells, as fast on a million records as on a thousand.
 
-PASS when the upper bound of (candidate - baseline) is below ``max_increase``; FAIL when the lower
-bound is above it (each one-sided at alpha).
+PASS when the upper bound of (candidate - baseline) is at or below ``max_increase``; FAIL when the
+lower bound is strictly above it (each one-sided at alpha). At the bound the candidate passes: with the
+default ``max_increase=0.0``, a candidate whose decisions equal the baseline's on every record gets the
+bootstrap interval (0, 0) for a gap statistic and PASSes; for invariance, Newcombe's interval around a
+difference of 0 stays wider than 0, so a tie there passes only with a ``max_increase`` above its width.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from fairprobe.result import CheckResult, fmt
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 from fairprobe.validation import check_alpha, check_mode
-from fairprobe.verdicts import INCONCLUSIVE, CheckKind, Mode
+from fairprobe.verdicts import CheckKind, Mode
 
 BOOTSTRAP = 4000
 
@@ -164,7 +167,6 @@ def no_worse_group_metric(y_true: np.ndarray | None, candidate: np.ndarray, base
         statistic_name=f"{name}, candidate - baseline", interval=(lower, upper), bound=max_increase, comparison="<",
         verdict=verdict, alpha=alpha, n=len(codes),
         method=f"paired bootstrap ({BOOTSTRAP} replicates, percentile), seed {seed}", mode=mode,
-        n_to_decide=None if verdict != INCONCLUSIVE else None,
         groups=[{"model": "candidate", name: float(observed_c[0])}, {"model": "baseline", name: float(observed_b[0])}],
         details={"compared": metric, "candidate": float(observed_c[0]), "baseline": float(observed_b[0]),
                  "groups": int(g), "candidate_groups": table.reset_index().to_dict(orient="records"),

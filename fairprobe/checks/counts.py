@@ -29,7 +29,7 @@ import pandas as pd
 
 from fairprobe import stats
 from fairprobe.predictions import Predictions
-from fairprobe.data import plain, row_hashes
+from fairprobe.data import plain, row_hashes, same_value as _same
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 
@@ -139,8 +139,12 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     per_record = (hits / np.maximum(total, 1)) if k > 1 else (hits > 0).astype(float)
     counts = InvarianceCounts(k=k, records=n_records, twins=len(twinset), valid_twins=int(valid.sum()),
                               changed_twins=int(changed.sum()))
-    counts.values = Counter(dict(zip(*np.unique(per_record[has], return_counts=True))))
-    counts.values = Counter({float(v): int(c) for v, c in counts.values.items()})
+    if k == 1:  # each record's value is 0.0 or 1.0 (flipped or not): two counts, not a sort of a million floats
+        flipped_records = int((has & (hits > 0)).sum())
+        counts.values = _zero_one(int(has.sum()) - flipped_records, flipped_records)
+    else:
+        counts.values = Counter(dict(zip(*np.unique(per_record[has], return_counts=True))))
+        counts.values = Counter({float(v): int(c) for v, c in counts.values.items()})
     if original.keys is not None and twin.keys is not None and features is not None:
         # The adapter hashed the very columns the model read: reuse its hashes (a second pass cost 0.3 s a M rows).
         same = twin.keys[valid] == original.keys[src]
@@ -157,10 +161,15 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     g_flipped = np.bincount(from_codes[has & (hits > 0)], minlength=size)
     # Shares per group as histograms, not float sums: sums in another order differ in the last bit, and a
     # split run must give exactly what one pass gives.
-    counts.groups = {names[g]: [int(g_records[g]), int(g_flipped[g]),
-                                Counter({float(v): int(c) for v, c in zip(*np.unique(per_record[has & (from_codes == g)],
-                                                                                      return_counts=True))})]
-                     for g in np.unique(from_codes[has])}
+    if k == 1:  # a group's values are its records flipped (1.0) and not (0.0): from the two counts above
+        counts.groups = {names[g]: [int(g_records[g]), int(g_flipped[g]),
+                                    _zero_one(int(g_records[g] - g_flipped[g]), int(g_flipped[g]))]
+                         for g in np.flatnonzero(g_records)}
+    else:
+        counts.groups = {names[g]: [int(g_records[g]), int(g_flipped[g]),
+                                    Counter({float(v): int(c) for v, c in zip(*np.unique(
+                                        per_record[has & (from_codes == g)], return_counts=True))})]
+                         for g in np.unique(from_codes[has])}
     counts.direction = _votes(src, from_codes[src], to_codes[valid], names, orig_dec, twin_dec)
 
     if original.score is not None and twin.score is not None:
@@ -252,6 +261,11 @@ def _votes(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, names: list[st
         votes = [int((per_a > per_b).sum()), int((per_b > per_a).sum()), int(fa.sum() + fb.sum())]
         out[(first, second)] = votes if first == names[a] else [votes[1], votes[0], votes[2]]
     return out
+
+
+def _zero_one(zeros: int, ones: int) -> Counter:
+    """The histogram ``np.unique`` gives of values that are 0.0 or 1.0: only the values present, in order."""
+    return Counter({v: c for v, c in ((0.0, zeros), (1.0, ones)) if c})
 
 
 def direction_rows(counts: InvarianceCounts, alpha: float) -> list[dict[str, Any]]:
@@ -361,8 +375,3 @@ def public_examples(counts: InvarianceCounts) -> list[dict[str, Any]]:
     """The worst pairs without the keys used to order them."""
     return [{k: v for k, v in ex.items() if not k.startswith("_")} for ex in counts.examples]
 
-
-def _same(a: Any, b: Any) -> bool:
-    if pd.isna(a) and pd.isna(b):
-        return True
-    return bool(a == b)

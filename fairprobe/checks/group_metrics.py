@@ -60,6 +60,17 @@ def group_counts(groups: Groups, y_pred: np.ndarray, y_true: np.ndarray | None =
     return pd.DataFrame(table, index=pd.Index(labels, name="group"))
 
 
+# Each rate, once, as the (numerator, denominator) columns of group_counts' table: fairlearn's
+# true_positive_rate (TP over positives), false_positive_rate (FP over negatives) and selection_rate.
+ODDS_RATES: dict[str, tuple[str, str]] = {"TPR": ("true_positives", "positives"),
+                                          "FPR": ("false_positives", "negatives")}
+SELECTION_RATE: dict[str, tuple[str, str]] = {"selection_rate": ("selected", "n")}
+
+
+def _denominators(rates: dict[str, tuple[str, str]]) -> list[str]:
+    return [den for _, den in rates.values()]
+
+
 def _rate(k: np.ndarray, n: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, k / np.maximum(n, 1), np.nan)
@@ -131,7 +142,7 @@ def _undecided_at_scales(rates, kind, alpha, low, high):
             k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
             la, ua = method(k[i] * f, n[i] * f, k[j] * f, n[j] * f, alpha)
             lm, um = method(k[i] * f, n[i] * f, k[j] * f, n[j] * f, alpha / m)
-            passing &= np.all((la > low) & (ua < high), axis=1)
+            passing &= np.all((la >= low) & (ua <= high), axis=1)  # stats.decide's closed rule
             failing |= np.any((lm > high) | (um < low), axis=1)
         return ~passing & ~failing
     return undecided
@@ -241,13 +252,9 @@ def equalized_odds_from_table(table: pd.DataFrame, *, max_gap: float, alpha: flo
     """:func:`equalized_odds` from per-group counts (as :func:`group_counts` makes them, summed over partitions)."""
     max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
     alpha, mode = check_alpha(alpha), check_mode(mode)
-    used, notes, excluded = _small_groups(table, min_group_size, ["positives", "negatives"])
-    rates = {"TPR": (used["true_positives"].to_numpy(), used["positives"].to_numpy()),
-             "FPR": (used["false_positives"].to_numpy(), used["negatives"].to_numpy())}
+    used, notes, excluded = _small_groups(table, min_group_size, _denominators(ODDS_RATES))
     result = _group_check(
-        CheckKind.EQUALIZED_ODDS, attributes, table, used, excluded, notes, rates,
-        rate_columns={"TPR": ("true_positives", "positives"), "FPR": ("false_positives", "negatives"),
-                      "selection_rate": ("selected", "n")},
+        CheckKind.EQUALIZED_ODDS, attributes, table, used, excluded, notes, ODDS_RATES, shown=SELECTION_RATE,
         kind="gap", bound=max_gap, alpha=alpha, mode=mode, statistic_name="equalized-odds gap",
     )
     return _exercised(result, table, threshold_note)
@@ -299,20 +306,18 @@ def demographic_parity_from_table(table: pd.DataFrame, *, max_gap: float | None 
         raise InvalidSpec("demographic parity needs max_gap= (selection-rate gap) or min_ratio= "
                           "(e.g. 0.8 for the four-fifths rule)")
     alpha, mode = check_alpha(alpha), check_mode(mode)
-    used, notes, excluded = _small_groups(table, min_group_size, ["n"])
-    rates = {"selection_rate": (used["selected"].to_numpy(), used["n"].to_numpy())}
-    columns = {"selection_rate": ("selected", "n")}
+    used, notes, excluded = _small_groups(table, min_group_size, _denominators(SELECTION_RATE))
     results = []
     if min_ratio is not None:
         min_ratio = check_bound("min_ratio", min_ratio, 0.0, 1.0)
-        results.append(_group_check(CheckKind.DEMOGRAPHIC_PARITY, attributes, table, used, excluded, notes, rates,
-                                    kind="ratio", bound=min_ratio, statistic_name="selection-rate ratio",
-                                    rate_columns=columns, alpha=alpha, mode=mode))
+        results.append(_group_check(CheckKind.DEMOGRAPHIC_PARITY, attributes, table, used, excluded, notes,
+                                    SELECTION_RATE, kind="ratio", bound=min_ratio,
+                                    statistic_name="selection-rate ratio", alpha=alpha, mode=mode))
     if max_gap is not None:
         max_gap = check_bound("max_gap", max_gap, 0.0, 1.0)
-        results.append(_group_check(CheckKind.DEMOGRAPHIC_PARITY, attributes, table, used, excluded, notes, rates,
-                                    kind="gap", bound=max_gap, statistic_name="selection-rate gap",
-                                    rate_columns=columns, alpha=alpha, mode=mode))
+        results.append(_group_check(CheckKind.DEMOGRAPHIC_PARITY, attributes, table, used, excluded, notes,
+                                    SELECTION_RATE, kind="gap", bound=max_gap,
+                                    statistic_name="selection-rate gap", alpha=alpha, mode=mode))
     if len(results) == 1:
         return _exercised(results[0], table, threshold_note)
     first, second = results
@@ -320,10 +325,14 @@ def demographic_parity_from_table(table: pd.DataFrame, *, max_gap: float | None 
             "comparison": second.comparison, "verdict": second.verdict}
     # Both gates given: both are gates, and all must pass (the four-fifths rule and a gap bound).
     final = combine([first.verdict, second.verdict])
+    still_open = [r for r in (first, second) if r.verdict == INCONCLUSIVE] if final == INCONCLUSIVE else []
+    on_the_bound = any(r.details.get("on_the_bound") for r in still_open)
+    details = {k: v for k, v in first.details.items() if k != "on_the_bound"}
     both = replace(first, verdict=final, pairs=first.pairs + second.pairs,
-                   n_to_decide=max(filter(None, [first.n_to_decide, second.n_to_decide]), default=None)
-                   if final == INCONCLUSIVE else None,
-                   details={**first.details, "gates": {second.statistic_name: gate}})
+                   n_to_decide=None if on_the_bound else max(filter(None, [r.n_to_decide for r in still_open]),
+                                                               default=None),
+                   details={**details, "gates": {second.statistic_name: gate},
+                            **({"on_the_bound": True} if on_the_bound else {})})
     return _exercised(both, table, threshold_note)
 
 
@@ -345,9 +354,12 @@ def _exercised(result: CheckResult, table: pd.DataFrame, threshold_note: str = "
 
 
 def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFrame, used: pd.DataFrame,
-                 excluded: list[str], notes: list[str], rates: dict[str, tuple[np.ndarray, np.ndarray]], *,
-                 rate_columns: dict[str, tuple[str, str]], kind: Literal["gap", "ratio"], bound: float,
+                 excluded: list[str], notes: list[str], decided: dict[str, tuple[str, str]], *,
+                 shown: dict[str, tuple[str, str]] | None = None, kind: Literal["gap", "ratio"], bound: float,
                  alpha: float, mode: Mode, statistic_name: str) -> CheckResult:
+    # The rates that decide are read from the same (numerator, denominator) columns as the rates shown in the
+    # group table, so the table cannot disagree with the verdict.
+    rates = {name: (used[num].to_numpy(), used[den].to_numpy()) for name, (num, den) in decided.items()}
     low, high = (-bound, bound) if kind == "gap" else (bound, 1 / bound)
     names = [str(x) for x in used.index]
     if len(names) < 2:
@@ -369,6 +381,8 @@ def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFram
     statistic, interval = (math.nan, (math.nan, math.nan)) if head is None else \
         (head["estimate"], (head["lower"], head["upper"]))
     n_total = int(used["n"].sum())
+    needed = stats.n_to_decide(_undecided_at_scales(rates, kind, alpha, low, high), n_total) \
+        if verdict == INCONCLUSIVE else None
     return CheckResult(
         check=check,
         attributes=tuple(attributes),
@@ -382,12 +396,12 @@ def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFram
         n=n_total,
         method="Newcombe hybrid score" if kind == "gap" else "MOVER-R on Wilson",
         mode=mode,
-        n_to_decide=stats.n_to_decide(_undecided_at_scales(rates, kind, alpha, low, high), n_total)
-        if verdict == INCONCLUSIVE else None,
-        groups=_group_rows(table, excluded, rate_columns),
+        n_to_decide=needed,
+        groups=_group_rows(table, excluded, {**decided, **(shown or {})}),
         pairs=rows,
         details={"comparisons": m, "correction": "Bonferroni for FAIL, none for PASS (intersection-union)",
-                 "worst_pair": head, "notes": notes, "gates": {}},
+                 "worst_pair": head, "notes": notes, "gates": {},
+                 **({"on_the_bound": True} if verdict == INCONCLUSIVE and needed is None else {})},
     )
 
 

@@ -278,12 +278,12 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         passing, failing = np.ones(len(f), bool), np.zeros(len(f), bool)
         if per_twin:
             low_f, up_f = stats.bernstein_bounds(statistic, variance, n * f, alpha)
-            passing &= up_f < max_flip_rate
+            passing &= up_f <= max_flip_rate  # stats.decide's closed rule
             failing |= low_f > max_flip_rate
         gates_at = [] if per_twin else [(k, max_flip_rate)]
         for count, bound in gates_at + [(g["count"], g["bound"]) for g in gates.values()]:
             low_f, up_f = stats.clopper_pearson(count * f, n * f, alpha)
-            passing &= up_f < bound
+            passing &= up_f <= bound
             failing |= low_f > bound
         return ~passing & ~failing
 
@@ -297,6 +297,12 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         details["not_certified"] = not_certified
     if sequential is not None:
         details["sequential"] = sequential
+    # How many records would decide is asked only of a fixed-sample check that is still open; None from that
+    # question (and only from it) means the estimate sits on the bound.
+    ask = final == INCONCLUSIVE and not not_certified and sequential is None and not demoted
+    needed = stats.n_to_decide(undecided, n) if ask else None
+    if ask and needed is None:
+        details["on_the_bound"] = True
     return CheckResult(
         check=CheckKind.INVARIANCE,
         attributes=tuple(attributes),
@@ -310,8 +316,7 @@ def from_counts(counts: InvarianceCounts, *, attributes: tuple[str, ...], genera
         n=n,
         method=method,
         mode=mode,
-        n_to_decide=stats.n_to_decide(undecided, n) if final == INCONCLUSIVE and not not_certified
-        and sequential is None and not demoted else None,
+        n_to_decide=needed,
         groups=groups,
         pairs=direction,
         details=details,

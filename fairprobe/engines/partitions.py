@@ -49,7 +49,7 @@ class Partition:
 
             if columns is None:
                 return block_frame(ray.get(self.block))
-            return ray.get(_remote(block_frame).remote(self.block, list(columns)))  # type: ignore[no-any-return]
+            return ray.get(_remote(block_frame).remote(self.block, list(columns)))
         import pyarrow.parquet as pq
 
         table = pq.ParquetFile(self.path).read_row_groups(list(self.row_groups),

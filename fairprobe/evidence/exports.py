@@ -109,7 +109,8 @@ def impact_ratio_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         counts = {str(g["group"]): (int(g["n"]), int(g["selected"])) for g in record["groups"]
                   if "n" in g and "selected" in g}
         source = f"{record.get('test') or 'outside pytest'}: {record.get('title', record['check'])}"
-        tables[(*owner, *attrs)] = {"probe": probe, "attributes": attrs, "counts": counts, "source": source}
+        where = (*owner, *attrs)  # a name: mypy reads d[(*a, b)] as 3.11 syntax
+        tables[where] = {"probe": probe, "attributes": attrs, "counts": counts, "source": source}
         seen["computed"].add(frozenset(attrs))
         if len(attrs) > 1:
             for i, attribute in enumerate(attrs):
@@ -134,7 +135,8 @@ def impact_ratio_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
             why = (f"the demographic-parity check of {' x '.join(attrs)} raised {error['error']['type']}: "
                    f"{error['error']['message']}" if error else
                    f"no demographic-parity check of {' x '.join(attrs)} ran on this probe")
-            tables[(*key, "missing", *attrs)] = {
+            where = (*key, "missing", *attrs)
+            tables[where] = {
                 "probe": seen["probe"], "attributes": attrs, "counts": None, "why": why,
                 "source": f"{error.get('test') or 'outside pytest'}: {error.get('title', error['check'])}"
                 if error else ""}

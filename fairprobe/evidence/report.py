@@ -155,7 +155,10 @@ def _interval_plot(record: dict[str, Any]) -> str:
     finite = [v for v in (lo, hi, stat, bound) if isinstance(v, (int, float))]
     top = max(1.0 if record["comparison"] == ">" else 0.0, *(v * 1.15 for v in finite)) or 1.0
     width, pad = 360, 10
-    x = lambda v: pad + (width - 2 * pad) * max(0.0, min(v, top)) / top
+
+    def x(v: float) -> float:
+        return pad + (width - 2 * pad) * max(0.0, min(v, top)) / top
+
     colour = {"pass": "#1a7f37", "fail": "#cf222e"}.get(record["verdict"], "#9a6700")
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="34" viewBox="0 0 {width} 34" '
              f'role="img" aria-label="interval and bound">',

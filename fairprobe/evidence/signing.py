@@ -146,15 +146,6 @@ def key_id(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()
 
 
-def available() -> bool:
-    """Whether the cryptography package can be imported."""
-    try:
-        _crypto("")
-    except MissingDependency:
-        return False
-    return True
-
-
 def _crypto(feature: str) -> tuple[Any, Any]:
     try:
         from cryptography.hazmat.primitives import serialization

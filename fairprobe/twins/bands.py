@@ -8,6 +8,7 @@ twinning the bins instead leaves the raw value as it was: a vacuous check.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -45,7 +46,7 @@ class Bands:
                                       and math.isfinite(float(e)) for e in values):
             raise InvalidSpec(f"bands[{column!r}] needs at least three finite edges (two bands), e.g. "
                               f"[0, 40, 65, 120]; got {list(values)!r}")
-        if any(b <= a for a, b in zip(values, values[1:])):
+        if any(b <= a for a, b in itertools.pairwise(values)):
             raise InvalidSpec(f"bands[{column!r}] edges must increase; got {list(values)!r}")
         return cls(column, tuple(float(e) for e in values))
 

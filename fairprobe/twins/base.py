@@ -33,6 +33,9 @@ class TwinSet:
     labels : (ndarray, ndarray), optional
         The group label of each original and of each twin, when groups are not the attributes' raw
         values (a numeric attribute read in bands); by default the values themselves.
+    layout : FlipLayout, optional
+        How flip twins were made (each original's and each twin's row of the few combinations): their group
+        codes then come from those few rows, not from factorizing every twin (the same codes, tested).
     """
 
     original: pd.DataFrame
@@ -43,6 +46,7 @@ class TwinSet:
     generator: str
     info: dict = field(default_factory=dict)
     labels: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    layout: FlipLayout | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.twins) != len(self.source) or len(self.valid) != len(self.source):
@@ -80,6 +84,9 @@ class TwinSet:
 
     def group_codes(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Integer group codes of the originals and of the twins, and the groups' names (shared by both)."""
+        fast = None if self.labels is not None or self.layout is None else self.layout.group_codes(self)
+        if fast is not None:
+            return fast
         if self.labels is not None:
             codes, names = pd.factorize(pd.Series(np.concatenate([np.asarray(self.labels[0], dtype=object),
                                                                   np.asarray(self.labels[1], dtype=object)])),
@@ -102,6 +109,36 @@ class TwinSet:
         if self.labels is not None:
             return np.asarray(self.labels[1], dtype=object)
         return group_labels(self.twins, self.attributes).to_numpy(dtype=object)
+
+
+@dataclass(frozen=True, eq=False)
+class FlipLayout:
+    """Flip twins by their combinations: ``combos`` holds the few combinations of the attributes' values,
+    ``from_combo`` each original's row of it and ``to_combo`` each twin's. It describes the very frames it was
+    made with (``original``, ``twins``): a TwinSet whose frames were replaced does not use it."""
+
+    original: pd.DataFrame
+    twins: pd.DataFrame
+    combos: pd.DataFrame
+    from_combo: np.ndarray
+    to_combo: np.ndarray
+
+    def group_codes(self, twinset: TwinSet) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+        """What :meth:`TwinSet.group_codes` gives, from the few combinations (None where this layout does not
+        describe ``twinset`` or a column's values could name groups otherwise, e.g. an object column)."""
+        columns = list(twinset.attributes)
+        if twinset.original is not self.original or twinset.twins is not self.twins or \
+                any(self.original[c].dtype == object or self.twins[c].dtype != self.original[c].dtype or
+                    self.combos[c].dtype != self.original[c].dtype for c in columns) or \
+                (len(self.from_combo) and self.from_combo.min() < 0):
+            return None
+        # The combinations in the order they first occur among the originals, then the twins: the order
+        # group_codes meets them in on the stacked frames, which breaks ties between equal names alike.
+        first = pd.unique(np.concatenate([pd.unique(self.from_combo), pd.unique(self.to_combo)]))
+        ranks, names = group_codes(self.combos.iloc[first].reset_index(drop=True), columns)
+        rank = np.zeros(len(self.combos), dtype=np.int64)
+        rank[first] = ranks
+        return rank[self.from_combo], rank[self.to_combo], names
 
 
 @runtime_checkable
@@ -139,8 +176,8 @@ def group_codes(frame: pd.DataFrame, attributes: Sequence[str]) -> tuple[np.ndar
     uniques: list[np.ndarray] = []
     for attribute in attributes:
         values = frame[attribute]
-        codes, levels = pd.factorize(values, sort=False, use_na_sentinel=False)
-        levels = np.asarray([str(v) for v in levels], dtype=object)
+        codes, found = pd.factorize(values, sort=False, use_na_sentinel=False)
+        levels = np.asarray([str(v) for v in found], dtype=object)
         combined = combined * max(len(levels), 1) + codes
         uniques.append(levels)
     compact, present = pd.factorize(combined)

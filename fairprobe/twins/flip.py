@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe.data import column_hash, replace_columns, row_hashes
-from fairprobe.twins.base import TwinSet
+from fairprobe.twins.base import FlipLayout, TwinSet
 
 
 class FlipGenerator:
@@ -38,11 +38,7 @@ class FlipGenerator:
         combos = target_combinations(original if targets is None else targets, attributes)
         codes = _combo_codes(original, combos, attributes)
         n = len(original)
-        # Twin (record i, combination c) for every c other than the record's own.
-        record = np.repeat(np.arange(n), len(combos))
-        combo = np.tile(np.arange(len(combos)), n)
-        keep = combo != codes[record]
-        record, combo = record[keep], combo[keep]
+        record, combo = _pairs(codes, len(combos))
         # One twin per record (a binary attribute): the twins are the records themselves, not taken row by
         # row (a shallow copy: pandas copies a column on write, so the records stay as they are).
         twins = original.copy(deep=False) if len(record) == n and (record == np.arange(n)).all() else \
@@ -59,7 +55,26 @@ class FlipGenerator:
             valid=np.ones(len(record), dtype=bool),
             generator=self.name,
             info={"combinations": len(combos)},
+            layout=FlipLayout(original=original, twins=twins, combos=combos, from_combo=codes, to_combo=combo),
         )
+
+
+def _pairs(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Twin (record i, combination c) for every combination c other than the record's own (``codes[i]``, -1
+    when it has none among the ``count``), records in order and each record's combinations in order."""
+    n = len(codes)
+    if n and count > 1 and codes.min() >= 0:
+        # Every record has its own combination: count - 1 twins each, the own one skipped by arithmetic
+        # (the same pairs as the mask below, without the n x count arrays).
+        if count == 2:
+            return np.arange(n), (1 - codes).astype(np.int64)
+        record = np.repeat(np.arange(n), count - 1)
+        step = np.tile(np.arange(count - 1), n)
+        return record, step + (step >= codes[record])
+    record = np.repeat(np.arange(n), count)
+    combo = np.tile(np.arange(count), n)
+    keep = combo != codes[record]
+    return record[keep], combo[keep]
 
 
 def target_combinations(frame: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
@@ -81,7 +96,7 @@ def _combo_codes(frame: pd.DataFrame, combos: pd.DataFrame, attributes: list[str
         size = max(len(levels), 1)
         key_combo = key_combo * size + codes[: len(combos)]
         key_frame = key_frame * size + codes[len(combos):]
-    return pd.Index(key_combo).get_indexer(key_frame)
+    return pd.Index(key_combo).get_indexer(key_frame)  # type: ignore[arg-type] # pandas takes any array-like
 
 
 def twin_row_keys(twinset: TwinSet, positions: np.ndarray, data: pd.DataFrame, features: Sequence[str],
@@ -98,10 +113,22 @@ def twin_row_keys(twinset: TwinSet, positions: np.ndarray, data: pd.DataFrame, f
     features = list(features)
     source = positions[twinset.source]
     changes = []
+    layout = twinset.layout if twinset.layout is not None and twinset.layout.twins is twinset.twins else None
     for attribute in twinset.attributes:
         if attribute in features:
-            new = column_hash(twinset.twins[attribute])
-            old = column_hash(data[attribute])[source]
+            column = twinset.twins[attribute]
+            if layout is not None and column.dtype != object and layout.combos[attribute].dtype == column.dtype:
+                # The twins' values are the few combinations' values, taken: hash those few (the same hashes).
+                new = column_hash(layout.combos[attribute])[layout.to_combo]
+            else:
+                new = column_hash(column)
+            if layout is not None and layout.original is twinset.original and \
+                    isinstance(column.dtype, pd.StringDtype) and layout.combos[attribute].dtype == column.dtype:
+                # Text: an original's value is its combination's (equal strings, equal hashes; numbers are not
+                # taken this way, since 0.0 and -0.0 are one value to the combinations and two to the hash).
+                old = column_hash(layout.combos[attribute])[layout.from_combo[twinset.source]]
+            else:
+                old = column_hash(data[attribute])[source]
             changes.append((features.index(attribute), old, new))
     keys = replace_columns(original_keys[source], changes)
     rng = np.random.default_rng(len(twinset))

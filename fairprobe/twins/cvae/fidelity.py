@@ -24,7 +24,10 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
       most likely category), the share of categorical cells reproduced and the mean absolute error
       of numeric cells in normal-score units;
     - latent leakage: AUC of a logistic regression predicting each protected attribute from the
-      posterior mean of z on a held-out half (0.5 means z carries none);
+      posterior mean of z on a held-out half (0.5 means z carries none). A diagnostic of the
+      encoder, not of paired twins: the AUC ignores scale, so a posterior mean the MMD penalty
+      shrank far inside the posterior's spread can read high while a draw of z (what the decoder
+      gets) carries nothing; twins that keep their group's proxies show in the column distances;
     - correlation difference: mean absolute difference between the correlation matrices of the
       encoded free columns, twins against their held-matched real rows, per target group;
     - exact copies: the share of twins whose free columns equal a real row's, beside the same share

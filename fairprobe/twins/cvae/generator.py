@@ -161,7 +161,9 @@ class CVAE:
         # on the hiring world (5 seeds): with the shadows' blocks the flip rate is 1.1 points off on average (1.6
         # at worst), without them 1.6 (2.7); the blocks also leave z with little of the free columns (decoding
         # the posterior mean gives neighbourhood back for 40 % of records on 4 seeds of 5, against 98-100 %
-        # without shadows), so twins rest on the abducted noise: z then carries less of the group (leakage).
+        # without shadows), so twins rest on the abducted noise. That does not lower the latent leakage AUC:
+        # read on posterior means shrunk to a spread of 0.01-0.15, it rose to 0.61-0.72 (0.53-0.63 without the
+        # penalty), while a posterior draw, what the decoder gets, gives 0.49-0.53 (benchmarks/RESULTS.md).
         split = sum(code.width for code in self.cond_encoder_.columns if code.name in protected)
         group = c[:, : (1 + NULL_DRAWS) * split]  # (N, (1 + R) G)
         generator = torch.Generator().manual_seed(cfg.seed)

@@ -41,9 +41,14 @@ class CVAEConfig:
     # the decodes are sharp and a spurious effect moves little (placebo coin on Adult 0.4-0.7 % of twins
     # flipped at 0.3, 1.1-1.5 % at 1.0), but a z that knows the group's proxies keeps them (latent leakage).
     beta: float = 0.3
-    # MMD weight between each protected value's sampled latents and the rest's: the lever on latent
-    # leakage. 0 left the hiring world's flip rate 1.5 points off on average (2.7 at worst, 5 seeds), 5
-    # brought it to 0.9 (1.6), 20 emptied z (placebo up to 1.2 %) (benchmarks/RESULTS.md).
+    # MMD weight between each protected value's sampled latents and the rest's (and each null shadow's,
+    # in its own block). It does not lower the latent leakage AUC: it empties z instead. At 5 the
+    # posterior means' spread fell to 0.01-0.15 (0.4-0.7 at 0) beside a posterior sd near 0.85, so a
+    # draw of z tells the sexes apart no better than chance (AUC 0.49-0.53 at 0, 5 and 20) while the
+    # posterior-mean AUC, scale-free, rose (0.61-0.72 at 5 against 0.53-0.63 at 0), and paired twins rest
+    # on the abducted noise. Hiring world, 5 seeds: flip rate 1.0 point off the truth on average (1.7
+    # at worst) at 5, 1.6 (2.8) at 0, 2.3 (3.8) at 1; at 200 twins kept their group's proxies (12-13 points
+    # under, 2 seeds) (benchmarks/RESULTS.md, "CVAE MMD penalty and latent leakage").
     penalty: float = 5.0
     patience: int = 8
     validation: float = 0.15

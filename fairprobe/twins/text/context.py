@@ -51,8 +51,8 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
         if low == first and before.rstrip().endswith(",") and prev_words[-1:] == [last + ","[:0]]:
             return True
         line_after, line_before = after.split("\n", 1)[0], before.rsplit("\n", 1)[-1]
-        if low == first and _between_names(line_after.split()[:4], last) or \
-                low == last and _between_names(line_before.split()[-4:][::-1], first):
+        if (low == first and _between_names(line_after.split()[:4], last)) or \
+                (low == last and _between_names(line_before.split()[-4:][::-1], first)):
             return True  # "Akila Sulfa Sulthan Mohideen", "Darshan M G": the full name with middle names
         initial = re.search(r"(?:^|[\s(])([A-Za-z])\.?[ \t]+$", before)
         if low == first and initial and initial.group(1).lower() == last[:1] and not word.isupper():

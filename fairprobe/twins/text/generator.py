@@ -277,7 +277,7 @@ class TextTwinGenerator:
             "lexicon": {"sha256": lexicons.text_provenance()["shipped_sha256"],
                         "sources": sorted(lexicons.text_provenance()["sources"])},
             "residual": {"mode": self.residual, "share": float(flagged_arr.mean()) if len(flagged_arr) else 0.0,
-                         "twins": int(flagged_arr.sum()), "records": int(len(np.unique(source_arr[flagged_arr]))),
+                         "twins": int(flagged_arr.sum()), "records": len(np.unique(source_arr[flagged_arr])),
                          "records_share": float(len(np.unique(source_arr[flagged_arr])) / max(len(original), 1)),
                          "signals": dict(signal_counts.most_common()), "kinds": dict(kinds.most_common()),
                          "rejected": int(flagged_arr.sum()) if self.residual == "reject" else 0},

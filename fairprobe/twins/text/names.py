@@ -15,8 +15,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from fairprobe.twins import lexicons
-from fairprobe.twins.text.candidate import find_person
+from fairprobe.twins.text.candidate import find_person  # noqa: F401 - imported from here by text, generator, rewrite
 from fairprobe.twins.text.spans import MentionForms, link_spelled, lowered
 from fairprobe.twins.text.signals import MONTHS, PLACES, PRONOUNS, US_STATE_CODES, WEEKDAYS, Person, title_words, trie_pattern
 

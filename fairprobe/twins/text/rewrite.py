@@ -11,7 +11,7 @@ from fairprobe.twins.text.names import find_person, name_edits, name_mentions, r
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, OTHER_SEX, PRONOUNS, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like,
     coordinated, in_idiom, in_proper_name, object_position, protected_phrases, with_counterpart, swaps,
-    words_pattern)
+    words_pattern, words_prefilter)
 
 
 @cache
@@ -90,13 +90,15 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
     describe the subject, with coordinated role nouns alike ("father of 3 and husband of 1"), and never
     inside a proper name ("Women's Leadership Forum") or a residual signal.
     """
+    if not words_prefilter(target).may_match(text):
+        return []  # none of the words' first words in the text: no match (most texts)
     pattern, table = words_pattern(target), swaps(target)
     matches = list(pattern.finditer(text))
     if not matches:
         return []
     has_caps = any(c.isupper() for c in text[1:])
     protected: list[tuple[int, int]] | None = None if has_caps else []  # found when a word first needs them
-    generic = [(m.start(), m.end()) for m in _GENERIC.finditer(text)]
+    generic: list[tuple[int, int]] | None = None  # found when a pronoun first needs them
     titled = {p for p in (subject.first, subject.last) if p} if subject else set()
     pronouns = TO_MALE if target == MALE else TO_FEMALE
     edits: list[tuple[int, int, str]] = []
@@ -105,6 +107,8 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
         word, pos, contr = match.group("w"), match.group("pos") or "", match.group("contr") or ""
         lower = word.lower()
         if lower in PRONOUNS[OTHER_SEX[target]]:
+            if generic is None:
+                generic = [(m.start(), m.end()) for m in _GENERIC.finditer(text)]
             if any(a <= start < b for a, b in generic) or _surname_pronoun(text, start, end) or \
                     re.match(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", text[end:end + 14],
                              re.IGNORECASE) or in_idiom(text, start, end):

@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins import lexicons
+from fairprobe.twins.text.spans import Prefilter
 
 FEMALE, MALE = "female", "male"
 OTHER_SEX = {FEMALE: MALE, MALE: FEMALE}
@@ -133,12 +134,6 @@ def swaps(target: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-@cache
-def sex_words(sex: str) -> frozenset[str]:
-    """Lower-cased lexicon words (pronouns excluded) that belong to ``sex``."""
-    return frozenset((p.female if sex == FEMALE else p.male).lower() for p in pairs())
-
-
 def trie_pattern(words: list[str] | set[str] | frozenset[str]) -> str:
     """A regex matching any of ``words``, as a trie: one pass tries each character once, not each word (3x faster)."""
     root: dict = {}
@@ -166,6 +161,17 @@ def words_pattern(target: str) -> re.Pattern:
     body = trie_pattern(set(swaps(target)) | PRONOUNS[old]).replace(r"\ ", r"\s+")
     return re.compile(rf"(?<![\w@./'’-])(?P<w>{body})(?:(?P<contr>{CONTRACTION})(?!\w)|(?P<pos>['’]s|['’](?=\s|$|[^\w])))?"
                       rf"(?![\w'’-])", re.IGNORECASE)
+
+
+@cache
+def words_prefilter(target: str) -> Prefilter:
+    """:func:`words_pattern`'s words: a text that holds none of them has no match (most texts)."""
+    return Prefilter(set(swaps(target)) | PRONOUNS[OTHER_SEX[target]])
+
+
+def has_words(text: str, target: str) -> bool:
+    """Whether :func:`words_pattern` (``target``) matches in ``text``; most texts are ruled out by their words."""
+    return words_prefilter(target).may_match(text) and words_pattern(target).search(text) is not None
 
 
 @cache
@@ -286,11 +292,14 @@ _PREPOSITIONS = frozenset("in at on from with for by to of as".split())
 # the capitalised runs around one are read word by word.
 _GENDERED_HINT = re.compile(r"(?<![\w'’])(?:" + trie_pattern(GENDERED_IN_NAMES[FEMALE] | GENDERED_IN_NAMES[MALE]) +
                             r")\.*(?![\w'’&-])", re.IGNORECASE)
+_GENDERED_WORDS = Prefilter(GENDERED_IN_NAMES[FEMALE] | GENDERED_IN_NAMES[MALE])
 
 
 def gendered_proper_names(text: str) -> list[tuple[int, int, str]]:
     """(start, end, sex) of each proper name of two or more words that holds a gendered word ("Women in
     Finance", "Convent Girls' High School"): residual signals, never swapped."""
+    if not _GENDERED_WORDS.may_match(text):
+        return []
     hints = [m.start() for m in _GENDERED_HINT.finditer(text)]
     if not hints:
         return []
@@ -378,10 +387,13 @@ class ResidualIndex:
         edge = r"(?![\w])"
         self.upper = re.compile(rf"(?<![\w'’]){trie_pattern(upper)}{edge}") if upper else None
         self.other = re.compile(rf"(?<![\w'’])(?=(?-i:[A-Z])){trie_pattern(other)}{edge}", re.IGNORECASE) if other else None
+        self.words = Prefilter(self.rows)  # any case: the acronyms' matches too
 
     def find(self, text: str) -> list[tuple[int, int, dict]]:
         """(start, end, row) of each residual signal in ``text``; acronyms match in capitals only."""
-        found = []
+        found: list[tuple[int, int, str]] = []
+        if not self.words.may_match(text):
+            return []
         for pattern, key in ((self.upper, str), (self.other, str.lower)):
             if pattern is not None:
                 found += [(m.start(), m.end(), key(m.group())) for m in pattern.finditer(text)

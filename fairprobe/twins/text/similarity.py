@@ -122,7 +122,7 @@ class MaskedSimilarity:
         return sims
 
     def summary(self, sims: np.ndarray) -> dict:
-        return {**self.describe(), "n": int(len(sims)), "min": float(sims.min()) if len(sims) else None,
+        return {**self.describe(), "n": len(sims), "min": float(sims.min()) if len(sims) else None,
                 "median": float(np.median(sims)) if len(sims) else None,
                 "below_threshold": int((sims < self.threshold).sum())}
 

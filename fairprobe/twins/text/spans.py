@@ -5,12 +5,15 @@ of text twins on corpora where every profile has its own name (issue 16), and it
 of the other modules from ``re``'s cache. Each function here gives exactly the matches of the pattern its
 documentation names, any case, by searching the lower-cased text; a text or a name whose lower-casing
 changes its length ("İ") goes to that pattern itself. ``tests/test_text_spans.py`` compares the two.
+
+:class:`Prefilter` spares the fixed word patterns of the other modules (pronouns and the swap lexicon, the
+residual signals, titles) their scan of a text that holds none of their words, from the text's words read once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 _CI_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u0131\u017f\u212a")  # [A-Z] under re.I
@@ -37,7 +40,66 @@ def lowered(text: str) -> str | None:
     low = text.lower()
     if text.isascii():
         return low
-    return low if len(low) == len(text) and _special().isdisjoint(text) else None
+    return low if len(low) == len(text) and not _special_re().search(text) else None
+
+
+@lru_cache(maxsize=1)
+def _special_re() -> re.Pattern:
+    """A character class of :func:`_special`: one C-level scan, not a set lookup per character."""
+    return re.compile("[" + "".join(sorted(re.escape(c) for c in _special())) + "]")
+
+
+_WORD_RUN = re.compile(r"\w+")
+# bytes.translate table: ASCII letters, digits and "_" kept, every other byte a space
+_ASCII_WORDS = bytes(c if chr(c).isalnum() or c == 95 else 32 for c in range(128)) + b" " * 128
+
+
+@lru_cache(maxsize=512)
+def word_runs(text: str) -> frozenset[bytes] | None:
+    """The ASCII ``\\w+`` runs of ``text`` lower-cased (a non-ASCII character splits a run), or None where
+    lower-casing is not what ``re.IGNORECASE`` compares (see :func:`lowered`). Every ASCII word that stands in
+    ``text`` as a whole ``\\w+`` run, in any case, is among them."""
+    low = lowered(text)
+    if low is None:
+        return None
+    return frozenset(low.encode("ascii", "replace").translate(_ASCII_WORDS).split())
+
+
+class Prefilter:
+    """Which texts a pattern may match, from the words they hold: a pattern, any case, whose every match is one of
+    ``phrases`` with each ``\\w+`` run of it standing whole (no word character right before or after the match;
+    the phrases' own runs are separated by non-word characters), can match only a text that holds every run of
+    one phrase. Computed once per text (:func:`word_runs`), it spares most texts the pattern's scan; a text it
+    passes goes to the pattern. Phrases that are not ASCII or do not start with a word disable it.
+
+    Examples
+    --------
+    >>> words = Prefilter(["she", "her", "women's college"])
+    >>> [words.may_match(t) for t in ("SHE leads", "Shell; ashes; hero", "Women’s College", "women's club")]
+    [True, False, True, False]
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        index: dict[bytes, list[frozenset[bytes]]] | None = {}
+        for phrase in phrases:
+            low = phrase.lower()
+            runs = _WORD_RUN.findall(low)
+            if index is None or not low.isascii() or not _WORD_RUN.match(low):
+                index = None
+                continue
+            index.setdefault(runs[0].encode(), []).append(frozenset(r.encode() for r in runs))
+        self.index = index
+        self.heads = frozenset(index) if index is not None else frozenset()
+
+    def may_match(self, text: str) -> bool:
+        """False only where no match can be in ``text``."""
+        index = self.index
+        if index is None:
+            return True
+        runs = word_runs(text)
+        if runs is None:
+            return True
+        return any(need <= runs for head in self.heads & runs for need in index[head])
 
 
 def _occurrences(low: str, needle: str) -> Iterator[int]:
@@ -190,6 +252,11 @@ def _title_anchor(titles: tuple[str, ...]) -> re.Pattern:
     return re.compile(rf"(?<![\w@./'’-])(?:{body})(?!\w)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8)
+def _title_prefilter(titles: tuple[str, ...]) -> Prefilter:
+    return Prefilter(titles)
+
+
 class MentionForms:
     """The name anchors and multi-word forms of ``names.name_mentions`` for one person, without a regex per
     name: anchors are ``(?<![\\w@./'’-])(?:FIRST|LAST|NICKNAMES|TITLES|F\\.)(?!\\w)`` (the longest that fits at
@@ -202,13 +269,19 @@ class MentionForms:
         self.titles = [t.lower() for t in titles]
         words = {self.first, self.last, *self.nicks, self.first[:1] + "."} - {"", "."}
         self.words = sorted(words, key=len, reverse=True)
+        self.whole = {w for w in self.words if w.isascii() and _WORD_RUN.fullmatch(w)}  # found by word_runs
         self.title_anchor = _title_anchor(tuple(sorted(set(self.titles))))  # the same for everyone: compiled once
+        self.title_words = _title_prefilter(tuple(sorted(set(self.titles))))
+        self.title_order = sorted(sorted(set(self.titles)), key=len, reverse=True)  # the title anchor's order
         self.ok = all(lowered(part) is not None for part in (first, last, middle))
 
     def anchors(self, text: str, low: str) -> list[tuple[int, int]]:
         """Non-overlapping anchor spans, leftmost first; at one position the longest word that ends a word."""
-        best: dict[int, int] = {m.start(): m.end() for m in self.title_anchor.finditer(text)}
+        best = self._titles(text, low) if self.title_words.may_match(text) else {}
+        runs = word_runs(text)
         for word in self.words:
+            if runs is not None and word in self.whole and word.encode() not in runs:
+                continue  # an anchor stands whole (no word character either side): not among the text's words
             for position in _occurrences(low, word):
                 stop = position + len(word)
                 if best.get(position, -1) >= stop or not _free_before(text, position, "@./'’-"):
@@ -220,6 +293,22 @@ class MentionForms:
             if position >= end:
                 out.append((position, best[position]))
                 end = best[position]
+        return out
+
+    def _titles(self, text: str, low: str) -> dict[int, int]:
+        """start -> end of each match of the title anchor, by string search: at each position the first title of
+        the anchor's order that ends a word, non-overlapping, leftmost first."""
+        starts = sorted({p for title in self.title_order for p in _occurrences(low, title)})
+        out: dict[int, int] = {}
+        end, n = 0, len(text)
+        for position in starts:
+            if position < end or not _free_before(text, position, "@./'’-"):
+                continue
+            for title in self.title_order:
+                stop = position + len(title)
+                if low.startswith(title, position) and (stop >= n or not word_char(text[stop])):
+                    out[position] = end = stop
+                    break
         return out
 
     def form_at(self, text: str, low: str, start: int) -> tuple[str, int] | None:
@@ -274,4 +363,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["MentionForms", "full_name_spans", "link_spelled", "lowered", "part_spans", "word_char"]
+__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lowered", "part_spans",
+           "word_char", "word_runs"]

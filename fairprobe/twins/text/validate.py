@@ -27,7 +27,7 @@ from fairprobe.twins.text.context import candidate_position, candidate_word, hea
 from fairprobe.twins.text.spans import part_spans
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, NUMBER, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
-    in_idiom, in_proper_name, pairs, swaps, title_words, with_counterpart, words_pattern)
+    has_words, in_idiom, in_proper_name, pairs, swaps, title_words, with_counterpart)
 
 
 class Reason(str, enum.Enum):
@@ -193,7 +193,7 @@ class _Pair:
                 and bool(re.match(rf"\s+{re.escape(self.old.last)}\b", text[start + len(o):start + len(o) + 60],
                                   re.IGNORECASE)))
 
-    def _pronoun(self, o: str, n: str, text: str, start: int, end: int) -> Rejection | None | bool:
+    def _pronoun(self, o: str, n: str, text: str, start: int, end: int) -> Rejection | bool | None:
         old_sex, new_sex = self.old.sex, self.new.sex
         match_o = re.fullmatch(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)", o)
         match_n = re.fullmatch(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)", n)
@@ -213,7 +213,7 @@ class _Pair:
             return Rejection(Reason.PRONOUN_NOT_CANDIDATE, f"{o!r} -> {n!r} in {_around(text, start, end)!r}")
         return None
 
-    def _lexicon(self, o: str, n: str, text: str, start: int, end: int) -> Rejection | None | bool:
+    def _lexicon(self, o: str, n: str, text: str, start: int, end: int) -> Rejection | bool | None:
         bare_o, pos_o = _split_possessive(o)
         entry = self.target_words.get(bare_o.lower())
         for phrase, (new_phrase, phrase_scope) in _phrases(self.new.sex).get(bare_o.lower(), ()):
@@ -362,7 +362,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
         for start, end in part_spans(twin, part):
             remnant = twin[end:end + 1] == "/" or twin[max(0, start - 2):start] in (
                 "-\n", "r/")  # a link the extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
-            if remnant or twin[start:start + 1].isupper() and any(candidate_word(twin, start, end, p) for p in mixed):
+            if remnant or (twin[start:start + 1].isupper() and any(candidate_word(twin, start, end, p) for p in mixed)):
                 left.append(part)
                 break
         else:
@@ -403,8 +403,6 @@ def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
     from fairprobe.twins.text.rewrite import word_edits
 
     pronouns, words = [], []
-    if not words_pattern(pair.new.sex).search(twin):
-        return []
     for start, end, _ in word_edits(twin, pair.new.sex, pair.new):
         word = twin[start:end]
         bare = re.match(r"\w+", word)
@@ -457,8 +455,8 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     # a name the text never states (a table's name columns) leaves nothing in the text to rename
     named = any(part_spans(original, p) for p in (old.first, old.last) if p)
     if profile and twin == original:
-        if named and (old.first, old.last) != (new.first, new.last) or (
-                new.sex != old.sex and new.sex in (FEMALE, MALE) and words_pattern(new.sex).search(original)):
+        if (named and (old.first, old.last) != (new.first, new.last)) or (
+                new.sex != old.sex and new.sex in (FEMALE, MALE) and has_words(original, new.sex)):
             reasons.append(Rejection(Reason.UNCHANGED, "no change was made"))
         elif not (old.first or old.last) and (new.sex != old.sex or new.race != old.race):
             # no name known: the profile may state one that nobody found ("Ramya. P"), which the twin keeps

@@ -51,6 +51,7 @@ def records_errors(kind: CheckKind, *, attributes_at: int = 0) -> Callable[[_Met
         parameters = inspect.signature(method).parameters
         known = [n for n, p in parameters.items() if n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
         takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        required = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
 
         @functools.wraps(method)
         def checked(self: BaseProbe, *args: Any, **options: Any) -> Any:
@@ -62,6 +63,10 @@ def records_errors(kind: CheckKind, *, attributes_at: int = 0) -> Callable[[_Met
                     raise InvalidSpec(f"{kind} has no option {unknown[0]!r}" + (f"; did you mean {hint!r}?" if hint
                                                                                 else "")
                                       + f" (options: {', '.join(k for k in known if k not in ('attribute', 'attributes'))})")
+                missing = [r for r in required if r not in options]
+                if missing:
+                    raise InvalidSpec(f"{kind} needs {', '.join(f'{m}=' for m in missing)} (the bound it checks), e.g. "
+                                      f"probe.{kind}('sex', {missing[0]}=...)")
                 return method(self, *args, **options)
             except FairnessViolation:
                 raise

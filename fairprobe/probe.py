@@ -15,7 +15,7 @@ from fairprobe import checks, gates, proxies, settings
 from fairprobe.adapters import as_adapter
 from fairprobe.base_probe import BaseProbe, records_errors
 from fairprobe.checks.invariance import threshold_note
-from fairprobe.data import fingerprint_and_keys, plain, require_columns, require_scalars
+from fairprobe.data import as_column_list, fingerprint_and_keys, plain, require_columns, require_scalars
 from fairprobe.errors import InvalidSpec, unknown_choice
 from fairprobe.partitioned import PartitionedProbe
 from fairprobe.predictions import Predictions, answers_for_valid
@@ -484,7 +484,7 @@ def _redact_columns(redact: Sequence[str] | None, spec: ProbeSpec) -> list[str]:
     names, e-mails and phone numbers in text values)."""
     if redact is None:
         return []
-    columns = [redact] if isinstance(redact, str) else list(redact)
+    columns = as_column_list(redact, role="redact")
     index = spec.data.index.name
     require_columns(spec.data, [c for c in columns if c not in ("text", "index") and c != index], role="redact")
     return columns

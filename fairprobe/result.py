@@ -218,7 +218,13 @@ class CheckError:
     def of(cls, exc: BaseException, *, check: CheckKind | str, attributes: Any, options: dict[str, Any] | None = None,
            mode: Any = None, alpha: Any = None, context: dict[str, Any] | None = None) -> CheckError:
         """The record of ``exc``, raised by a ``check`` of ``attributes`` asked with ``options``."""
-        names = (attributes,) if isinstance(attributes, str) else tuple(str(a) for a in attributes or ())
+        if isinstance(attributes, str):
+            names: tuple[str, ...] = (attributes,)
+        else:
+            try:  # a check that raised on its attributes (a number, say) keeps them as they were given
+                names = tuple(str(a) for a in attributes or ())
+            except TypeError:
+                names = (str(attributes),)
         frame = None
         tb = exc.__traceback__
         while tb is not None:  # the innermost frame: where it was raised

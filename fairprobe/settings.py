@@ -7,6 +7,7 @@ Anything given explicitly to a Probe or a check wins over these defaults.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -55,7 +56,9 @@ def validate(**values: Any) -> dict[str, Any]:
         elif key == "mode":
             out[key] = check_mode(value)
         elif key == "cache_dir":
-            out[key] = str(value)
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise InvalidSpec(f"cache_dir must be a folder's path or None; got {type(value).__name__} {value!r}")
+            out[key] = None if value is None else str(value)
         elif key == "seed":
             out[key] = check_seed(value)
         elif key == "redact":

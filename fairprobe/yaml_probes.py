@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,6 +183,12 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -
             _walk(value, (*path, i), lines)
 
 
+def _named(message: str, keys: list[Any]) -> Any:
+    """The key an error message names first (``alpha must be ...`` -> ``alpha``), or None: the line to point at."""
+    found = [(m.start(), k) for k in keys if (m := re.search(rf"(?<![\w.]){re.escape(str(k))}(?!\w)", message))]
+    return min(found, key=lambda hit: hit[0])[1] if found else None
+
+
 class ProbeFile(pytest.File):
     """A ``probe_*.yaml`` file: validated when collected, its probe built once for all its checks."""
 
@@ -231,6 +238,11 @@ class ProbeFile(pytest.File):
                 raise self.fail(f"a check names exactly one of {', '.join(CHECKS)} (got {sorted(map(str, check))})",
                                 "checks", i)
             kind = kinds[0]
+            target = check[kind]
+            if not (isinstance(target, str) and target) and not (
+                    isinstance(target, list) and target and all(isinstance(a, str) for a in target)):
+                raise self.fail(f"{kind}: names a protected attribute or a list of them, e.g. '- {kind}: sex' or "
+                                f"'- {kind}: [sex, race]'; got {target!r}", "checks", i, kind)
             for option in check:
                 if option != kind and option not in CHECK_OPTIONS[kind]:
                     hint = closest(str(option), CHECK_OPTIONS[kind])
@@ -262,14 +274,18 @@ class ProbeFile(pytest.File):
                     raise self.fail(f"twins: is flip, cvae or a saved .safetensors generator; got {twins!r}", "twins")
                 options["twins"] = str(self._relative(twins)) if str(twins).endswith(".safetensors") else twins
             if "derived" in data:
+                if not isinstance(data["derived"], dict):
+                    raise self.fail(f"derived: maps each column to a Python function 'module:attribute' that "
+                                    f"recomputes it in a twin; got {data['derived']!r}", "derived")
                 options["derived"] = {column: self._import(spec, "derived", column)
                                       for column, spec in dict(data["derived"]).items()}
             return Probe(data=frame, model=model, **options)
         except YamlProbeError:
             raise
         except FairprobeError as exc:
-            key = next((k for k in ("label_positive", "model_positive", "positive_label", "protected", "held", "label",
-                                    "bands", "causes", "model", "data") if k in str(exc) and k in data), None)
+            key = _named(str(exc), [k for k in data if k != "checks"])
+            if key is None and "twin" in str(exc) and "twins" in data:
+                key = "twins"  # "unknown twin generator 'x'"
             raise self.fail(str(exc), *((key,) if key else ())) from None
 
     def _relative(self, value: Any) -> Path:
@@ -288,6 +304,9 @@ class ProbeFile(pytest.File):
                 return worlds.hiring(**options).data
             except TypeError as exc:
                 raise self.fail(f"data: {exc}", "data") from None
+            except FairprobeError as exc:
+                key = _named(str(exc), list(options))
+                raise self.fail(f"data: {exc}", "data", *((key,) if key else ())) from None
         from fairprobe.data import load_table
 
         if not isinstance(spec, str):
@@ -351,7 +370,8 @@ class CheckItem(pytest.Item):
         try:
             result = method(attributes, **spec)
         except FairprobeError as exc:
-            raise self.file.fail(str(exc), "checks", self.index) from None
+            option = _named(str(exc), list(spec))
+            raise self.file.fail(str(exc), "checks", self.index, *((option,) if option else ())) from None
         if result.fails_build:
             raise FairnessViolation(result)
 

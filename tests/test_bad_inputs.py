@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 import fairprobe as fp
-from fairprobe.errors import AdapterError, FairprobeError, InvalidSpec
+from fairprobe.errors import AdapterError, InvalidSpec
 from fairprobe.yaml_probes import YamlProbeError, load
 
 
@@ -120,6 +120,7 @@ def test_the_gate_never_passes_a_verdict_it_does_not_know():
     result = gate([{"verdict": "pass", "fails_build": False}, {"verdict": "maybe", "fails_build": False}],
                   mode="detect")
     assert result["verdict"] == "ERROR" and result["build_fails"]
+    assert "verdicts the gate does not know count as errors: 'maybe'" in result["reason"]
     assert gate([{"verdict": "pass", "fails_build": False}], mode="detect")["verdict"] == "PASS"
 
 
@@ -153,12 +154,15 @@ class _Chat:
     (_Chat(), 42, r"template= is the prompt"),
     (_Chat(), "{text", r"not a valid format string"),
     (None, "{text}", r"backend must be a chat model .* got NoneType"),
+    (_Chat(), None, r"LLMDecisionAdapter needs the prompt"),
 ])
 def test_a_language_model_prompt_must_show_the_record(backend, template, message):
     from fairprobe.adapters import LLMDecisionAdapter
 
     with pytest.raises(AdapterError, match=message):
         LLMDecisionAdapter(backend, template)
+    with pytest.raises(AdapterError, match=r"backend must be a chat model"):
+        LLMDecisionAdapter(None)
     assert LLMDecisionAdapter(_Chat(), "{text} Invite? yes or no").template
 
 
@@ -195,15 +199,22 @@ def test_collects():
         probe.invariance("sex", max_flip_rate=0.05)
         probe.demographic_parity("sex", min_ratio=0.5)
     assert len(results) == 2
+
+
+def test_gate_without_checks():
+    world = fp.worlds.hiring(n=300, seed=0)
+    probe = fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected="sex")
+    probe.assert_all()
 '''
 
 
-def test_checks_inside_collecting_in_a_pytest_test_reach_the_pytest_evidence(pytester):
+def test_checks_inside_collecting_reach_the_pytest_evidence_and_an_empty_gate_fails(pytester):
     import json
 
     pytester.makepyfile(test_collecting=COLLECTING)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=1, failed=1)  # assert_all() with no checks fails its test
+    result.stdout.fnmatch_lines(["*InvalidSpec: run and assert_all need at least one check*"])
     folder = pytester.path / "reports"
     document = json.loads((folder / (folder / "LATEST").read_text().strip() / "evidence.json").read_text())
     assert sorted(c["check"] for c in document["checks"]) == ["demographic_parity", "invariance"]
@@ -278,3 +289,73 @@ def test_an_unwritable_cache_folder_warns_and_keeps_the_fit(tmp_path):
         fitted = fit_cached(cvae, data, data_sha256="0" * 64, protected=["sex"], held=["degree"], exclude=[],
                             cache_dir=tmp_path / "a-file" / "cache")
     assert fitted.fitted
+
+
+# ----------------------------------------------------------------------------------------- YAML errors' lines
+
+YAML_HEAD = ("name: s\ndata: {world: hiring, n: 400, seed: 2}\nmodel: screeners:fair\nprotected: [sex]\n"
+             "held: [skills_score]\nlabel: hired\nfeatures: [sex, skills_score]\n")
+YAML_CHECK = "checks:\n  - invariance: sex\n    max_flip_rate: 0.05\n"
+# file -> (its text, the line and message its error must show); the bad setting is on line 8 unless told
+YAML_CASES = {
+    **{f"probe_set_{key}": (YAML_HEAD + f"{key}: {value}\n" + YAML_CHECK, rf":8: .*{message}")
+       for key, value, message in [
+           ("alpha", "x", "alpha must be a number"), ("mode", "bogus", "unknown mode 'bogus'"),
+           ("seed", "x", "seed must be a whole number"), ("threshold", "x", "threshold must be a finite number"),
+           ("min_group_size", "x", "min_group_size"), ("max_records", "x", "max_records"),
+           ("twins", "bogus", "unknown twin generator 'bogus'"), ("text", "5", "text"), ("bands", "5", "bands"),
+           ("causes", "5", "causes"), ("derived", "5", "derived: maps each column"), ("trust", "5", "trust:")]},
+    "probe_check_options": (YAML_HEAD + "checks:\n  - invariance: sex\n    max_flip_rate: 0.05\n"
+                            "    sequential: 'false'\n  - invariance: sex\n    max_flip_rate: x\n",
+                            r":11: sequential must be True or False .*got 'false'"),
+    "probe_check_bound": (YAML_HEAD + "checks:\n  - invariance: sex\n    max_flip_rate: x\n",
+                          r":10: max_flip_rate must be a number in \(0, 1\]; got 'x'"),
+    "probe_data_list": ("data: [1, 2]\nmodel: screeners:fair\nprotected: [sex]\n" + YAML_CHECK,
+                        r":1: data: names a CSV or Parquet file .*got list \[1, 2\]"),
+    "probe_world_n": ("name: s\ndata:\n  world: hiring\n  n: x\nmodel: screeners:fair\nprotected: [sex]\n" + YAML_CHECK,
+                      r":4: data: .*n"),
+    "probe_model_list": ("data: {world: hiring, n: 300}\nmodel: [1]\nprotected: [sex]\n" + YAML_CHECK,
+                         r":2: model: names a model file .*got list"),
+}
+
+
+def test_yaml_errors_point_at_the_offending_setting(pytester):
+    pytester.makepyfile(screeners="def fair(df):\n    return (df['skills_score'] > 50).to_numpy()\n")
+    for name, (text, _) in YAML_CASES.items():
+        (pytester.path / f"{name}.yaml").write_text(text)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "--fairprobe-no-evidence")
+    result.stdout.no_fnmatch_line("*Traceback*")
+    for name, (_, expected) in YAML_CASES.items():
+        result.stdout.re_match_lines([rf".*{name}.yaml{expected}.*"])
+
+
+def test_a_check_that_names_no_attribute_is_a_collection_error_naming_its_line(pytester):
+    (pytester.path / "probe_attr.yaml").write_text("data: {world: hiring, n: 300}\nmodel: m:f\nprotected: [sex]\n"
+                                                   "checks:\n  - invariance: 5\n    max_flip_rate: 0.05\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
+    result.stdout.re_match_lines([r".*probe_attr.yaml:5: invariance: names a protected attribute .*got 5"])
+    result.stdout.no_fnmatch_line("*TypeError*")
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda p: p.invariance(5, max_flip_rate=0.1), r"invariance attribute must be a column name or a list"),
+    (lambda p: p.invariance("sex"), r"invariance needs max_flip_rate="),
+    (lambda p: fp.verify(5), r"verify takes the path of an evidence bundle .*got int"),
+    (lambda p: fp.settings.using(cache_dir=5).__enter__(), r"cache_dir must be a folder's path or None; got int"),
+    (lambda p: fp.Evidence(command=5), r"command= is the command line as a list of strings"),
+    (lambda p: fp.adapters.load_model(5), r"load_model takes a model file's path"),
+])
+def test_more_wrong_types_are_errors_naming_them(probe, call, message):
+    with pytest.raises(InvalidSpec, match=message):
+        call(probe)
+
+
+def test_a_probe_redaction_of_the_wrong_type_is_an_error():
+    world = fp.worlds.hiring(n=200, seed=0)
+    with pytest.raises(InvalidSpec, match=r"redact must be a column name or a list of column names; got int"):
+        fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 50).to_numpy(), protected="sex", redact=5)
+
+
+def test_a_command_given_as_one_string_is_split_so_its_secrets_are_masked():
+    command = fp.Evidence(command="pytest --db-pass=hunter2 -k fair").to_dict()["command"]
+    assert "hunter2" not in " ".join(command) and command[0] == "pytest" and command[-1] == "fair"

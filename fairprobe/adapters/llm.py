@@ -22,8 +22,11 @@ def _check_backend(backend: Any) -> None:
                            f"{' and '.join(missing)}()")
 
 
-def _check_template(template: Any, texts: bool) -> None:
+def _check_template(template: Any, texts: bool) -> str:
     """The prompt must be a str.format template that names ``{text}`` (a text probe) or at least one column."""
+    if template is None:
+        raise AdapterError("LLMDecisionAdapter needs the prompt: LLMDecisionAdapter(backend, '{text} Should we invite "
+                           "this candidate to an interview? Answer yes or no.')")
     if not isinstance(template, str):
         raise AdapterError(f"template= is the prompt, a string with {{text}} where the record goes; got "
                            f"{type(template).__name__}")
@@ -39,6 +42,7 @@ def _check_template(template: Any, texts: bool) -> None:
     if not texts and not fields:
         raise AdapterError("the prompt template never shows the model the record: name the row's columns in it, "
                            f"e.g. '{{skills_score}}'; got {template[:80]!r}")
+    return template
 
 
 class LLMDecisionAdapter(Adapter):
@@ -51,11 +55,11 @@ class LLMDecisionAdapter(Adapter):
     interview? Answer yes or no."``.
     """
 
-    def __init__(self, backend: Any, template: str, *, yes: str = "yes", no: str = "no", samples: int = 5,
+    def __init__(self, backend: Any, template: str | None = None, *, yes: str = "yes", no: str = "no", samples: int = 5,
                  threshold: float = 0.5, texts: bool = True, batch_size: int = 64) -> None:
         super().__init__(batch_size=batch_size)
         _check_backend(backend)
-        _check_template(template, texts)
+        template = _check_template(template, texts)
         if not isinstance(yes, str) or not isinstance(no, str) or not yes.strip() or not no.strip():
             raise AdapterError(f"yes= and no= are the answer words, e.g. yes='yes', no='no'; got {yes!r}, {no!r}")
         self.backend, self.template, self.yes, self.no = backend, template, yes.lower(), no.lower()

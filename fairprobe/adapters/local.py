@@ -4,6 +4,7 @@ them), and transformers text-classification pipelines."""
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import warnings
 from collections.abc import Callable, Sequence
@@ -272,6 +273,8 @@ def load_model(path: str | Path, *, trust: bool | Sequence[str] = False, **adapt
     load only with ``trust=True``, and with a warning. The file's SHA-256 becomes the model's
     fingerprint in the evidence.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidSpec(f"load_model takes a model file's path (.skops, .pkl, .joblib); got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise InvalidSpec(f"model file not found: {str(path)!r}")

@@ -159,6 +159,19 @@ class Evidence:
         self.mode = str(check_mode(self.mode))
         self.redact_text, self.incomplete = check_flag("redact_text", self.redact_text), check_flag(
             "incomplete", self.incomplete)
+        if isinstance(self.command, str):
+            import shlex
+
+            try:  # one string is a command line: split as a shell would, so the rule masks each option's value
+                self.command = shlex.split(self.command)
+            except ValueError:
+                self.command = self.command.split()
+        if self.command is not None and (not isinstance(self.command, (list, tuple))
+                                         or not all(isinstance(a, str) for a in self.command)):
+            raise InvalidSpec(f"command= is the command line as a list of strings (sys.argv) or one string; got "
+                              f"{type(self.command).__name__}")
+        if self.command is not None:
+            self.command = list(self.command)
         if isinstance(self.redact, str):
             self.redact = [c.strip() for c in self.redact.split(",") if c.strip()]
         if not all(isinstance(c, str) and c for c in self.redact):

@@ -34,6 +34,7 @@ def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, c
     '1 check raised an error and reached no verdict'
     """
     # A verdict the gate does not know (a hand-made or edited record) shows nothing: it counts as an error.
+    unknown = sorted({str(r.get("verdict")) for r in checks if str(r.get("verdict")) not in KNOWN_VERDICTS})
     checks = [r if str(r.get("verdict")) in KNOWN_VERDICTS else {**r, "verdict": "error", "fails_build": True}
               for r in checks]
     counts = Counter(str(r.get("verdict")) for r in checks)
@@ -62,6 +63,8 @@ def gate(checks: list[dict[str, Any]], *, mode: str, incomplete: bool = False, c
                   "in detect mode that does not fail the build, but it shows nothing either way")
     else:
         verdict, reason = "PASS", "every check passed"
+    if unknown:
+        reason += f" (verdicts the gate does not know count as errors: {', '.join(map(repr, unknown))})"
     if expected:
         reason += f"; {len(expected)} failing check{'s' if len(expected) > 1 else ''} in tests marked xfail"
     return {"verdict": verdict, "reason": reason, "mode": mode, "build_fails": bool(failing) or incomplete,

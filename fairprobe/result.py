@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from fairprobe.data import plain
-from fairprobe.verdicts import ERROR, FAIL, INCONCLUSIVE, PASS, CheckKind, Mode, Verdict
+from fairprobe.verdicts import ERROR, FAIL, INCONCLUSIVE, PASS, CheckKind, Mode, Verdict, sign
 
 TITLES = {CheckKind.INVARIANCE: "invariance of the decision to",
           CheckKind.EQUALIZED_ODDS: "equalized odds across",
@@ -81,7 +81,7 @@ class CheckResult:
         """One line: verdict, check, statistic, interval and bound."""
         lo, hi = self.interval
         line = (f"{self.verdict.upper()} {self.title}: {self.statistic_name} {fmt(self.statistic)} "
-                f"[{fmt(lo)}, {fmt(hi)}] bound {self.comparison} {fmt(self.bound)} (n={self.n})")
+                f"[{fmt(lo)}, {fmt(hi)}] bound {sign(self.comparison)} {fmt(self.bound)} (n={self.n})")
         return line + (f" ({len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''})"
                        if self.warnings else "")
 
@@ -93,7 +93,7 @@ class CheckResult:
             f"{self.verdict.upper()}  {self.title}",
             f"  statistic  {self.statistic_name} = {fmt(self.statistic)}",
             f"  interval   [{fmt(lo)}, {fmt(hi)}]  ({conf})",
-            f"  bound      {self.statistic_name} {self.comparison} {fmt(self.bound)}",
+            f"  bound      {self.statistic_name} {sign(self.comparison)} {fmt(self.bound)}",
             f"  n          {self.n}",
             f"  verdict    {self.verdict.upper()} in {self.mode} mode: {self._reason()}",
         ]
@@ -101,7 +101,7 @@ class CheckResult:
         for name, gate in self.details.get("gates", {}).items():
             glo, ghi = gate["interval"]
             lines.append(f"  also       {name} = {fmt(gate['statistic'])} [{fmt(glo)}, {fmt(ghi)}] "
-                         f"bound {gate['comparison']} {fmt(gate['bound'])}: {str(gate['verdict']).upper()}")
+                         f"bound {sign(gate['comparison'])} {fmt(gate['bound'])}: {str(gate['verdict']).upper()}")
         exercised = self.details.get("exercised")
         if exercised:
             lines.append(f"  exercised  {fmt(exercised['identical_share'])} of valid twins identical to their original "
@@ -158,7 +158,8 @@ class CheckResult:
         if self.details.get("below_null_floor") and self.verdict == INCONCLUSIVE:
             return self.details["below_null_floor"]
         if self.verdict == PASS:
-            return (f"the upper bound {fmt(hi)} is below {fmt(self.bound)}" if single
+            # closed region: an upper bound equal to the bound passes, and the text must not call it "below"
+            return (f"the upper bound {fmt(hi)} is {'below' if hi < self.bound else 'at'} {fmt(self.bound)}" if single
                     else "every pairwise interval lies inside the bound")
         if self.verdict == FAIL:
             return (f"the lower bound {fmt(lo)} is above {fmt(self.bound)}" if single and lo > self.bound

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from fairprobe.errors import FairprobeError
+from fairprobe.verdicts import sign
 
 RECORD_KEY = "fairprobe.record"
 PROPERTY_PREFIX = "fairprobe:"
@@ -35,11 +36,11 @@ def property_value(record: dict[str, Any]) -> str:
     check that raised, ``error``, the exception and the bound it was asked to hold."""
     error = record.get("error")
     if error:
-        bound = f" bound={record['comparison']}{record['bound']}" if record.get("bound") is not None else ""
+        bound = f" bound={sign(record['comparison'])}{record['bound']}" if record.get("bound") is not None else ""
         return f"error {error['type']}: {error['message']}{bound} mode={record['mode']}"
     lo, hi = record["interval"]
     return (f"{record['verdict']} statistic={record['statistic']} interval=[{lo}, {hi}] "
-            f"bound={record['comparison']}{record['bound']} n={record['n']} mode={record['mode']}"
+            f"bound={sign(record['comparison'])}{record['bound']} n={record['n']} mode={record['mode']}"
             + (f" warnings={len(record['warnings'])}" if record.get("warnings") else ""))
 
 
@@ -122,7 +123,7 @@ class EvidenceWriter:
                 if record["verdict"] == "inconclusive":
                     self.inconclusive.setdefault(report.nodeid, []).append(
                         f"INCONCLUSIVE {record['title']}: {record['statistic_name']} {record['statistic']} "
-                        f"interval [{record['interval'][0]}, {record['interval'][1]}] bound {record['comparison']} "
+                        f"interval [{record['interval'][0]}, {record['interval'][1]}] bound {sign(record['comparison'])} "
                         f"{record['bound']}")
         # The full records live in the evidence; JUnit XML keeps the one-line properties.
         report.user_properties = kept
@@ -273,7 +274,7 @@ def check_label(record: dict[str, Any]) -> str:
 
 def _cells(record: dict[str, Any], fmt: Any) -> tuple[str, str, str]:
     """Statistic, interval and bound as text (a check that raised has no statistic or interval)."""
-    bound = f"{record['comparison']} {fmt(record['bound'])}" if record.get("bound") is not None else "-"
+    bound = f"{sign(record['comparison'])} {fmt(record['bound'])}" if record.get("bound") is not None else "-"
     if record.get("error"):
         return "-", "-", bound
     lo, hi = record["interval"]

@@ -65,3 +65,14 @@ def combine(verdicts: Iterable[Verdict]) -> Verdict:
     if FAIL in verdicts:
         return FAIL
     return PASS if all(v == PASS for v in verdicts) else INCONCLUSIVE
+
+
+def sign(comparison: str | None) -> str:
+    """The bound's sign as a reader sees it. The acceptable region is closed (``stats.decide``: PASS when the upper
+    bound is <= a maximum, or the lower bound >= a minimum), so a record's side ``"<"`` (bounded above) reads
+    ``"<="`` and ``">"`` (bounded below) reads ``">="``; FAIL needs the interval strictly beyond.
+
+    >>> sign("<"), sign(">")
+    ('<=', '>=')
+    """
+    return {"<": "<=", ">": ">="}.get(str(comparison or ""), str(comparison or ""))

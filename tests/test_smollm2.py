@@ -11,6 +11,7 @@ import pytest
 import fairprobe as fp
 from fairprobe.adapters import LLMDecisionAdapter
 from fairprobe.twins.text import LLMRewriter, TextTwinGenerator
+from llm_backends import OneAtATime
 
 pytest.importorskip("transformers", reason="needs the [text] extra")
 pytest.importorskip("gguf", reason="needs the [text] extra")
@@ -67,19 +68,6 @@ def test_batched_next_token_probabilities_answer_as_one_prompt_at_a_time(smollm2
     through token_logprobs alone (issue #18)."""
     from fairprobe.llm import TransformersChat
 
-    class OneAtATime:  # the backend without token_logprobs_many: the screener asks one prompt at a time
-        def __init__(self, chat):
-            self.inner = chat
-
-        def describe(self):
-            return self.inner.describe()
-
-        def token_logprobs(self, messages, *, top=20):
-            return self.inner.token_logprobs(messages, top=top)
-
-        def chat(self, messages, **options):
-            return self.inner.chat(messages, **options)
-
     template = "{text}\nShould we invite this candidate to an interview? Answer yes or no."
     alone = TransformersChat(smollm2.path, gguf_file=smollm2.gguf_file, batch_size=1)
     batched = TransformersChat(smollm2.path, gguf_file=smollm2.gguf_file, batch_size=4)
@@ -90,3 +78,52 @@ def test_batched_next_token_probabilities_answer_as_one_prompt_at_a_time(smollm2
     assert len(set(lengths)) > 1 and lengths != sorted(lengths)  # padding happened, and prompts were reordered
     np.testing.assert_array_equal(many.decision, one.decision)
     np.testing.assert_allclose(many.score, one.score, rtol=0, atol=1e-5)  # float sums in another order only
+
+
+# Prompts of different lengths, so that a batch of them is left-padded.
+PROMPTS = ["Anna has ten years of experience in nursing . Invite ?",
+           "Bo wrote code .",
+           "Carla led a team of five engineers for three years and holds a degree in physics . Invite ?",
+           "Dev is new here ."]
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt2(tmp_path_factory):
+    """A two-layer GPT-2 randomly initialised from a config (seeded) and a word-level tokenizer, built here with
+    nothing downloaded. Its position embeddings are learned and absolute, so a left-padded row read at positions
+    0..L-1 (not counted from its first real token) answers differently from the same prompt alone. (SmolLM2's
+    rotary positions see only distances, which padding leaves alone, so the test above cannot tell.)"""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    split = pre_tokenizers.Whitespace()
+    words = sorted({w for p in PROMPTS for w, _ in split.pre_tokenize_str(p)})
+    vocab = {w: i for i, w in enumerate(["<unk>", "<eos>", *words])}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = split
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>", eos_token="<eos>").save_pretrained(folder)
+    torch.manual_seed(0)
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_positions=64, n_embd=32, n_layer=2, n_head=2,
+                               bos_token_id=1, eos_token_id=1)) \
+        .save_pretrained(folder)
+    return folder, len(vocab)
+
+
+def test_a_left_padded_batch_counts_each_prompts_positions_from_its_first_token(tiny_gpt2):
+    """token_logprobs_many's position_ids: every prompt of a padded batch gets the whole next-token distribution
+    it gets alone (issue #18)."""
+    from fairprobe.llm import TransformersChat
+
+    folder, size = tiny_gpt2
+    chat = TransformersChat(str(folder), batch_size=len(PROMPTS), plain=True)
+    conversations = [[{"role": "user", "content": p}] for p in PROMPTS]
+    tokenizer, _ = chat._model()
+    lengths = [len(ids) for ids in tokenizer([chat._prompt(tokenizer, c) for c in conversations])["input_ids"]]
+    assert len(set(lengths)) == len(PROMPTS)  # one batch, padded on the left by different amounts
+    many = chat.token_logprobs_many(conversations, top=size)
+    for conversation, batched in zip(conversations, many):
+        alone = chat.token_logprobs(conversation, top=size)
+        assert batched.keys() == alone.keys()
+        np.testing.assert_allclose([batched[t] for t in alone], list(alone.values()), rtol=0, atol=1e-5)

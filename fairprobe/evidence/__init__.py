@@ -13,6 +13,10 @@ A bundle is a folder under the report directory holding
 - ``MANIFEST.sha256``: the SHA-256 of every file above, and nothing else; with ``Evidence(sign_key=...)``
   also ``MANIFEST.sha256.sig``, an Ed25519 signature of the manifest.
 
+A check's ``comparison`` names the side of its bound: ``"<"`` a maximum, ``">"`` a minimum. The acceptable
+region is closed (a statistic equal to its bound passes), so every text that shows it (the terminal, JUnit
+properties, report.html, the ML-BOM) prints ``<=`` and ``>=`` (``fairprobe.verdicts.sign``).
+
 ``fairprobe verify [--expect DIGEST] [--key PUB]`` checks it; :func:`verify` does the same in Python.
 
 What changed in schema version 2.0 (from 1.0): ``files`` (every file of the bundle; the manifest must

@@ -27,6 +27,7 @@ from typing import Any
 
 from fairprobe.redact import escape_cell
 from fairprobe.twins.base import split_group
+from fairprobe.verdicts import sign
 
 IN_TOTO_STATEMENT = "https://in-toto.io/Statement/v1"
 TEST_RESULT_PREDICATE = "https://in-toto.io/attestation/test-result/v0.1"
@@ -383,7 +384,7 @@ def _model_card(ref: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
             "groupAtRisk": " x ".join(record["attributes"]) + (f" ({groups})" if groups else ""),
             "harms": (f"{verdict}: {record['statistic_name']} {_text(record['statistic'])}, one-sided "
                       f"{1 - float(record['alpha']):.0%} interval [{_text(lo)}, {_text(hi)}] ({record['method']}), "
-                      f"bound {record['comparison']} {_text(record['bound'])}, n = {record['n']}, "
+                      f"bound {sign(record['comparison'])} {_text(record['bound'])}, n = {record['n']}, "
                       f"mode {record['mode']}"),
             "mitigationStrategy": ("fails the build" if record.get("fails_build") else "does not fail the build")
             + f" (fairprobe {record['check']} check, {record.get('test') or 'outside pytest'})"})

@@ -70,12 +70,14 @@ def render_html(document: dict[str, Any], *, evidence_sha256: str | None = None)
 
     from fairprobe.evidence.gate import gate
     from fairprobe.evidence.exports import impact_ratio_rows, model_identity
+    from fairprobe.verdicts import sign
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fairprobe", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["num"] = _num
+    env.filters["sign"] = sign
     env.filters["pct"] = _pct
     env.globals["plot"] = _interval_plot
     env.globals["identity"] = model_identity

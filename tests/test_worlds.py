@@ -78,11 +78,12 @@ def test_world_errors():
 
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: worlds.hiring(bogus=1),
-     r"^hiring\(\) has no option 'bogus' \(options: n, seed, direct_bias, proxy_bias, label_bias\)$"),
+     r"^hiring\(\) has no option 'bogus' \(options: n, seed, direct_bias, proxy_bias, label_bias; use one of "
+     r"them\)$"),
     (lambda: worlds.hiring(sed=1), r"^hiring\(\) has no option 'sed'; did you mean 'seed'\? \(options: n, seed,"),
-    (lambda: worlds.hiring(100, 3), r"^hiring\(\) takes 1 positional argument \(n\); got 2: 100, 3; pass the others "
+    (lambda: worlds.hiring(100, 3), r"^hiring\(\) takes 1 positional argument \(n\); got 2: int 100, int 3; pass the others "
                                     r"by name, e.g. seed=\.\.\.$"),
-    (lambda: worlds.hiring(100, n=5), r"^hiring\(\): multiple values for argument 'n'; options: n, seed,"),
+    (lambda: worlds.hiring(100, n=5), r"^hiring\(\): multiple values for argument 'n'; pass n= once \(options: n, seed,"),
     (lambda: worlds.hiring(n=-5), r"^hiring\(\): n must be a positive whole number of applicants, e.g. n=1000; "
                                   r"got -5$"),
     (lambda: worlds.hiring(n="10"), r"n must be a positive whole number .*; got '10'$"),

@@ -10,6 +10,7 @@ by library objects: :class:`fairprobe.session.EvidenceWriter` gathers the checks
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import uuid
@@ -39,13 +40,30 @@ writer_key = pytest.StashKey[Any]()
 marker_key = pytest.StashKey[dict]()
 
 
+def _number(kind: type, what: str, example: str) -> Any:
+    """An argparse type: ``kind(text)``, or an error saying what the option takes, e.g. and what was given."""
+
+    def convert(text: str) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, e.g. {example}; got {text!r}") from None
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+_WHOLE = _number(int, "a whole number", "0")
+_ALPHA = _number(float, "a number between 0 and 0.5", "0.05")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("fairprobe", "counterfactual-fairness probes")
     group.addoption(OPT_REPORT, metavar="DIR", default=None,
                     help=f"write the evidence bundle under DIR (ini: {INI_REPORT}; default: reports)")
-    group.addoption(OPT_SEED, metavar="N", type=int, default=None,
+    group.addoption(OPT_SEED, metavar="N", type=_WHOLE, default=None,
                     help=f"default seed of probes that set none (ini: {INI_SEED}; default: 0)")
-    group.addoption(OPT_ALPHA, metavar="A", type=float, default=None,
+    group.addoption(OPT_ALPHA, metavar="A", type=_ALPHA, default=None,
                     help=f"level of each one-sided confidence bound (ini: {INI_ALPHA}; default: 0.05)")
     group.addoption(OPT_MODE, choices=("detect", "certify"), default=None,
                     help="detect: only FAIL fails a test; certify: INCONCLUSIVE fails too, for release gates "
@@ -59,7 +77,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="replace these columns' values in counterexamples with a keyed hash before anything shows "
                          "them (failure text, JUnit XML, evidence); the index by its name or 'index'; 'text' also "
                          "masks names, emails and phone numbers in text values; a name no data holds is an error")
-    group.addoption(OPT_COUNTEREXAMPLES, metavar="N", type=int, default=None,
+    group.addoption(OPT_COUNTEREXAMPLES, metavar="N", type=_WHOLE, default=None,
                     help="keep at most N counterexamples per check in the evidence (0: none)")
     group.addoption(OPT_SIGN, metavar="KEY", default=None,
                     help="sign the bundle's manifest with this ed25519 private key (PEM); check with "
@@ -75,7 +93,7 @@ def _resolve_settings(config: pytest.Config) -> Any:
     from fairprobe import settings
     from fairprobe.errors import FairprobeError
 
-    def pick(option: str, ini: str, convert: Any) -> Any:
+    def pick(option: str, ini: str, convert: Any, takes: str = "", example: str = "") -> Any:
         given = config.getoption(option)
         if given is not None:
             return given
@@ -83,9 +101,11 @@ def _resolve_settings(config: pytest.Config) -> Any:
         try:
             return convert(raw)
         except ValueError:
-            raise pytest.UsageError(f"ini option {ini} = {raw!r} is not a valid {convert.__name__}") from None
+            raise pytest.UsageError(f"ini option {ini} = {raw!r} is not a valid {convert.__name__}: it must be "
+                                    f"{takes}, e.g. {ini} = {example}") from None
 
-    values = {"seed": pick(OPT_SEED, INI_SEED, int), "alpha": pick(OPT_ALPHA, INI_ALPHA, float),
+    values = {"seed": pick(OPT_SEED, INI_SEED, int, "a whole number", "0"),
+              "alpha": pick(OPT_ALPHA, INI_ALPHA, float, "a number between 0 and 0.5", "0.05"),
               "mode": pick(OPT_MODE, INI_MODE, str),
               "cache_dir": str(Path(config.rootpath, config.getini(INI_CACHE))),
               # applied by every probe before a result is shown, so the failure text and JUnit XML are redacted too

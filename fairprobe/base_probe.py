@@ -62,7 +62,8 @@ def records_errors(kind: CheckKind, *, attributes_at: int = 0) -> Callable[[_Met
                     hint = closest(unknown[0], known)
                     raise InvalidSpec(f"{kind} has no option {unknown[0]!r}" + (f"; did you mean {hint!r}?" if hint
                                                                                 else "")
-                                      + f" (options: {', '.join(k for k in known if k not in ('attribute', 'attributes'))})")
+                                      + f" (options: {', '.join(k for k in known if k not in ('attribute', 'attributes'))}"
+                                      + "; use one of them)")
                 missing = [r for r in required if r not in options]
                 if missing:
                     raise InvalidSpec(f"{kind} needs {', '.join(f'{m}=' for m in missing)} (the bound it checks), e.g. "

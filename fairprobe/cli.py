@@ -227,7 +227,8 @@ def _diff(a: str, b: str) -> int:
         bundle, problems, _ = resolve(given)
         document = _document(bundle) if not problems else {}
         if document.get("schema") != "fairprobe-evidence":
-            why = problems[0] if problems else f"{bundle}: no readable evidence.json (is this an evidence bundle?)"
+            why = problems[0] if problems else (f"{bundle}: no readable evidence.json; give the path of an evidence "
+                                                f"bundle (a folder holding evidence.json) or of the report directory")
             print(f"fairprobe diff: {why}", file=sys.stderr)
             return 2
         checks = document.get("checks")

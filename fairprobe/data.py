@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairprobe.errors import InvalidSpec, MissingDependency, closest, shorten
+from fairprobe.errors import closest, given, InvalidSpec, MissingDependency, shorten
 
 
 def load_table(data: Any, *, what: str = "data") -> pd.DataFrame:
@@ -34,7 +34,7 @@ def load_table(data: Any, *, what: str = "data") -> pd.DataFrame:
                 if type(data).__module__.startswith("ray.data") else "")
         raise InvalidSpec(
             f"{what} must be a pandas DataFrame or the path of a CSV or Parquet file; "
-            f"got {type(data).__name__}{hint}"
+            f"got {given(data)}{hint}"
         )
     if frame.shape[0] == 0:
         raise InvalidSpec(f"{what} is empty (0 rows, columns: {shorten(frame.columns)}); "
@@ -47,7 +47,8 @@ def load_table(data: Any, *, what: str = "data") -> pd.DataFrame:
 
 def _read_file(path: Path, what: str) -> pd.DataFrame:
     if not path.exists():
-        raise InvalidSpec(f"{what} file not found: {str(path)!r} (working directory: {os.getcwd()})")
+        raise InvalidSpec(f"{what} file not found: {str(path)!r} (working directory: {os.getcwd()}); give the path "
+                          f"of an existing CSV or Parquet file, or a DataFrame")
     if not path.is_file():
         raise InvalidSpec(f"{what} path {str(path)!r} is a folder, not a file; give the path of a CSV or Parquet "
                           "file inside it")
@@ -75,7 +76,7 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, role: str) -
             did_you_mean = f"; did you mean {hint!r}?" if hint else ""
             raise InvalidSpec(
                 f"{role} column {column!r} not found in data{did_you_mean} "
-                f"(columns: {shorten(frame.columns, 12)})"
+                f"(use one of the columns: {shorten(frame.columns, 12)})"
             )
 
 
@@ -104,7 +105,7 @@ def as_column_list(value: str | Sequence[str] | None, *, role: str) -> list[str]
         names = list(value)
     except TypeError:
         raise InvalidSpec(f"{role} must be a column name or a list of column names; "
-                          f"got {type(value).__name__}") from None
+                          f"got {given(value)}") from None
     for name in names:
         if not isinstance(name, str):
             raise InvalidSpec(f"{role} must hold column names (strings); got {name!r}")

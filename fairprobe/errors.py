@@ -65,6 +65,19 @@ def closest(name: str, options: Iterable[Any]) -> str | None:
     return lowered[hits[0]] if hits else None
 
 
+def given(value: Any) -> str:
+    """What a user passed, for an error message: its type and a short repr, ``int 5``, ``list [1, 2]``,
+    ``NoneType None`` (a long value cut with ``...``; a table or an array by its shape)."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlist, short.maxdict = 60, 60, 6, 4
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and len(shape) >= 1:  # a table or an array: its shape, not its rows
+        return f"{type(value).__name__} of shape {shape}"
+    return f"{type(value).__name__} {' '.join(short.repr(value).split())}"
+
+
 def shorten(values: Iterable[Any], limit: int = 8) -> str:
     """``a, b, c, ... (12 in all)``: a list for an error message."""
     values = [str(v) for v in values]

@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fairprobe.errors import FairnessViolation, InvalidSpec
+from fairprobe.errors import FairnessViolation, given, InvalidSpec
 from fairprobe.verdicts import CheckKind
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def require_specs(checks: Sequence[Any], what: str = "run and assert_all") -> No
     for check in checks:
         if not isinstance(check, CheckSpec):
             raise InvalidSpec(f"{what} take{'s' if ' ' not in what else ''} checks stated with fp.invariant(...), "
-                              f"fp.equalized_odds(...) or fp.demographic_parity(...); got {type(check).__name__}")
+                              f"fp.equalized_odds(...) or fp.demographic_parity(...); got {given(check)}")
 
 
 def raise_failures(results: Sequence[CheckResult]) -> None:

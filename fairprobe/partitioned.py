@@ -26,7 +26,7 @@ from fairprobe.errors import FairnessViolation, InvalidSpec
 from fairprobe.base_probe import BaseProbe, raise_first
 from fairprobe.result import CheckResult
 from fairprobe.spec import ProbeSpec
-from fairprobe.validation import check_bound, check_optional_count
+from fairprobe.validation import checked_arguments, check_bound, check_optional_count
 from fairprobe.verdicts import CheckKind
 
 
@@ -52,6 +52,7 @@ class PartitionedProbe(BaseProbe):
     ('pass', 3000, 3)
     """
 
+    @checked_arguments("Probe(engine=...)")
     def __init__(self, data: Any, model: Any, *, protected: str | Sequence[str], label: str | None = None,
                  held: str | Sequence[str] | None = None, twins: Any = "flip", features: Sequence[str] | None = None,
                  seed: int | None = None, alpha: float | None = None, mode: str | None = None,

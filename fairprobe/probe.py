@@ -23,7 +23,7 @@ from fairprobe.result import CheckResult
 from fairprobe.spec import ProbeSpec
 from fairprobe.twins import TwinSet
 from fairprobe.twins.flip import twin_row_keys
-from fairprobe.validation import check_flag, check_optional_count
+from fairprobe.validation import checked_arguments, check_flag, check_optional_count
 from fairprobe.verdicts import CheckKind
 
 
@@ -121,6 +121,7 @@ class Probe(BaseProbe):
             return PartitionedProbe(*args, engine=engine, **kwargs)
         return super().__new__(cls)
 
+    @checked_arguments("Probe()")
     def __init__(
         self,
         data: Any,

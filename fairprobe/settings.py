@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from fairprobe.errors import InvalidSpec
+from fairprobe.errors import InvalidSpec, unknown_choice
 from fairprobe.validation import check_alpha, check_mode, check_redact, check_seed
 from fairprobe.verdicts import Mode
 
@@ -64,7 +64,7 @@ def validate(**values: Any) -> dict[str, Any]:
         elif key == "redact":
             out[key] = check_redact(value)
         else:
-            raise InvalidSpec(f"unknown setting {key!r} (settings: seed, alpha, mode, cache_dir, redact)")
+            raise unknown_choice("setting", key, ["seed", "alpha", "mode", "cache_dir", "redact"])
     return out
 
 

@@ -29,7 +29,7 @@ from fairprobe.data import (
     require_columns,
     require_scalars,
 )
-from fairprobe.errors import InvalidSpec, closest, shorten
+from fairprobe.errors import closest, given, InvalidSpec, shorten
 from fairprobe.twins import TwinGenerator, TwinSet, group_labels, resolve_generator
 from fairprobe.twins.bands import Bands, build_bands
 from fairprobe.twins.base import group_codes
@@ -164,7 +164,8 @@ class ProbeSpec:
                 hint = closest(name, self.protected)
                 did_you_mean = f"; did you mean {hint!r}?" if hint else ""
                 raise InvalidSpec(f"{what}: {name!r} is not a protected attribute of this probe{did_you_mean} "
-                                  f"(protected: {', '.join(self.protected)})")
+                                  f"(use one of the protected attributes: {', '.join(self.protected)}, or add it to "
+                                  f"protected=)")
         return tuple(names)
 
     # ------------------------------------------------------------------ the grouped view
@@ -284,7 +285,7 @@ def _check_derived(derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None, 
     if not isinstance(derived, Mapping):
         raise InvalidSpec("derived must map a column to a function of the row frame, e.g. "
                           "derived={'age_group': lambda df: pd.cut(df['age'], [17, 24, 120])}; "
-                          f"got {type(derived).__name__}")
+                          f"got {given(derived)}")
     out = {}
     for column, fn in derived.items():
         require_columns(frame, [column], role="derived")
@@ -293,7 +294,7 @@ def _check_derived(derived: Mapping[str, Callable[[pd.DataFrame], Any]] | None, 
             raise InvalidSpec(f"derived column {column!r} is also {role}; a derived column is recomputed in every "
                               "twin from the columns it depends on, so it cannot have another role")
         if not callable(fn):
-            raise InvalidSpec(f"derived[{column!r}] must be a function DataFrame -> values; got {type(fn).__name__}")
+            raise InvalidSpec(f"derived[{column!r}] must be a function DataFrame -> values; got {given(fn)}")
         check_reproduces(column, fn, frame)
         out[column] = fn
     return out

@@ -7,14 +7,62 @@ valid alpha.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from fairprobe.errors import InvalidSpec, unknown_choice
+from fairprobe.errors import InvalidSpec, closest, given, unknown_choice
 from fairprobe.verdicts import Mode
 
 MAX_SEED = 2**63 - 1  # torch and numpy both take seeds up to this size
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def checked_arguments(what: str) -> Callable[[_Function], _Function]:
+    """A public function (or ``__init__``) whose unknown keyword, surplus positional argument, missing or twice
+    given argument raises an :class:`InvalidSpec` naming it and the valid ones, not Python's TypeError
+    (``hiring(bogus=1)``, ``Probe(data, model, protectd="sex")``)."""
+
+    def wrap(function: _Function) -> _Function:
+        signature = inspect.signature(function)
+        parameters = list(signature.parameters.values())
+        method = bool(parameters) and parameters[0].name == "self"
+        own = parameters[1:] if method else parameters
+        names = [p.name for p in own if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        positional = [p.name for p in own if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        any_keyword = any(p.kind is p.VAR_KEYWORD for p in own)
+        any_positional = any(p.kind is p.VAR_POSITIONAL for p in own)
+
+        @functools.wraps(function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            unknown = [] if any_keyword else [k for k in kwargs if k not in names]
+            if unknown:
+                hint = closest(unknown[0], names)
+                raise InvalidSpec(f"{what} has no option {unknown[0]!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                                  + f" (options: {', '.join(names)}; use one of them)")
+            values = args[1:] if method else args
+            if not any_positional and len(values) > len(positional):
+                by_name = [n for n in names if n not in positional]
+                raise InvalidSpec(f"{what} takes {len(positional)} positional argument{'s' * (len(positional) != 1)}"
+                                  f" ({', '.join(positional) or 'none'}); got {len(values)}: "
+                                  f"{', '.join(map(given, values))}; pass the others by name, e.g. {by_name[0]}=...")
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as error:
+                named = [n for n in names if f"'{n}'" in str(error)]
+                fix = ("pass each once" if not named else f"pass {named[0]}=..." if "missing" in str(error)
+                       else f"pass {named[0]}= once")
+                raise InvalidSpec(f"{what}: {error}; {fix} (options: {', '.join(names)})") from None
+            return function(*args, **kwargs)
+
+        return cast(_Function, checked)
+
+    return wrap
 
 
 def _is_real(value: Any) -> bool:

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from fairprobe.twins import lexicons
-from fairprobe.errors import InvalidSpec
+from fairprobe.errors import InvalidSpec, closest
+from fairprobe.validation import check_seed, checked_arguments
 
 SEXES = ("female", "male")
 SEX_P = (0.5, 0.5)
@@ -124,11 +125,20 @@ class World:
         for key, value in values.items():
             allowed = {"sex": SEXES, "race": RACES}.get(key)
             if allowed is None:
-                raise InvalidSpec(f"counterfactual: {key!r} is not a protected attribute of this world "
-                                  f"(protected: {', '.join(self.protected)})")
+                hint = closest(key, self.protected)
+                raise InvalidSpec(f"counterfactual: {key!r} is not a protected attribute of this world"
+                                  + (f"; did you mean {hint!r}?" if hint else "")
+                                  + f" (use one of: {', '.join(self.protected)}, e.g. sex='male')")
             if value not in allowed:
                 raise InvalidSpec(f"counterfactual: {key}={value!r} is not a value of {key} "
-                                  f"(values: {', '.join(allowed)})")
+                                  f"(use one of: {', '.join(allowed)})")
+        labels = [] if rows is None or isinstance(rows, slice) else \
+            list(rows) if isinstance(rows, (list, tuple, pd.Index, np.ndarray, pd.Series)) else [rows]
+        if labels and np.asarray(labels).dtype != bool:  # labels, not a mask
+            missing = [r for r in labels if r not in self.noise.index]
+            if missing:
+                raise InvalidSpec(f"counterfactual: rows {missing[:5]!r} are not index labels of this world's data "
+                                  f"(pass labels from world.data.index, 0 to {len(self.noise) - 1}, or none for all)")
         noise = self.noise if rows is None else self.noise.loc[rows]
         sex = np.full(len(noise), values["sex"], dtype=object) if "sex" in values else \
             self.data.loc[noise.index, "sex"].to_numpy(dtype=object)
@@ -160,6 +170,7 @@ def render_profile(row: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
+@checked_arguments("hiring()")
 def hiring(
     n: int = 2000,
     *,
@@ -194,13 +205,18 @@ def hiring(
     >>> sorted(w.data["sex"].unique())
     ['female', 'male']
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise InvalidSpec(f"n must be a positive whole number; got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidSpec(f"hiring(): n must be a positive whole number of applicants, e.g. n=1000; got {n!r}")
+    seed = check_seed(seed, name="hiring(): seed")
     for name, value in (("direct_bias", direct_bias), ("proxy_bias", proxy_bias)):
-        if not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise InvalidSpec(f"{name} must be a finite number (logits); got {value!r}")
-    if not isinstance(label_bias, (int, float)) or not 0 <= label_bias <= 1:
-        raise InvalidSpec(f"label_bias must be a share in [0, 1]; got {label_bias!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(value):
+            raise InvalidSpec(f"hiring(): {name} must be a finite number of logits, e.g. {name}=1.0 (0: none); "
+                              f"got {value!r}")
+    if isinstance(label_bias, bool) or not isinstance(label_bias, (int, float, np.integer, np.floating)) \
+            or not 0 <= label_bias <= 1:
+        raise InvalidSpec(f"hiring(): label_bias must be a share in [0, 1], e.g. label_bias=0.2 (0: none); "
+                          f"got {label_bias!r}")
     rng = np.random.default_rng(seed)
     noise = pd.DataFrame(rng.random((n, len(NOISE))), columns=NOISE)
     sex = np.asarray(SEXES, dtype=object)[_cut(noise["u_sex"].to_numpy(), SEX_P)]

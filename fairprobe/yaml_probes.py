@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from fairprobe.errors import FairnessViolation, FairprobeError, InvalidSpec, closest
+from fairprobe.errors import closest, FairnessViolation, FairprobeError, given, InvalidSpec
 
 PROBE_KEYS = {"name", "data", "model", "trust", "protected", "held", "label", "positive_label", "label_positive",
               "model_positive", "twins", "features",
@@ -97,7 +97,7 @@ def load(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
         raise YamlProbeError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(data, dict):
         raise YamlProbeError(f"{path}:1: a probe file is a mapping of settings (data:, model:, protected:, "
-                             f"checks:, ...); got {type(data).__name__}")
+                             f"checks:, ...); got {given(data)}")
     lines: dict[tuple[Any, ...], int] = {}
     _walk(node, (), lines)
     return data, lines
@@ -310,7 +310,7 @@ class ProbeFile(pytest.File):
         from fairprobe.data import load_table
 
         if not isinstance(spec, str):
-            raise self.fail(f"data: names a CSV or Parquet file (a path, relative to this file) or an embedded "
+            raise self.fail(f"data: must name a CSV or Parquet file (a path, relative to this file) or an embedded "
                             f"world ({{world: hiring, n: 6000}}); got {type(spec).__name__} {spec!r}", "data")
         return load_table(self._relative(spec))
 
@@ -318,7 +318,7 @@ class ProbeFile(pytest.File):
         from fairprobe.adapters import load_model
 
         if not isinstance(spec, str):
-            raise self.fail(f"model: names a model file (.skops, ...) or a Python object 'module:attribute'; got "
+            raise self.fail(f"model: must name a model file (.skops, ...) or a Python object 'module:attribute'; got "
                             f"{type(spec).__name__} {spec!r}", "model")
         if not isinstance(trust, (bool, list)):
             raise self.fail(f"trust: is a list of the extra types the .skops file may hold (or true/false); got "

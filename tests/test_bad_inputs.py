@@ -311,11 +311,11 @@ YAML_CASES = {
     "probe_check_bound": (YAML_HEAD + "checks:\n  - invariance: sex\n    max_flip_rate: x\n",
                           r":10: max_flip_rate must be a number in \(0, 1\]; got 'x'"),
     "probe_data_list": ("data: [1, 2]\nmodel: screeners:fair\nprotected: [sex]\n" + YAML_CHECK,
-                        r":1: data: names a CSV or Parquet file .*got list \[1, 2\]"),
+                        r":1: data: must name a CSV or Parquet file .*got list \[1, 2\]"),
     "probe_world_n": ("name: s\ndata:\n  world: hiring\n  n: x\nmodel: screeners:fair\nprotected: [sex]\n" + YAML_CHECK,
                       r":4: data: .*n"),
     "probe_model_list": ("data: {world: hiring, n: 300}\nmodel: [1]\nprotected: [sex]\n" + YAML_CHECK,
-                         r":2: model: names a model file .*got list"),
+                         r":2: model: must name a model file .*got list"),
 }
 
 

@@ -1,10 +1,24 @@
-"""The CI templates in docs/ci are what a user copies into their own repository: they install fairprobe as a
-dependency, and their probe and verify commands are run here as the CI platform runs them (a step after a
-failed one only with ``if: always()`` on GitHub; GitLab's script in one shell, as its runner does), on a fair
-model, a biased one, a bundle rewritten after the run and a run that wrote no bundle."""
+"""The CI templates in docs/ci are what a user copies into their own repository. Their commands are run here as
+the CI platform runs them, in a temporary "user repository" (a requirements.txt, a probe file with a tiny model):
+
+- the install step runs as written, in a fresh virtual environment, against a wheel built from this tree (pip
+  pointed at a folder holding only that wheel, as a user's pip is pointed at PyPI; fairprobe's own dependencies
+  are the running interpreter's, made visible without fairprobe). So the template's ``pip install`` line, the
+  extras it names, the ``fairprobe`` command and the pytest plugin's entry point are those of the package a
+  user gets, not of this checkout (building the wheel and installing it take a few seconds, once per template);
+- then the probe and verify commands: on GitHub each ``run:`` step in its own ``bash -e`` (a step after a failed
+  one only with ``if: always()``; ``continue-on-error`` steps do not fail the job), on GitLab ``before_script``
+  and ``script`` in one shell with ``set -eo pipefail`` and ``after_script`` in another whose status is ignored,
+  as their runners do.
+
+On a fair model the job passes, on a biased one it fails (with its evidence checked), a bundle rewritten after the
+run (manifest recomputed) makes the verify step fail, and a run that wrote no bundle fails it. No wall-clock limit:
+a slow machine makes these slower, never red."""
 
 import os
 import re
+import shutil
+import site
 import subprocess
 import sys
 from importlib import metadata
@@ -18,6 +32,7 @@ import fairprobe as fp
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "docs" / "ci"
+TEMPLATE_NAMES = ["github-actions.yml", "gitlab-ci.yml"]
 
 PROBE = '''
 import fairprobe as fp
@@ -45,6 +60,10 @@ names = sorted(p.name for p in bundle.iterdir() if p.name != "MANIFEST.sha256")
     f"{hashlib.sha256((bundle / n).read_bytes()).hexdigest()}  {n}\\n" for n in names))
 '''
 
+# What the runners do with the keys the templates use; a template that adds another makes the tests say so.
+GITHUB_STEP_KEYS = {"name", "uses", "with", "run", "if", "continue-on-error"}
+GITLAB_JOB_KEYS = {"image", "stage", "before_script", "script", "after_script", "artifacts", "allow_failure"}
+
 
 def _github():
     return yaml.safe_load((TEMPLATES / "github-actions.yml").read_text())["jobs"]["fairness"]["steps"]
@@ -62,21 +81,73 @@ def _install_lines(name):
     return [line.split("  #")[0].strip() for line in lines if line.strip()]
 
 
-def _environment():
-    bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-            "PYTEST_ADDOPTS": "-p no:cacheprovider -p no:randomly"}
+@pytest.fixture(scope="module")
+def wheel_and_dependencies(tmp_path_factory):
+    """A wheel built from this tree, and a folder showing the running interpreter's packages without fairprobe."""
+    work = tmp_path_factory.mktemp("ci-wheel")
+    source = work / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "_fairprobe_pytestplugin.py"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "fairprobe", source / "fairprobe", ignore=shutil.ignore_patterns("__pycache__"))
+    wheels = work / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
+                    "-w", str(wheels), str(source)], check=True, capture_output=True, text=True)
+    dependencies = work / "dependencies"
+    dependencies.mkdir()
+    for folder in site.getsitepackages():
+        for entry in Path(folder).iterdir():
+            hidden = entry.name.startswith(("fairprobe", "_fairprobe", "__editable__")) or entry.suffix == ".pth"
+            if not hidden and not (dependencies / entry.name).exists():
+                (dependencies / entry.name).symlink_to(entry)
+    return wheels, dependencies
 
 
-def run_template(name, folder, probe=None, *, check_only=False):
-    """Run the template's probe and verify commands in ``folder``: (the job's exit status, its output).
-    ``check_only``: only the commands from the check on, on what an earlier run left in ``folder``."""
+def _shim(path, python, code):
+    path.write_text(f"#!{python}\nimport sys\n{code}\nsys.exit(main())\n")
+    path.chmod(0o755)
+
+
+@pytest.fixture(scope="module")
+def installed(wheel_and_dependencies, tmp_path_factory):
+    """Per template: the environment its job runs in, after its install step ran as written."""
+    wheels, dependencies = wheel_and_dependencies
+    environments = {}
+    for name in TEMPLATE_NAMES:
+        venv = tmp_path_factory.mktemp("ci-venv")
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        purelib = subprocess.run([str(venv / "bin" / "python"), "-c",
+                                  "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 check=True, capture_output=True, text=True).stdout.strip()
+        (Path(purelib) / "dependencies.pth").write_text(f"{dependencies}\n")
+        # pip and pytest as commands of this environment (their modules come from the dependencies folder)
+        python = venv / "bin" / "python"
+        _shim(venv / "bin" / "pip", python, "from pip._internal.cli.main import main")
+        _shim(venv / "bin" / "pytest", python, "from pytest import console_main as main")
+        env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env.update(PATH=str(venv / "bin") + os.pathsep + os.environ.get("PATH", ""), VIRTUAL_ENV=str(venv),
+                   PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels), PIP_DISABLE_PIP_VERSION_CHECK="1",
+                   PYTEST_ADDOPTS="-p no:cacheprovider -p no:randomly")
+        folder = tmp_path_factory.mktemp("ci-install")
+        (folder / "requirements.txt").write_text("pandas\n")
+        done = subprocess.run(["bash", "-e", "-c", "\n".join(_install_lines(name))], cwd=folder, env=env,
+                              capture_output=True, text=True)
+        environments[name] = (env, done, venv)
+    return environments
+
+
+def run_template(name, env, folder, probe=None, *, check_only=False):
+    """Run the template's commands after its install step in ``folder``: (the job's exit status, its output).
+    ``check_only``: only the commands from the evidence check on, on what an earlier run left in ``folder``."""
+    (folder / "requirements.txt").write_text("pandas\n")
     if probe is not None:
         (folder / "probes").mkdir()
         (folder / "probes" / "test_gate.py").write_text(probe)
     if name == "github-actions.yml":
         failed, output = False, ""
         for step in _github():
+            assert set(step) <= GITHUB_STEP_KEYS, set(step) - GITHUB_STEP_KEYS
+            assert step.get("if", "success()") in ("success()", "always()"), step["if"]
             if "run" not in step or step.get("name") == "Install":
                 continue
             if failed and step.get("if") != "always()":
@@ -85,20 +156,26 @@ def run_template(name, folder, probe=None, *, check_only=False):
                 continue
             # GitHub's default shell for run: bash -e {0}
             done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=folder, capture_output=True, text=True,
-                                  env=_environment(), timeout=600)
+                                  env=env)
             output += done.stdout + done.stderr
-            failed = failed or done.returncode != 0
+            failed = failed or (done.returncode != 0 and not step.get("continue-on-error", False))
         return int(failed), output
-    lines = list(_gitlab()["script"])
+    job = _gitlab()
+    assert set(job) <= GITLAB_JOB_KEYS, set(job) - GITLAB_JOB_KEYS
+    lines = list(job["script"])
     if check_only:
         lines = ["probes=0", *lines[next(i for i, line in enumerate(lines) if line.startswith("digest=")):]]
-    # GitLab's runner runs the script lines in one bash with errexit and pipefail
+    # GitLab's runner: before_script (run once by the fixture) and script in one bash with errexit and pipefail,
+    # then after_script in a shell of its own, whose status does not count
     done = subprocess.run(["bash", "-c", "set -eo pipefail\n" + "\n".join(lines)], cwd=folder, capture_output=True,
-                          text=True, env=_environment(), timeout=600)
-    return done.returncode, done.stdout + done.stderr
-
-
-TEMPLATE_NAMES = ["github-actions.yml", "gitlab-ci.yml"]
+                          text=True, env=env)
+    output = done.stdout + done.stderr
+    if job.get("after_script"):
+        after = subprocess.run(["bash", "-c", "set -eo pipefail\n" + "\n".join(job["after_script"])], cwd=folder,
+                               capture_output=True, text=True, env=env)
+        output += after.stdout + after.stderr
+    status = 0 if job.get("allow_failure") else done.returncode
+    return status, output
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
@@ -123,33 +200,46 @@ def test_fairprobe_is_installed_as_a_dependency_not_from_a_checkout(name):
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_a_fair_model_passes_and_a_bundle_rewritten_after_the_run_fails_the_job(name, tmp_path):
-    status, output = run_template(name, tmp_path, PROBE)
+def test_the_install_step_as_written_installs_the_wheel(name, installed, tmp_path):
+    env, done, venv = installed[name]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Successfully installed fairprobe-" in done.stdout
+    where = subprocess.run(["python", "-c", "import fairprobe, _fairprobe_pytestplugin, shutil; "
+                            "print(fairprobe.__file__, _fairprobe_pytestplugin.__file__, shutil.which('fairprobe'))"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert all(Path(path).is_relative_to(venv) for path in where), (where, venv)
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_a_fair_model_passes_and_a_bundle_rewritten_after_the_run_fails_the_job(name, installed, tmp_path):
+    env = installed[name][0]
+    status, output = run_template(name, env, tmp_path, PROBE)
     assert status == 0, output[-3000:]
     digest = re.search(r"^manifest sha256 ([0-9a-f]{64})$", output, re.M).group(1)
     reports = tmp_path / "reports"
     bundle = reports / (reports / "LATEST").read_text().strip()
     assert fp.evidence.manifest_digest(bundle) == digest
-    assert f"OK reports/{bundle.name}" in output and "matches --expect" in output
     assert (reports / "junit.xml").is_file()
     subprocess.run([sys.executable, "-c", TAMPER], cwd=tmp_path, check=True)
     assert fp.verify(bundle) == []  # consistent in itself: only the printed digest catches it
-    status, output = run_template(name, tmp_path, check_only=True)
-    assert status != 0
-    assert "FAILED MANIFEST.sha256: its SHA-256 is" in output and f"not the expected {digest}" in output
+    tampered_status, tampered_output = run_template(name, env, tmp_path, check_only=True)
+    assert tampered_status != 0, tampered_output
+    assert "FAILED MANIFEST.sha256: its SHA-256 is" in tampered_output
+    assert f"not the expected {digest}" in tampered_output
+    assert f"OK reports/{bundle.name}" in output and "matches --expect" in output
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_a_violation_fails_the_job_and_the_evidence_is_still_checked(name, tmp_path):
-    status, output = run_template(name, tmp_path, BIASED)
+def test_a_violation_fails_the_job_and_the_evidence_is_still_checked(name, installed, tmp_path):
+    status, output = run_template(name, installed[name][0], tmp_path, BIASED)
     assert status != 0
     assert "FairnessViolation: FAIL  invariance of the decision to sex" in output
     assert "matches --expect" in output  # the check ran after the failed probes, and the bundle is intact
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_a_run_that_wrote_no_bundle_fails_the_check(name, tmp_path):
-    status, output = run_template(name, tmp_path, BROKEN)
+def test_a_run_that_wrote_no_bundle_fails_the_check(name, installed, tmp_path):
+    status, output = run_template(name, installed[name][0], tmp_path, BROKEN)
     assert status != 0
     assert "ModuleNotFoundError" in output and "FAILED reports: no MANIFEST.sha256 here" in output
 

@@ -51,9 +51,9 @@ def test_smollm2_missing_names_the_command_that_installs_its_weights(monkeypatch
 
 def test_misspelled_column_names_the_closest_and_the_columns(df):
     with pytest.raises(fp.InvalidSpec, match=r"protected column 'Sex' not found in data; did you mean 'sex'\? "
-                                             r"\(columns: sex, race, experience, hired\)"):
+                                             r"\(use one of the columns: sex, race, experience, hired\)"):
         probe(df, protected=["Sex"])
-    with pytest.raises(fp.InvalidSpec, match=r"held column 'degree' not found in data \(columns: sex, race"):
+    with pytest.raises(fp.InvalidSpec, match=r"held column 'degree' not found in data \(use one of the columns: sex, race"):
         probe(df, held=["degree"])
     with pytest.raises(fp.InvalidSpec, match=r"label column 'hire' not found in data; did you mean 'hired'"):
         probe(df, label="hire")
@@ -150,7 +150,8 @@ def test_unknown_option_values(df):
 
 def test_check_on_an_attribute_that_is_not_protected(df):
     with pytest.raises(fp.InvalidSpec, match=r"invariance: 'race' is not a protected attribute of this probe "
-                                             r"\(protected: sex\)"):
+                                             r"\(use one of the protected attributes: sex, or add it to "
+                                             r"protected=\)"):
         probe(df).invariance("race", max_flip_rate=0.01)
     with pytest.raises(fp.InvalidSpec, match=r"did you mean 'sex'"):
         probe(df).equalized_odds("sexx", max_gap=0.1)

@@ -16,9 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_example_probes_exit_zero_and_catch_every_biased_screener(tmp_path):
     pytest.importorskip("torch", reason="the proxy screener's probe uses CVAE twins (the [cvae] extra)")
+    # No wall-clock limit: on a loaded machine the demo is slower, not wrong; only its verdicts can fail this test
+    # (a real hang is left to pytest's own timeout where one is configured). Its time is in
+    # benchmarks/RESULTS.md, "The example probes".
     out = subprocess.run([sys.executable, "-m", "fairprobe.cli", "run", "probes", "--report", str(tmp_path),
-                          "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stdout[-3000:]
+                          "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     summary = out.stdout.strip().splitlines()[-1]
     counts = {word: int(n) for n, word in re.findall(r"(\d+) (passed|xfailed|inconclusive|failed)", summary)}
     # 9 Python tests and the 4 checks of probe_fair_screener.yaml pass; 8 caught checks (SmolLM2's among them) xfail

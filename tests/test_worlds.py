@@ -70,7 +70,55 @@ def test_world_errors():
     w = worlds.hiring(n=10, seed=0)
     with pytest.raises(fp.InvalidSpec, match=r"'age' is not a protected attribute of this world"):
         w.counterfactual(age=30)
-    with pytest.raises(fp.InvalidSpec, match=r"sex='other' is not a value of sex \(values: female, male\)"):
+    with pytest.raises(fp.InvalidSpec, match=r"sex='other' is not a value of sex \(use one of: female, male\)"):
         w.counterfactual(sex="other")
     with pytest.raises(fp.InvalidSpec, match=r"label_bias must be a share in \[0, 1\]"):
         worlds.hiring(label_bias=2)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: worlds.hiring(bogus=1),
+     r"^hiring\(\) has no option 'bogus' \(options: n, seed, direct_bias, proxy_bias, label_bias; use one of "
+     r"them\)$"),
+    (lambda: worlds.hiring(sed=1), r"^hiring\(\) has no option 'sed'; did you mean 'seed'\? \(options: n, seed,"),
+    (lambda: worlds.hiring(100, 3), r"^hiring\(\) takes 1 positional argument \(n\); got 2: int 100, int 3; pass the others "
+                                    r"by name, e.g. seed=\.\.\.$"),
+    (lambda: worlds.hiring(100, n=5), r"^hiring\(\): multiple values for argument 'n'; pass n= once \(options: n, seed,"),
+    (lambda: worlds.hiring(n=-5), r"^hiring\(\): n must be a positive whole number of applicants, e.g. n=1000; "
+                                  r"got -5$"),
+    (lambda: worlds.hiring(n="10"), r"n must be a positive whole number .*; got '10'$"),
+    (lambda: worlds.hiring(n=10.0), r"n must be a positive whole number .*; got 10\.0$"),
+    (lambda: worlds.hiring(n=True), r"n must be a positive whole number .*; got True$"),
+    (lambda: worlds.hiring(seed="x"), r"^hiring\(\): seed must be a whole number from 0 to 2\*\*63 - 1; got 'x'$"),
+    (lambda: worlds.hiring(seed=-1), r"seed must be a whole number from 0 .*; got -1$"),
+    (lambda: worlds.hiring(seed=1.5), r"seed must be a whole number from 0 .*; got 1\.5$"),
+    (lambda: worlds.hiring(direct_bias="x"), r"^hiring\(\): direct_bias must be a finite number of logits, e.g. "
+                                             r"direct_bias=1\.0 \(0: none\); got 'x'$"),
+    (lambda: worlds.hiring(proxy_bias=float("inf")), r"proxy_bias must be a finite number .*; got inf$"),
+    (lambda: worlds.hiring(label_bias=1.5), r"^hiring\(\): label_bias must be a share in \[0, 1\], e.g. "
+                                            r"label_bias=0\.2 \(0: none\); got 1\.5$"),
+    (lambda: worlds.hiring(label_bias=True), r"label_bias must be a share in \[0, 1\].*; got True$"),
+    (lambda: worlds.hiring(n=5).counterfactual(sx="male"),
+     r"^counterfactual: 'sx' is not a protected attribute of this world; did you mean 'sex'\? \(use one of: sex, "
+     r"race, e.g. sex='male'\)$"),
+    (lambda: worlds.hiring(n=5).counterfactual(sex="men"), r"sex='men' is not a value of sex \(use one of: female, "
+                                                           r"male\)$"),
+    (lambda: worlds.hiring(n=5).counterfactual([3, 99], sex="male"),
+     r"^counterfactual: rows \[99\] are not index labels of this world's data \(pass labels from "
+     r"world.data.index, 0 to 4, or none for all\)$"),
+])
+def test_a_bad_argument_to_a_world_is_a_clear_error_naming_it_and_the_fix(call, message):
+    with pytest.raises(fp.InvalidSpec, match=message):
+        call()
+
+
+def test_the_world_keeps_its_signature_and_takes_numpy_numbers():
+    import inspect
+    assert list(inspect.signature(worlds.hiring).parameters) == ["n", "seed", "direct_bias", "proxy_bias",
+                                                                  "label_bias"]
+    a = worlds.hiring(np.int64(50), seed=np.int64(3), direct_bias=np.float64(1.0), label_bias=np.float32(0.25))
+    b = worlds.hiring(50, seed=3, direct_bias=1.0, label_bias=0.25)
+    pd.testing.assert_frame_equal(a.data, b.data)
+    mask = a.data["sex"] == "female"
+    pd.testing.assert_frame_equal(a.counterfactual(mask, sex="male"), a.counterfactual(a.data.index[mask], sex="male"))
+    assert len(a.counterfactual(slice(0, 9), sex="male")) == 10

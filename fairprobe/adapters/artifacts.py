@@ -11,6 +11,7 @@ are imported when an adapter is built, never by ``import fairprobe``.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,7 @@ import pandas as pd
 from fairprobe.adapters.base import Adapter, outputs_to_predictions
 from fairprobe.errors import (
     AdapterError,
+    given,
     InvalidSpec,
     MissingDependency,
     shorten,
@@ -85,7 +87,8 @@ class ONNXModel(Adapter):
         if isinstance(source, (str, Path)):
             path = Path(source)
             if not path.is_file():
-                raise InvalidSpec(f"ONNX file not found: {str(path)!r}")
+                raise InvalidSpec(f"ONNX file not found: {str(path)!r} (working directory: {os.getcwd()}); give "
+                                  f"the path of a .onnx file, or its bytes")
             source, self._file = path.read_bytes(), path.name
         if isinstance(source, (bytes, bytearray)):
             self._sha256, self._hash_kind = hashlib.sha256(source).hexdigest(), "onnx-file"
@@ -99,7 +102,7 @@ class ONNXModel(Adapter):
             self._sha256, self._hash_kind = _session_digest(source)
         else:
             raise InvalidSpec(f"path_or_session must be an .onnx path, its bytes or an onnxruntime.InferenceSession; "
-                              f"got {type(source).__name__}")
+                              f"got {given(source)}")
         self._graph_inputs = {i.name: i for i in self.session.get_inputs()}
         self._feeds = self._plan_inputs(inputs)
         self.output = self._pick_output(output)
@@ -252,9 +255,9 @@ class TorchModel(Adapter):
         except ImportError as exc:
             raise MissingDependency("torch", "torch", "TorchModel") from exc
         if not isinstance(module, torch.nn.Module):
-            raise InvalidSpec(f"module must be a torch.nn.Module; got {type(module).__name__}")
+            raise InvalidSpec(f"module must be a torch.nn.Module; got {given(module)}")
         if preprocess is not None and not callable(preprocess):
-            raise InvalidSpec(f"preprocess must be a function frame -> tensor; got {type(preprocess).__name__}")
+            raise InvalidSpec(f"preprocess must be a function frame -> tensor; got {given(preprocess)}")
         if not callable(output) and output not in ("logits", "probability"):
             raise unknown_choice("output", output, ["logits", "probability"])
         try:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fairprobe.adapters.base import Adapter, text_column
-from fairprobe.errors import AdapterError
+from fairprobe.errors import AdapterError, given
 from fairprobe.validation import check_count, check_threshold
 
 
@@ -18,7 +18,7 @@ def _check_backend(backend: Any) -> None:
     missing = [m for m in ("chat", "describe") if not callable(getattr(backend, m, None))]
     if missing:
         raise AdapterError(f"LLMDecisionAdapter's backend must be a chat model with chat() and describe() (e.g. "
-                           f"fairprobe.llm.OpenAIChat(...) or SmolLM2()); got {type(backend).__name__}, which lacks "
+                           f"fairprobe.llm.OpenAIChat(...) or SmolLM2()); got {given(backend)}, which lacks "
                            f"{' and '.join(missing)}()")
 
 

@@ -22,6 +22,7 @@ from fairprobe.adapters.base import (
 )
 from fairprobe.errors import (
     AdapterError,
+    given,
     InvalidSpec,
     MissingDependency,
     shorten,
@@ -59,7 +60,7 @@ class CallableAdapter(Adapter):
                  positive_label: Any = None, name: str | None = None, batch_size: int = LOCAL_BATCH,
                  texts: bool = False) -> None:
         if not callable(fn):
-            raise InvalidSpec(f"model must be callable; got {type(fn).__name__}")
+            raise InvalidSpec(f"model must be callable; got {given(fn)}")
         super().__init__(batch_size=batch_size)
         self.texts = texts
         self.fn: Callable[..., Any] = fn
@@ -221,7 +222,7 @@ class TextClassificationAdapter(Adapter):
     def __init__(self, pipe: Any, *, positive_label: str, threshold: float = 0.5, batch_size: int = 32) -> None:
         super().__init__(batch_size=batch_size)
         if not callable(pipe) or getattr(pipe, "task", None) not in ("text-classification", "sentiment-analysis"):
-            raise InvalidSpec(f"expected a transformers pipeline('text-classification'); got {type(pipe).__name__}")
+            raise InvalidSpec(f"expected a transformers pipeline('text-classification'); got {given(pipe)}")
         labels = list(getattr(pipe.model.config, "id2label", {}).values())
         if positive_label is None or (labels and positive_label not in labels):
             raise InvalidSpec(f"positive_label must name one of the pipeline's labels {labels}; got {positive_label!r}")
@@ -262,7 +263,7 @@ def as_adapter(model: Any, *, threshold: float | None = None, positive_label: An
     if callable(model):
         return CallableAdapter(model, threshold=threshold, positive_label=positive_label, texts=texts)
     raise InvalidSpec(f"model must be a fitted scikit-learn estimator, a callable or a fairprobe adapter; "
-                      f"got {type(model).__name__}")
+                      f"got {given(model)}")
 
 
 def load_model(path: str | Path, *, trust: bool | Sequence[str] = False, **adapter_options: Any) -> SklearnAdapter:
@@ -274,10 +275,11 @@ def load_model(path: str | Path, *, trust: bool | Sequence[str] = False, **adapt
     fingerprint in the evidence.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise InvalidSpec(f"load_model takes a model file's path (.skops, .pkl, .joblib); got {type(path).__name__}")
+        raise InvalidSpec(f"load_model takes a model file's path (.skops, .pkl, .joblib); got {given(path)}")
     path = Path(path)
     if not path.is_file():
-        raise InvalidSpec(f"model file not found: {str(path)!r}")
+        raise InvalidSpec(f"model file not found: {str(path)!r} (working directory: {os.getcwd()}); give the path "
+                          f"of a .skops, .pkl or .joblib file")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     suffix = path.suffix.lower()
     if suffix == ".skops":

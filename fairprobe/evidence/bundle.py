@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from fairprobe.errors import InvalidSpec
+from fairprobe.errors import given as describe_given
 from fairprobe.evidence.gate import KNOWN_VERDICTS, gate
 
 SCHEMA_VERSION = "2.1"
@@ -194,7 +195,7 @@ class Evidence:
         data = result.to_dict() if hasattr(result, "to_dict") else result
         if not isinstance(data, Mapping) or str(data.get("verdict")) not in KNOWN_VERDICTS:
             given = (f"a mapping with verdict {data.get('verdict')!r}" if isinstance(data, Mapping)
-                     else type(result).__name__)
+                     else describe_given(result))
             raise InvalidSpec(f"Evidence.add takes a check's result (what probe.invariance(...) returns) or its "
                               f"to_dict(), whose verdict is one of {', '.join(KNOWN_VERDICTS)}; got {given}")
         data = dict(data)

@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fairprobe.errors import InvalidSpec
+from fairprobe.errors import given, InvalidSpec
 from fairprobe.evidence.bundle import _LINE, EVIDENCE, MANIFEST, REQUIRED, SCHEMA_VERSION, SIGNATURE
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -60,7 +60,7 @@ def verify(bundle: str | os.PathLike, *, expect: str | None = None, key: str | o
     """
     if not isinstance(bundle, (str, os.PathLike)):
         raise InvalidSpec(f"verify takes the path of an evidence bundle (a folder holding MANIFEST.sha256); got "
-                          f"{type(bundle).__name__}")
+                          f"{given(bundle)}")
     bundle = Path(bundle)
     try:
         return _verify(bundle, expect, key, key_sha256, require_signature)
@@ -77,7 +77,8 @@ def _verify(bundle: Path, expect: str | None, key: str | os.PathLike | None, key
         return [f"{bundle}: is a file, not an evidence bundle; give the bundle's folder (it holds {MANIFEST})"]
     path = bundle / MANIFEST
     if not path.exists():
-        return [f"{bundle}: no {MANIFEST} here; is this a fairprobe evidence folder?"]
+        return [f"{bundle}: no {MANIFEST} here, so not a fairprobe evidence bundle; give the path of a bundle (a "
+                f"folder holding {MANIFEST}) or of the report directory"]
     if not path.is_file():
         return [f"{MANIFEST}: is not a plain file (a folder or a link stands in its place)"]
     try:

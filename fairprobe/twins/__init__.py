@@ -31,7 +31,7 @@ def __getattr__(name: str):
 
 def resolve_generator(twins) -> TwinGenerator:
     """A generator from a name ("flip", "cvae"), a saved CVAE's path, or an object with ``generate``."""
-    from fairprobe.errors import InvalidSpec, unknown_choice
+    from fairprobe.errors import InvalidSpec, given, unknown_choice
 
     if isinstance(twins, Path) or (isinstance(twins, str) and twins.endswith(".safetensors")):
         from fairprobe.twins.cvae import CVAE
@@ -50,4 +50,4 @@ def resolve_generator(twins) -> TwinGenerator:
     if isinstance(twins, TwinGenerator):
         return twins
     raise InvalidSpec(f"twins must be a generator name ('flip', 'cvae'), the path of a saved CVAE, or an object "
-                      f"with name and generate(data, attributes, held=, seed=); got {type(twins).__name__}")
+                      f"with name and generate(data, attributes, held=, seed=); got {given(twins)}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fairprobe.errors import InvalidSpec
+from fairprobe.errors import given, InvalidSpec
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def build_bands(bands: Mapping[str, Sequence[float]] | None, frame: pd.DataFrame
         return {}
     if not isinstance(bands, Mapping):
         raise InvalidSpec(f"bands must map a protected column to its edges, e.g. bands={{'age': [0, 40, 65, 120]}}; "
-                          f"got {type(bands).__name__}")
+                          f"got {given(bands)}")
     out = {}
     for column, edges in bands.items():
         if column not in protected:

@@ -128,7 +128,8 @@ class CVAE:
                               "columns and keeps held ones")
         missing = [c for c in [*protected, *held, *exclude] if c not in data.columns]
         if missing:
-            raise InvalidSpec(f"CVAE.fit: columns not in data: {missing} (columns: {list(data.columns)})")
+            raise InvalidSpec(f"CVAE.fit: columns not in data: {missing} (use columns of the data: "
+                              f"{list(data.columns)})")
         free = [c for c in data.columns if c not in {*protected, *held, *exclude}]
         if not free:
             raise InvalidSpec("CVAE.fit: no free columns to model (every column is protected, held or excluded); "

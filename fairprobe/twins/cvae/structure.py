@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from fairprobe.errors import InvalidSpec
+from fairprobe.errors import given, InvalidSpec
 
 ALPHA = 0.01
 FOLDS = 5
@@ -147,7 +147,7 @@ def normalise_causes(causes: Mapping[str, Sequence[str]] | None) -> dict[str, li
         return None
     if not isinstance(causes, Mapping):
         raise InvalidSpec(f"causes= maps a column to the columns it causes, e.g. {{'race': ['lsat', 'ugpa']}}; "
-                          f"got {type(causes).__name__}")
+                          f"got {given(causes)}")
     out: dict[str, list[str]] = {}
     for cause, effects in causes.items():
         if isinstance(effects, str) or not isinstance(effects, Sequence):

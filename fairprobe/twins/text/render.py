@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairprobe.errors import InvalidSpec
+from fairprobe.errors import given, InvalidSpec
 from fairprobe.twins import lexicons
 from fairprobe.twins.base import TwinSet
 from fairprobe.twins.text.llm_rewrite import PRONOUN_HINT, PROMPTS, ask_cached
@@ -161,7 +161,7 @@ def render_table(data: pd.DataFrame, renderer: TemplateRenderer | Any, *, text: 
     ['works 40 hours a week; she is black.', 'works 38 hours a week; he is white.']
     """
     if not isinstance(data, pd.DataFrame):
-        raise InvalidSpec(f"render_table needs a DataFrame; got {type(data).__name__}")
+        raise InvalidSpec(f"render_table needs a DataFrame; got {given(data)}")
     require = [sex, race]
     missing = [c for c in require if c not in data.columns]
     if missing:

@@ -26,7 +26,7 @@ from fairprobe.errors import FairnessViolation, InvalidSpec
 from fairprobe.base_probe import BaseProbe, raise_first
 from fairprobe.result import CheckResult
 from fairprobe.spec import ProbeSpec
-from fairprobe.validation import check_bound, check_optional_count
+from fairprobe.validation import check_bound
 from fairprobe.verdicts import CheckKind
 
 
@@ -204,15 +204,12 @@ class PartitionedProbe(BaseProbe):
                                      columns=self.features, alpha=alpha, mode=mode, floor=made.get("self"),
                                      null=made.get("null"), has_scores=counts.score_max > -float("inf"),
                                      threshold=self.adapter.decision_threshold, encoding=encoding, **options)
-                result = result.with_warnings(*[w for a in attrs for w in self.proxy_warnings.get(a, [])])
-                return _with_partitions(result, len(self.parts))
+                return _with_partitions(self._with_proxy_findings(result, attrs), len(self.parts))
 
             return CountRequest(key, check.kind, attrs, () if tau is None else (tau,), tuple(encoding)), finish
-        min_group_size = check_optional_count("min_group_size", options.pop("min_group_size", None)) \
-            or self.spec.min_group_size
+        min_group_size = self._min_group_size(options.pop("min_group_size", None))
         if check.kind == CheckKind.EQUALIZED_ODDS:
-            if self.spec.label is None:
-                raise InvalidSpec("equalized odds needs ground truth: pass label= (the outcome column) to the Probe")
+            self._require_label()
 
             def finish(counts: Any) -> CheckResult:
                 return _with_partitions(equalized_odds_from_table(

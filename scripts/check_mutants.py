@@ -294,6 +294,14 @@ MUTANTS: list[Mutant] = [
       "tests/test_evidence.py tests/test_bundle_integrity.py"),
     M("probe-min-group-size-ignored", "fairprobe/base_probe.py", '        return check_count("min_group_size", given)',
       "        return self.spec.min_group_size", "tests/test_guards_more.py tests/test_probe.py tests/test_checks.py"),
+    # what every probe does, in memory or over partitions (base_probe, issue #21 section 5)
+    M("probe-flip-note-dropped", "fairprobe/base_probe.py", "        if note:\n            result = replace(",
+      "        if False:\n            result = replace(", "tests/test_probe_parity.py"),
+    M("probe-scalars-unchecked", "fairprobe/base_probe.py",
+      "        require_scalars(data, [c for c in features if c != self.spec.text])\n", "",
+      "tests/test_probe_parity.py tests/test_bad_inputs.py"),
+    M("partition-scalars-unchecked", "fairprobe/engines/job.py", "        require_scalars(frame, self.features)\n", "",
+      "tests/test_probe_parity.py"),
     # ------------------------------------------------------------------ spec, proxies (issues #15, #22)
     M("spec-bands-absent-column", "fairprobe/spec.py",
       "        present = {c: b for c, b in self.bands.items() if c in frame.columns}", "        present = dict(self.bands)",

@@ -19,7 +19,7 @@ import pandas as pd
 from fairprobe.adapters import Adapter, Predictions
 from fairprobe.checks.counts import count_invariance, count_null
 from fairprobe.checks.group_metrics import group_counts
-from fairprobe.data import binary_outcome, row_hashes
+from fairprobe.data import binary_outcome, require_scalars, row_hashes
 from fairprobe.engines.partitions import Partition
 from fairprobe.spec import check_reproduces, recompute_derived
 from fairprobe.twins.base import TwinSet, group_codes
@@ -67,8 +67,10 @@ class PartitionJob:
 
     def run(self, part: Partition) -> PartitionResult:
         frame = part.read()
-        for column, fn in self.derived.items():  # as an in-memory probe checks the whole data
+        # as an in-memory probe checks the whole data: derived columns reproduce, the model's columns are scalars
+        for column, fn in self.derived.items():
             check_reproduces(column, fn, frame, offset=part.offset)
+        require_scalars(frame, self.features)
         adapter = self.adapter.fresh()  # an empty cache per partition: memory stays bounded
         original = adapter.predict(frame[self.features])
         out = PartitionResult(index=part.index,

@@ -25,7 +25,7 @@ from fairprobe.engines.run import check_engine, run
 from fairprobe.errors import FairnessViolation, InvalidSpec
 from fairprobe.base_probe import BaseProbe, raise_first
 from fairprobe.result import CheckResult
-from fairprobe.spec import ProbeSpec
+from fairprobe.spec import NOT_PARTITIONED, SPEC_SETTINGS, ProbeSpec, check_settings
 from fairprobe.validation import check_bound
 from fairprobe.verdicts import CheckKind
 
@@ -52,33 +52,27 @@ class PartitionedProbe(BaseProbe):
     ('pass', 3000, 3)
     """
 
-    def __init__(self, data: Any, model: Any, *, protected: str | Sequence[str], label: str | None = None,
-                 held: str | Sequence[str] | None = None, twins: Any = "flip", features: Sequence[str] | None = None,
-                 seed: int | None = None, alpha: float | None = None, mode: str | None = None,
-                 positive_label: Any = None, threshold: float | None = None, min_group_size: int | None = None,
-                 name: str | None = None, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
-                 ray_address: str | None = None, model_version: str | None = None,
-                 derived: Any = None, label_positive: Any = None, model_positive: Any = None,
-                 **unsupported: Any) -> None:
+    def __init__(self, data: Any, model: Any, *, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
+                 ray_address: str | None = None, **settings: Any) -> None:
+        check_settings(settings, engine=engine)
+        unsupported = sorted(k for k in NOT_PARTITIONED if settings.get(k) is not None)
         if unsupported:
-            raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {sorted(unsupported)} yet; use "
-                              "an in-memory Probe (no engine=) for text, bands, redaction, max_records")
+            raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {unsupported} yet; use "
+                              "an in-memory Probe (no engine=) for text, bands, redaction, max_records, causes")
         self.engine = check_engine(engine)
         self.ray_address = ray_address
         self.parts = partition_data(data, rows=partition_rows)
         sample = self.parts[0].read()
+        twins = settings.get("twins", "flip")
         if isinstance(twins, str) and twins == "cvae":
             raise InvalidSpec("a partitioned probe needs a fitted generator: fit a CVAE first (fairprobe fit "
                               "sample.csv ... --out generator.safetensors, or fp.twins.CVAE().fit(sample, ...)) and "
                               "pass twins='generator.safetensors' or the fitted object")
-        self.spec = ProbeSpec.build(sample, protected=protected, held=held, label=label, positive_label=positive_label,
-                                    label_positive=label_positive, model_positive=model_positive, features=features,
-                                    twins=twins, seed=seed, alpha=alpha, mode=mode,
-                                    min_group_size=min_group_size, name=name, derived=derived)
+        self.spec = ProbeSpec.build(sample, **{k: v for k, v in settings.items() if k in SPEC_SETTINGS})
         if getattr(self.spec.twins, "fitted", True) is False:
             raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
-        self._adopt_model(model, threshold=threshold, positive_label=self.spec.model_positive, texts=False,
-                          model_version=model_version)
+        self._adopt_model(model, threshold=settings.get("threshold"), positive_label=self.spec.model_positive,
+                          texts=False, model_version=settings.get("model_version"))
         self.features = self._resolve_features(sample)
         self.redact: list[str] = []
         self.partition_queries = 0

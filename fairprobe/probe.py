@@ -20,7 +20,7 @@ from fairprobe.errors import InvalidSpec, unknown_choice
 from fairprobe.partitioned import PartitionedProbe
 from fairprobe.predictions import Predictions, answers_for_valid
 from fairprobe.result import CheckResult
-from fairprobe.spec import ProbeSpec
+from fairprobe.spec import SPEC_SETTINGS, ProbeSpec, check_settings
 from fairprobe.twins import TwinSet
 from fairprobe.twins.flip import twin_row_keys
 from fairprobe.validation import check_flag, check_optional_count
@@ -117,8 +117,10 @@ class Probe(BaseProbe):
         # engine= asks for a probe over partitions of the records (a Parquet file, a Ray cluster): the same checks,
         # and a Probe to isinstance (registered below), built here whole since Python runs __init__ only for
         # real subclasses.
-        if engine is not None and cls is Probe:
-            return PartitionedProbe(*args, engine=engine, **kwargs)
+        if cls is Probe:
+            check_settings(kwargs, engine=engine)
+            if engine is not None:
+                return PartitionedProbe(*args, engine=engine, **kwargs)
         return super().__new__(cls)
 
     def __init__(
@@ -149,13 +151,8 @@ class Probe(BaseProbe):
         model_version: str | None = None,
         engine: str | None = None,
     ) -> None:
-        self.spec = ProbeSpec.build(
-            data, protected=protected, held=held, label=label, positive_label=positive_label,
-            label_positive=label_positive, model_positive=model_positive, features=features, twins=twins, seed=seed,
-            alpha=alpha, mode=mode,
-            min_group_size=min_group_size, max_records=max_records, name=name, text=text,
-            derived=derived, bands=bands,
-        )
+        given = locals()  # the settings named once, in fairprobe.spec: those of the spec go to it
+        self.spec = ProbeSpec.build(data, **{name: given[name] for name in SPEC_SETTINGS})
         if causes is not None:
             self.spec = replace(self.spec, twins=_with_causes(self.spec.twins, causes, self.spec))
         self._adopt_model(model, threshold=threshold, positive_label=self.spec.model_positive,

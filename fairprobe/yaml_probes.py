@@ -39,11 +39,11 @@ from typing import Any
 import pytest
 
 from fairprobe.errors import FairnessViolation, FairprobeError, InvalidSpec, closest
+from fairprobe.spec import PARTITION_SETTINGS, PROBE_SETTINGS
 
-PROBE_KEYS = {"name", "data", "model", "trust", "protected", "held", "label", "positive_label", "label_positive",
-              "model_positive", "twins", "features",
-              "seed", "alpha", "mode", "threshold", "min_group_size", "max_records", "text", "bands", "derived",
-              "causes", "checks"}
+# every setting of a Probe (fairprobe.spec names them once), and what only a file needs
+PROBE_KEYS = {"data", "model", "trust", "checks", *PROBE_SETTINGS, *PARTITION_SETTINGS}
+SPECIAL = ("twins", "derived")  # read from the file's own form (a path relative to it, 'module:function's)
 REQUIRED = ("data", "model", "protected", "checks")
 CHECKS = {"invariance": "invariance", "equalized_odds": "equalized_odds", "demographic_parity": "demographic_parity"}
 CHECK_OPTIONS = {
@@ -259,11 +259,8 @@ class ProbeFile(pytest.File):
         from fairprobe.probe import Probe
 
         data = self.data
-        options: dict[str, Any] = {k: data[k] for k in ("protected", "held", "label", "positive_label", "label_positive",
-                                                        "model_positive", "features", "seed", "alpha",
-                                        "mode", "threshold", "min_group_size", "max_records", "text", "bands", "name",
-                                        "causes")
-                   if k in data}
+        options: dict[str, Any] = {k: data[k] for k in (*PROBE_SETTINGS, *PARTITION_SETTINGS)
+                                   if k in data and k not in SPECIAL}
         options.setdefault("name", self.path.stem)
         try:
             frame = self._data(data["data"])

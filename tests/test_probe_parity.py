@@ -3,6 +3,8 @@ the other makes (issue #21, section 5)."""
 
 from __future__ import annotations
 
+import inspect
+import json
 import warnings
 
 import numpy as np
@@ -48,3 +50,97 @@ def test_flip_twins_say_which_columns_going_with_the_attribute_they_left_alone(e
     # first_name encodes sex (AUC 1.00) and the twins keep it: the proxy warning rides on the result too
     assert any("first_name" in w for w in probe.proxy_warnings["sex"])
     assert set(probe.proxy_warnings["sex"]) <= set(result.warnings)
+
+
+# ---------------------------------------------------------------------------------------------- one set of settings
+
+
+def _keywords(function) -> list[str]:
+    return [n for n, p in inspect.signature(function).parameters.items() if p.kind is p.KEYWORD_ONLY]
+
+
+def test_the_settings_are_named_once_and_every_entry_point_reads_that_list():
+    from fairprobe import spec, yaml_probes
+    from fairprobe.partitioned import PartitionedProbe
+
+    assert _keywords(fp.Probe.__init__) == list(spec.PROBE_SETTINGS)  # the typed signature users read
+    assert set(_keywords(spec.ProbeSpec.build)) == set(spec.SPEC_SETTINGS)
+    assert _keywords(PartitionedProbe.__init__) == ["engine", *spec.PARTITION_SETTINGS]  # and **settings
+    assert yaml_probes.PROBE_KEYS - {"data", "model", "trust", "checks"} == \
+        {*spec.PROBE_SETTINGS, *spec.PARTITION_SETTINGS}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_misspelled_setting_is_named_with_the_closest(engine):
+    data = fp.worlds.hiring(n=400, seed=1).data
+    with pytest.raises(InvalidSpec, match=r"Probe has no setting 'hold'; did you mean 'held'\?"):
+        fp.Probe(data=data, model=_skills, protected="sex", hold=["skills_score"], **engine)
+
+
+def test_partition_settings_without_an_engine_are_refused():
+    data = fp.worlds.hiring(n=400, seed=1).data
+    with pytest.raises(InvalidSpec, match=r"partition_rows= is a setting of a probe over partitions .* engine='local'"):
+        fp.Probe(data=data, model=_skills, protected="sex", partition_rows=100)
+
+
+@pytest.mark.parametrize("setting", ["causes", "max_records", "text", "bands", "redact"])
+def test_a_partitioned_probe_refuses_by_name_what_it_cannot_do_yet(setting):
+    data = fp.worlds.hiring(n=400, seed=1).data
+    with pytest.raises(InvalidSpec, match=rf"does not take \['{setting}'\] yet; use an in-memory Probe"):
+        fp.Probe(data=data, model=_skills, protected="sex", engine="local", **{setting: "x"})
+
+
+def test_every_setting_a_partitioned_probe_takes_reaches_it_as_in_memory():
+    data = fp.worlds.hiring(n=400, seed=1).data
+    settings = dict(protected=["sex"], label="hired", held=["years_experience"], features=["sex", "skills_score"],
+                    seed=7, alpha=0.1, mode="certify", min_group_size=30, name="screener", threshold=0.3,
+                    label_positive=1, model_positive=True, model_version="2.1", twins="flip",
+                    derived={"senior": lambda df: df["years_experience"] > 5})
+    data["senior"] = data["years_experience"] > 5
+    scores = lambda df: df["skills_score"].to_numpy() / 100  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fp.FairprobeWarning)
+        memory = fp.Probe(data=data, model=scores, **settings)
+        parted = fp.Probe(data=data, model=scores, engine="local", partition_rows=200, **settings)
+
+    def seen(probe):
+        s = probe.spec
+        return (s.protected, s.label, s.held, s.features, s.seed, s.alpha, s.mode, s.min_group_size, s.name,
+                s.label_positive, s.model_positive, s.twins.name, sorted(s.derived), probe.adapter.decision_threshold,
+                probe.model_version)
+
+    assert seen(parted) == seen(memory)
+    assert seen(memory)[4:9] == (7, 0.1, "certify", 30, "screener")
+    assert seen(memory)[-2:] == (0.3, "2.1")
+
+
+YAML_PROBE = '''name: hiring screener
+data: {world: hiring, n: 1000, seed: 2}
+model: screeners:fair
+protected: sex
+label: hired
+features: [sex, skills_score]
+model_version: "2.1"
+redact: [first_name]
+engine: local
+partition_rows: 500
+checks:
+  - invariance: sex
+    max_flip_rate: 0.05
+'''
+
+
+def test_a_yaml_probe_has_a_key_for_every_setting(pytester: pytest.Pytester):
+    # model_version, redact and engine were Probe settings a probe file could not give ("unknown setting")
+    pytester.makepyfile(screeners="def fair(df):\n    return (df['skills_score'] > 50).to_numpy()\n")
+    (pytester.path / "probe_screener.yaml").write_text(YAML_PROBE.replace("redact: [first_name]\n", ""))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    folder = pytester.path / "reports"
+    check = json.loads((folder / (folder / "LATEST").read_text().strip() / "evidence.json").read_text())["checks"][0]
+    assert (check["context"]["model_version"], check["context"]["engine"], check["context"]["partitions"]) == \
+        ("2.1", "local", 2)
+    # redact= reaches the probe too: a partitioned probe refuses it by name, as in Python
+    (pytester.path / "probe_screener.yaml").write_text(YAML_PROBE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
+    result.stdout.fnmatch_lines(["*probe_screener.yaml:*does not take ?'redact'? yet*"])

@@ -177,7 +177,7 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
             counts.delta_min, counts.delta_max = float(finite.min()), float(finite.max())
         counts.histogram = np.bincount(np.searchsorted(EDGES, finite, side="right"), minlength=len(EDGES) + 1)
         for tau in taus:
-            moved = np.bincount(src[np.abs(delta) > tau], minlength=n_records) > 0
+            moved, _ = twinset.per_record(np.abs(delta) > tau, share=False)  # a record whose twin moved past tau
             counts.moved[float(tau)] = int(moved[has].sum())
         size_of_move = np.nan_to_num(np.abs(delta))
     else:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fairprobe import gates
 from fairprobe.checks.group_metrics import demographic_parity_from_table, equalized_odds_from_table
-from fairprobe.checks.invariance import from_counts
+from fairprobe.checks.invariance import from_counts, threshold_sentence
 from fairprobe.engines.job import CountRequest, PartitionJob, merge
 from fairprobe.engines.partitions import DEFAULT_ROWS, partition_data, read_columns
 from fairprobe.engines.run import check_engine, run
@@ -78,6 +78,7 @@ class PartitionedProbe(BaseProbe):
         self.partition_queries = 0
         self.data_sha256: str | None = None
         self._combos: pd.DataFrame | None = None
+        self._scores = (float("inf"), -float("inf"))  # the range of the model's scores on the records, per pass
         self._scan_proxies(sample, sample)
 
     # ------------------------------------------------------------------ plumbing
@@ -122,6 +123,7 @@ class PartitionedProbe(BaseProbe):
         merged = merge(run(self.engine, job, self.parts, **options), requests)
         self.partition_queries += merged["_queries"]
         self.data_sha256 = merged["_digest"]
+        self._scores = merged["_scores"]
         return merged
 
     def _context(self) -> dict[str, Any]:
@@ -204,17 +206,14 @@ class PartitionedProbe(BaseProbe):
         min_group_size = self._min_group_size(options.pop("min_group_size", None))
         if check.kind == CheckKind.EQUALIZED_ODDS:
             self._require_label()
+        from_table = equalized_odds_from_table if check.kind == CheckKind.EQUALIZED_ODDS else \
+            demographic_parity_from_table
 
-            def finish(counts: Any) -> CheckResult:
-                return _with_partitions(equalized_odds_from_table(
-                    counts, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
-                    len(self.parts))
-        else:
-            def finish(counts: Any) -> CheckResult:
-                return _with_partitions(demographic_parity_from_table(
-                    counts, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
-                    len(self.parts))
-        return CountRequest(key, check.kind, attrs), finish
+        def finish_table(counts: Any) -> CheckResult:  # the summed group table; why decisions may all be equal
+            note = threshold_sentence(self.adapter.decision_threshold, *self._scores)
+            return _with_partitions(from_table(counts, alpha=alpha, mode=mode, min_group_size=min_group_size,
+                                               attributes=attrs, threshold_note=note, **options), len(self.parts))
+        return CountRequest(key, check.kind, attrs), finish_table
 
     def _generator_info(self, attrs: tuple[str, ...]) -> dict[str, Any]:
         """What a fitted CVAE tells a check, as its twins' info does in memory: generative, its fingerprint,

@@ -307,6 +307,8 @@ MUTANTS: list[Mutant] = [
       "tests/test_probe_parity.py tests/test_bad_inputs.py"),
     M("partition-scalars-unchecked", "fairprobe/engines/job.py", "        require_scalars(frame, self.features)\n", "",
       "tests/test_probe_parity.py"),
+    M("partitioned-threshold-note-dropped", "fairprobe/partitioned.py", "attributes=attrs, threshold_note=note, **options)",
+      "attributes=attrs, **options)", "tests/test_probe_parity.py"),
     M("probe-unknown-setting-ignored", "fairprobe/spec.py", 'if name not in known and name not in ("data", "model"):',
       "if False:", "tests/test_probe_parity.py"),
     M("partitioned-setting-dropped", "fairprobe/partitioned.py", "for k, v in settings.items() if k in SPEC_SETTINGS}",

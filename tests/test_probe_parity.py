@@ -144,3 +144,18 @@ def test_a_yaml_probe_has_a_key_for_every_setting(pytester: pytest.Pytester):
     (pytester.path / "probe_screener.yaml").write_text(YAML_PROBE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fairprobe-no-evidence")
     result.stdout.fnmatch_lines(["*probe_screener.yaml:*does not take ?'redact'? yet*"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("check", ["demographic_parity", "equalized_odds"])
+def test_a_group_check_whose_threshold_is_above_every_score_says_so(engine, check):
+    # scores 0.0-0.99 against a threshold of 1.5: every decision unfavourable, and the warning says why
+    data = fp.worlds.hiring(n=400, seed=1).data
+    scores = lambda df: df["skills_score"].to_numpy() / 101  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fp.FairprobeWarning)
+        probe = fp.Probe(data=data, model=scores, protected="sex", label="hired", features=["sex", "skills_score"],
+                         threshold=1.5, **engine)
+        result = getattr(probe, check)("sex", max_gap=0.1)
+    assert any(w.startswith("degenerate: every decision is unfavourable (the threshold 1.5 is above every score "
+                            "the model returned") for w in result.warnings), result.warnings

@@ -46,6 +46,7 @@ class PartitionResult:
     queries: int = 0
     calls: int = 0
     digest: str = ""
+    scores: tuple[float, float] = (float("inf"), -float("inf"))  # the range of the records' finite scores
 
 
 @dataclass
@@ -75,6 +76,9 @@ class PartitionJob:
         original = adapter.predict(frame[self.features])
         out = PartitionResult(index=part.index,
                               digest=hashlib.sha256(row_hashes(frame).tobytes()).hexdigest())
+        finite = np.zeros(0) if original.score is None else original.score[np.isfinite(original.score)]
+        if len(finite):
+            out.scores = (float(finite.min()), float(finite.max()))
         y_true = None
         for request in self.requests:
             if request.kind == CheckKind.INVARIANCE:
@@ -151,4 +155,5 @@ def merge(results: list[PartitionResult], requests: list[CountRequest], *, n_exa
     merged["_queries"] = sum(r.queries for r in ordered)
     merged["_calls"] = sum(r.calls for r in ordered)
     merged["_digest"] = digest
+    merged["_scores"] = (min(r.scores[0] for r in ordered), max(r.scores[1] for r in ordered))
     return merged

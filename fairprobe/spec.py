@@ -28,6 +28,7 @@ from fairprobe.data import (
     load_table,
     require_columns,
     require_scalars,
+    same_values,
 )
 from fairprobe.errors import InvalidSpec, closest, shorten
 from fairprobe.twins import TwinGenerator, TwinSet, group_labels, resolve_generator
@@ -332,9 +333,9 @@ def check_reproduces(column: str, fn: Callable[[pd.DataFrame], Any], frame: pd.D
     ``frame``'s first row in the whole data, for a partition)."""
     values = _call_derived(column, fn, frame.copy())
     original = frame[column].reset_index(drop=True)
-    mismatch = ~((values.astype(object) == original.astype(object)) | (values.isna() & original.isna()))
+    mismatch = ~same_values(values, original)
     if mismatch.any():
-        row = int(np.flatnonzero(mismatch.to_numpy())[0])
+        row = int(np.flatnonzero(mismatch)[0])
         where = f"row {frame.index[row]!r}" if not offset else f"record {offset + row}"
         raise InvalidSpec(
             f"derived[{column!r}] does not reproduce the data's column on {int(mismatch.sum())} of {len(frame)} rows "

@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from fairprobe import stats
 from fairprobe.predictions import Predictions
-from fairprobe.data import plain, row_hashes, same_value as _same
+from fairprobe.data import plain, row_hashes, same_values, same_value as _same
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 
@@ -190,9 +189,9 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     counts.examples = _examples(twinset, original, twin, valid, changed, size_of_move, n_examples, offset)
     for column, attribute in watch:
         if column in twinset.twins.columns and attribute in twinset.twins.columns:
-            moved = ~_equal(twinset.original[attribute].to_numpy(dtype=object)[src],
+            moved = ~same_values(twinset.original[attribute].to_numpy(dtype=object)[src],
                             twinset.twins[attribute].to_numpy(dtype=object)[valid])
-            kept = _equal(twinset.original[column].to_numpy(dtype=object)[src],
+            kept = same_values(twinset.original[column].to_numpy(dtype=object)[src],
                           twinset.twins[column].to_numpy(dtype=object)[valid])
             counts.encoding[(column, attribute)] = [int(moved.sum()), int((moved & kept).sum())]
     return counts
@@ -229,9 +228,6 @@ def count_null(twinset: TwinSet, original: Predictions, answers: Predictions) ->
     return NullCounts(k=k, draws=draws, changed_twins=int(flipped.sum()))
 
 
-def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise equality of two object arrays, two missing values counting as equal."""
-    return (a == b) | (pd.isna(a) & pd.isna(b))
 
 
 def _votes(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, names: list[str], orig_dec: np.ndarray,

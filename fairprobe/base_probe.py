@@ -11,6 +11,7 @@ import inspect
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ import pandas as pd
 
 from fairprobe import gates, proxies, settings
 from fairprobe.adapters import Adapter, as_adapter
+from fairprobe.data import require_scalars
 from fairprobe.errors import FairnessViolation, FairprobeWarning, InvalidSpec, closest, shorten, user_stacklevel
 from fairprobe.redact import INDEX
 from fairprobe.result import CheckError, CheckResult
@@ -137,7 +139,12 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
 
     def _resolve_features(self, data: pd.DataFrame) -> list[str]:
         """The columns sent to the model: ``features=``, else what a fitted model was fitted on, else every
-        column of ``data`` but the label."""
+        column of ``data`` but the label; each must hold one scalar per cell in ``data`` (the text column aside)."""
+        features = self._features(data)
+        require_scalars(data, [c for c in features if c != self.spec.text])
+        return features
+
+    def _features(self, data: pd.DataFrame) -> list[str]:
         wanted = self.adapter.feature_names
         if self.spec.features is not None:
             if wanted is not None and list(self.spec.features) != list(wanted):
@@ -155,6 +162,20 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
                                   "not see the ground truth")
             return list(wanted)
         return [c for c in data.columns if c != self.spec.label]
+
+    def _with_proxy_findings(self, result: CheckResult, attrs: tuple[str, ...]) -> CheckResult:
+        """An invariance result with the proxy scan's warnings for ``attrs`` and, with flip twins, its note on the
+        columns the model reads that go with them (the twins keep their values)."""
+        for name in attrs:
+            result = result.with_warnings(*self.proxy_warnings.get(name, []))
+        note = proxies.flip_note(self.proxy_scan, self.spec, attrs)
+        if note:
+            result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
+        return result
+
+    def _require_label(self, what: str = "equalized odds") -> None:
+        if self.spec.label is None:
+            raise InvalidSpec(f"{what} needs ground truth: pass label= (the outcome column) to the Probe")
 
     def _min_group_size(self, given: Any) -> int | None:
         if given is None:

@@ -323,6 +323,21 @@ def same_value(a: Any, b: Any) -> bool:
     return a_missing and b_missing if a_missing or b_missing else bool(a == b)
 
 
+def same_values(a: Any, b: Any) -> np.ndarray:
+    """Element-wise :func:`same_value` of two equally long sequences (pandas' ``pd.NA`` included, where ``==``
+    raises in an object array).
+
+    >>> same_values([1, float("nan"), pd.NA, "x"], [1.0, None, "y", pd.NA]).tolist()
+    [True, True, False, False]
+    """
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    a_missing, b_missing = pd.isna(a), pd.isna(b)
+    out = a_missing & b_missing
+    present = ~a_missing & ~b_missing
+    out[present] = a[present] == b[present]
+    return out
+
+
 def plain(value: Any) -> Any:
     """Numpy and pandas scalars to Python ones, recursively; NaN to None."""
     if isinstance(value, dict):

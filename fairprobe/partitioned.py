@@ -18,15 +18,15 @@ import pandas as pd
 
 from fairprobe import gates
 from fairprobe.checks.group_metrics import demographic_parity_from_table, equalized_odds_from_table
-from fairprobe.checks.invariance import from_counts
+from fairprobe.checks.invariance import from_counts, threshold_sentence
 from fairprobe.engines.job import CountRequest, PartitionJob, merge
 from fairprobe.engines.partitions import DEFAULT_ROWS, partition_data, read_columns
 from fairprobe.engines.run import check_engine, run
 from fairprobe.errors import FairnessViolation, InvalidSpec
 from fairprobe.base_probe import BaseProbe, raise_first
 from fairprobe.result import CheckResult
-from fairprobe.spec import ProbeSpec
-from fairprobe.validation import checked_arguments, check_bound, check_optional_count
+from fairprobe.spec import NOT_PARTITIONED, SPEC_SETTINGS, ProbeSpec, check_settings
+from fairprobe.validation import checked_arguments, check_bound
 from fairprobe.verdicts import CheckKind
 
 
@@ -53,38 +53,33 @@ class PartitionedProbe(BaseProbe):
     """
 
     @checked_arguments("Probe(engine=...)")
-    def __init__(self, data: Any, model: Any, *, protected: str | Sequence[str], label: str | None = None,
-                 held: str | Sequence[str] | None = None, twins: Any = "flip", features: Sequence[str] | None = None,
-                 seed: int | None = None, alpha: float | None = None, mode: str | None = None,
-                 positive_label: Any = None, threshold: float | None = None, min_group_size: int | None = None,
-                 name: str | None = None, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
-                 ray_address: str | None = None, model_version: str | None = None,
-                 derived: Any = None, label_positive: Any = None, model_positive: Any = None,
-                 **unsupported: Any) -> None:
+    def __init__(self, data: Any, model: Any, *, engine: str = "local", partition_rows: int = DEFAULT_ROWS,
+                 ray_address: str | None = None, **settings: Any) -> None:
+        check_settings(settings, engine=engine)
+        unsupported = sorted(k for k in NOT_PARTITIONED if settings.get(k) is not None)
         if unsupported:
-            raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {sorted(unsupported)} yet; use "
-                              "an in-memory Probe (no engine=) for text, bands, redaction, max_records")
+            raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take {unsupported} yet; use "
+                              "an in-memory Probe (no engine=) for text, bands, redaction, max_records, causes")
         self.engine = check_engine(engine)
         self.ray_address = ray_address
         self.parts = partition_data(data, rows=partition_rows)
         sample = self.parts[0].read()
+        twins = settings.get("twins", "flip")
         if isinstance(twins, str) and twins == "cvae":
             raise InvalidSpec("a partitioned probe needs a fitted generator: fit a CVAE first (fairprobe fit "
                               "sample.csv ... --out generator.safetensors, or fp.twins.CVAE().fit(sample, ...)) and "
                               "pass twins='generator.safetensors' or the fitted object")
-        self.spec = ProbeSpec.build(sample, protected=protected, held=held, label=label, positive_label=positive_label,
-                                    label_positive=label_positive, model_positive=model_positive, features=features,
-                                    twins=twins, seed=seed, alpha=alpha, mode=mode,
-                                    min_group_size=min_group_size, name=name, derived=derived)
+        self.spec = ProbeSpec.build(sample, **{k: v for k, v in settings.items() if k in SPEC_SETTINGS})
         if getattr(self.spec.twins, "fitted", True) is False:
             raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
-        self._adopt_model(model, threshold=threshold, positive_label=self.spec.model_positive, texts=False,
-                          model_version=model_version)
+        self._adopt_model(model, threshold=settings.get("threshold"), positive_label=self.spec.model_positive,
+                          texts=False, model_version=settings.get("model_version"))
         self.features = self._resolve_features(sample)
         self.redact: list[str] = []
         self.partition_queries = 0
         self.data_sha256: str | None = None
         self._combos: pd.DataFrame | None = None
+        self._scores = (float("inf"), -float("inf"))  # the range of the model's scores on the records, per pass
         self._scan_proxies(sample, sample)
 
     # ------------------------------------------------------------------ plumbing
@@ -129,6 +124,7 @@ class PartitionedProbe(BaseProbe):
         merged = merge(run(self.engine, job, self.parts, **options), requests)
         self.partition_queries += merged["_queries"]
         self.data_sha256 = merged["_digest"]
+        self._scores = merged["_scores"]
         return merged
 
     def _context(self) -> dict[str, Any]:
@@ -205,26 +201,20 @@ class PartitionedProbe(BaseProbe):
                                      columns=self.features, alpha=alpha, mode=mode, floor=made.get("self"),
                                      null=made.get("null"), has_scores=counts.score_max > -float("inf"),
                                      threshold=self.adapter.decision_threshold, encoding=encoding, **options)
-                result = result.with_warnings(*[w for a in attrs for w in self.proxy_warnings.get(a, [])])
-                return _with_partitions(result, len(self.parts))
+                return _with_partitions(self._with_proxy_findings(result, attrs), len(self.parts))
 
             return CountRequest(key, check.kind, attrs, () if tau is None else (tau,), tuple(encoding)), finish
-        min_group_size = check_optional_count("min_group_size", options.pop("min_group_size", None)) \
-            or self.spec.min_group_size
+        min_group_size = self._min_group_size(options.pop("min_group_size", None))
         if check.kind == CheckKind.EQUALIZED_ODDS:
-            if self.spec.label is None:
-                raise InvalidSpec("equalized odds needs ground truth: pass label= (the outcome column) to the Probe")
+            self._require_label()
+        from_table = equalized_odds_from_table if check.kind == CheckKind.EQUALIZED_ODDS else \
+            demographic_parity_from_table
 
-            def finish(counts: Any) -> CheckResult:
-                return _with_partitions(equalized_odds_from_table(
-                    counts, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
-                    len(self.parts))
-        else:
-            def finish(counts: Any) -> CheckResult:
-                return _with_partitions(demographic_parity_from_table(
-                    counts, alpha=alpha, mode=mode, min_group_size=min_group_size, attributes=attrs, **options),
-                    len(self.parts))
-        return CountRequest(key, check.kind, attrs), finish
+        def finish_table(counts: Any) -> CheckResult:  # the summed group table; why decisions may all be equal
+            note = threshold_sentence(self.adapter.decision_threshold, *self._scores)
+            return _with_partitions(from_table(counts, alpha=alpha, mode=mode, min_group_size=min_group_size,
+                                               attributes=attrs, threshold_note=note, **options), len(self.parts))
+        return CountRequest(key, check.kind, attrs), finish_table
 
     def _generator_info(self, attrs: tuple[str, ...]) -> dict[str, Any]:
         """What a fitted CVAE tells a check, as its twins' info does in memory: generative, its fingerprint,

@@ -11,16 +11,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairprobe import checks, gates, proxies, settings
+from fairprobe import checks, gates, settings
 from fairprobe.adapters import as_adapter
 from fairprobe.base_probe import BaseProbe, records_errors
 from fairprobe.checks.invariance import threshold_note
-from fairprobe.data import as_column_list, fingerprint_and_keys, plain, require_columns, require_scalars
+from fairprobe.data import as_column_list, fingerprint_and_keys, plain, require_columns
 from fairprobe.errors import InvalidSpec, unknown_choice
 from fairprobe.partitioned import PartitionedProbe
 from fairprobe.predictions import Predictions, answers_for_valid
 from fairprobe.result import CheckResult
-from fairprobe.spec import ProbeSpec
+from fairprobe.spec import SPEC_SETTINGS, ProbeSpec, check_settings
 from fairprobe.twins import TwinSet
 from fairprobe.twins.flip import twin_row_keys
 from fairprobe.validation import checked_arguments, check_flag, check_optional_count
@@ -117,8 +117,10 @@ class Probe(BaseProbe):
         # engine= asks for a probe over partitions of the records (a Parquet file, a Ray cluster): the same checks,
         # and a Probe to isinstance (registered below), built here whole since Python runs __init__ only for
         # real subclasses.
-        if engine is not None and cls is Probe:
-            return PartitionedProbe(*args, engine=engine, **kwargs)
+        if cls is Probe:
+            check_settings(kwargs, engine=engine)
+            if engine is not None:
+                return PartitionedProbe(*args, engine=engine, **kwargs)
         return super().__new__(cls)
 
     @checked_arguments("Probe()")
@@ -150,19 +152,13 @@ class Probe(BaseProbe):
         model_version: str | None = None,
         engine: str | None = None,
     ) -> None:
-        self.spec = ProbeSpec.build(
-            data, protected=protected, held=held, label=label, positive_label=positive_label,
-            label_positive=label_positive, model_positive=model_positive, features=features, twins=twins, seed=seed,
-            alpha=alpha, mode=mode,
-            min_group_size=min_group_size, max_records=max_records, name=name, text=text,
-            derived=derived, bands=bands,
-        )
+        given = locals()  # the settings named once, in fairprobe.spec: those of the spec go to it
+        self.spec = ProbeSpec.build(data, **{name: given[name] for name in SPEC_SETTINGS})
         if causes is not None:
             self.spec = replace(self.spec, twins=_with_causes(self.spec.twins, causes, self.spec))
         self._adopt_model(model, threshold=threshold, positive_label=self.spec.model_positive,
                           texts=text is not None, model_version=model_version)
         self.features = self._resolve_features(self.spec.data)
-        require_scalars(self.spec.data, [c for c in self.features if c != self.spec.text])
         self._twinsets: dict[tuple[tuple[str, ...], int], tuple[TwinSet, np.ndarray, dict[str, TwinSet]]] = {}
         self.redact = _redact_columns(redact, self.spec)
         self._group_cache: dict[tuple[str, ...], tuple[np.ndarray, list[str]]] = {}
@@ -370,17 +366,12 @@ class Probe(BaseProbe):
         return self._finish(self._located(result, attrs, positions))
 
     def _located(self, result: CheckResult, attrs: tuple[str, ...], positions: np.ndarray) -> CheckResult:
-        """An invariance result with its counterexamples named by the data's index, the proxy warnings of
-        ``attrs`` and the proxy scan's note for flip twins."""
+        """An invariance result with its counterexamples named by the data's index, and the proxy scan's findings
+        for ``attrs``."""
         index = self.spec.data.index
         for example in result.counterexamples:
             example["row"] = plain(index[positions[example["row"]]])
-        for name in attrs:
-            result = result.with_warnings(*self.proxy_warnings.get(name, []))
-        note = proxies.flip_note(self.proxy_scan, self.spec, attrs)
-        if note:
-            result = replace(result, details={**result.details, "notes": [*result.details.get("notes", []), note]})
-        return result
+        return self._with_proxy_findings(result, attrs)
 
     @records_errors(CheckKind.NO_WORSE_THAN, attributes_at=1)
     def compare(self, baseline: Any, attributes: str | Sequence[str], *, check: str = "invariance",
@@ -445,8 +436,7 @@ class Probe(BaseProbe):
     ) -> CheckResult:
         """Are TPR and FPR within ``max_gap`` across groups? See :func:`fairprobe.checks.equalized_odds`."""
         attrs = self.spec.attributes(attributes, what="equalized odds")
-        if self.spec.y_true is None:
-            raise InvalidSpec("equalized odds needs ground truth: pass label= (the outcome column) to the Probe")
+        self._require_label()
         mode = self._setting("mode", mode)
         result = checks.equalized_odds(
             self.spec.y_true, self.predictions.decision, self._groups(attrs), max_gap=max_gap,

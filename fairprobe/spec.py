@@ -28,6 +28,7 @@ from fairprobe.data import (
     load_table,
     require_columns,
     require_scalars,
+    same_values,
 )
 from fairprobe.errors import closest, given, InvalidSpec, shorten
 from fairprobe.twins import TwinGenerator, TwinSet, group_labels, resolve_generator
@@ -36,6 +37,34 @@ from fairprobe.twins.base import group_codes
 from fairprobe.validation import check_optional_count
 
 MAX_GROUPS = 50  # a protected column with more distinct values needs bands
+
+# A probe's settings, named once (issue #21): ``fp.Probe(data, model, **settings)`` takes each (its signature is
+# compared with this in tests/test_probe_parity.py), a partitioned probe (``engine=``) each but NOT_PARTITIONED
+# (refused by name) and PARTITION_SETTINGS too, and a ``probe_*.yaml`` file has a key for each.
+PROBE_SETTINGS = ("protected", "label", "held", "twins", "causes", "features", "seed", "alpha", "mode",
+                  "positive_label", "threshold", "min_group_size", "max_records", "name", "label_positive",
+                  "model_positive", "text", "derived", "bands", "redact", "model_version", "engine")
+PARTITION_SETTINGS = ("partition_rows", "ray_address")
+NOT_PARTITIONED = ("causes", "max_records", "text", "bands", "redact")
+# the settings a probe keeps beside its ProbeSpec (the model's adapter, the evidence, the engine); the others
+# are ProbeSpec.build's keywords
+NOT_IN_SPEC = ("causes", "threshold", "redact", "model_version", "engine")
+SPEC_SETTINGS = tuple(name for name in PROBE_SETTINGS if name not in NOT_IN_SPEC)
+
+
+def check_settings(given: Mapping[str, Any], *, engine: Any) -> None:
+    """Refuse a keyword that is no probe setting (naming the closest), and partition settings without ``engine=``."""
+    known = (*PROBE_SETTINGS, *PARTITION_SETTINGS)
+    for name in given:
+        if name not in known and name not in ("data", "model"):
+            hint = closest(str(name), known)
+            raise InvalidSpec(f"Probe has no setting {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                              + f" (settings: {', '.join(known)})")
+    if engine is None:
+        for name in PARTITION_SETTINGS:
+            if given.get(name) is not None:
+                raise InvalidSpec(f"{name}= is a setting of a probe over partitions of the records; pass "
+                                  f"engine='local' (or 'ray') too, or leave {name}= out")
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,9 +334,9 @@ def check_reproduces(column: str, fn: Callable[[pd.DataFrame], Any], frame: pd.D
     ``frame``'s first row in the whole data, for a partition)."""
     values = _call_derived(column, fn, frame.copy())
     original = frame[column].reset_index(drop=True)
-    mismatch = ~((values.astype(object) == original.astype(object)) | (values.isna() & original.isna()))
+    mismatch = ~same_values(values, original)
     if mismatch.any():
-        row = int(np.flatnonzero(mismatch.to_numpy())[0])
+        row = int(np.flatnonzero(mismatch)[0])
         where = f"row {frame.index[row]!r}" if not offset else f"record {offset + row}"
         raise InvalidSpec(
             f"derived[{column!r}] does not reproduce the data's column on {int(mismatch.sum())} of {len(frame)} rows "

@@ -39,19 +39,23 @@ from typing import Any
 import pytest
 
 from fairprobe.errors import closest, FairnessViolation, FairprobeError, given, InvalidSpec
+from fairprobe.spec import PARTITION_SETTINGS, PROBE_SETTINGS
 
-PROBE_KEYS = {"name", "data", "model", "trust", "protected", "held", "label", "positive_label", "label_positive",
-              "model_positive", "twins", "features",
-              "seed", "alpha", "mode", "threshold", "min_group_size", "max_records", "text", "bands", "derived",
-              "causes", "checks"}
+# every setting of a Probe (fairprobe.spec names them once), and what only a file needs
+PROBE_KEYS = {"data", "model", "trust", "checks", *PROBE_SETTINGS, *PARTITION_SETTINGS}
+SPECIAL = ("twins", "derived")  # read from the file's own form (a path relative to it, 'module:function's)
 REQUIRED = ("data", "model", "protected", "checks")
 CHECKS = {"invariance": "invariance", "equalized_odds": "equalized_odds", "demographic_parity": "demographic_parity"}
-CHECK_OPTIONS = {
-    "invariance": {"max_flip_rate", "max_score_change", "max_score_change_rate", "alpha", "mode", "sequential",
-                   "budget"},
-    "equalized_odds": {"max_gap", "alpha", "mode", "min_group_size"},
-    "demographic_parity": {"max_gap", "min_ratio", "alpha", "mode", "min_group_size"},
-}
+
+
+def check_options(kind: str) -> set[str]:
+    """The options a check takes in a probe file: the keyword options of the Probe's method (named there only)."""
+    import inspect
+
+    from fairprobe.probe import Probe
+
+    parameters = inspect.signature(getattr(Probe, CHECKS[kind])).parameters.values()
+    return {p.name for p in parameters if p.kind is p.KEYWORD_ONLY}
 
 
 class YamlProbeError(FairprobeError):
@@ -243,11 +247,12 @@ class ProbeFile(pytest.File):
                     isinstance(target, list) and target and all(isinstance(a, str) for a in target)):
                 raise self.fail(f"{kind}: names a protected attribute or a list of them, e.g. '- {kind}: sex' or "
                                 f"'- {kind}: [sex, race]'; got {target!r}", "checks", i, kind)
+            options = check_options(kind)
             for option in check:
-                if option != kind and option not in CHECK_OPTIONS[kind]:
-                    hint = closest(str(option), CHECK_OPTIONS[kind])
+                if option != kind and option not in options:
+                    hint = closest(str(option), options)
                     raise self.fail(f"unknown option {option!r} for {kind}" + (f"; did you mean {hint!r}?" if hint else "")
-                                    + f" (options: {', '.join(sorted(CHECK_OPTIONS[kind]))})", "checks", i, option)
+                                    + f" (options: {', '.join(sorted(options))})", "checks", i, option)
 
     def probe(self) -> Any:
         """The Probe, built on first use (a failing build is reported by every check of the file)."""
@@ -259,11 +264,8 @@ class ProbeFile(pytest.File):
         from fairprobe.probe import Probe
 
         data = self.data
-        options: dict[str, Any] = {k: data[k] for k in ("protected", "held", "label", "positive_label", "label_positive",
-                                                        "model_positive", "features", "seed", "alpha",
-                                        "mode", "threshold", "min_group_size", "max_records", "text", "bands", "name",
-                                        "causes")
-                   if k in data}
+        options: dict[str, Any] = {k: data[k] for k in (*PROBE_SETTINGS, *PARTITION_SETTINGS)
+                                   if k in data and k not in SPECIAL}
         options.setdefault("name", self.path.stem)
         try:
             frame = self._data(data["data"])

@@ -84,15 +84,8 @@ def newcombe_paired(both: int, first_only: int, second_only: int, neither: int, 
 def _per_record(twinset: TwinSet, original: Predictions, twin: Predictions) -> np.ndarray:
     """Per record with a valid twin: whether any twin flipped (k = 1) or the share that flipped (k > 1)."""
     valid = twinset.valid
-    src = twinset.source[valid]
-    changed = original.decision[src] != twin.decision[valid]
-    n = len(twinset.original)
-    total = np.bincount(src, minlength=n)
-    hits = np.bincount(src[changed], minlength=n)
-    has = total > 0
-    if int(twinset.info.get("k", 1)) > 1:
-        return (hits / np.maximum(total, 1))[has]
-    return (hits > 0)[has].astype(float)
+    values, has = twinset.per_record(original.decision[twinset.source[valid]] != twin.decision[valid])
+    return values[has]
 
 
 def no_worse_invariance(twinset: TwinSet, candidate: tuple[Predictions, Predictions],

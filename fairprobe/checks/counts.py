@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from fairprobe import stats
 from fairprobe.predictions import Predictions
-from fairprobe.data import plain, row_hashes, same_value as _same
+from fairprobe.data import plain, row_hashes, same_values, same_value as _same
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet
 
@@ -132,15 +131,12 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     src = twinset.source[valid]
     orig_dec, twin_dec = original.decision[src], twin.decision[valid]
     changed = orig_dec != twin_dec
-    total = np.bincount(src, minlength=n_records)
-    hits = np.bincount(src[changed], minlength=n_records)
-    has = total > 0
+    per_record, has = twinset.per_record(changed)
     k = int(twinset.info.get("k", 1))
-    per_record = (hits / np.maximum(total, 1)) if k > 1 else (hits > 0).astype(float)
     counts = InvarianceCounts(k=k, records=n_records, twins=len(twinset), valid_twins=int(valid.sum()),
                               changed_twins=int(changed.sum()))
     if k == 1:  # each record's value is 0.0 or 1.0 (flipped or not): two counts, not a sort of a million floats
-        flipped_records = int((has & (hits > 0)).sum())
+        flipped_records = int((has & (per_record > 0)).sum())
         counts.values = _zero_one(int(has.sum()) - flipped_records, flipped_records)
     else:
         counts.values = Counter(dict(zip(*np.unique(per_record[has], return_counts=True))))
@@ -158,7 +154,7 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     from_codes, to_codes, names = twinset.group_codes()
     size = len(names)
     g_records = np.bincount(from_codes[has], minlength=size)
-    g_flipped = np.bincount(from_codes[has & (hits > 0)], minlength=size)
+    g_flipped = np.bincount(from_codes[has & (per_record > 0)], minlength=size)
     # Shares per group as histograms, not float sums: sums in another order differ in the last bit, and a
     # split run must give exactly what one pass gives.
     if k == 1:  # a group's values are its records flipped (1.0) and not (0.0): from the two counts above
@@ -180,7 +176,7 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
             counts.delta_min, counts.delta_max = float(finite.min()), float(finite.max())
         counts.histogram = np.bincount(np.searchsorted(EDGES, finite, side="right"), minlength=len(EDGES) + 1)
         for tau in taus:
-            moved = np.bincount(src[np.abs(delta) > tau], minlength=n_records) > 0
+            moved, _ = twinset.per_record(np.abs(delta) > tau, share=False)  # a record whose twin moved past tau
             counts.moved[float(tau)] = int(moved[has].sum())
         size_of_move = np.nan_to_num(np.abs(delta))
     else:
@@ -193,9 +189,9 @@ def count_invariance(twinset: TwinSet, original: Predictions, twin: Predictions,
     counts.examples = _examples(twinset, original, twin, valid, changed, size_of_move, n_examples, offset)
     for column, attribute in watch:
         if column in twinset.twins.columns and attribute in twinset.twins.columns:
-            moved = ~_equal(twinset.original[attribute].to_numpy(dtype=object)[src],
+            moved = ~same_values(twinset.original[attribute].to_numpy(dtype=object)[src],
                             twinset.twins[attribute].to_numpy(dtype=object)[valid])
-            kept = _equal(twinset.original[column].to_numpy(dtype=object)[src],
+            kept = same_values(twinset.original[column].to_numpy(dtype=object)[src],
                           twinset.twins[column].to_numpy(dtype=object)[valid])
             counts.encoding[(column, attribute)] = [int(moved.sum()), int((moved & kept).sum())]
     return counts
@@ -222,21 +218,16 @@ def count_null(twinset: TwinSet, original: Predictions, answers: Predictions) ->
     valid = twinset.valid
     source = twinset.source[valid]
     flipped = original.decision[source] != answers.decision[valid]
-    total = np.bincount(source, minlength=len(twinset.original))
-    hits = np.bincount(source[flipped], minlength=len(twinset.original))
+    per_record, has = twinset.per_record(flipped)
     k = int(twinset.info.get("k", 1))
-    per_record = hits / np.maximum(total, 1) if k > 1 else (hits > 0).astype(float)
     draw = np.asarray(twinset.info.get("null_draw", np.zeros(len(twinset.original), dtype=int)))
     draws = {}
-    for r in np.unique(draw[total > 0]):
-        values, counts = np.unique(per_record[(draw == r) & (total > 0)], return_counts=True)
+    for r in np.unique(draw[has]):
+        values, counts = np.unique(per_record[(draw == r) & has], return_counts=True)
         draws[int(r)] = Counter({float(v): int(c) for v, c in zip(values, counts)})
     return NullCounts(k=k, draws=draws, changed_twins=int(flipped.sum()))
 
 
-def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise equality of two object arrays, two missing values counting as equal."""
-    return (a == b) | (pd.isna(a) & pd.isna(b))
 
 
 def _votes(src: np.ndarray, from_g: np.ndarray, to_g: np.ndarray, names: list[str], orig_dec: np.ndarray,

@@ -127,9 +127,9 @@ def _pairwise(
     return rows, verdict, m
 
 
-def _undecided_at_scales(rates, kind, alpha, low, high):
-    groups = len(next(iter(rates.values()))[0])
-    m = groups * (groups - 1) // 2 * len(rates)
+def _undecided_at_scales(rates, kind, alpha, m, low, high):
+    """Whether the verdict would stay INCONCLUSIVE with every count scaled by each factor (for n_to_decide),
+    FAIL read at alpha/m with :func:`_pairwise`'s m (the Bonferroni divisor is written once, there)."""
     method = stats.newcombe_difference if kind == "gap" else stats.mover_ratio
     oriented = {name: _oriented_pairs(np.asarray(k, dtype=float), np.asarray(n, dtype=float), kind)
                 for name, (k, n) in rates.items()}
@@ -381,7 +381,7 @@ def _group_check(check: CheckKind, attributes: Sequence[str], table: pd.DataFram
     statistic, interval = (math.nan, (math.nan, math.nan)) if head is None else \
         (head["estimate"], (head["lower"], head["upper"]))
     n_total = int(used["n"].sum())
-    needed = stats.n_to_decide(_undecided_at_scales(rates, kind, alpha, low, high), n_total) \
+    needed = stats.n_to_decide(_undecided_at_scales(rates, kind, alpha, m, low, high), n_total) \
         if verdict == INCONCLUSIVE else None
     return CheckResult(
         check=check,

@@ -349,7 +349,7 @@ def _warnings(counts: InvarianceCounts, exercised: dict[str, Any], *, score_gate
     positive = counts.checked_positive + counts.twins_positive
     if positive in (0, checked):
         what = "favourable" if positive == checked else "unfavourable"
-        note = _threshold_sentence(threshold, counts.score_min, counts.score_max)
+        note = threshold_sentence(threshold, counts.score_min, counts.score_max)
         if score_gate:  # the score gate still measures how the twins move the scores
             warnings.append(f"degenerate decisions: every decision, for originals and twins, is {what}{note}; no "
                             "decision could flip, so only the score gate measured anything")
@@ -384,10 +384,11 @@ def threshold_note(*answers: Predictions) -> str:
     threshold = next((a.threshold for a in answers if a.threshold is not None), None)
     if not scores:
         return ""
-    return _threshold_sentence(threshold, float(min(s.min() for s in scores)), float(max(s.max() for s in scores)))
+    return threshold_sentence(threshold, float(min(s.min() for s in scores)), float(max(s.max() for s in scores)))
 
 
-def _threshold_sentence(threshold: float | None, low: float, high: float) -> str:
+def threshold_sentence(threshold: float | None, low: float, high: float) -> str:
+    """:func:`threshold_note` from the range of the scores (``low``, ``high``), as partitions count it."""
     if threshold is None or not np.isfinite(low) or not np.isfinite(high):
         return ""
     if threshold > high or threshold <= low:

@@ -61,13 +61,12 @@ def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.D
             score[batch], twin_score[twins] = answers.score, twin_answers.score
         done, looks = done + len(batch), looks + 1
         seen = order[:done]
-        sub = twinset.subset(seen)
-        flips = twin_decision[_twin_rows(twinset, seen)] != decision[seen][sub.source]
-        per_record = _per_record(sub, flips)
-        verdicts = [stats.sequential_decide(per_record, max_flip_rate, alpha)]
+        sub, rows = twinset.subset(seen), twinset.twin_rows(seen)
+        flips = twin_decision[rows] != decision[seen][sub.source]
+        verdicts = [stats.sequential_decide(_values(sub, flips), max_flip_rate, alpha)]
         if max_score_change is not None and has_score:
-            moved = np.abs(twin_score[_twin_rows(twinset, seen)] - score[seen][sub.source]) > max_score_change
-            verdicts.append(stats.sequential_decide(_per_record(sub, moved, share=False), rate_bound, alpha))
+            moved = np.abs(twin_score[rows] - score[seen][sub.source]) > max_score_change
+            verdicts.append(stats.sequential_decide(_values(sub, moved, share=False), rate_bound, alpha))
         if "fail" in verdicts or all(v == "pass" for v in verdicts):
             stop = "decided"
             break
@@ -76,7 +75,7 @@ def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.D
             stop = f"the budget of {limit} records was spent"
     seen = order[:done]
     sub = twinset.subset(seen)
-    rows = _twin_rows(twinset, seen)
+    rows = twinset.twin_rows(seen)
     original = Predictions(decision[seen], score[seen] if has_score else None, threshold)
     twin = Predictions(twin_decision[rows], twin_score[rows] if has_score else None, threshold)
     info = {"looks": looks, "schedule": "10, 30, 80, 180, then every 100 records", "records_used": int(done),
@@ -98,20 +97,8 @@ def sequential_invariance(twinset: TwinSet, records: Callable[[np.ndarray], pd.D
     return result
 
 
-def _twin_rows(twinset: TwinSet, records: np.ndarray) -> np.ndarray:
-    """The rows of ``twinset``'s twins of ``records``, in the order TwinSet.subset puts them."""
-    new_position = np.full(len(twinset.original), -1)
-    new_position[records] = np.arange(len(records))
-    keep = np.flatnonzero(new_position[twinset.source] >= 0)
-    return keep[np.argsort(new_position[twinset.source[keep]], kind="stable")]
-
-
-def _per_record(sub: TwinSet, changed: np.ndarray, *, share: bool = True) -> np.ndarray:
-    """Per record with a valid twin: the share of its valid twins that changed (k > 1), else whether any did."""
-    src, valid = sub.source, sub.valid
-    total = np.bincount(src[valid], minlength=len(sub.original))
-    hits = np.bincount(src[valid & changed], minlength=len(sub.original))
-    has = total > 0
-    if share and int(sub.info.get("k", 1)) > 1:
-        return (hits / np.maximum(total, 1))[has]
-    return (hits > 0)[has].astype(float)
+def _values(sub: TwinSet, changed: np.ndarray, *, share: bool = True) -> np.ndarray:
+    """The per-record values (:meth:`TwinSet.per_record`) of the records with a valid twin, from ``changed``
+    (one entry per twin of ``sub``, valid or not)."""
+    values, has = sub.per_record(changed[sub.valid], share=share)
+    return values[has]

@@ -19,7 +19,7 @@ import pandas as pd
 from fairprobe.adapters import Adapter, Predictions
 from fairprobe.checks.counts import count_invariance, count_null
 from fairprobe.checks.group_metrics import group_counts
-from fairprobe.data import binary_outcome, row_hashes
+from fairprobe.data import binary_outcome, require_scalars, row_hashes
 from fairprobe.engines.partitions import Partition
 from fairprobe.spec import check_reproduces, recompute_derived
 from fairprobe.twins.base import TwinSet, group_codes
@@ -46,6 +46,7 @@ class PartitionResult:
     queries: int = 0
     calls: int = 0
     digest: str = ""
+    scores: tuple[float, float] = (float("inf"), -float("inf"))  # the range of the records' finite scores
 
 
 @dataclass
@@ -67,12 +68,17 @@ class PartitionJob:
 
     def run(self, part: Partition) -> PartitionResult:
         frame = part.read()
-        for column, fn in self.derived.items():  # as an in-memory probe checks the whole data
+        # as an in-memory probe checks the whole data: derived columns reproduce, the model's columns are scalars
+        for column, fn in self.derived.items():
             check_reproduces(column, fn, frame, offset=part.offset)
+        require_scalars(frame, self.features)
         adapter = self.adapter.fresh()  # an empty cache per partition: memory stays bounded
         original = adapter.predict(frame[self.features])
         out = PartitionResult(index=part.index,
                               digest=hashlib.sha256(row_hashes(frame).tobytes()).hexdigest())
+        finite = np.zeros(0) if original.score is None else original.score[np.isfinite(original.score)]
+        if len(finite):
+            out.scores = (float(finite.min()), float(finite.max()))
         y_true = None
         for request in self.requests:
             if request.kind == CheckKind.INVARIANCE:
@@ -149,4 +155,5 @@ def merge(results: list[PartitionResult], requests: list[CountRequest], *, n_exa
     merged["_queries"] = sum(r.queries for r in ordered)
     merged["_calls"] = sum(r.calls for r in ordered)
     merged["_digest"] = digest
+    merged["_scores"] = (min(r.scores[0] for r in ordered), max(r.scores[1] for r in ordered))
     return merged

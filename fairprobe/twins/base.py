@@ -67,13 +67,21 @@ class TwinSet:
         """The protected values each twin was given."""
         return self.twins[list(self.attributes)].reset_index(drop=True)
 
-    def subset(self, records: np.ndarray) -> TwinSet:
-        """The twins of ``records`` (positions in ``original``), renumbered in the order given."""
+    def twin_rows(self, records: np.ndarray) -> np.ndarray:
+        """The rows of the twins of ``records`` (positions in ``original``): grouped by record in the order
+        given, each record's twins in their own order. What :meth:`subset` keeps, in its order."""
         records = np.asarray(records, dtype=int)
         new_position = np.full(len(self.original), -1)
         new_position[records] = np.arange(len(records))
         keep = np.flatnonzero(new_position[self.source] >= 0)
-        keep = keep[np.argsort(new_position[self.source[keep]], kind="stable")]
+        return keep[np.argsort(new_position[self.source[keep]], kind="stable")]
+
+    def subset(self, records: np.ndarray) -> TwinSet:
+        """The twins of ``records`` (positions in ``original``), renumbered in the order given."""
+        records = np.asarray(records, dtype=int)
+        keep = self.twin_rows(records)
+        new_position = np.full(len(self.original), -1)
+        new_position[records] = np.arange(len(records))
         labels = None
         if self.labels is not None:
             labels = (np.asarray(self.labels[0])[records], np.asarray(self.labels[1])[keep])
@@ -81,6 +89,30 @@ class TwinSet:
                        twins=self.twins.iloc[keep].reset_index(drop=True), source=new_position[self.source[keep]],
                        attributes=self.attributes, valid=self.valid[keep], generator=self.generator,
                        info=self.info, labels=labels)
+
+    def per_record(self, changed: np.ndarray, *, share: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Each original's value in the checks' statistics, and whether it has a valid twin (the records counted).
+
+        ``changed`` holds one bool per valid twin, in order (a flipped decision, a score moved past tau). With
+        k > 1 twins per record (``info["k"]``) a record's value is the share of its valid twins that changed,
+        else (or with ``share=False``) 1.0 when any did and 0.0 when none did. The one definition behind the
+        invariance counts, the null floor, compare and the sequential looks.
+
+        Examples
+        --------
+        >>> twins = TwinSet(pd.DataFrame({"s": ["f", "m"]}), pd.DataFrame({"s": ["m", "m", "f"]}),
+        ...                 np.array([0, 0, 1]), ("s",), np.array([True, True, False]), "flip", {"k": 2})
+        >>> values, has = twins.per_record(np.array([True, False]))
+        >>> values.tolist(), has.tolist(), twins.per_record(np.array([True, False]), share=False)[0].tolist()
+        ([0.5, 0.0], [True, False], [1.0, 0.0])
+        """
+        n = len(self.original)
+        src = self.source[self.valid]
+        total = np.bincount(src, minlength=n)
+        hits = np.bincount(src[np.asarray(changed, dtype=bool)], minlength=n)
+        if share and int(self.info.get("k", 1)) > 1:
+            return hits / np.maximum(total, 1), total > 0
+        return (hits > 0).astype(float), total > 0
 
     def group_codes(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Integer group codes of the originals and of the twins, and the groups' names (shared by both)."""

@@ -90,10 +90,11 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
     describe the subject, with coordinated role nouns alike ("father of 3 and husband of 1"), and never
     inside a proper name ("Women's Leadership Forum") or a residual signal.
     """
-    if not words_prefilter(target).may_match(text):
+    words = words_prefilter(target)
+    if not words.may_match(text):
         return []  # none of the words' first words in the text: no match (most texts)
-    pattern, table = words_pattern(target), swaps(target)
-    matches = list(pattern.finditer(text))
+    table = swaps(target)
+    matches = words.finditer(words_pattern(target), text)
     if not matches:
         return []
     has_caps = any(c.isupper() for c in text[1:])

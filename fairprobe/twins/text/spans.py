@@ -101,6 +101,44 @@ class Prefilter:
             return True
         return any(need <= runs for head in self.heads & runs for need in index[head])
 
+    def finditer(self, pattern: re.Pattern, text: str) -> list[re.Match]:
+        """``list(pattern.finditer(text))`` for a pattern as the class describes, found by trying ``pattern`` only
+        where the first word of a phrase the text holds stands whole: a scan of the whole text by a pattern
+        with a lookbehind and a trie costs 50-70 ns a character (0.2 ms a resume); ``str.find`` does not.
+
+        Examples
+        --------
+        >>> words = Prefilter(["she", "her"])
+        >>> pattern = re.compile(r"(?<!\w)(?:she|her)(?!\w)", re.IGNORECASE)
+        >>> [m.span() for m in words.finditer(pattern, "Her shell; SHE, her.")]
+        [(0, 3), (11, 14), (16, 19)]
+        """
+        index = self.index
+        runs = word_runs(text) if index is not None else None
+        low = lowered(text) if runs is not None else None
+        if index is None or runs is None or low is None:
+            return list(pattern.finditer(text))
+        starts: set[int] = set()
+        n = len(text)
+        for head in self.heads & runs:
+            if not any(need <= runs for need in index[head]):
+                continue
+            word = head.decode()
+            for position in _occurrences(low, word):
+                stop = position + len(word)
+                if (position == 0 or not word_char(text[position - 1])) and (stop >= n or not word_char(text[stop])):
+                    starts.add(position)
+        out: list[re.Match] = []
+        end = 0
+        for position in sorted(starts):
+            if position < end:
+                continue
+            match = pattern.match(text, position)
+            if match is not None:
+                out.append(match)
+                end = match.end()
+        return out
+
 
 def _occurrences(low: str, needle: str) -> Iterator[int]:
     """Every position of ``needle`` in ``low``, overlapping ones included."""
@@ -230,18 +268,16 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     position, n = 0, len(value)
     heads = {w[:1] for w in spellings if w}
-    while position < n:
-        if low[position] in heads and (position == 0 or value[position - 1] not in _CI_LETTERS):
-            for spelling in spellings:
-                stop = position + len(spelling)
-                if spelling and low.startswith(spelling, position) and (stop >= n or value[stop] not in _CI_LETTERS):
-                    out.append((position, stop))
-                    position = stop
-                    break
-            else:
-                position += 1
+    # the positions a spelling may start at (its first letter there), left to right; the others are passed over
+    for start in sorted({p for head in heads for p in _occurrences(low, head)}):
+        if start < position or (start > 0 and value[start - 1] in _CI_LETTERS):
             continue
-        position += 1
+        for spelling in spellings:
+            stop = start + len(spelling)
+            if spelling and low.startswith(spelling, start) and (stop >= n or value[stop] not in _CI_LETTERS):
+                out.append((start, stop))
+                position = stop
+                break
     return out
 
 

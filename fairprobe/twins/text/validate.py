@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
-from fairprobe.twins.text.spans import part_spans
+from fairprobe.twins.text.spans import lowered, part_spans
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
@@ -293,6 +293,46 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+def lowered_text(text: str) -> str:
+    """``text.lower()``, from :func:`lowered`'s cache where it has it."""
+    low = lowered(text)
+    return text.lower() if low is None else low
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """``difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()``, without the matcher where the answer is
+    sure: ``a`` and ``b`` of one length, and no token at a position where they differ standing anywhere in the other
+    list ("emily" -> "greg", "she" -> "he" in a line without "he"). No matching block can then hold such a position,
+    so the longest block that starts earliest is always at the same place in both (a block ``a[i:i+k]`` free of them
+    is also ``b[i:i+k]``, and one ``b[j:j+k]`` with ``j < i`` is also ``a[j:j+k]``): the matcher keeps every other
+    position in place, and its opcodes are the runs of positions where the lists differ ("replace") and agree
+    ("equal"). ``tests/test_text_validate_diff.py`` compares the two."""
+    n = len(a)
+    if n == len(b):
+        differ = [k for k in range(n) if a[k] != b[k]]
+        if not differ:
+            return [("equal", 0, n, 0, n)] if n else []
+        in_a, in_b = set(a), set(b)
+        if all(a[k] not in in_b and b[k] not in in_a for k in differ):
+            out: list[tuple[str, int, int, int, int]] = []
+            position = 0
+            run = 0
+            while run < len(differ):
+                start = differ[run]
+                while run + 1 < len(differ) and differ[run + 1] == differ[run] + 1:
+                    run += 1
+                stop = differ[run] + 1
+                if start > position:
+                    out.append(("equal", position, start, position, start))
+                out.append(("replace", start, stop, start, stop))
+                position = stop
+                run += 1
+            if position < n:
+                out.append(("equal", position, n, position, n))
+            return out
+    return list(difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes())
+
+
 def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, int]:
     """Token-level comparison, line by line (unchanged lines cost one string comparison); with the characters of
     the allowed changes on each side."""
@@ -309,15 +349,13 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
         text_a, text_b = "\n".join(lines_a[a0:a1]), "\n".join(lines_b[b0:b1])
         tokens_a, tokens_b = _tokens(text_a), _tokens(text_b)
         # judge each change in the context of the whole original, so a name at a line start sees the line before
-        offset += sum(len(text) + 1 for text in lines_a[line:a0])
+        offset += sum(map(len, lines_a[line:a0])) + (a0 - line)
         line = a0
         tokens_a = [(t, s + offset, e + offset) for t, s, e in tokens_a]
-        matcher = difflib.SequenceMatcher(a=[t.lower() for t, _, _ in tokens_a], b=[t.lower() for t, _, _ in tokens_b],
-                                          autojunk=False)
         if text_a.count("\n") != text_b.count("\n") or [t for t, _, _ in tokens_a] == [t for t, _, _ in tokens_b]:
             out.append(Rejection(Reason.EDITS, f"whitespace or line breaks changed near {_around(text_a, 0, 0)!r}"))
             continue
-        for op, i0, i1, j0, j1 in matcher.get_opcodes():
+        for op, i0, i1, j0, j1 in _opcodes([t.lower() for t, _, _ in tokens_a], [t.lower() for t, _, _ in tokens_b]):
             chunk_a, chunk_b = tokens_a[i0:i1], tokens_b[j0:j1]
             if op == "equal":
                 if any(x[0] != y[0] for x, y in zip(chunk_a, chunk_b)):  # same words, another case
@@ -380,11 +418,13 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
 
         def found(text: str, names: set[str]) -> list[str]:
             """Nickname prefixes right before one of the surnames ``names``: "Em Walsh"."""
-            out, lowered = [], text.lower()
+            out, lowered = [], lowered_text(text)
             for name in names:
                 position = lowered.find(name)
                 while position > 0:
-                    before = re.search(r"([\w'’-]+)\s+$", text[max(0, position - 30):position])
+                    # a space right before, or no match: most places the surname's letters stand are inside a word
+                    before = re.search(r"([\w'’-]+)\s+$", text[max(0, position - 30):position]) if \
+                        text[position - 1].isspace() else None
                     after = lowered[position + len(name):position + len(name) + 1]
                     if before and before.group(1).lower() in wanted and not (after.isalnum() or after == "_"):
                         out.append(before.group(1))

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
+
+@cache
+def rx(pattern: str, flags: int = 0) -> re.Pattern:
+    """``re.compile(pattern, flags)`` for a pattern written in the code, compiled once a process: no lookup in
+    ``re``'s cache at each call, and no compiling again after ``re.purge()``. Never for a pattern built from data (a
+    name): this cache keeps what it compiles."""
+    return re.compile(pattern, flags)
+
 
 _CI_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u0131\u017f\u212a")  # [A-Z] under re.I
 
@@ -33,14 +41,21 @@ def _special() -> frozenset[str]:
     return frozenset(chr(c) for c in _EXTRA_CASES if c > 127) | {"\u03a3"}
 
 
-@lru_cache(maxsize=64)
 def lowered(text: str) -> str | None:
     """``text`` lower-cased, or None where that is not what ``re.IGNORECASE`` compares: lower-casing changes its
-    length ("İ"), or it holds a letter with extra case matches ("ı")."""
+    length ("İ"), or it holds a letter with extra case matches ("ı"). Whole texts are cached; names, words and
+    links are lowered at once, so they do not push the texts out of the cache."""
+    return _lowered(text) if len(text) <= 100 else _lowered_text(text)
+
+
+def _lowered(text: str) -> str | None:
     low = text.lower()
     if text.isascii():
         return low
     return low if len(low) == len(text) and not _special_re().search(text) else None
+
+
+_lowered_text = lru_cache(maxsize=64)(_lowered)
 
 
 @lru_cache(maxsize=1)
@@ -399,5 +414,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lowered", "part_spans",
+__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lowered", "part_spans", "rx",
            "word_char", "word_runs"]

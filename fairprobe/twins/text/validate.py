@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
-from fairprobe.twins.text.spans import lowered, part_spans
+from fairprobe.twins.text.spans import lowered, part_spans, rx
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
@@ -102,7 +102,7 @@ def _titles() -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=4096)
 def _name_words(first: str, last: str, middle: str) -> frozenset[str]:
-    words = re.findall(r"\w+(?:['’]\w+)*", f"{first} {middle} {last}")
+    words = rx(r"\w+(?:['’]\w+)*").findall(f"{first} {middle} {last}")
     return frozenset(w.lower() for w in words)
 
 
@@ -174,7 +174,7 @@ class _Pair:
         if self.sex_changed:
             titles = _titles()
             if lo.rstrip(".") in titles[old.sex] and ln.rstrip(".") in titles[new.sex]:
-                following = re.match(r"[.\s]+([\w'’-]+)", text[end:end + 40])
+                following = rx(r"[.\s]+([\w'’-]+)").match(text[end:end + 40])
                 if following and _split_possessive(following.group(1))[0].lower() in self.old_words:
                     return None
                 return Rejection(Reason.EDITS, f"a title not before the candidate's name: {o!r} -> {n!r}")
@@ -195,8 +195,8 @@ class _Pair:
 
     def _pronoun(self, o: str, n: str, text: str, start: int, end: int) -> Rejection | bool | None:
         old_sex, new_sex = self.old.sex, self.new.sex
-        match_o = re.fullmatch(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)", o)
-        match_n = re.fullmatch(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)", n)
+        match_o = rx(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)").fullmatch(o)
+        match_n = rx(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)").fullmatch(n)
         if not match_o or match_o.group(1).lower() not in PRONOUNS[old_sex]:
             return False
         if not match_n or match_n.group(1).lower() not in PRONOUNS[new_sex] or match_o.group(2) != match_n.group(2) \
@@ -245,9 +245,9 @@ class _Pair:
     def _not_candidate(self, o: str, n: str, text: str, start: int, end: int) -> Rejection:
         around = _around(text, start, end)
         after, before = text[end:end + 12], text[max(0, start - 12):start]
-        if o.lower() in MONTHS or re.match(r"[ \t]*[-–/]?[ \t]*['’]?\d", after) or re.search(r"\d[ \t,/-]*$", before):
+        if o.lower() in MONTHS or rx(r"[ \t]*[-–/]?[ \t]*['’]?\d").match(after) or rx(r"\d[ \t,/-]*$").search(before):
             return Rejection(Reason.MONTH, f"{o!r} -> {n!r} in {around!r}")
-        if o.lower() in PLACES or re.match(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)", after):
+        if o.lower() in PLACES or rx(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)").match(after):
             return Rejection(Reason.PLACE, f"{o!r} -> {n!r} in {around!r}")
         return Rejection(Reason.OTHER_NAME, f"{o!r} -> {n!r} in {around!r}")
 
@@ -392,7 +392,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     old, new = pair.old, pair.new
     left: list[str] = []
     kept = {p.lower() for p in (new.first, new.last, new.middle) if p}
-    twin_lower = twin.lower()
+    twin_lower = lowered_text(twin)
     for part in (old.first, old.last):
         if not part or part.lower() in kept:
             continue
@@ -423,7 +423,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
                 position = lowered.find(name)
                 while position > 0:
                     # a space right before, or no match: most places the surname's letters stand are inside a word
-                    before = re.search(r"([\w'’-]+)\s+$", text[max(0, position - 30):position]) if \
+                    before = rx(r"([\w'’-]+)\s+$").search(text[max(0, position - 30):position]) if \
                         text[position - 1].isspace() else None
                     after = lowered[position + len(name):position + len(name) + 1]
                     if before and before.group(1).lower() in wanted and not (after.isalnum() or after == "_"):
@@ -445,7 +445,7 @@ def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
     pronouns, words = [], []
     for start, end, _ in word_edits(twin, pair.new.sex, pair.new):
         word = twin[start:end]
-        bare = re.match(r"\w+", word)
+        bare = rx(r"\w+").match(word)
         if bare and bare.group().lower() in PRONOUNS[pair.old.sex]:
             pronouns.append(bare.group().lower())
         else:
@@ -493,7 +493,8 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     """
     reasons: list[Rejection] = []
     # a name the text never states (a table's name columns) leaves nothing in the text to rename
-    named = any(part_spans(original, p) for p in (old.first, old.last) if p)
+    spans = {p: part_spans(original, p) for p in (old.first, old.last) if p}  # where the old name's parts stand
+    named = any(spans.values())
     if profile and twin == original:
         if (named and (old.first, old.last) != (new.first, new.last)) or (
                 new.sex != old.sex and new.sex in (FEMALE, MALE) and has_words(original, new.sex)):
@@ -527,7 +528,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         if left:
             reasons.append(Rejection(Reason.OLD_NAME, ", ".join(left)))
         had = any(candidate_word(original, start, end, old) for part in (old.first, old.last) if part
-                  for start, end in part_spans(original, part))
+                  for start, end in spans[part])
         has = any(twin[start:start + 1].isupper() for part in (new.first, new.last) if part
                   for start, _ in part_spans(twin, part))
         if had and not has:

@@ -45,17 +45,18 @@ def lowered(text: str) -> str | None:
     """``text`` lower-cased, or None where that is not what ``re.IGNORECASE`` compares: lower-casing changes its
     length ("İ"), or it holds a letter with extra case matches ("ı"). Whole texts are cached; names, words and
     links are lowered at once, so they do not push the texts out of the cache."""
-    return _lowered(text) if len(text) <= 100 else _lowered_text(text)
+    return lower_as_re(text) if len(text) <= 100 else _lowered_text(text)
 
 
-def _lowered(text: str) -> str | None:
+def lower_as_re(text: str) -> str | None:
+    """:func:`lowered`, not cached: for a line or a word, which would push the texts out of its cache."""
     low = text.lower()
     if text.isascii():
         return low
     return low if len(low) == len(text) and not _special_re().search(text) else None
 
 
-_lowered_text = lru_cache(maxsize=64)(_lowered)
+_lowered_text = lru_cache(maxsize=64)(lower_as_re)
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +125,7 @@ class Prefilter:
         Examples
         --------
         >>> words = Prefilter(["she", "her"])
-        >>> pattern = re.compile(r"(?<!\w)(?:she|her)(?!\w)", re.IGNORECASE)
+        >>> pattern = re.compile(r"(?<!\\w)(?:she|her)(?!\\w)", re.IGNORECASE)
         >>> [m.span() for m in words.finditer(pattern, "Her shell; SHE, her.")]
         [(0, 3), (11, 14), (16, 19)]
         """
@@ -273,11 +274,16 @@ def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[
     return out
 
 
+@lru_cache(maxsize=1024)
+def _lower_already(spellings: tuple[str, ...]) -> bool:
+    return all(lowered(w) == w for w in spellings)
+
+
 def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     """The spans of ``(?<![a-z])(?:S1|S2|...)(?![a-z])`` in ``value``, any case, the ``spellings`` (lower case)
     tried in their order at each position: how an email address, URL or handle spells a name."""
     low = lowered(value)
-    if low is None or any(lowered(w) != w for w in spellings):
+    if low is None or not _lower_already(tuple(spellings)):
         body = "|".join(re.escape(w) for w in spellings)
         return [m.span() for m in re.finditer(rf"(?<![a-z])(?:{body})(?![a-z])", value, re.IGNORECASE)]
     out: list[tuple[int, int]] = []
@@ -414,5 +420,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lowered", "part_spans", "rx",
+__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lower_as_re", "lowered", "part_spans", "rx",
            "word_char", "word_runs"]

@@ -22,7 +22,10 @@ import enum
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from operator import ne
 
+from fairprobe.twins.text.align import aligned
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
 from fairprobe.twins.text.spans import lowered, part_spans, rx
 from fairprobe.twins.text.signals import (
@@ -82,10 +85,6 @@ class Rejection:
         return str(self).startswith(prefix)
 
 
-# Links first (one token each), then words with inner apostrophes ("he'll", "O'Brien", "women's", "girls'").
-_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]|]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-                    r"|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b(?:/[^\s<>\"'()\[\]|]*)?"
-                    r"|(?<![\w.])@[A-Za-z][\w.-]*\w|\w+(?:['’]\w+)*(?:['’](?!\w))?|[^\w\s]")
 _LINKISH = re.compile(r"[@/]|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b")
 _DIGIT = re.compile(r"\d")
 
@@ -289,48 +288,10 @@ def _around(text: str, start: int, end: int) -> str:
     return " ".join(text[max(0, start - 20):end + 20].split())
 
 
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-
-
 def lowered_text(text: str) -> str:
     """``text.lower()``, from :func:`lowered`'s cache where it has it."""
     low = lowered(text)
     return text.lower() if low is None else low
-
-
-def _opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """``difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()``, without the matcher where the answer is
-    sure: ``a`` and ``b`` of one length, and no token at a position where they differ standing anywhere in the other
-    list ("emily" -> "greg", "she" -> "he" in a line without "he"). No matching block can then hold such a position,
-    so the longest block that starts earliest is always at the same place in both (a block ``a[i:i+k]`` free of them
-    is also ``b[i:i+k]``, and one ``b[j:j+k]`` with ``j < i`` is also ``a[j:j+k]``): the matcher keeps every other
-    position in place, and its opcodes are the runs of positions where the lists differ ("replace") and agree
-    ("equal"). ``tests/test_text_validate_diff.py`` compares the two."""
-    n = len(a)
-    if n == len(b):
-        differ = [k for k in range(n) if a[k] != b[k]]
-        if not differ:
-            return [("equal", 0, n, 0, n)] if n else []
-        in_a, in_b = set(a), set(b)
-        if all(a[k] not in in_b and b[k] not in in_a for k in differ):
-            out: list[tuple[str, int, int, int, int]] = []
-            position = 0
-            run = 0
-            while run < len(differ):
-                start = differ[run]
-                while run + 1 < len(differ) and differ[run + 1] == differ[run] + 1:
-                    run += 1
-                stop = differ[run] + 1
-                if start > position:
-                    out.append(("equal", position, start, position, start))
-                out.append(("replace", start, stop, start, stop))
-                position = stop
-                run += 1
-            if position < n:
-                out.append(("equal", position, n, position, n))
-            return out
-    return list(difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes())
 
 
 def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, int]:
@@ -338,7 +299,7 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     the allowed changes on each side."""
     lines_a, lines_b = original.split("\n"), twin.split("\n")
     if len(lines_a) == len(lines_b):
-        blocks = [(i, i + 1, i, i + 1) for i, (x, y) in enumerate(zip(lines_a, lines_b)) if x != y]
+        blocks = [(i, i + 1, i, i + 1) for i in compress(range(len(lines_a)), map(ne, lines_a, lines_b))]
     else:
         matcher = difflib.SequenceMatcher(a=lines_a, b=lines_b, autojunk=False)
         blocks = [(a0, a1, b0, b1) for op, a0, a1, b0, b1 in matcher.get_opcodes() if op != "equal"]
@@ -347,7 +308,7 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     offset = line = 0  # where line ``line`` of the original starts; blocks come in order
     for a0, a1, b0, b1 in blocks:
         text_a, text_b = "\n".join(lines_a[a0:a1]), "\n".join(lines_b[b0:b1])
-        tokens_a, tokens_b = _tokens(text_a), _tokens(text_b)
+        tokens_a, tokens_b, ops = aligned(text_a, text_b)  # the pieces both lines start and end with may be left out
         # judge each change in the context of the whole original, so a name at a line start sees the line before
         offset += sum(map(len, lines_a[line:a0])) + (a0 - line)
         line = a0
@@ -355,7 +316,7 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
         if text_a.count("\n") != text_b.count("\n") or [t for t, _, _ in tokens_a] == [t for t, _, _ in tokens_b]:
             out.append(Rejection(Reason.EDITS, f"whitespace or line breaks changed near {_around(text_a, 0, 0)!r}"))
             continue
-        for op, i0, i1, j0, j1 in _opcodes([t.lower() for t, _, _ in tokens_a], [t.lower() for t, _, _ in tokens_b]):
+        for op, i0, i1, j0, j1 in ops:
             chunk_a, chunk_b = tokens_a[i0:i1], tokens_b[j0:j1]
             if op == "equal":
                 if any(x[0] != y[0] for x, y in zip(chunk_a, chunk_b)):  # same words, another case

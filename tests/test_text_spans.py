@@ -175,3 +175,32 @@ def test_titles_by_string_search_are_the_title_anchors_matches(pieces):
 
     text, forms = "".join(pieces), _forms_of("Emily", "Walsh", "")
     assert forms._titles(text, lowered(text)) == {m.start(): m.end() for m in forms.title_anchor.finditer(text)}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PHRASES + ["Shell", "ashes", "hero", "mothers", "Man", "x", "'s", "’", "-", ".", "\n",
+                                           "ı", "\u212a", "İ", "ſ", "é", "•", "_", "2019", "(", ")", "@", "/"]),
+                max_size=10),
+       st.lists(st.sampled_from(["upper", "lower", "title", "same"]), min_size=10, max_size=10),
+       st.lists(st.sampled_from([" ", "", "\t", "-", "’", "'", "é", "_", "."]), min_size=10, max_size=10))
+def test_prefiltered_matches_are_the_whole_scans_matches(words, cases, gaps):
+    """Prefilter.finditer, which tries its pattern only where a phrase's first word stands whole, gives the matches
+    of the pattern's scan of the whole text."""
+    text = "".join(gap + (getattr(w, case)() if case != "same" else w) for w, case, gap in zip(words, cases, gaps))
+    for pattern, prefilter in _prefiltered():
+        expected = [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in prefilter.finditer(pattern, text)] == expected, (text, pattern.pattern[:80])
+
+
+def test_prefiltered_matches_on_a_resume():
+    """The same on a resume's lines, where most words' letters stand inside other words ("Ms" in "systems")."""
+    from fairprobe.twins.text.signals import FEMALE, MALE, residual_index, words_pattern, words_prefilter
+
+    text = ("Ms. Priya Kaur\nMS Office, MS-Excel; systems, programs; She led the women's team at Spelman College.\n"
+            "He'll chair the Men's forum; his/her; HER Majesty; Society of Women Engineers; man-hours; mothers\n"
+            "NSBE, nsbe, ANSBE, SHPE-member, CSSA/AAUW\n")
+    index = residual_index()
+    for pattern, prefilter in [(words_pattern(t), words_prefilter(t)) for t in (FEMALE, MALE)] + [
+            (p, index.words) for p in (index.upper, index.other) if p is not None]:
+        found = [m.span() for m in prefilter.finditer(pattern, text)]
+        assert found and found == [m.span() for m in pattern.finditer(text)]

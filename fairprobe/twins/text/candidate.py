@@ -16,6 +16,7 @@ from functools import cache
 
 from fairprobe.twins import lexicons
 from fairprobe.twins.text.signals import HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, ROLE_WORDS, Person
+from fairprobe.twins.text.spans import rx
 
 PARTICLES = frozenset("van von de da del della di la le du dos das ter ten bin ibn al el st. st".split())
 TITLES_BEFORE = re.compile(r"^(?:Dr|Prof|Mr|Mrs|Ms|Miss|Mx|Sir|Dame|Rev|Engr?)\.?\s+", re.IGNORECASE)
@@ -108,7 +109,7 @@ def _person(words: list[str]) -> Person:
 
 def _clean(line: str) -> str:
     line = _MARKUP.sub("", line.strip())
-    line = re.sub(r"\*\*|__|\*|`", "", line).strip()
+    line = rx(r"\*\*|__|\*|`").sub("", line).strip()
     return _MARKUP.sub("", line).strip()
 
 
@@ -120,18 +121,18 @@ def _from_line(line: str, *, first_line: bool) -> Person | None:
     if labelled:
         line = line[labelled.end():]
     line = TITLES_BEFORE.sub("", SUFFIXES.sub("", line)).strip()
-    reversed_ = re.match(r"^([^\W\d_][\w'’-]+),\s+([^\W\d_][\w'’-]+)(?:\s+([^\W\d_]\.?))?$", line)
+    reversed_ = rx(r"^([^\W\d_][\w'’-]+),\s+([^\W\d_][\w'’-]+)(?:\s+([^\W\d_]\.?))?$").match(line)
     if reversed_ and known_first_name(reversed_.group(2)) and reversed_.group(1).lower() not in PLACES and \
             _plain(reversed_.group(1)) not in HEADING_WORDS:
         person = _person([reversed_.group(2), reversed_.group(1)])
         return Person(person.first, person.last, "", "", middle=reversed_.group(3) or "")
     words = name_words(line, unknown_ok=True)
-    if not words and (labelled or first_line) and re.fullmatch(r"[^\W\d_.]+(?:\.?[ \t]+[^\W\d_.]+){1,3}", line):
+    if not words and (labelled or first_line) and rx(r"[^\W\d_.]+(?:\.?[ \t]+[^\W\d_.]+){1,3}").fullmatch(line):
         words = name_words(line.title(), unknown_ok=True)  # "kimaya sonawane", "Tapan kumar Nayak"
         words = line.replace(".", ". ").split() if words else None
     if words and (labelled or first_line or known_first_name(words[0])):
         return _person(words)
-    for part in re.split(r"\s+[|•·/]\s+|\s+[-–—]\s+|,\s+", line):
+    for part in rx(r"\s+[|•·/]\s+|\s+[-–—]\s+|,\s+").split(line):
         part = TITLES_BEFORE.sub("", SUFFIXES.sub("", _clean(part))).strip()
         words = name_words(part, unknown_ok=bool(labelled))
         if words:
@@ -204,7 +205,7 @@ def find_person(text: str) -> Person | None:
 
 def _is_heading(line: str) -> bool:
     """A line of heading words only ("**RESUME**", "[Personal Information]", "I. PERSONAL INFORMATION", "Profile")."""
-    words = [_plain(w) for w in re.findall(r"[^\W\d_]+", _clean(line))]
+    words = [_plain(w) for w in rx(r"[^\W\d_]+").findall(_clean(line))]
     return bool(words) and all(w in HEADING_WORDS or w in ("i", "ii", "iii", "of", "and", "the", "my") for w in words)
 
 
@@ -231,7 +232,7 @@ def _leading_name(text: str, *, unknown_ok: bool, subject: bool = False) -> list
     while len(words) >= 2:
         candidate = name_words(" ".join(words), unknown_ok=unknown_ok)
         rest = text[ends[len(words) - 1]:]
-        opens = bool(_SUBJECT_VERB.match(rest) or (known_first_name(words[0]) and re.match(r"[ \t]+[a-z]", rest)))
+        opens = bool(_SUBJECT_VERB.match(rest) or (known_first_name(words[0]) and rx(r"[ \t]+[a-z]").match(rest)))
         if candidate and (opens if subject else not rest[:1].isalpha()):
             return candidate
         words = words[:-1]

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 
 from fairprobe.twins import lexicons
-from fairprobe.twins.text.spans import full_name_spans
+from fairprobe.twins.text.spans import full_name_spans, rx
 from fairprobe.twins.text.signals import (
     HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, PRONOUNS, ROLE_WORDS, US_STATE_CODES, WEEKDAYS, Person)
 
@@ -43,7 +43,7 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
             return True  # "Emily Walsh", "Emily R. Walsh"
         if low == last and prev_words and any(
                 w.rstrip(".") in (first, first[:1]) or (len(w) >= 2 and first.startswith(w)) or
-                re.fullmatch(_TITLE.lower(), w) for w in prev_words[-1:] + (prev_words[-2:-1] if len(prev_words) == 2
+                rx(_TITLE.lower()).fullmatch(w) for w in prev_words[-1:] + (prev_words[-2:-1] if len(prev_words) == 2
                                                                          else [])):
             return True  # "Emily Walsh", "E. Walsh", "Em Walsh", "Ms. Walsh"
         if low == last and after.lstrip().startswith(",") and next_words[:1] == [first]:
@@ -54,7 +54,7 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
         if (low == first and _between_names(line_after.split()[:4], last)) or \
                 (low == last and _between_names(line_before.split()[-4:][::-1], first)):
             return True  # "Akila Sulfa Sulthan Mohideen", "Darshan M G": the full name with middle names
-        initial = re.search(r"(?:^|[\s(])([A-Za-z])\.?[ \t]+$", before)
+        initial = rx(r"(?:^|[\s(])([A-Za-z])\.?[ \t]+$").search(before)
         if low == first and initial and initial.group(1).lower() == last[:1] and not word.isupper():
             return True  # "( G Tejasri)": the surname's initial before the given name, as Indian resumes sign
     if before.endswith("-\n") and "/" in before.rsplit("\n", 2)[-2] and after[:1] in "/-":
@@ -63,26 +63,26 @@ def candidate_word(text: str, start: int, end: int, person: Person) -> bool:
         return False
     if low == last and (len(low) <= 2 or low in PRONOUNS["female"] | PRONOUNS["male"]):
         return False
-    if re.match(r"[ \t]*[-–/]?[ \t]*['’]?\d", after) or re.search(r"\d[ \t,/-]*$", before):
+    if rx(r"[ \t]*[-–/]?[ \t]*['’]?\d").match(after) or rx(r"\d[ \t,/-]*$").search(before):
         return False
     if (low in MONTHS or low in WEEKDAYS) and _DATE_WORDS.search(before):
         return False
-    if re.match(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)", after) and (low == first or after[2:4] in US_STATE_CODES):
+    if rx(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)").match(after) and (low == first or after[2:4] in US_STATE_CODES):
         return False
     if low in PLACES and _PLACE_WORDS.search(before):
         return False
-    listed = re.search(r"([A-Z][\w'’-]*),[ \t]*\Z", before)
+    listed = rx(r"([A-Z][\w'’-]*),[ \t]*\Z").search(before)
     if listed and listed.group(1).lower() not in (first, last):
         return False  # after "Redmond, ": a place (or a list of other names)
     if _INITIALS.search(before):
         return False
-    following = re.match(r"[ \t]+([A-Z][\w'’&-]*)", after)
+    following = rx(r"[ \t]+([A-Z][\w'’&-]*)").match(after)
     if following and following.group(1).lower() not in _FREE_NEIGHBOURS and \
             following.group(1).lower() not in MONTHS:
         return False
-    previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
+    previous = rx(r"([A-Z][\w'’.&-]*)[ \t]+$").search(before)
     if previous and previous.group(1).rstrip(".").lower() not in _FREE_NEIGHBOURS and \
-            not re.fullmatch(_TITLE, previous.group(1)):
+            not rx(_TITLE).fullmatch(previous.group(1)):
         return False  # "JPMorgan Chase", "Jack Baker", "Hyderabad Walsh"; "Contact Emily", "Ms. Walsh" pass
     return True
 
@@ -100,7 +100,7 @@ def _between_names(words: list[str], other: str) -> bool:
 
 
 def _clean(line: str) -> str:
-    line = re.sub(r"\*\*|__|\*|`|#+|\[|\]|^[\s>|•·\-–—=]+|[\s|•·\-–—=:]+$", " ", line)
+    line = rx(r"\*\*|__|\*|`|#+|\[|\]|^[\s>|•·\-–—=]+|[\s|•·\-–—=:]+$").sub(" ", line)
     return " ".join(line.split())
 
 
@@ -148,26 +148,28 @@ def candidate_position(text: str, person: Person) -> bool:
     if person.first and person.last and all(_vocabulary(w) for w in f"{person.first} {person.last}".split()):
         return False
     header = _letter_lines(text, 3)
-    sign_offs = [m.end() for m in _SIGN_OFF.finditer(text)]
+    sign_offs: list[int] | None = None  # found when the header does not name the person (the scan costs 40 us)
     for start, stop in full_name_spans(text, person.first, person.last, person.middle):
         for k, (position, line) in enumerate(header):
             if position <= start < position + len(line):
                 lead = _clean(text[position:start])
                 rest = text[stop:position + len(line)]
-                if _LEAD_IN.match(lead) and re.match(r"^[\s*_#\]|•·,(\-–—:]*(?:$|[|•·,(\-–—]|[A-Z]{2,4}\b)", rest):
+                if _LEAD_IN.match(lead) and rx(r"^[\s*_#\]|•·,(\-–—:]*(?:$|[|•·,(\-–—]|[A-Z]{2,4}\b)").match(rest):
                     return True
-                if k == 0 and not lead and re.match(r"^\s+[a-z]", rest):
+                if k == 0 and not lead and rx(r"^\s+[a-z]").match(rest):
                     return True  # a bio's opening subject: "Lakisha Washington codes."
         before = text[max(0, start - 30):start]
         if _INTRO.search(before):
             return True
+        if sign_offs is None:
+            sign_offs = [m.end() for m in _SIGN_OFF.finditer(text)]
         if any(0 <= start - s <= 60 and "\n" not in text[s:start].strip("\n ") for s in sign_offs):
             return True
         if _SENTENCE_START.search(before) and _OPENING_VERB.match(text, stop) and start < len(text) // 3 \
                 and (start == 0 or text[:start].strip() == "" or "\n" in before):
             return True
     if person.first and person.last and "@" in text:  # (?<![a-z])FIRST[._-]?LAST\d*@, no regex per person
-        f, l, low = person.first.lower(), re.sub(r"[^a-z]", "", person.last.lower()), text.lower()
+        f, l, low = person.first.lower(), rx(r"[^a-z]").sub("", person.last.lower()), text.lower()
         for spelled in (f + l, f + "." + l, f + "_" + l, f + "-" + l):
             position = low.find(spelled)
             while position >= 0:
@@ -196,9 +198,9 @@ def header_names_other(text: str, person: Person) -> str | None:
             if value and not {w.lower().rstrip(".") for w in value.split()} & names:
                 return value
     line = _LABEL.sub("", _clean(lines[0][1]))
-    line = re.sub(rf"^{_TITLE}\s+", "", line)
+    line = rx(rf"^{_TITLE}\s+").sub("", line)
     words = line.split()
-    if not 2 <= len(words) <= 4 or not all(re.fullmatch(r"[^\W\d_][^\W\d_'’-]*\.?", w) and w[:1].isupper()
+    if not 2 <= len(words) <= 4 or not all(rx(r"[^\W\d_][^\W\d_'’-]*\.?").fullmatch(w) and w[:1].isupper()
                                            for w in words):
         return None
     if any(w.lower().rstrip(".") in HEADING_WORDS | ROLE_WORDS | ORG_WORDS | MONTHS for w in words):
@@ -217,15 +219,15 @@ def pronoun_of_candidate(text: str, start: int, end: int) -> bool:
     "He, K."), not a pronoun of anyone ("he or she", "his/her"), not an honorific ("Her Majesty")."""
     word = text[start:end]
     before, after = text[max(0, start - 30):start], text[end:end + 16]
-    if re.search(r"(?:\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*|\(s\)|\bs/)$", before, re.IGNORECASE) or \
-            re.match(r"\s*(?:/|\bor\b)\s*(?:he|him|his|she|her|hers)\b", after, re.IGNORECASE):
+    if rx(r"(?:\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*|\(s\)|\bs/)$", re.IGNORECASE).search(before) or \
+            rx(r"\s*(?:/|\bor\b)\s*(?:he|him|his|she|her|hers)\b", re.IGNORECASE).match(after):
         return False
-    if re.match(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", after, re.IGNORECASE):
+    if rx(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", re.IGNORECASE).match(after):
         return False
     if word[:1].isupper():
-        if _INITIALS.search(before) or re.match(r",\s*(?:[A-Z]\.){1,3}(?:[,;\s]|$)", after):
+        if _INITIALS.search(before) or rx(r",\s*(?:[A-Z]\.){1,3}(?:[,;\s]|$)").match(after):
             return False
-        previous = re.search(r"([A-Z][a-z]+)[ \t]+$", before)
+        previous = rx(r"([A-Z][a-z]+)[ \t]+$").search(before)
         if previous and not _SENTENCE_START.search(("\n" if start <= 30 else "x") + before[:previous.start(1)]):
             return False
     return True
@@ -243,13 +245,13 @@ def link_canon(link: str, person: Person) -> str:
     part ("ewalsh", "emilyw"), and a part alone of three letters or more; no regex per person, so a new
     name costs nothing to compile.
     """
-    f = re.sub(r"[^a-z]", "", person.first.lower())
-    l = re.sub(r"[^a-z]", "", person.last.lower())
+    f = rx(r"[^a-z]").sub("", person.first.lower())
+    l = rx(r"[^a-z]").sub("", person.last.lower())
     lowered = link.lower()
     for raw in (person.first.lower(), person.last.lower()):
-        if re.search(r"[^a-z]", raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
+        if rx(r"[^a-z]").search(raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
             for spelled in {raw, raw.replace("'", "").replace("’", ""), raw.replace(" ", "")}:
-                lowered = lowered.replace(spelled, re.sub(r"[^a-z]", "", spelled))
+                lowered = lowered.replace(spelled, rx(r"[^a-z]").sub("", spelled))
     pieces = _RUNS.split(lowered)  # separators at even indices, letter runs at odd ones
     runs = list(pieces)
     for k in range(1, len(pieces), 2):

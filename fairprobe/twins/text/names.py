@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins.text.candidate import find_person  # noqa: F401 - imported from here by text, generator, rewrite
-from fairprobe.twins.text.spans import MentionForms, link_spelled, lowered
+from fairprobe.twins.text.spans import MentionForms, link_spelled, lowered, rx
 from fairprobe.twins.text.signals import MONTHS, PLACES, PRONOUNS, US_STATE_CODES, WEEKDAYS, Person, title_words, trie_pattern
 
 TITLES = ("Ms.", "Mrs.", "Miss", "Mr.", "Dr.", "Prof.", "Ms", "Mrs", "Mr", "Dr")
@@ -94,7 +94,7 @@ def _cased(word: str) -> bool:
 
 def _names_in(token: str, person: Person) -> bool:
     low = token.lower()
-    letters = lambda w: re.sub(r"[^a-z]", "", w.lower())  # noqa: E731  (O'Brien -> obrien)
+    letters = lambda w: rx(r"[^a-z]").sub("", w.lower())  # noqa: E731  (O'Brien -> obrien)
     if any(len(p) > 2 and (p.lower() in low or letters(p) in low) for p in (person.first, person.last)):
         return True
     if not (person.first and person.last):
@@ -196,25 +196,25 @@ def _alone(text: str, start: int, end: int, kind: str, person: Person | None = N
         return False
     after = text[end:end + 30]
     before = text[max(0, start - 32):start]
-    if re.match(r"[ \t]*[-–/]?[ \t]*['’]?\d", after) or re.search(r"\d[ \t,/-]*$", before):
+    if rx(r"[ \t]*[-–/]?[ \t]*['’]?\d").match(after) or rx(r"\d[ \t,/-]*$").search(before):
         return False  # a date ("August 2010", "15 August") or a number beside the word
     if (low in MONTHS or low in WEEKDAYS) and _DATE_BEFORE.search(before):
         return False
-    if re.match(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)", after) and kind == "first":
+    if rx(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)").match(after) and kind == "first":
         return False  # "Austin, TX", "Austin, Texas"
-    if re.match(r",[ \t]*([A-Z]{2})\b", after) and after[2:4] in US_STATE_CODES:
+    if rx(r",[ \t]*([A-Z]{2})\b").match(after) and after[2:4] in US_STATE_CODES:
         return False
     if low in PLACES and _PLACE_BEFORE.search(before):
         return False
-    listed = re.search(r"([A-Z][\w'’-]*),[ \t]*\Z", before)
+    listed = rx(r"([A-Z][\w'’-]*),[ \t]*\Z").search(before)
     if listed and (person is None or listed.group(1).lower() not in {person.first.lower(), person.last.lower()}):
         return False  # "Redmond, Washington", "Seattle, Washington": a place, or someone else in a list
     if _INITIALS_BEFORE.search(before):
         return False  # "J.P. Morgan", "T.-J. Lin", "D. Whitfield": an initial that is not the person's
-    following = re.match(r"[ \t]+([A-Z][\w'’-]*)", after)
+    following = rx(r"[ \t]+([A-Z][\w'’-]*)").match(after)
     if following and following.group(1) not in NOT_SURNAMES:
         return False
-    previous = re.search(r"([A-Z][\w'’.&-]*)[ \t]+$", before)
+    previous = rx(r"([A-Z][\w'’.&-]*)[ \t]+$").search(before)
     if previous:  # "JPMorgan Chase", "Jack Baker": another name; "Contact Emily", "Ms. Walsh": the person
         return previous.group(1) in NOT_SURNAMES or previous.group(1).rstrip(".") in {"Dr", "Prof", "Mr", "Ms", "Mrs",
                                                                                         "Miss"}
@@ -223,7 +223,7 @@ def _alone(text: str, start: int, end: int, kind: str, person: Person | None = N
 
 def _forms(person: Person) -> list[tuple[str, str]]:
     """(template, spelling) pairs, longest first: how a link spells a name ("{f}.{l}" -> "emily.baker")."""
-    f, l = person.first.lower(), re.sub(r"[^a-z-]", "", person.last.lower())
+    f, l = person.first.lower(), rx(r"[^a-z-]").sub("", person.last.lower())
     out = []
     for sep in ("", ".", "_", "-"):
         out += [(f"{{f}}{sep}{{l}}", f"{f}{sep}{l}"), (f"{{l}}{sep}{{f}}", f"{l}{sep}{f}"),
@@ -258,7 +258,7 @@ def _rebuild(value: str, old: Person, new: Person) -> str:
     """An email address, URL or handle with every spelling of the old name replaced by the new one's, case kept
     ("indeed.com/r/Emily-Baker/3f2a" -> "indeed.com/r/Greg-Walsh/3f2a", "emilybaker.dev" -> "gregwalsh.dev")."""
     spellings, spelled = _link_forms(old.first, old.last)
-    f, l = new.first.lower(), re.sub(r"[^a-z-]", "", new.last.lower())
+    f, l = new.first.lower(), rx(r"[^a-z-]").sub("", new.last.lower())
     parts, end = [], 0
     for start, stop in link_spelled(value, spellings):
         found = value[start:stop]
@@ -275,7 +275,7 @@ def name_edits(text: str, old: Person, new: Person) -> list[tuple[int, int, str]
     out = []
     for m in _cached_mentions(text, old.first, old.last, old.middle):
         if m.kind == "full":
-            middle = re.search(r"\s+([A-Z]\.)\s+", m.text)
+            middle = rx(r"\s+([A-Z]\.)\s+").search(m.text)
             replacement = f"{new.first} {middle.group(1)} {new.last}" if middle else f"{new.first} {new.last}"
         elif m.kind == "reversed":
             replacement = f"{new.last}, {new.first}"

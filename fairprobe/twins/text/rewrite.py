@@ -8,6 +8,7 @@ from functools import cache, lru_cache
 
 from fairprobe.twins import lexicons
 from fairprobe.twins.text.names import find_person, name_edits, name_mentions, replace_names, splice
+from fairprobe.twins.text.spans import rx
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, OTHER_SEX, PRONOUNS, TO_FEMALE, TO_MALE, Person, about_subject, age_cues, case_like,
     coordinated, in_idiom, in_proper_name, object_position, protected_phrases, with_counterpart, swaps,
@@ -72,12 +73,12 @@ def _surname_pronoun(text: str, start: int, end: int) -> bool:
     if not word[:1].isupper():
         return False
     before = text[max(0, start - 30):start]
-    if re.search(r"(?:^|[\s(,;])(?:[A-Z]\.){1,3}(?:-[A-Z]\.)?\s*$", before):
+    if rx(r"(?:^|[\s(,;])(?:[A-Z]\.){1,3}(?:-[A-Z]\.)?\s*$").search(before):
         return True
-    previous = re.search(r"([A-Z][a-z]+)[ \t]+$", before)
-    if previous and not re.search(r"(?:^|[.!?:;•|*#>\n(\[]|\s[-–—])\s*[A-Z][a-z]+[ \t]+$", before):
+    previous = rx(r"([A-Z][a-z]+)[ \t]+$").search(before)
+    if previous and not rx(r"(?:^|[.!?:;•|*#>\n(\[]|\s[-–—])\s*[A-Z][a-z]+[ \t]+$").search(before):
         return True  # "Kaiming He" mid-sentence
-    return bool(re.match(r",\s*(?:[A-Z]\.){1,3}(?:[,;\s]|$)", text[end:end + 12]))
+    return bool(rx(r",\s*(?:[A-Z]\.){1,3}(?:[,;\s]|$)").match(text[end:end + 12]))
 
 
 def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon: bool = True
@@ -90,10 +91,11 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
     describe the subject, with coordinated role nouns alike ("father of 3 and husband of 1"), and never
     inside a proper name ("Women's Leadership Forum") or a residual signal.
     """
-    if not words_prefilter(target).may_match(text):
+    words = words_prefilter(target)
+    if not words.may_match(text):
         return []  # none of the words' first words in the text: no match (most texts)
-    pattern, table = words_pattern(target), swaps(target)
-    matches = list(pattern.finditer(text))
+    table = swaps(target)
+    matches = words.finditer(words_pattern(target), text)
     if not matches:
         return []
     has_caps = any(c.isupper() for c in text[1:])
@@ -110,8 +112,8 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
             if generic is None:
                 generic = [(m.start(), m.end()) for m in _GENERIC.finditer(text)]
             if any(a <= start < b for a, b in generic) or _surname_pronoun(text, start, end) or \
-                    re.match(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", text[end:end + 14],
-                             re.IGNORECASE) or in_idiom(text, start, end):
+                    rx(r"\s+(?:Majesty|Excellency|Highness|Holiness|Royal|Grace|Honou?r)\b", re.IGNORECASE).match(
+                        text[end:end + 14]) or in_idiom(text, start, end):
                 continue
             if lower in ("her", "his"):
                 new = ("him" if object_position(text, end) else "his") if target == MALE else \
@@ -137,8 +139,8 @@ def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon
             if pos or not (about_subject(text, start, end) or coordinated(text, start)):
                 continue
         if scope == "title":
-            following = re.match(r"\s+([\w'’-]+)", text[end:end + 40])
-            if not following or re.sub(r"['’]s?$", "", following.group(1)) not in titled:
+            following = rx(r"\s+([\w'’-]+)").match(text[end:end + 40])
+            if not following or rx(r"['’]s?$").sub("", following.group(1)) not in titled:
                 continue
         if protected is None:
             protected = _protected_spans(text)

@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins import lexicons
-from fairprobe.twins.text.spans import Prefilter
+from fairprobe.twins.text.spans import Prefilter, rx
 
 FEMALE, MALE = "female", "male"
 OTHER_SEX = {FEMALE: MALE, MALE: FEMALE}
@@ -210,7 +210,7 @@ def about_subject(text: str, start: int, end: int) -> bool:
         return True
     match = _AND.search(before)  # "a single mother and a stay-at-home mom": the first noun's context decides
     if match and _adjectives_ok(match.group(1)):
-        head = re.search(r"([\w-]+)\s*$", before[:match.start()])
+        head = rx(r"([\w-]+)\s*$").search(before[:match.start()])
         if head is None:
             return False
         return about_subject(text, start - len(before) + head.start(1), start - len(before) + head.end(1))
@@ -244,7 +244,7 @@ def in_proper_name(text: str, start: int, end: int) -> bool:
     if not text[start:start + 1].isupper():
         return prev_in_name
     after = _CAP_AFTER.match(text, end)
-    numbered = re.match(r"[ \t]*\d", text[end:end + 3])  # "Prince 2 Practitioner": PRINCE2, a certificate
+    numbered = rx(r"[ \t]*\d").match(text[end:end + 3])  # "Prince 2 Practitioner": PRINCE2, a certificate
     return prev_in_name or bool(after and after.group(1).lower() not in {"i"}) or bool(numbered)
 
 
@@ -277,8 +277,9 @@ def with_counterpart(text: str, start: int, end: int, counterpart: str) -> bool:
     watches", "boys and girls"): a phrase of both sexes, not the subject's."""
     window = text[max(0, start - 30):end + 30].lower()
     c = re.escape(counterpart.lower())
-    return bool(re.search(rf"\b{c}(?:['’]s?)?\s*(?:and|or|&|/|,)\s*\S*$", text[max(0, start - 30):start].lower())
-                or re.match(rf"(?:['’]s?)?\s*(?:and|or|&|/|,)\s*{c}\b", text[end:end + 30].lower())) and bool(window)
+    # the counterpart is a word of the lexicon (package data, a few hundred): its two patterns are kept compiled
+    return bool(rx(rf"\b{c}(?:['’]s?)?\s*(?:and|or|&|/|,)\s*\S*$").search(text[max(0, start - 30):start].lower())
+                or rx(rf"(?:['’]s?)?\s*(?:and|or|&|/|,)\s*{c}\b").match(text[end:end + 30].lower())) and bool(window)
 
 
 _CAP_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*(?:[ \t]+(?:(?:of|for|in|&|the)[ \t]+)?[A-Z][\w'’&.-]*)*"
@@ -300,7 +301,7 @@ def gendered_proper_names(text: str) -> list[tuple[int, int, str]]:
     Finance", "Convent Girls' High School"): residual signals, never swapped."""
     if not _GENDERED_WORDS.may_match(text):
         return []
-    hints = [m.start() for m in _GENDERED_HINT.finditer(text)]
+    hints = [m.start() for m in _GENDERED_WORDS.finditer(_GENDERED_HINT, text)]
     if not hints:
         return []
     out = []
@@ -343,7 +344,7 @@ def coordinated(text: str, start: int) -> bool:
         if word in roles:
             absolute = start - len(before) + match.start(1)
             between = text[absolute + len(word):start]
-            if re.search(r"\band\b|\bor\b|&|,", between) and about_subject(text, absolute, absolute + len(word)):
+            if rx(r"\band\b|\bor\b|&|,").search(between) and about_subject(text, absolute, absolute + len(word)):
                 return True
     return False
 
@@ -396,7 +397,7 @@ class ResidualIndex:
             return []
         for pattern, key in ((self.upper, str), (self.other, str.lower)):
             if pattern is not None:
-                found += [(m.start(), m.end(), key(m.group())) for m in pattern.finditer(text)
+                found += [(m.start(), m.end(), key(m.group())) for m in self.words.finditer(pattern, text)
                           if m.group()[:1].isupper()]
         out: list[tuple[int, int, dict]] = []
         last_end = -1

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
+
+@cache
+def rx(pattern: str, flags: int = 0) -> re.Pattern:
+    """``re.compile(pattern, flags)`` for a pattern written in the code, compiled once a process: no lookup in
+    ``re``'s cache at each call, and no compiling again after ``re.purge()``. Never for a pattern built from data (a
+    name): this cache keeps what it compiles."""
+    return re.compile(pattern, flags)
+
 
 _CI_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u0131\u017f\u212a")  # [A-Z] under re.I
 
@@ -33,14 +41,22 @@ def _special() -> frozenset[str]:
     return frozenset(chr(c) for c in _EXTRA_CASES if c > 127) | {"\u03a3"}
 
 
-@lru_cache(maxsize=64)
 def lowered(text: str) -> str | None:
     """``text`` lower-cased, or None where that is not what ``re.IGNORECASE`` compares: lower-casing changes its
-    length ("İ"), or it holds a letter with extra case matches ("ı")."""
+    length ("İ"), or it holds a letter with extra case matches ("ı"). Whole texts are cached; names, words and
+    links are lowered at once, so they do not push the texts out of the cache."""
+    return lower_as_re(text) if len(text) <= 100 else _lowered_text(text)
+
+
+def lower_as_re(text: str) -> str | None:
+    """:func:`lowered`, not cached: for a line or a word, which would push the texts out of its cache."""
     low = text.lower()
     if text.isascii():
         return low
     return low if len(low) == len(text) and not _special_re().search(text) else None
+
+
+_lowered_text = lru_cache(maxsize=64)(lower_as_re)
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +116,44 @@ class Prefilter:
         if runs is None:
             return True
         return any(need <= runs for head in self.heads & runs for need in index[head])
+
+    def finditer(self, pattern: re.Pattern, text: str) -> list[re.Match]:
+        """``list(pattern.finditer(text))`` for a pattern as the class describes, found by trying ``pattern`` only
+        where the first word of a phrase the text holds stands whole: a scan of the whole text by a pattern
+        with a lookbehind and a trie costs 50-70 ns a character (0.2 ms a resume); ``str.find`` does not.
+
+        Examples
+        --------
+        >>> words = Prefilter(["she", "her"])
+        >>> pattern = re.compile(r"(?<!\\w)(?:she|her)(?!\\w)", re.IGNORECASE)
+        >>> [m.span() for m in words.finditer(pattern, "Her shell; SHE, her.")]
+        [(0, 3), (11, 14), (16, 19)]
+        """
+        index = self.index
+        runs = word_runs(text) if index is not None else None
+        low = lowered(text) if runs is not None else None
+        if index is None or runs is None or low is None:
+            return list(pattern.finditer(text))
+        starts: set[int] = set()
+        n = len(text)
+        for head in self.heads & runs:
+            if not any(need <= runs for need in index[head]):
+                continue
+            word = head.decode()
+            for position in _occurrences(low, word):
+                stop = position + len(word)
+                if (position == 0 or not word_char(text[position - 1])) and (stop >= n or not word_char(text[stop])):
+                    starts.add(position)
+        out: list[re.Match] = []
+        end = 0
+        for position in sorted(starts):
+            if position < end:
+                continue
+            match = pattern.match(text, position)
+            if match is not None:
+                out.append(match)
+                end = match.end()
+        return out
 
 
 def _occurrences(low: str, needle: str) -> Iterator[int]:
@@ -220,28 +274,31 @@ def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[
     return out
 
 
+@lru_cache(maxsize=1024)
+def _lower_already(spellings: tuple[str, ...]) -> bool:
+    return all(lowered(w) == w for w in spellings)
+
+
 def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     """The spans of ``(?<![a-z])(?:S1|S2|...)(?![a-z])`` in ``value``, any case, the ``spellings`` (lower case)
     tried in their order at each position: how an email address, URL or handle spells a name."""
     low = lowered(value)
-    if low is None or any(lowered(w) != w for w in spellings):
+    if low is None or not _lower_already(tuple(spellings)):
         body = "|".join(re.escape(w) for w in spellings)
         return [m.span() for m in re.finditer(rf"(?<![a-z])(?:{body})(?![a-z])", value, re.IGNORECASE)]
     out: list[tuple[int, int]] = []
     position, n = 0, len(value)
     heads = {w[:1] for w in spellings if w}
-    while position < n:
-        if low[position] in heads and (position == 0 or value[position - 1] not in _CI_LETTERS):
-            for spelling in spellings:
-                stop = position + len(spelling)
-                if spelling and low.startswith(spelling, position) and (stop >= n or value[stop] not in _CI_LETTERS):
-                    out.append((position, stop))
-                    position = stop
-                    break
-            else:
-                position += 1
+    # the positions a spelling may start at (its first letter there), left to right; the others are passed over
+    for start in sorted({p for head in heads for p in _occurrences(low, head)}):
+        if start < position or (start > 0 and value[start - 1] in _CI_LETTERS):
             continue
-        position += 1
+        for spelling in spellings:
+            stop = start + len(spelling)
+            if spelling and low.startswith(spelling, start) and (stop >= n or value[stop] not in _CI_LETTERS):
+                out.append((start, stop))
+                position = stop
+                break
     return out
 
 
@@ -363,5 +420,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lowered", "part_spans",
+__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lower_as_re", "lowered", "part_spans", "rx",
            "word_char", "word_runs"]

@@ -22,9 +22,12 @@ import enum
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from operator import ne
 
+from fairprobe.twins.text.align import aligned
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
-from fairprobe.twins.text.spans import part_spans
+from fairprobe.twins.text.spans import lowered, part_spans, rx
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
@@ -82,10 +85,6 @@ class Rejection:
         return str(self).startswith(prefix)
 
 
-# Links first (one token each), then words with inner apostrophes ("he'll", "O'Brien", "women's", "girls'").
-_TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]|]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-                    r"|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b(?:/[^\s<>\"'()\[\]|]*)?"
-                    r"|(?<![\w.])@[A-Za-z][\w.-]*\w|\w+(?:['’]\w+)*(?:['’](?!\w))?|[^\w\s]")
 _LINKISH = re.compile(r"[@/]|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b")
 _DIGIT = re.compile(r"\d")
 
@@ -102,7 +101,7 @@ def _titles() -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=4096)
 def _name_words(first: str, last: str, middle: str) -> frozenset[str]:
-    words = re.findall(r"\w+(?:['’]\w+)*", f"{first} {middle} {last}")
+    words = rx(r"\w+(?:['’]\w+)*").findall(f"{first} {middle} {last}")
     return frozenset(w.lower() for w in words)
 
 
@@ -174,7 +173,7 @@ class _Pair:
         if self.sex_changed:
             titles = _titles()
             if lo.rstrip(".") in titles[old.sex] and ln.rstrip(".") in titles[new.sex]:
-                following = re.match(r"[.\s]+([\w'’-]+)", text[end:end + 40])
+                following = rx(r"[.\s]+([\w'’-]+)").match(text[end:end + 40])
                 if following and _split_possessive(following.group(1))[0].lower() in self.old_words:
                     return None
                 return Rejection(Reason.EDITS, f"a title not before the candidate's name: {o!r} -> {n!r}")
@@ -195,8 +194,8 @@ class _Pair:
 
     def _pronoun(self, o: str, n: str, text: str, start: int, end: int) -> Rejection | bool | None:
         old_sex, new_sex = self.old.sex, self.new.sex
-        match_o = re.fullmatch(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)", o)
-        match_n = re.fullmatch(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)", n)
+        match_o = rx(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)").fullmatch(o)
+        match_n = rx(r"(\w+?)((?:['’](?:ll|d|s|re|ve|m))?)").fullmatch(n)
         if not match_o or match_o.group(1).lower() not in PRONOUNS[old_sex]:
             return False
         if not match_n or match_n.group(1).lower() not in PRONOUNS[new_sex] or match_o.group(2) != match_n.group(2) \
@@ -245,9 +244,9 @@ class _Pair:
     def _not_candidate(self, o: str, n: str, text: str, start: int, end: int) -> Rejection:
         around = _around(text, start, end)
         after, before = text[end:end + 12], text[max(0, start - 12):start]
-        if o.lower() in MONTHS or re.match(r"[ \t]*[-–/]?[ \t]*['’]?\d", after) or re.search(r"\d[ \t,/-]*$", before):
+        if o.lower() in MONTHS or rx(r"[ \t]*[-–/]?[ \t]*['’]?\d").match(after) or rx(r"\d[ \t,/-]*$").search(before):
             return Rejection(Reason.MONTH, f"{o!r} -> {n!r} in {around!r}")
-        if o.lower() in PLACES or re.match(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)", after):
+        if o.lower() in PLACES or rx(r",[ \t]*(?:[A-Z]{2}\b|[A-Z][a-z]+)").match(after):
             return Rejection(Reason.PLACE, f"{o!r} -> {n!r} in {around!r}")
         return Rejection(Reason.OTHER_NAME, f"{o!r} -> {n!r} in {around!r}")
 
@@ -289,8 +288,10 @@ def _around(text: str, start: int, end: int) -> str:
     return " ".join(text[max(0, start - 20):end + 20].split())
 
 
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+def lowered_text(text: str) -> str:
+    """``text.lower()``, from :func:`lowered`'s cache where it has it."""
+    low = lowered(text)
+    return text.lower() if low is None else low
 
 
 def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, int]:
@@ -298,7 +299,7 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     the allowed changes on each side."""
     lines_a, lines_b = original.split("\n"), twin.split("\n")
     if len(lines_a) == len(lines_b):
-        blocks = [(i, i + 1, i, i + 1) for i, (x, y) in enumerate(zip(lines_a, lines_b)) if x != y]
+        blocks = [(i, i + 1, i, i + 1) for i in compress(range(len(lines_a)), map(ne, lines_a, lines_b))]
     else:
         matcher = difflib.SequenceMatcher(a=lines_a, b=lines_b, autojunk=False)
         blocks = [(a0, a1, b0, b1) for op, a0, a1, b0, b1 in matcher.get_opcodes() if op != "equal"]
@@ -307,17 +308,15 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     offset = line = 0  # where line ``line`` of the original starts; blocks come in order
     for a0, a1, b0, b1 in blocks:
         text_a, text_b = "\n".join(lines_a[a0:a1]), "\n".join(lines_b[b0:b1])
-        tokens_a, tokens_b = _tokens(text_a), _tokens(text_b)
+        tokens_a, tokens_b, ops = aligned(text_a, text_b)  # the pieces both lines start and end with may be left out
         # judge each change in the context of the whole original, so a name at a line start sees the line before
-        offset += sum(len(text) + 1 for text in lines_a[line:a0])
+        offset += sum(map(len, lines_a[line:a0])) + (a0 - line)
         line = a0
         tokens_a = [(t, s + offset, e + offset) for t, s, e in tokens_a]
-        matcher = difflib.SequenceMatcher(a=[t.lower() for t, _, _ in tokens_a], b=[t.lower() for t, _, _ in tokens_b],
-                                          autojunk=False)
         if text_a.count("\n") != text_b.count("\n") or [t for t, _, _ in tokens_a] == [t for t, _, _ in tokens_b]:
             out.append(Rejection(Reason.EDITS, f"whitespace or line breaks changed near {_around(text_a, 0, 0)!r}"))
             continue
-        for op, i0, i1, j0, j1 in matcher.get_opcodes():
+        for op, i0, i1, j0, j1 in ops:
             chunk_a, chunk_b = tokens_a[i0:i1], tokens_b[j0:j1]
             if op == "equal":
                 if any(x[0] != y[0] for x, y in zip(chunk_a, chunk_b)):  # same words, another case
@@ -354,7 +353,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     old, new = pair.old, pair.new
     left: list[str] = []
     kept = {p.lower() for p in (new.first, new.last, new.middle) if p}
-    twin_lower = twin.lower()
+    twin_lower = lowered_text(twin)
     for part in (old.first, old.last):
         if not part or part.lower() in kept:
             continue
@@ -380,11 +379,13 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
 
         def found(text: str, names: set[str]) -> list[str]:
             """Nickname prefixes right before one of the surnames ``names``: "Em Walsh"."""
-            out, lowered = [], text.lower()
+            out, lowered = [], lowered_text(text)
             for name in names:
                 position = lowered.find(name)
                 while position > 0:
-                    before = re.search(r"([\w'’-]+)\s+$", text[max(0, position - 30):position])
+                    # a space right before, or no match: most places the surname's letters stand are inside a word
+                    before = rx(r"([\w'’-]+)\s+$").search(text[max(0, position - 30):position]) if \
+                        text[position - 1].isspace() else None
                     after = lowered[position + len(name):position + len(name) + 1]
                     if before and before.group(1).lower() in wanted and not (after.isalnum() or after == "_"):
                         out.append(before.group(1))
@@ -405,7 +406,7 @@ def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
     pronouns, words = [], []
     for start, end, _ in word_edits(twin, pair.new.sex, pair.new):
         word = twin[start:end]
-        bare = re.match(r"\w+", word)
+        bare = rx(r"\w+").match(word)
         if bare and bare.group().lower() in PRONOUNS[pair.old.sex]:
             pronouns.append(bare.group().lower())
         else:
@@ -453,7 +454,8 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     """
     reasons: list[Rejection] = []
     # a name the text never states (a table's name columns) leaves nothing in the text to rename
-    named = any(part_spans(original, p) for p in (old.first, old.last) if p)
+    spans = {p: part_spans(original, p) for p in (old.first, old.last) if p}  # where the old name's parts stand
+    named = any(spans.values())
     if profile and twin == original:
         if (named and (old.first, old.last) != (new.first, new.last)) or (
                 new.sex != old.sex and new.sex in (FEMALE, MALE) and has_words(original, new.sex)):
@@ -487,7 +489,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         if left:
             reasons.append(Rejection(Reason.OLD_NAME, ", ".join(left)))
         had = any(candidate_word(original, start, end, old) for part in (old.first, old.last) if part
-                  for start, end in part_spans(original, part))
+                  for start, end in spans[part])
         has = any(twin[start:start + 1].isupper() for part in (new.first, new.last) if part
                   for start, _ in part_spans(twin, part))
         if had and not has:

@@ -1,0 +1,106 @@
+"""The validator's token alignment (fairprobe.twins.text.validate._opcodes) is difflib's: its shortcut for lines of
+one length whose changed tokens stand nowhere in the other line gives exactly difflib.SequenceMatcher's opcodes, and
+every other pair goes to the matcher."""
+
+import difflib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fairprobe.twins.text.align import aligned, opcodes, tokens
+
+
+def matcher(a, b):
+    return difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+
+
+TOKENS = st.sampled_from(["a", "b", "c", "d", "emily", "greg", "she", "he", ",", "."])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(TOKENS, max_size=12), st.data())
+def test_the_alignment_is_difflibs_for_substitutions(a, data):
+    """Lines of one length with tokens changed in place (the shape of a twin's line), from a small vocabulary so that
+    changed tokens often stand elsewhere in the line too."""
+    b = list(a)
+    for k in data.draw(st.lists(st.integers(0, max(len(a) - 1, 0)), max_size=4)) if a else []:
+        b[k] = data.draw(TOKENS)
+    assert opcodes(a, b) == matcher(a, b), (a, b)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(TOKENS, max_size=10), st.lists(TOKENS, max_size=10))
+def test_the_alignment_is_difflibs_for_any_two_lines(a, b):
+    assert opcodes(a, b) == matcher(a, b), (a, b)
+
+
+@pytest.mark.parametrize("a, b", [
+    (["emily", "walsh", "leads", "."], ["greg", "baker", "leads", "."]),
+    (["she", "said", "she", "codes"], ["he", "said", "he", "codes"]),
+    (["x", "emily", "y", "walsh"], ["x", "greg", "y", "baker"]),
+])
+def test_a_line_whose_changed_tokens_stand_nowhere_else_needs_no_matcher(monkeypatch, a, b):
+    """The shortcut is taken (the matcher is not built) where it is sure, and its answer is the matcher's."""
+    expected = matcher(a, b)
+    monkeypatch.setattr(difflib, "SequenceMatcher", None)
+    assert opcodes(a, b) == expected
+
+
+def test_a_changed_token_that_stands_elsewhere_goes_to_the_matcher():
+    """"u v v" -> "v v v": difflib aligns the two "v v" blocks one place apart (a delete and an insert, not a
+    replace); the shortcut would have said replace."""
+    a, b = ["u", "v", "v"], ["v", "v", "v"]
+    assert opcodes(a, b) == matcher(a, b) == [("delete", 0, 1, 0, 0), ("equal", 1, 3, 0, 2), ("insert", 3, 3, 2, 3)]
+
+
+def _changes(tokens_a, tokens_b, ops):
+    """What the validator judges: each non-equal chunk, and the tokens of equal chunks that differ in case."""
+    out = []
+    for op, i0, i1, j0, j1 in ops:
+        chunk_a, chunk_b = tokens_a[i0:i1], tokens_b[j0:j1]
+        if op == "equal":
+            out += [("case", x, y) for x, y in zip(chunk_a, chunk_b) if x[0] != y[0]]
+        else:
+            out.append((op, chunk_a, chunk_b))
+    return out, [t for t, _, _ in tokens_a] == [t for t, _, _ in tokens_b]
+
+
+def _whole(text_a, text_b):
+    tokens_a, tokens_b = tokens(text_a), tokens(text_b)
+    return tokens_a, tokens_b, matcher([t.lower() for t, _, _ in tokens_a], [t.lower() for t, _, _ in tokens_b])
+
+
+WORDS = ["Emily", "EMILY", "Greg", "she", "She", "he", "He", "her", "his", "the", "Walsh", "walsh", "x", "leads",
+         "emily.walsh@x.org", "greg.walsh@x.org", "indeed.com/r/Emily-Walsh/3f2a", "indeed.com/r/Greg-Walsh/3f2a",
+         "he'll", "she'll", "women's", "men's", ",", ".", "(", ")", "•", "é", "İ", "ı", "2019", "-", "'", "’", "@x"]
+GAPS = [" ", "  ", "\t", "", " | ", "\u00a0"]
+
+
+@st.composite
+def line_pairs(draw):
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12))
+    gaps = draw(st.lists(st.sampled_from(GAPS), min_size=len(words), max_size=len(words)))
+    other = list(words)
+    for k in draw(st.lists(st.integers(0, len(words) - 1), max_size=3)):
+        other[k] = draw(st.sampled_from(WORDS))
+    other_gaps = list(gaps) if draw(st.booleans()) else draw(st.lists(st.sampled_from(GAPS), min_size=len(words),
+                                                                      max_size=len(words)))
+    return ("".join(g + w for g, w in zip(gaps, words)), "".join(g + w for g, w in zip(other_gaps, other)))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(line_pairs())
+def test_the_aligned_line_is_judged_as_the_whole_line(pair):
+    """aligned() leaves out the pieces both lines share at their ends: the chunks the validator judges (and whether
+    the tokens are the same) are those of the whole lines, tokenised and matched whole."""
+    text_a, text_b = pair
+    assert _changes(*aligned(text_a, text_b)) == _changes(*_whole(text_a, text_b)), pair
+
+
+def test_a_long_line_with_one_word_changed_is_tokenised_only_around_it():
+    words = " ".join(f"word{k}" for k in range(200))
+    text_a, text_b = f"{words} She leads. {words}", f"{words} He leads. {words}"
+    tokens_a, tokens_b, ops = aligned(text_a, text_b)
+    assert [t for t, _, _ in tokens_a] == ["She"] and [t for t, _, _ in tokens_b] == ["He"]
+    assert _changes(tokens_a, tokens_b, ops) == _changes(*_whole(text_a, text_b))

@@ -3,8 +3,9 @@
 The machine that wrote these tests has no GPU: the CUDA tests at the end skip without one (a GPU
 session runs them, and benchmarks/bench_cvae_device.py), everything else runs everywhere. Tolerances
 of the CUDA comparison: numeric cells within 1e-3 of the column's interquartile range and categories
-equal, each in all but 0.1 % of twin cells (a category is a Gumbel argmax and a numeric cell is
-rounded to the data's precision, so a float32 difference can cross a tie or a rounding edge).
+equal, in every twin cell but 0.1 % of a column's (at least 2 allowed): a category is a Gumbel argmax
+and a numeric cell is rounded to the data's precision, so a float32 difference can cross a tie or a
+rounding edge.
 """
 
 import ast
@@ -213,7 +214,8 @@ def _agree(a: pd.DataFrame, b: pd.DataFrame, data: pd.DataFrame) -> None:
             same = (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-3 * spread)
         else:
             same = a[column].astype(str).to_numpy() == b[column].astype(str).to_numpy()
-        assert same.mean() >= 0.999, f"{column}: {1 - same.mean():.4%} of twin cells differ between CPU and CUDA"
+        differ = int((~same).sum())
+        assert differ <= max(2, 0.001 * len(same)), f"{column}: {differ} of {len(same)} twin cells differ (CPU, CUDA)"
 
 
 @CUDA

@@ -36,6 +36,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from fairprobe.twins.cvae import CVAE
+from fairprobe.twins.cvae.device import Noise
 from fairprobe.twins.cvae.model import torch_cpu_settings
 from fairprobe.twins.cvae.sampling import decode
 
@@ -59,7 +60,7 @@ def screener(train: pd.DataFrame):
 
 def resampled(cvae: CVAE, data: pd.DataFrame, attribute: str, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Twins as made before pairing: posterior z, target condition, every free column drawn afresh."""
-    generator = torch.Generator().manual_seed(seed)
+    noise = Noise(seed)
     groups = sorted(data[attribute].unique())
     acted = data.assign(**{attribute: [groups[(groups.index(v) + 1) % len(groups)] for v in data[attribute]]})
     x = torch.from_numpy(cvae.free_encoder_.transform(data))
@@ -68,9 +69,8 @@ def resampled(cvae: CVAE, data: pd.DataFrame, attribute: str, seed: int) -> tupl
         cond = torch.from_numpy(cvae.condition(acted, seed=seed))
         parts = []
         for _ in range(cvae.config.k):
-            z = mu + torch.randn(mu.shape, generator=generator) * torch.exp(0.5 * logvar)
-            decoded = decode(cvae.net_, cvae.free_encoder_, cvae.derived_, cvae.net_.decode(z, cond), generator,
-                             stochastic=True)
+            z = mu + noise.normal(mu.shape) * torch.exp(0.5 * logvar)
+            decoded = decode(cvae.net_, cvae.free_encoder_, cvae.derived_, cvae.net_.decode(z, cond), noise)
             parts.append(acted.assign(**{c: decoded[c].to_numpy() for c in cvae.free_}))
     return pd.concat(parts, ignore_index=True), np.tile(np.arange(len(data)), cvae.config.k)
 

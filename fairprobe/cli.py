@@ -1,7 +1,7 @@
 """The ``fairprobe`` command: run probe suites, fit twin generators, check, compare and sign evidence bundles.
 
 - ``fairprobe run [PATHS] [--report DIR] [pytest options]``
-- ``fairprobe fit DATA --protected ... [--held ...] [--causes JSON] --out FILE``
+- ``fairprobe fit DATA --protected ... [--held ...] [--causes JSON] [--device cpu|cuda|auto] --out FILE``
 - ``fairprobe verify [BUNDLE] [--expect SHA256] [--key PUB | --key-sha256 SHA256] [--require-signature]``:
   every problem a ``FAILED ...`` line on stderr and exit status 1; ``OK ...`` with the manifest's full
   SHA-256 and what anchors it otherwise (an unsigned bundle checked without ``--expect`` says UNSIGNED);
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--out", required=True, help="where to write the .safetensors file")
     fit.add_argument("--epochs", type=int, default=None)
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--device", default="cpu",
+                     help="where to fit: cpu (default), cuda, cuda:N, mps, or auto (CUDA when available); a fit on "
+                          "another device ends at other weights than the CPU's, and the file loads on any device")
     fit.add_argument("--causes", default=None, metavar="JSON",
                      help='what each protected attribute causes, e.g. \'{"race": ["lsat", "ugpa"], "sex": []}\' '
                           "(twins move those columns and keep the rest); default: learned from the data")
@@ -93,15 +96,15 @@ def _fit(args: argparse.Namespace) -> int:
         from fairprobe.twins.cvae.io import check_writable
 
         check_writable(args.out)  # before the fit, which can take minutes
-        data = load_table(args.data)
-        options = {"seed": args.seed} | ({"epochs": args.epochs} if args.epochs is not None else {})
-        cvae = CVAE(progress=True, causes=_causes(args.causes), **options).fit(
-            data, protected=args.protected, held=args.held, exclude=args.exclude)
+        cvae = CVAE(progress=True, causes=_causes(args.causes), device=args.device, seed=args.seed,
+                    **({"epochs": args.epochs} if args.epochs is not None else {}))  # a bad device before the data
+        cvae.fit(load_table(args.data), protected=args.protected, held=args.held, exclude=args.exclude)
         path = cvae.save(args.out)
     except FairprobeError as exc:
         print(f"fairprobe fit: {exc}", file=sys.stderr)
         return 2
-    print(f"saved {path} and {path.name}.json ({len(cvae.history_)} epochs, fingerprint {cvae.fingerprint_[:16]})")
+    print(f"saved {path} and {path.name}.json ({len(cvae.history_)} epochs on {cvae.fit_device_}, "
+          f"fingerprint {cvae.fingerprint_[:16]})")
     return 0
 
 

@@ -223,7 +223,8 @@ class PartitionedProbe(BaseProbe):
         if not hasattr(generator, "structure_"):
             return {}
         return {"generative": True, "stochastic": generator.stochastic, "fingerprint": generator.fingerprint_,
-                "structure": generator.structure_.report(attrs)}
+                "structure": generator.structure_.report(attrs), "device": str(generator.device),
+                "fit_device": generator.fit_device_}
 
     def invariance(self, attribute: str | Sequence[str], **options: Any) -> CheckResult:
         """Invariance under twins, in one pass (options as :meth:`Probe.invariance`; no sequential mode)."""

@@ -17,9 +17,10 @@ from fairprobe.twins.cvae.generator import CVAE
 
 def cache_key(cvae: CVAE, data_sha256: str, protected: Sequence[str], held: Sequence[str],
               exclude: Sequence[str]) -> str:
-    """What a fitted generator depends on: the data, the column roles, the declared causes, the config and
-    this version."""
-    return io.cache_key(asdict(cvae.config), data_sha256, protected, held, exclude, cvae.causes)
+    """What a fitted generator depends on: the data, the column roles, the declared causes, the config, the kind of
+    device it is fitted on (another device's arithmetic ends at other weights) and this version."""
+    return io.cache_key(asdict(cvae.config), data_sha256, protected, held, exclude, cvae.causes,
+                        fit_device=cvae.device.type)
 
 
 def fit_cached(cvae: CVAE, data: pd.DataFrame, *, data_sha256: str, protected: Sequence[str],
@@ -30,7 +31,7 @@ def fit_cached(cvae: CVAE, data: pd.DataFrame, *, data_sha256: str, protected: S
     path = Path(cache_dir) / f"cvae-{cache_key(cvae, data_sha256, protected, held, exclude)}.safetensors"
     if path.is_file():
         try:
-            loaded = CVAE.load(path, stochastic=cvae.stochastic)
+            loaded = CVAE.load(path, stochastic=cvae.stochastic, device=cvae.device)
         except (InvalidSpec, OSError):
             pass  # a damaged or stale cache entry is a miss: refit and overwrite it
         else:

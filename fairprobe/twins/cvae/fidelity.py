@@ -84,10 +84,10 @@ def fidelity_report(cvae: CVAE, twinset: TwinSet, *, seed: int = 0, max_rows: in
 
     sample = original.iloc[rng.choice(len(original), min(len(original), max_rows), replace=False)]
     with torch.no_grad():
-        x = torch.from_numpy(cvae.free_encoder_.transform(sample))
-        cond = torch.from_numpy(cvae.condition(sample, seed=seed))
+        x = torch.from_numpy(cvae.free_encoder_.transform(sample)).to(cvae.device)
+        cond = torch.from_numpy(cvae.condition(sample, seed=seed)).to(cvae.device)
         mu, _ = cvae.net_.encode(x, cond)
-        decoded = decode(cvae.net_, cvae.free_encoder_, cvae.derived_, cvae.net_.decode(mu, cond), None, stochastic=False)
+        decoded = decode(cvae.net_, cvae.free_encoder_, cvae.derived_, cvae.net_.decode(mu, cond), None)
     consistency = {}
     for code in cvae.free_encoder_.columns:
         truth = sample[code.name].reset_index(drop=True)

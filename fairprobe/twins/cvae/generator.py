@@ -42,9 +42,10 @@ import torch
 from fairprobe.errors import InvalidSpec
 from fairprobe.twins.base import TwinSet, group_labels
 from fairprobe.twins.cvae import io, structure
-from fairprobe.twins.cvae.model import CVAEConfig, CVAENet, torch_cpu_settings, train
+from fairprobe.twins.cvae.device import Noise, resolve_device
+from fairprobe.twins.cvae.model import CVAEConfig, net_from_weights, seeded_net, torch_cpu_settings, train
 from fairprobe.twins.cvae.paired import decode_pair
-from fairprobe.twins.cvae.sampling import decode, from_cells, latent_cells, restore
+from fairprobe.twins.cvae.sampling import latent_cells, restore
 from fairprobe.twins.encoding import TableEncoder
 from fairprobe.twins.flip import target_combinations
 
@@ -81,6 +82,15 @@ class CVAE:
         True: ``k`` twins per record and target, z and the abducted noise drawn afresh for each.
         False: one deterministic twin (posterior mean, each abducted uniform at the middle of its
         range), for display.
+    device : str or torch.device
+        Where the network is fitted and twins are made: ``"cpu"`` (the default), ``"cuda"``, ``"cuda:N"``,
+        ``"mps"``, a ``torch.device``, or ``"auto"`` (CUDA when available, else the CPU). Every random
+        draw is made on the CPU from the seed and moved (:mod:`.device`), so a fitted generator makes the
+        same twins on any device up to floating-point tolerance. The default is the CPU because a *fit*
+        is not device-independent: the same seed trained on another device's arithmetic ends at other
+        weights, hence another fingerprint and other twins, so a default that followed the machine would
+        make a probe's verdict depend on where CI ran. Weights are saved from the CPU and load anywhere
+        (:meth:`load`, :meth:`to`); the twins' ``info`` records ``device`` and ``fit_device``.
 
     Examples
     --------
@@ -96,7 +106,8 @@ class CVAE:
     from_cache_: str | None = None  # where a probe's fit was loaded from, when it came from the cache
 
     def __init__(self, config: CVAEConfig | None = None, *, causes: Mapping[str, Sequence[str]] | None = None,
-                 stochastic: bool = True, progress: bool = False, **overrides: Any) -> None:
+                 stochastic: bool = True, progress: bool = False, device: str | torch.device = "cpu",
+                 **overrides: Any) -> None:
         unknown = sorted(set(overrides) - set(asdict(CVAEConfig())))
         if unknown:
             raise InvalidSpec(f"unknown CVAE setting(s) {unknown}; settings: {', '.join(asdict(CVAEConfig()))}")
@@ -104,6 +115,14 @@ class CVAE:
         self.causes = structure.normalise_causes(causes)
         self.stochastic = stochastic
         self.progress = progress
+        self.device = resolve_device(device)
+
+    def to(self, device: str | torch.device) -> CVAE:
+        """Make twins (and later fits) on ``device`` from now on (choices as ``device=``); returns ``self``."""
+        self.device = resolve_device(device)
+        if self.fitted:
+            self.net_.to(self.device)
+        return self
 
     def with_causes(self, causes: Mapping[str, Sequence[str]] | None) -> CVAE:
         """An unfitted copy with the same settings that moves what ``causes`` declares; a fitted generator
@@ -114,7 +133,8 @@ class CVAE:
                 raise InvalidSpec(f"this CVAE was fitted with causes={self.causes!r}, the probe declares "
                                   f"causes={wanted!r}: refit it (CVAE(causes=...).fit(...)) or drop causes=")
             return self
-        return type(self)(self.config, causes=wanted, stochastic=self.stochastic, progress=self.progress)
+        return type(self)(self.config, causes=wanted, stochastic=self.stochastic, progress=self.progress,
+                          device=self.device)
 
     # ------------------------------------------------------------------ fitting
 
@@ -155,8 +175,9 @@ class CVAE:
         self.cond_encoder_ = TableEncoder.fit(shadowed, protected + shadows + held, categorical=protected + shadows)
         self.groups_ = {p: [c for c in code.categories] for p in protected
                         for code in self.cond_encoder_.columns if code.name == p}
-        x = torch.from_numpy(self.free_encoder_.transform(data))  # (N, x_dim)
-        c = torch.from_numpy(self.cond_encoder_.transform(shadowed))  # (N, c_dim)
+        device = self.device
+        x = torch.from_numpy(self.free_encoder_.transform(data)).to(device)  # (N, x_dim) moved once
+        c = torch.from_numpy(self.cond_encoder_.transform(shadowed)).to(device)  # (N, c_dim)
         # The protected columns come first in the condition, one-hot (one indicator per value), then each draw
         # of their shadows, in the same order; each gets its own MMD block, as the protected values do. Measured
         # on the hiring world (5 seeds): with the shadows' blocks the flip rate is 1.1 points off on average (1.6
@@ -167,36 +188,36 @@ class CVAE:
         # penalty), while a posterior draw, what the decoder gets, gives 0.49-0.53 (benchmarks/RESULTS.md).
         split = sum(code.width for code in self.cond_encoder_.columns if code.name in protected)
         group = c[:, : (1 + NULL_DRAWS) * split]  # (N, (1 + R) G)
-        generator = torch.Generator().manual_seed(cfg.seed)
+        noise = Noise(cfg.seed, device)  # drawn on the CPU whatever the device
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         with torch_cpu_settings(self.config.threads):
-            with torch.random.fork_rng(devices=[]):  # seeded parameter init, global state left as it was
-                torch.manual_seed(cfg.seed)
-                # The decoder starts blind to the shadows too, as to the values they copy.
-                self.net_ = CVAENet(x.shape[1], c.shape[1], n_numeric, cfg, self._categorical_spans(),
-                                    protected_dim=(1 + NULL_DRAWS) * split)
-            order = torch.randperm(len(x), generator=generator)
+            # The decoder starts blind to the shadows too, as to the values they copy.
+            self.net_ = seeded_net(x.shape[1], c.shape[1], n_numeric, cfg, self._categorical_spans(),
+                                   (1 + NULL_DRAWS) * split, device)
+            order = noise.permutation(len(x))
             n_val = max(1, int(len(x) * cfg.validation))
             val, rows = order[:n_val], order[n_val:]
-            self.history_ = train(self.net_, self.free_encoder_, cfg, x, c, group, rows, val, generator,
+            self.history_ = train(self.net_, self.free_encoder_, cfg, x, c, group, rows, val, noise,
                                   self._cell_weights(data, rows), progress=self.progress, split=split)
             self.latent_cells_, self.latent_mean_, self.latent_scale_ = self._latent_cells(data, x, c)
+        self.fit_device_ = device.type
         self.fingerprint_ = self._fingerprint()
         return self
 
     def _state(self) -> dict[str, Any]:
-        """Everything but the tensors, as plain JSON data."""
-        return {"format": io.FORMAT_VERSION, "config": asdict(self.config), "protected": self.protected_,
+        """Everything but the tensors, as plain JSON data; ``fit_device`` only for a fit made off the CPU."""
+        return ({"format": io.FORMAT_VERSION, "config": asdict(self.config), "protected": self.protected_,
                 "held": self.held_, "free": self.free_, "groups": self.groups_, "derived": self.derived_,
                 "dtypes": self.dtypes_, "free_encoder": self.free_encoder_.to_dict(),
                 "cond_encoder": self.cond_encoder_.to_dict(), "history": self.history_,
                 "cell_columns": self.cell_columns_, "latent_cells": self.latent_cells_, "causes": self.causes,
                 "structure": self.structure_.to_dict(), "shadows": self.shadows_}
+                | ({"fit_device": self.fit_device_} if self.fit_device_ != "cpu" else {}))
 
     def _tensors(self) -> dict[str, torch.Tensor]:
-        """The network's weights and the latent cells' summaries."""
-        return {**self.net_.state_dict(), "latent_cells.mean": self.latent_mean_,
-                "latent_cells.scale": self.latent_scale_}
+        """The network's weights and the latent cells' summaries, on the CPU (saved and fingerprinted from there)."""
+        return {**{k: v.detach().cpu() for k, v in self.net_.state_dict().items()},
+                "latent_cells.mean": self.latent_mean_, "latent_cells.scale": self.latent_scale_}
 
     def _fingerprint(self) -> str:
         return io.fingerprint(self._state(), self._tensors())
@@ -208,11 +229,11 @@ class CVAE:
         return io.save(path, self._state(), self._tensors(), self.fingerprint_)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, stochastic: bool = True) -> CVAE:
-        """Load a generator written by :meth:`save`; its fingerprint is checked."""
+    def load(cls, path: str | os.PathLike, *, stochastic: bool = True, device: str | torch.device = "cpu") -> CVAE:
+        """Load a generator written by :meth:`save` onto ``device`` (as ``device=``); its fingerprint is checked."""
         meta, weights = io.load(path)
         try:
-            self = cls(CVAEConfig(**meta["config"]), causes=meta["causes"], stochastic=stochastic)
+            self = cls(CVAEConfig(**meta["config"]), causes=meta["causes"], stochastic=stochastic, device=device)
             self.protected_, self.held_, self.free_ = list(meta["protected"]), list(meta["held"]), list(meta["free"])
             self.groups_, self.history_ = meta["groups"], meta["history"]
             self.derived_, self.dtypes_ = meta["derived"], meta["dtypes"]
@@ -221,38 +242,23 @@ class CVAE:
             self.cell_columns_, self.latent_cells_ = meta["cell_columns"], meta["latent_cells"]
             self.structure_ = structure.CausalStructure.from_dict(meta["structure"])
             self.shadows_ = {p: list(v) for p, v in meta["shadows"].items()}
+            self.fit_device_ = str(meta.get("fit_device", "cpu"))
             expected = meta["fingerprint"]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidSpec(f"{io.damaged(Path(path))} (at {exc!r})") from None
         n_numeric = sum(1 for code in self.free_encoder_.columns if code.kind == "numeric")
         try:
-            # Shapes first, on the meta device (no memory): a sidecar naming a network bigger than the weights
-            # file holds is refused before anything is allocated.
-            with torch.device("meta"):
-                shapes = {k: tuple(v.shape) for k, v in CVAENet(
-                    self.free_encoder_.width, self.cond_encoder_.width, n_numeric, self.config,
-                    self._categorical_spans()).state_dict().items()}
-        except (RuntimeError, ValueError, TypeError, OverflowError) as exc:
-            raise InvalidSpec(f"{io.damaged(Path(path))} (at {exc!r})") from None
-        found = {k: tuple(v.shape) for k, v in weights.items() if not k.startswith("latent_cells.")}
-        if shapes != found:
-            wrong = sorted(k for k in set(shapes) | set(found) if shapes.get(k) != found.get(k))[:3]
-            raise InvalidSpec(f"the CVAE sidecar {io.sidecar(path).name} describes a network whose weights do not "
-                              f"match {str(path)!r} ({', '.join(f'{k}: {shapes.get(k)} vs {found.get(k)}' for k in wrong)}"
-                              "): one of the two was changed after saving; refit the generator")
-        self.net_ = CVAENet(self.free_encoder_.width, self.cond_encoder_.width, n_numeric, self.config,
-                            self._categorical_spans())
-        try:
             self.latent_mean_, self.latent_scale_ = weights.pop("latent_cells.mean"), weights.pop("latent_cells.scale")
-            self.net_.load_state_dict(weights)
-        except (RuntimeError, KeyError) as exc:
+        except KeyError as exc:
             raise InvalidSpec(f"could not read the CVAE weights in {str(path)!r} ({exc}); the file is damaged or "
                               "belongs to another configuration: refit it") from None
-        self.net_.eval()
+        self.net_ = net_from_weights(self.free_encoder_.width, self.cond_encoder_.width, n_numeric, self.config,
+                                     self._categorical_spans(), weights, str(path))
         self.fingerprint_ = self._fingerprint()
         if self.fingerprint_ != expected:
             raise InvalidSpec(f"{str(path)!r} does not match the fingerprint in {io.sidecar(path).name}: the weights "
                               "or the encoding were changed after saving")
+        self.net_.to(self.device)
         return self
 
     def _cell_columns(self, data: pd.DataFrame) -> list[str]:
@@ -289,7 +295,7 @@ class CVAE:
         """Per condition cell of at least MIN_CELL_ROWS rows, the posterior's mean and covariance factor."""
         with torch.no_grad():
             mu, logvar = self.net_.encode(x, c)  # (N, d), (N, d)
-        return latent_cells(mu, logvar, self._cell_keys(data), MIN_CELL_ROWS)
+        return latent_cells(mu.cpu(), logvar.cpu(), self._cell_keys(data), MIN_CELL_ROWS)
 
     def _cell_weights(self, data: pd.DataFrame, rows: torch.Tensor) -> torch.Tensor | None:
         """Sampling weights of the training rows when ``balance`` > 0: cells are the protected values and
@@ -297,7 +303,7 @@ class CVAE:
         if self.config.balance <= 0:
             return None
         columns = self._cell_columns(data)
-        cell = pd.factorize(_keys(data, columns))[0][rows.numpy()]
+        cell = pd.factorize(_keys(data, columns))[0][rows.cpu().numpy()]
         sizes = np.bincount(cell)
         return torch.from_numpy(sizes[cell].astype(np.float64) ** -self.config.balance)
 
@@ -315,9 +321,9 @@ class CVAE:
         """Posterior means of z for ``data`` (for leakage checks and plots)."""
         self._check_fitted()
         with torch.no_grad():
-            mu, _ = self.net_.encode(torch.from_numpy(self.free_encoder_.transform(data)),
-                                     torch.from_numpy(self.condition(data)))
-        return mu.numpy()
+            mu, _ = self.net_.encode(torch.from_numpy(self.free_encoder_.transform(data)).to(self.device),
+                                     torch.from_numpy(self.condition(data)).to(self.device))
+        return mu.cpu().numpy()
 
     def generate(self, data: pd.DataFrame, attributes: Sequence[str], *, held: Sequence[str] = (),
                  seed: int = 0, targets: pd.DataFrame | None = None) -> TwinSet:
@@ -433,13 +439,14 @@ class CVAE:
         """``k`` (or ``draws``) paired twins of ``original.iloc[rows]`` for each (rows, acted) action, sorted by
         original; ``shadowed`` is ``original`` with the null shadows the actions were made from."""
         k = (self.config.k if draws is None else draws) if self.stochastic else 1
-        generator = torch.Generator().manual_seed(seed)
-        # The deterministic twin decodes the posterior mean and reads every abducted uniform at its middle.
-        noise = generator if self.stochastic else None
+        device = self.device
+        # Drawn on the CPU and moved, so the twins do not depend on the device. The deterministic twin decodes
+        # the posterior mean and reads every abducted uniform at its middle.
+        noise = Noise(seed, device) if self.stochastic else None
         moved = self.structure_.moved(attributes)
         keep = frozenset(c for c in self.free_ if c not in moved)
-        x = torch.from_numpy(self.free_encoder_.transform(original))  # (N, x_dim)
-        c = torch.from_numpy(self.cond_encoder_.transform(shadowed))  # (N, c_dim)
+        x = torch.from_numpy(self.free_encoder_.transform(original)).to(device)  # (N, x_dim) moved once
+        c = torch.from_numpy(self.cond_encoder_.transform(shadowed)).to(device)  # (N, c_dim)
         numeric = original[[code.name for code in self.free_encoder_.columns
                             if code.kind == "numeric" and code.name not in keep]]  # shifted
         sources: list[np.ndarray] = []
@@ -447,16 +454,16 @@ class CVAE:
         with torch.no_grad(), torch_cpu_settings(self.config.threads):
             mu, logvar = self.net_.encode(x, c)  # (N, d), (N, d)
             for rows, acted in actions:
-                c_cf = torch.from_numpy(self.cond_encoder_.transform(acted))  # (R, c_dim)
+                c_cf = torch.from_numpy(self.cond_encoder_.transform(acted)).to(device)  # (R, c_dim)
                 for begin in range(0, k * len(rows), TWIN_BATCH):
                     draw = np.arange(begin, min(begin + TWIN_BATCH, k * len(rows))) % len(rows)  # (B,) into rows
-                    at = torch.from_numpy(rows[draw])  # (B,) into original
+                    at = torch.from_numpy(rows[draw]).to(device)  # (B,) into original
                     z = mu[at]  # (B, d)
-                    if self.stochastic:
-                        z = z + torch.randn(z.shape, generator=generator) * torch.exp(0.5 * logvar[at])  # (B, d)
+                    if noise is not None:
+                        z = z + noise.normal(z.shape) * torch.exp(0.5 * logvar[at])  # (B, d)
                     # Two calls of the same shape, so equal conditions give bit-equal decodes.
                     out_self = self.net_.decode(z, c[at])  # (B, x_dim)
-                    out_cf = self.net_.decode(z, c_cf[torch.from_numpy(draw)])  # (B, x_dim)
+                    out_cf = self.net_.decode(z, c_cf[torch.from_numpy(draw).to(device)])  # (B, x_dim)
                     decoded = decode_pair(self.net_, self.free_encoder_, self.derived_,
                                           numeric.iloc[rows[draw]], x[at], out_self, out_cf, noise, keep)
                     sources.append(rows[draw])
@@ -475,6 +482,7 @@ class CVAE:
                        attributes=tuple(attributes), valid=np.ones(len(source), dtype=bool), generator=self.name,
                        info={"k": k, "stochastic": self.stochastic, "generative": True, "paired": True,
                              "fingerprint": self.fingerprint_, "config": asdict(self.config),
+                             "device": str(device), "fit_device": self.fit_device_,
                              "structure": self.structure_.report(attributes)})
 
     def sample(self, n: int, *, seed: int = 0, conditions: pd.DataFrame | None = None,
@@ -488,32 +496,10 @@ class CVAE:
         a rare cell (women earning >50K in Adult) sits away from the prior's centre, and drawing it
         from the prior blurs that cell (benchmarks/RESULTS.md). ``latent="prior"``: N(0, I).
         """
-        self._check_fitted()
-        if conditions is None:
-            raise InvalidSpec("sample needs conditions= (rows holding the protected and held columns): the "
-                              "generator keeps no training rows")
-        if latent not in ("cells", "prior"):
-            from fairprobe.errors import unknown_choice
+        from fairprobe.twins.cvae.sampling import sample
 
-            raise unknown_choice("latent", latent, ["cells", "prior"])
-        require = [c for c in [*self.protected_, *self.held_] if c not in conditions.columns]
-        if require:
-            raise InvalidSpec(f"sample: conditions= lacks the column(s) {require}; it needs the protected and held "
-                              f"columns {[*self.protected_, *self.held_]}")
-        rng = np.random.default_rng(seed)
-        base = conditions.iloc[rng.integers(0, len(conditions), n)].reset_index(drop=True)
-        generator = torch.Generator().manual_seed(seed)
-        with torch.no_grad(), torch_cpu_settings(self.config.threads):
-            z = torch.randn((n, self.config.latent_dim), generator=generator)  # (n, d)
-            if latent == "cells" and self.latent_cells_:
-                z = from_cells(z, self._cell_keys(base), self.latent_cells_, self.latent_mean_, self.latent_scale_)
-            cond = torch.from_numpy(self.condition(base, seed=seed))  # (n, c_dim)
-            decoded = decode(self.net_, self.free_encoder_, self.derived_, self.net_.decode(z, cond), generator,
-                             stochastic=self.stochastic)
-        out = base[[*self.protected_, *self.held_]].copy()
-        for column in self.free_:
-            out[column] = restore(decoded[column], self.dtypes_[column]).to_numpy()
-        return out
+        self._check_fitted()
+        return sample(self, n, seed=seed, conditions=conditions, latent=latent)
 
     def _categorical_spans(self) -> list[tuple[int, int]]:
         return [(start, stop) for code, start, stop in self.free_encoder_.spans() if code.kind == "categorical"]

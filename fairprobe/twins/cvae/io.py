@@ -124,13 +124,14 @@ def load(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tenso
 
 
 def cache_key(config: Mapping[str, Any], data_sha256: str, protected: Sequence[str], held: Sequence[str],
-              exclude: Sequence[str], causes: Mapping[str, Sequence[str]] | None = None) -> str:
-    """What a fitted generator depends on: the data, the column roles, the declared causes, the config and
-    this version."""
+              exclude: Sequence[str], causes: Mapping[str, Sequence[str]] | None = None, *,
+              fit_device: str = "cpu") -> str:
+    """What a fitted generator depends on: the data, the column roles, the declared causes, the config, the kind of
+    device it is fitted on (named only when not the CPU, so a CPU fit keeps the key it had) and this version."""
     from importlib import metadata
 
     payload = {"data": data_sha256, "protected": list(protected), "held": list(held), "exclude": list(exclude),
                "causes": None if causes is None else {k: list(v) for k, v in causes.items()},
                "config": dict(config), "format": FORMAT_VERSION, "fairprobe": metadata.version("fairprobe"),
-               "torch": torch.__version__}
+               "torch": torch.__version__} | ({"fit_device": fit_device} if fit_device != "cpu" else {})
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]

@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from fairprobe.errors import InvalidSpec
+from fairprobe.twins.cvae.device import Noise
 from fairprobe.twins.encoding import TableEncoder
 
 MMD_ROWS = 256
@@ -128,6 +129,15 @@ class CVAENet(nn.Module):
         return F.linear(onehots[:, :start], weight)  # (B, S)
 
 
+def seeded_net(x_dim: int, c_dim: int, n_numeric: int, cfg: CVAEConfig, categorical: list[tuple[int, int]],
+               protected_dim: int, device: torch.device) -> CVAENet:
+    """The network with its initial weights drawn from ``cfg.seed`` on the CPU, then moved to ``device``: the same
+    starting weights whatever the device (a CUDA generator draws other numbers); global random state untouched."""
+    with torch.random.fork_rng(devices=[]), torch.device("cpu"):
+        torch.manual_seed(cfg.seed)
+        net = CVAENet(x_dim, c_dim, n_numeric, cfg, categorical, protected_dim=protected_dim)
+    return net.to(device)
+
 
 @contextlib.contextmanager
 def torch_cpu_settings(threads: int = 1) -> Iterator[None]:
@@ -163,10 +173,13 @@ def mmd(z: torch.Tensor, members: torch.Tensor, blocks: int = 1) -> torch.Tensor
 
 
 def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, c: torch.Tensor,
-          group: torch.Tensor, rows: torch.Tensor, val: torch.Tensor, generator: torch.Generator,
+          group: torch.Tensor, rows: torch.Tensor, val: torch.Tensor, noise: Noise,
           weights: torch.Tensor | None = None, *, progress: bool = False, split: int | None = None,
           ) -> list[dict[str, float]]:
-    """Adam on the ELBO over ``rows`` with early stopping on ``val``; the best state is kept. Returns the history."""
+    """Adam on the ELBO over ``rows`` with early stopping on ``val``; the best state is kept. Returns the history.
+
+    ``x``, ``c``, ``group``, ``rows`` and ``val`` are on the network's device already (moved once, not per batch);
+    the batch losses are read back once per epoch, so a GPU is not made to wait at every step."""
     optimiser = torch.optim.Adam(net.parameters(), lr=cfg.lr, foreach=True)  # one call per step, not per tensor
     best, best_state, waited, history = float("inf"), None, 0, []
     epochs: Any = range(min(cfg.epochs, math.ceil(cfg.max_steps / math.ceil(len(rows) / cfg.batch_size))))
@@ -177,20 +190,24 @@ def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor,
     for epoch in epochs:
         net.train()
         if weights is None:
-            perm = rows[torch.randperm(len(rows), generator=generator)]
+            perm = rows[noise.permutation(len(rows))]
         else:
-            perm = rows[torch.multinomial(weights, len(rows), replacement=True, generator=generator)]
-        total = 0.0
+            perm = rows[noise.choice(weights, len(rows), replacement=True)]
+        losses, sizes = [], []
         for start in range(0, len(perm), cfg.batch_size):
             idx = perm[start : start + cfg.batch_size]
-            batch_loss = loss(net, encoder, cfg, x[idx], c[idx], group[idx], generator, split=split)
+            batch_loss = loss(net, encoder, cfg, x[idx], c[idx], group[idx], noise, split=split)
             optimiser.zero_grad()
             batch_loss.backward()
             optimiser.step()
-            total += float(batch_loss.detach()) * len(idx)
+            losses.append(batch_loss.detach())
+            sizes.append(len(idx))
+        total = 0.0
+        for value, size in zip(torch.stack(losses).tolist(), sizes):  # the same sum as reading each step's loss
+            total += value * size
         net.eval()
         with torch.no_grad():
-            val_loss = float(loss(net, encoder, cfg, x[val], c[val], group[val], generator, penalty=False))
+            val_loss = float(loss(net, encoder, cfg, x[val], c[val], group[val], noise, penalty=False))
         history.append({"epoch": epoch, "train": total / len(rows), "validation": val_loss})
         if val_loss < best - 1e-4:
             best, best_state, waited = val_loss, copy.deepcopy(net.state_dict()), 0
@@ -205,13 +222,13 @@ def train(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor,
 
 
 def loss(net: CVAENet, encoder: TableEncoder, cfg: CVAEConfig, x: torch.Tensor, c: torch.Tensor,
-         group: torch.Tensor, generator: torch.Generator, *, penalty: bool = True, split: int | None = None,
+         group: torch.Tensor, noise: Noise, *, penalty: bool = True, split: int | None = None,
          ) -> torch.Tensor:
     """The negative ELBO (beta-weighted KL), plus the optional MMD penalty between protected groups; with
     ``split``, ``group`` is cut into blocks of ``split`` columns (the protected values, then each draw of
     their null shadows) penalised apart, so the shadows neither dilute nor add to the protected values'."""
     mu, logvar = net.encode(x, c)  # (B, d), (B, d)
-    eps = torch.randn(mu.shape, generator=generator)  # (B, d)
+    eps = noise.normal(mu.shape)  # (B, d) drawn on the CPU, moved to the device
     z = mu + eps * torch.exp(0.5 * logvar)  # (B, d)
     out = net.decode(z, c) + net.autoregressive(x)  # (B, x_dim), teacher forcing
     recon = reconstruction(net, encoder, out, x)  # (B,)
@@ -239,3 +256,34 @@ def reconstruction(net: CVAENet, encoder: TableEncoder, out: torch.Tensor, x: to
             target = x[:, start:stop].argmax(dim=1)  # (B,)
             terms.append(F.cross_entropy(out[:, start:stop], target, reduction="none"))
     return torch.stack(terms, dim=1).sum(dim=1)  # (B,)
+
+
+def net_from_weights(x_dim: int, c_dim: int, n_numeric: int, cfg: CVAEConfig, categorical: list[tuple[int, int]],
+                     weights: dict[str, torch.Tensor], path: str) -> CVAENet:
+    """The network of a saved generator on the CPU, loaded from ``weights`` (``path`` names the file in errors).
+
+    Shapes first, on the meta device (no memory): a sidecar naming a network bigger than the weights
+    file holds is refused before anything is allocated."""
+    from pathlib import Path
+
+    from fairprobe.twins.cvae import io
+
+    try:
+        with torch.device("meta"):
+            shapes = {k: tuple(v.shape) for k, v in CVAENet(x_dim, c_dim, n_numeric, cfg, categorical).state_dict().items()}
+    except (RuntimeError, ValueError, TypeError, OverflowError) as exc:
+        raise InvalidSpec(f"{io.damaged(Path(path))} (at {exc!r})") from None
+    found = {k: tuple(v.shape) for k, v in weights.items()}
+    if shapes != found:
+        wrong = sorted(k for k in set(shapes) | set(found) if shapes.get(k) != found.get(k))[:3]
+        raise InvalidSpec(f"the CVAE sidecar {io.sidecar(path).name} describes a network whose weights do not "
+                          f"match {path!r} ({', '.join(f'{k}: {shapes.get(k)} vs {found.get(k)}' for k in wrong)}"
+                          "): one of the two was changed after saving; refit the generator")
+    with torch.device("cpu"):
+        net = CVAENet(x_dim, c_dim, n_numeric, cfg, categorical)
+    try:
+        net.load_state_dict(weights)
+    except (RuntimeError, KeyError) as exc:
+        raise InvalidSpec(f"could not read the CVAE weights in {path!r} ({exc}); the file is damaged or "
+                          "belongs to another configuration: refit it") from None
+    return net.eval()

@@ -231,6 +231,7 @@ class CVAE:
     @classmethod
     def load(cls, path: str | os.PathLike, *, stochastic: bool = True, device: str | torch.device = "cpu") -> CVAE:
         """Load a generator written by :meth:`save` onto ``device`` (as ``device=``); its fingerprint is checked."""
+        device = resolve_device(device)  # before reading, and not taken for a damaged file below
         meta, weights = io.load(path)
         try:
             self = cls(CVAEConfig(**meta["config"]), causes=meta["causes"], stochastic=stochastic, device=device)

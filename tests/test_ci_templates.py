@@ -61,7 +61,7 @@ names = sorted(p.name for p in bundle.iterdir() if p.name != "MANIFEST.sha256")
 '''
 
 # What the runners do with the keys the templates use; a template that adds another makes the tests say so.
-GITHUB_STEP_KEYS = {"name", "uses", "with", "run", "if", "continue-on-error"}
+GITHUB_STEP_KEYS = {"name", "uses", "with", "run", "if", "continue-on-error", "env"}
 GITLAB_JOB_KEYS = {"image", "stage", "before_script", "script", "after_script", "artifacts", "allow_failure"}
 
 
@@ -123,7 +123,7 @@ def installed(wheel_and_dependencies, tmp_path_factory):
         # pip and pytest as commands of this environment (their modules come from the dependencies folder)
         python = venv / "bin" / "python"
         _shim(venv / "bin" / "pip", python, "from pip._internal.cli.main import main")
-        _shim(venv / "bin" / "pytest", python, "from pytest import console_main as main")
+        _shim(venv / "bin" / "pytest", python, "from pytest import main")
         env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
         env.update(PATH=str(venv / "bin") + os.pathsep + os.environ.get("PATH", ""), VIRTUAL_ENV=str(venv),
                    PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels), PIP_DISABLE_PIP_VERSION_CHECK="1",
@@ -136,16 +136,17 @@ def installed(wheel_and_dependencies, tmp_path_factory):
     return environments
 
 
-def run_template(name, env, folder, probe=None, *, check_only=False):
+def run_template(name, env, folder, probe=None, *, check_only=False, steps=None):
     """Run the template's commands after its install step in ``folder``: (the job's exit status, its output).
-    ``check_only``: only the commands from the evidence check on, on what an earlier run left in ``folder``."""
+    ``check_only``: only the commands from the evidence check on, on what an earlier run left in ``folder``;
+    ``steps``: GitHub steps to run in place of the template's (its signed variant)."""
     (folder / "requirements.txt").write_text("pandas\n")
     if probe is not None:
         (folder / "probes").mkdir()
         (folder / "probes" / "test_gate.py").write_text(probe)
     if name == "github-actions.yml":
         failed, output = False, ""
-        for step in _github():
+        for step in steps or _github():
             assert set(step) <= GITHUB_STEP_KEYS, set(step) - GITHUB_STEP_KEYS
             assert step.get("if", "success()") in ("success()", "always()"), step["if"]
             if "run" not in step or step.get("name") == "Install":
@@ -156,7 +157,7 @@ def run_template(name, env, folder, probe=None, *, check_only=False):
                 continue
             # GitHub's default shell for run: bash -e {0}
             done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=folder, capture_output=True, text=True,
-                                  env=env)
+                                  env={**env, **step.get("env", {})})
             output += done.stdout + done.stderr
             failed = failed or (done.returncode != 0 and not step.get("continue-on-error", False))
         return int(failed), output
@@ -242,6 +243,52 @@ def test_a_run_that_wrote_no_bundle_fails_the_check(name, installed, tmp_path):
     status, output = run_template(name, installed[name][0], tmp_path, BROKEN)
     assert status != 0
     assert "ModuleNotFoundError" in output and "FAILED reports: no MANIFEST.sha256 here" in output
+
+
+def _signed_github_steps(secret, fingerprint):
+    """The GitHub template changed as its comment on signed evidence says."""
+    comment = (TEMPLATES / "github-actions.yml").read_text()
+    write_key = """printf '%s\\n' "$FAIRPROBE_SIGNING_KEY" > signing.key"""
+    for said in ("fairprobe keygen keys", "keys/fairprobe-signing.key as the secret FAIRPROBE_SIGNING_KEY",
+                 f"# {write_key}\n", "add --fairprobe-sign signing.key to its pytest line",
+                 'replace --expect "$digest" with\n      # --key-sha256 <that key sha256>'):
+        assert said in comment, said
+    steps = []
+    for step in _github():
+        step = dict(step)
+        if "pytest probes" in step.get("run", ""):
+            step["env"] = {"FAIRPROBE_SIGNING_KEY": secret}
+            step["run"] = write_key + "\n" + step["run"].replace("pytest probes", "pytest probes --fairprobe-sign signing.key")
+        if "fairprobe verify" in step.get("run", ""):
+            assert '--expect "$digest"' in step["run"]
+            step["run"] = step["run"].replace('--expect "$digest"', f"--key-sha256 {fingerprint}")
+        steps.append(step)
+    return steps
+
+
+def test_the_signed_variant_its_comment_describes_pins_the_key(installed, tmp_path):
+    pytest.importorskip("cryptography")
+    env = installed["github-actions.yml"][0]
+    keys = subprocess.run(["fairprobe", "keygen", "keys"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          check=True).stdout
+    fingerprint = re.search(r"^key sha256 ([0-9a-f]{64})$", keys, re.M).group(1)
+    steps = _signed_github_steps((tmp_path / "keys" / "fairprobe-signing.key").read_text(), fingerprint)
+    status, output = run_template("github-actions.yml", env, tmp_path, PROBE, steps=steps)
+    assert status == 0, output[-3000:]
+    assert f"signed with the pinned key sha256 {fingerprint}" in output
+    reports = tmp_path / "reports"
+    bundle = reports / (reports / "LATEST").read_text().strip()
+    assert (bundle / "MANIFEST.sha256.sig").is_file()
+    check = [step for step in steps if "fairprobe verify" in step.get("run", "")]
+    # a bundle rewritten after the run (manifest recomputed): its signature no longer holds
+    subprocess.run([sys.executable, "-c", TAMPER], cwd=tmp_path, check=True)
+    status, output = run_template("github-actions.yml", env, tmp_path, check_only=True, steps=check)
+    assert status != 0, output
+    assert "FAILED" in output and "signature" in output, output
+    # and with the signature removed as well: the pinned key refuses an unsigned bundle
+    (bundle / "MANIFEST.sha256.sig").unlink()
+    status, output = run_template("github-actions.yml", env, tmp_path, check_only=True, steps=check)
+    assert status != 0 and "signature is missing" in output, output
 
 
 def test_on_gitlab_the_check_is_in_the_script_whose_status_fails_the_job():

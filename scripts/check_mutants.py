@@ -309,6 +309,8 @@ MUTANTS: list[Mutant] = [
       "tests/test_probe_parity.py"),
     M("partitioned-threshold-note-dropped", "fairprobe/partitioned.py", "attributes=attrs, threshold_note=note, **options)",
       "attributes=attrs, **options)", "tests/test_probe_parity.py"),
+    M("data-missing-unequal", "fairprobe/data.py", "    out = a_missing & b_missing\n",
+      "    out = a_missing & b_missing & False\n", "tests/test_counts.py"),
     M("probe-unknown-setting-ignored", "fairprobe/spec.py", 'if name not in known and name not in ("data", "model"):',
       "if False:", "tests/test_probe_parity.py"),
     M("partitioned-setting-dropped", "fairprobe/partitioned.py", "for k, v in settings.items() if k in SPEC_SETTINGS}",

@@ -3,15 +3,15 @@
 The model is asked whether to invite each candidate; its score is P(yes) / (P(yes) + P(no)) from
 the next-token probabilities. Twins rewrite names and pronouns with the rules and are validated.
 
-SmolLM2 never gives these profiles a P(yes) above 0.26 (0.16 to 0.24 on the originals), so the
-default threshold 0.5 would turn every candidate down and no decision could flip: the check would
-measure nothing. The screener here shortlists the top half instead: its threshold is the median
-score of the 60 original profiles, measured once and written below (a cut a team would set from
-its own applicants; fixed before any twin is scored). At that cut its decision changes for about
-40 % of the candidates when only their sex is rewritten, so the check FAILs: it is marked
-``xfail(strict=True)`` as the other caught checks are, and the test also checks that the audit
-ran as designed (every twin accepted, every answer read from the model's probabilities, and both
-decisions taken for originals and twins alike).
+SmolLM2 gives these profiles and their twins a P(yes) between 0.158 and 0.256 (0.158 to 0.240 on
+the originals), so the default threshold 0.5 would turn every candidate down and no decision could
+flip: the check would measure nothing. The screener here shortlists the top half instead: its
+threshold is the median score of the 60 original profiles, measured once and written below (a cut
+a team would set from its own applicants; fixed before any twin is scored). At that cut its
+decision changes for about 40 % of the candidates when only their sex is rewritten, so the check
+FAILs: it is marked ``xfail(strict=True)`` as the other caught checks are, and the test also
+checks that the audit ran as designed (every twin accepted, every answer read from the model's
+probabilities, and both decisions taken for originals and twins alike).
 """
 
 import pytest

@@ -1,5 +1,6 @@
 """Probes over partitions: the same verdict as one pass, from a Parquet file or on a Ray cluster."""
 
+import time
 import warnings
 
 import numpy as np
@@ -221,3 +222,49 @@ def test_a_partitioned_probe_refuses_a_model_that_reads_the_label(world):
     for engine in (None, "local"):
         with pytest.raises(fp.InvalidSpec, match="the model reads the label column 'hired'"):
             fp.Probe(data=world.data, model=model, protected=["sex"], label="hired", engine=engine)
+
+
+@pytest.mark.xdist_group("ray")
+def test_ray_names_the_first_partition_that_fails_whichever_worker_finishes_first(ray_cluster, tmp_path,
+                                                                                 monkeypatch):
+    """Partitions 0 and 1 both fail; 1 fails at once and 0 only after the driver has seen 1 finish (a file the
+    driver writes once ray.wait returns), so the order of finishing is fixed, not left to the machine's load. The
+    local engine, one partition after another, names partition 0; so must Ray (it named partition 1: which
+    task finished first decided the error, as under load it named another record in
+    test_derived_columns_are_recomputed_in_every_partition)."""
+    import pandas as pd
+
+    from fairprobe.engines.job import PartitionResult
+    from fairprobe.engines.partitions import Partition
+    from fairprobe.engines.run import run_local, run_ray
+
+    seen = tmp_path / "driver saw a task finish"
+
+    class Job:  # defined here, so that Ray's workers receive it by value
+        adapter = None
+
+        def run(self, part):
+            if part.index == 0:
+                for _ in range(6000):  # a safety net of 10 minutes, not a timing: the file comes first
+                    if seen.exists():
+                        raise fp.InvalidSpec("partition 0 fails")
+                    time.sleep(0.1)
+                raise RuntimeError("the driver never saw partition 1 finish")
+            if part.index == 1:
+                raise fp.InvalidSpec("partition 1 fails")
+            return PartitionResult(index=part.index)
+
+    waited = ray_cluster.wait
+
+    def wait_then_mark(*args, **kwargs):
+        out = waited(*args, **kwargs)
+        seen.touch()
+        return out
+
+    parts = [Partition(i, 10 * i, 10, frame=pd.DataFrame({"x": range(10)})) for i in range(3)]
+    monkeypatch.setattr(ray_cluster, "wait", wait_then_mark)
+    with pytest.raises(fp.InvalidSpec, match="partition 0 fails"):
+        run_ray(Job(), parts, max_in_flight=2)  # 0 and 1 in flight; 1 finishes first
+    assert seen.exists()
+    with pytest.raises(fp.InvalidSpec, match="partition 0 fails"):
+        run_local(Job(), parts)

@@ -29,7 +29,8 @@ def run_ray(job: PartitionJob, parts: Sequence[Partition], *, address: str | Non
     """Each partition as a Ray task. The job (model, generator) is put in the object store once and read by
     every worker; a Parquet partition is read by the worker that runs it, a block of a Ray Dataset is
     the task's argument (Ray runs the task where the block sits), an in-memory one travels with its task. At most ``max_in_flight`` tasks are pending at once (default: twice the cluster's CPUs), so
-    the driver holds a bounded number of results.
+    the driver holds a bounded number of results. When partitions fail, the error raised is the first failing
+    partition's, as the local engine raises it, whichever task finished first.
 
     ``address``: an existing cluster (``"ray://head:10001"``, or ``"auto"``); default: ``$RAY_ADDRESS``
     when set, else the cluster this process already joined, else a local one.
@@ -46,21 +47,40 @@ def run_ray(job: PartitionJob, parts: Sequence[Partition], *, address: str | Non
     job_ref = ray.put(job)
     limit = max_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
     pending: list[Any] = []
+    index: dict[Any, int] = {}  # each task's partition
     results: list[PartitionResult] = []
     try:
         for part in parts:
             if len(pending) >= limit:
                 done, pending = ray.wait(pending, num_returns=1)
-                results.extend(ray.get(done))
+                results.extend(_collect(ray, done, pending, index))
             # A Ray Dataset's block goes as a task argument of its own, so Ray runs the task where the block sits.
-            pending.append(remote.remote(job_ref, replace(part, block=None), part.block))
-        results.extend(ray.get(pending))
+            task = remote.remote(job_ref, replace(part, block=None), part.block)
+            index[task] = part.index
+            pending.append(task)
+        results.extend(_collect(ray, pending, [], index))
     except ray.exceptions.RayTaskError as exc:
         cause = getattr(exc, "cause", None)
         if isinstance(cause, FairprobeError):  # fairprobe's own message, not a worker's traceback
             raise cause from None
         raise
     return results
+
+
+def _collect(ray: Any, tasks: Sequence[Any], running: Sequence[Any], index: dict[Any, int]) -> list[PartitionResult]:
+    """The results of finished ``tasks``, in partition order. When one failed, the failure raised is that of the
+    first partition to fail, as the local engine (one partition after another) raises it: a task of an earlier
+    partition still ``running`` is waited for, and its failure comes first. Which worker finished first (load,
+    scheduling) then never changes the error a user sees."""
+    out = []
+    for task in sorted(tasks, key=index.__getitem__):
+        try:
+            out.append(ray.get(task))
+        except ray.exceptions.RayTaskError:
+            for earlier in sorted((t for t in running if index[t] < index[task]), key=index.__getitem__):
+                ray.get(earlier)  # raises, if that partition failed too
+            raise
+    return out
 
 
 def _ship_by_value(ray: Any, job: PartitionJob) -> None:

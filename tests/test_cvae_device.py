@@ -99,6 +99,25 @@ def test_the_cache_keeps_fits_on_other_devices_apart():
     assert io.cache_key(*args) == io.cache_key(*args, fit_device="cpu") != io.cache_key(*args, fit_device="cuda")
 
 
+def test_the_cache_never_reuses_a_fit_made_by_other_code(monkeypatch):
+    """An edited checkout of the same version must refit: the key holds a digest of the code that fits."""
+    from fairprobe.twins.cvae import io
+
+    args = ({"k": 1}, "sha", ["sex"], [], [])
+    before = io.cache_key(*args)
+    monkeypatch.setattr(io, "fit_code_digest", lambda: "another checkout")
+    assert io.cache_key(*args) != before
+    monkeypatch.undo()
+    read = io.Path.read_bytes
+    for edited in ("model.py", "paired.py", "encoding.py"):  # the training loop, the twins, the encoding
+        io.fit_code_digest.cache_clear()
+        monkeypatch.setattr(io.Path, "read_bytes", lambda self, name=edited: read(self) + b"#" * (self.name == name))
+        assert io.cache_key(*args) != before, edited
+        monkeypatch.undo()
+    io.fit_code_digest.cache_clear()
+    assert io.cache_key(*args) == before
+
+
 @pytest.mark.parametrize(("device", "message"), [
     ("cuda", r"CVAE device='cuda': torch\.cuda\.is_available\(\) is False on this machine .*use device='cpu'"),
     ("cuda:1", r"CVAE device='cuda:1': torch\.cuda\.is_available\(\) is False .*use device='cpu'"),

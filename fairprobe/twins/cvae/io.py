@@ -11,6 +11,7 @@ generator, which builds its state, calls :func:`save` and rebuilds itself from :
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -127,11 +128,23 @@ def cache_key(config: Mapping[str, Any], data_sha256: str, protected: Sequence[s
               exclude: Sequence[str], causes: Mapping[str, Sequence[str]] | None = None, *,
               fit_device: str = "cpu") -> str:
     """What a fitted generator depends on: the data, the column roles, the declared causes, the config, the kind of
-    device it is fitted on (named only when not the CPU, so a CPU fit keeps the key it had) and this version."""
+    device it is fitted on (named only when not the CPU, so a CPU fit keeps the key it had), this version and the
+    code that fits (:func:`fit_code_digest`: a fit cached by other code, e.g. an edited checkout, is never reused)."""
     from importlib import metadata
 
     payload = {"data": data_sha256, "protected": list(protected), "held": list(held), "exclude": list(exclude),
                "causes": None if causes is None else {k: list(v) for k, v in causes.items()},
                "config": dict(config), "format": FORMAT_VERSION, "fairprobe": metadata.version("fairprobe"),
-               "torch": torch.__version__} | ({"fit_device": fit_device} if fit_device != "cpu" else {})
+               "torch": torch.__version__, "code": fit_code_digest()} | (
+                   {"fit_device": fit_device} if fit_device != "cpu" else {})
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+@functools.lru_cache(maxsize=1)
+def fit_code_digest() -> str:
+    """SHA-256 of the source of the CVAE package and the table encoding it fits on (what decides a fit's weights)."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in [*sorted(here.glob("*.py")), here.parent / "encoding.py"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -564,6 +564,10 @@ def test_the_ci_summary_heads_with_the_bundles_own_gate():
     passed = {**base, "test": "t.py::test_y", "verdict": "pass", "fails_build": False, "statistic": 0.0,
               "test_outcome": "passed"}
     assert gate([xfailed, passed], mode="detect")["verdict"] == "PASS"
+    # ... and it does not say every check passed: one failed, as its test expected
+    assert gate([xfailed, passed], mode="detect")["reason"] == (
+        "no check fails the build; 1 check FAIL in tests marked xfail (expected to fail)")
+    assert gate([passed], mode="detect")["reason"] == "every check passed"
     assert markdown_summary([xfailed, passed], "detect", 0.05).startswith("## fairprobe: PASS\n")
     failed = {**xfailed, "test_outcome": "failed"}
     assert gate([failed, passed], mode="detect")["verdict"] == "FAIL"

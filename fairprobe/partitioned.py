@@ -70,6 +70,10 @@ class PartitionedProbe(BaseProbe):
                               "sample.csv ... --out generator.safetensors, or fp.twins.CVAE().fit(sample, ...)) and "
                               "pass twins='generator.safetensors' or the fitted object")
         self.spec = ProbeSpec.build(sample, **{k: v for k, v in settings.items() if k in SPEC_SETTINGS})
+        if type(self.spec.twins).__module__.startswith("fairprobe.twins.text"):
+            raise InvalidSpec(f"a partitioned probe (engine={engine!r}) does not take text twins "
+                              f"({type(self.spec.twins).__name__}) yet: their rejections and residual signals are "
+                              "not merged over partitions; use an in-memory Probe (no engine=)")
         if getattr(self.spec.twins, "fitted", True) is False:
             raise InvalidSpec("the CVAE given as twins= is not fitted: fit it first (CVAE().fit(sample, ...))")
         self._adopt_model(model, threshold=settings.get("threshold"), positive_label=self.spec.model_positive,
@@ -105,6 +109,9 @@ class PartitionedProbe(BaseProbe):
 
     def compare(self, baseline: Any, attributes: str | Sequence[str], **options: Any) -> CheckResult:
         self._records_needed("probe.compare(...)")
+
+    def assert_no_worse_than(self, baseline: Any, attributes: str | Sequence[str], **options: Any) -> CheckResult:
+        self._records_needed("probe.assert_no_worse_than(...)")
 
     def _targets(self, attrs: tuple[str, ...]) -> pd.DataFrame:
         """The combinations of the protected values in the whole data: one pass over those columns only."""

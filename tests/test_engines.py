@@ -209,9 +209,20 @@ def test_a_partitioned_probe_is_a_probe_that_says_what_needs_the_records(world):
     parted = fp.Probe(data=world.data, model=biased, protected=["sex"], features=FEATURES, engine="local")
     assert isinstance(parted, fp.Probe) and issubclass(fp.PartitionedProbe, fp.Probe)
     for call in (lambda: parted.twins("sex"), lambda: parted.predictions, lambda: parted.compare(biased, "sex"),
+                 lambda: parted.assert_no_worse_than(biased, "sex"),
                  lambda: parted.make_twins(world.data, "sex")):
         with pytest.raises(fp.InvalidSpec, match="needs the records in memory; a partitioned probe"):
             call()
+
+
+def test_a_partitioned_probe_refuses_text_twins_given_as_a_generator(world):
+    # text= was refused by name, but a TextTwinGenerator passed as twins= ran unmerged rejections and residuals
+    from fairprobe.twins.text import TextTwinGenerator
+
+    data = world.data.head(50).assign(profile=world.profiles()[:50])
+    with pytest.raises(fp.InvalidSpec, match=r"does not take text twins \(TextTwinGenerator\)"):
+        fp.Probe(data=data, model=lambda frame: np.zeros(len(frame)), protected=["sex"], features=["profile"],
+                 twins=TextTwinGenerator("profile"), engine="local")
 
 
 def test_a_partitioned_probe_refuses_a_model_that_reads_the_label(world):

@@ -135,7 +135,10 @@ class PartitionedProbe(BaseProbe):
         return merged
 
     def _context(self) -> dict[str, Any]:
-        return {**super()._context(), "engine": self.engine, "partitions": len(self.parts)}
+        # the partitions' adapters saw the scores, not this one: whether there were any comes from their range
+        scored = self._scores[1] > -float("inf")
+        return {**super()._context(), "engine": self.engine, "partitions": len(self.parts),
+                "decision_threshold": self.adapter.decision_threshold if scored else None}
 
     @property
     def data_rows(self) -> int:

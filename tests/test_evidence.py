@@ -574,3 +574,22 @@ def test_the_ci_summary_heads_with_the_bundles_own_gate():
     assert markdown_summary([failed, passed], "detect", 0.05).startswith("## fairprobe: FAIL\n")
     interrupted = markdown_summary([passed], "detect", 0.05, incomplete=True, collected=4, ran=1)
     assert interrupted.startswith("## fairprobe: INCOMPLETE\n") and "1 of 4 tests ran" in interrupted
+
+
+def test_the_decision_threshold_is_part_of_the_evidence(tmp_path):
+    # the cut that turns scores into decisions is part of the rule under test: an auditor must see it (the demo's
+    # LLM screener cut at 0.186 was nowhere in its bundle); a model returning decisions has none
+    world = fp.worlds.hiring(n=300, seed=5)
+    scored = fp.Probe(data=world.data, model=lambda df: df["skills_score"].to_numpy() / 100, threshold=0.55,
+                      protected=["sex"], features=["sex", "skills_score"], name="scored")
+    result = scored.invariance("sex", max_flip_rate=0.01)
+    assert result.context["decision_threshold"] == 0.55
+    parted = fp.Probe(data=world.data, model=lambda df: df["skills_score"].to_numpy() / 100, threshold=0.55,
+                      protected=["sex"], features=["sex", "skills_score"], engine="local")
+    assert parted.invariance("sex", max_flip_rate=0.01).context["decision_threshold"] == 0.55
+    decided = fp.Probe(data=world.data, model=lambda df: (df["skills_score"] > 55).to_numpy(), protected=["sex"],
+                       features=["sex", "skills_score"], name="decided")
+    assert decided.invariance("sex", max_flip_rate=0.01).context["decision_threshold"] is None
+    written = make([result], tmp_path / "reports")
+    assert json.loads((written / "evidence.json").read_text())["checks"][0]["context"]["decision_threshold"] == 0.55
+    assert "decision threshold 0.55" in (written / "report.html").read_text()

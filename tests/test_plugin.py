@@ -474,7 +474,8 @@ def test_b():
 def test_c():
     probe.invariance("race", max_flip_rate=0.05)
 ''')
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # in file order (pytest-randomly could put the interrupt first, before any check: then nothing is written)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     folder = pytester.path / "reports"
     assert not (folder / "LATEST").exists()

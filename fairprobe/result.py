@@ -104,9 +104,10 @@ class CheckResult:
                          f"bound {sign(gate['comparison'])} {fmt(gate['bound'])}: {str(gate['verdict']).upper()}")
         exercised = self.details.get("exercised")
         if exercised:
-            lines.append(f"  exercised  {fmt(exercised['identical_share'])} of valid twins identical to their original "
-                         f"on the model's columns; favourable decisions {fmt(exercised['positive_share_original'])} of "
-                         f"the originals, {fmt(exercised['positive_share_twins'])} of the twins")
+            lines.append(f"  exercised  {_percent(exercised['identical_share'])} of valid twins identical to their "
+                         f"original on the model's columns; favourable decisions for "
+                         f"{_percent(exercised['positive_share_original'])} of the originals, "
+                         f"{_percent(exercised['positive_share_twins'])} of the twins")
         floor = self.details.get("noise_floor")
         if floor:
             lines.append(f"  noise floor  {floor['statistic_name']} {fmt(floor['statistic'])} with the record's own "
@@ -332,3 +333,15 @@ def describe_pair(ex: dict[str, Any]) -> str:
         score = f"  score {fmt(ex['original_score'])} -> {fmt(ex['twin_score'])}"
     return (f"row {ex['row']}: {changes or '(no column changed)'}{score}  decision "
             f"{yes[bool(ex['original_decision'])]} -> {yes[bool(ex['twin_decision'])]}")
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage a reader cannot take for a count: 0 -> '0 %', 0.4968 -> '49.7 %'.
+
+    >>> _percent(0.0), _percent(0.49684), _percent(1.0), _percent(0.0004)
+    ('0 %', '49.7 %', '100 %', '0.04 %')
+    """
+    value = 100 * float(share)
+    if value == 0 or value == 100:
+        return f"{value:.0f} %"
+    return f"{value:.3g} %"

@@ -4,6 +4,7 @@ Each test reproduces the old wrong verdict's setting and asserts the right verdi
 that the check exercised nothing. Planted bias must FAIL; a placebo must PASS.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -511,3 +512,14 @@ def test_warnings_name_the_users_line_whichever_form_ran_the_check():
         with pytest.warns(fp.FairprobeWarning, match="degenerate") as caught:
             run()
         assert {w.filename for w in caught if "degenerate" in str(w.message)} == {__file__}
+
+
+def test_the_report_says_how_much_a_check_exercised_in_percent():
+    # "exercised 0 of valid twins identical" read as a count: shares are printed as percentages
+    world = fp.worlds.hiring(n=400, seed=2)
+    probe = fp.Probe(data=world.data, model=lambda df: (df["sex"] == "male").to_numpy(), protected=["sex"],
+                     features=["sex", "skills_score"])
+    report = probe.invariance("sex", max_flip_rate=0.01).report()
+    line = next(line for line in report.splitlines() if line.strip().startswith("exercised"))
+    assert "0 % of valid twins identical" in line and "100 % of the twins" not in line, line
+    assert re.search(r"favourable decisions for \d+(\.\d+)? % of the originals, \d+(\.\d+)? % of the twins", line), line

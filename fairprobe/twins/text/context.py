@@ -115,6 +115,9 @@ _OPENING_VERB = re.compile(r"\s*(?:\([^)\n]{0,40}\)\s*)?(?:,|\s+(?:is|was|has|ha
                            r"started|helps|heads|directs|oversees|runs|builds|designs|develops)\b)")
 
 
+_NOT_NAME_WORDS = HEADING_WORDS | ROLE_WORDS | ORG_WORDS | MONTHS
+
+
 def _letter_lines(text: str, count: int) -> list[tuple[int, str]]:
     """(start, line) of the first ``count`` lines of ``text`` that hold a letter (the rest of the text unsplit)."""
     out: list[tuple[int, str]] = []
@@ -203,7 +206,7 @@ def header_names_other(text: str, person: Person) -> str | None:
     if not 2 <= len(words) <= 4 or not all(rx(r"[^\W\d_][^\W\d_'’-]*\.?").fullmatch(w) and w[:1].isupper()
                                            for w in words):
         return None
-    if any(w.lower().rstrip(".") in HEADING_WORDS | ROLE_WORDS | ORG_WORDS | MONTHS for w in words):
+    if any(w.lower().rstrip(".") in _NOT_NAME_WORDS for w in words):
         return None
     first = words[0][:1].upper() + words[0][1:].lower()
     last = words[-1][:1].upper() + words[-1][1:].lower()
@@ -252,17 +255,21 @@ def link_canon(link: str, person: Person) -> str:
         if rx(r"[^a-z]").search(raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
             for spelled in {raw, raw.replace("'", "").replace("’", ""), raw.replace(" ", "")}:
                 lowered = lowered.replace(spelled, rx(r"[^a-z]").sub("", spelled))
+    if not f or not l:
+        return lowered
     pieces = _RUNS.split(lowered)  # separators at even indices, letter runs at odd ones
     runs = list(pieces)
+    fl, lf, fi_l, f_li = f + l, l + f, f[:1] + l, f + l[:1]
+    spellings = {fl, lf, fi_l, f_li, f, l, f[:1], l[:1]}  # a run that is none of them stays as it is
     for k in range(1, len(pieces), 2):
         run = runs[k]
-        if not f or not l:
+        if run not in spellings:
             continue
-        if run in (f + l, l + f):
-            pieces[k] = "<f><l>" if run == f + l else "<l><f>"
-        elif run == f[:1] + l and len(l) >= 2:
+        if run in (fl, lf):
+            pieces[k] = "<f><l>" if run == fl else "<l><f>"
+        elif run == fi_l and len(l) >= 2:
             pieces[k] = "<fi><l>"
-        elif run == f + l[:1] and len(f) >= 3:
+        elif run == f_li and len(f) >= 3:
             pieces[k] = "<f><li>"
         elif run == f and (len(f) >= 3 or _next_run(runs, k) == l):
             pieces[k] = "<f>"

@@ -201,12 +201,18 @@ def part_spans(text: str, part: str) -> list[tuple[int, int]]:
     if low is None or needle is None:
         return [m.span() for m in _part_regex(part).finditer(text)]
     out: list[tuple[int, int]] = []
-    end = 0
-    for position in _occurrences(low, needle):
-        stop = position + len(needle)
-        if position >= end and _free_before(text, position) and _free_after(text, stop):
-            out.append((position, stop))
-            end = stop
+    end, size, n = 0, len(needle), len(text)
+    position = low.find(needle)
+    while position >= 0:  # _free_before and _free_after inline: most places a name's letters stand are in words
+        stop = position + size
+        if position >= end:
+            before = text[position - 1] if position else ""
+            after = text[stop] if stop < n else ""
+            if not (before and (before.isalnum() or before in "_'’-")) and \
+                    not (after and (after.isalnum() or after in "_'’-")):
+                out.append((position, stop))
+                end = stop
+        position = low.find(needle, position + 1)
     return out
 
 
@@ -302,14 +308,14 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=8)
+@cache  # the titles of the lexicon: one pattern a process
 def _title_anchor(titles: tuple[str, ...]) -> re.Pattern:
     """``(?<![\\w@./'’-])(?:TITLES)(?!\\w)``, any case, the longest title first."""
     body = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
     return re.compile(rf"(?<![\w@./'’-])(?:{body})(?!\w)", re.IGNORECASE)
 
 
-@lru_cache(maxsize=8)
+@cache
 def _title_prefilter(titles: tuple[str, ...]) -> Prefilter:
     return Prefilter(titles)
 

@@ -78,6 +78,11 @@ def word_runs(text: str) -> frozenset[bytes] | None:
     low = lowered(text)
     if low is None:
         return None
+    return ascii_runs(low)
+
+
+def ascii_runs(low: str) -> frozenset[bytes]:
+    """:func:`word_runs` of a text already lower-cased."""
     return frozenset(low.encode("ascii", "replace").translate(_ASCII_WORDS).split())
 
 
@@ -107,17 +112,18 @@ class Prefilter:
         self.index = index
         self.heads = frozenset(index) if index is not None else frozenset()
 
-    def may_match(self, text: str) -> bool:
-        """False only where no match can be in ``text``."""
+    def may_match(self, text: str, runs: frozenset[bytes] | None = None) -> bool:
+        """False only where no match can be in ``text``. ``runs``: :func:`word_runs` of the text, or any set that
+        holds them (a twin's: its original's and its changed lines')."""
         index = self.index
         if index is None:
             return True
-        runs = word_runs(text)
+        runs = word_runs(text) if runs is None else runs
         if runs is None:
             return True
         return any(need <= runs for head in self.heads & runs for need in index[head])
 
-    def finditer(self, pattern: re.Pattern, text: str) -> list[re.Match]:
+    def finditer(self, pattern: re.Pattern, text: str, runs: frozenset[bytes] | None = None) -> list[re.Match]:
         """``list(pattern.finditer(text))`` for a pattern as the class describes, found by trying ``pattern`` only
         where the first word of a phrase the text holds stands whole: a scan of the whole text by a pattern
         with a lookbehind and a trie costs 50-70 ns a character (0.2 ms a resume); ``str.find`` does not.
@@ -130,7 +136,7 @@ class Prefilter:
         [(0, 3), (11, 14), (16, 19)]
         """
         index = self.index
-        runs = word_runs(text) if index is not None else None
+        runs = (word_runs(text) if runs is None else runs) if index is not None else None
         low = lowered(text) if runs is not None else None
         if index is None or runs is None or low is None:
             return list(pattern.finditer(text))
@@ -359,20 +365,9 @@ class MentionForms:
         return out
 
     def _titles(self, text: str, low: str) -> dict[int, int]:
-        """start -> end of each match of the title anchor, by string search: at each position the first title of
-        the anchor's order that ends a word, non-overlapping, leftmost first."""
-        starts = sorted({p for title in self.title_order for p in _occurrences(low, title)})
-        out: dict[int, int] = {}
-        end, n = 0, len(text)
-        for position in starts:
-            if position < end or not _free_before(text, position, "@./'’-"):
-                continue
-            for title in self.title_order:
-                stop = position + len(title)
-                if low.startswith(title, position) and (stop >= n or not word_char(text[stop])):
-                    out[position] = end = stop
-                    break
-        return out
+        """start -> end of each match of the title anchor (at each position the first title of the anchor's order
+        that ends a word, non-overlapping, leftmost first), the anchor tried only where a title stands whole."""
+        return {m.start(): m.end() for m in self.title_words.finditer(self.title_anchor, text)}
 
     def form_at(self, text: str, low: str, start: int) -> tuple[str, int] | None:
         """(kind, end) of the first form that matches at ``start``, or None."""
@@ -426,5 +421,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lower_as_re", "lowered", "part_spans", "rx",
+__all__ = ["MentionForms", "Prefilter", "ascii_runs", "full_name_spans", "link_spelled", "lower_as_re", "lowered", "part_spans", "rx",
            "word_char", "word_runs"]

@@ -118,9 +118,10 @@ def test_hand_written_profiles_give_the_same_mentions_spans_and_links():
                                  "walsh/", " ", "-\n", "www.emilywalsh.dev", "Emily", "(", ")", "a@b", ".", "https://",
                                  "indeed.com/r/Emily-", "Walsh/3f2a?isid=x", "\t", "@", "ai.", "co.uk"]), max_size=16))
 def test_links_are_found_where_the_whole_text_scan_finds_them(pieces):
-    from fairprobe.twins.text.names import _LINKS, _links
+    from fairprobe.twins.text.names import _LINK_HINT, _LINKS, _hint_starts, _links
 
     text = "".join(pieces)
+    assert _hint_starts(text) == [m.start() for m in _LINK_HINT.finditer(text)]
     assert list(_links.__wrapped__(text)) == [(m.start(), m.end(), m.lastgroup, m.group()) for m in
                                               _LINKS.finditer(text)]
 

@@ -34,9 +34,9 @@ def _infer_sex(text: str, first: str) -> str:
 
 def _fresh_name(old: Person, sex: str, race: str | None, seed: int, text: str) -> Person:
     """:func:`pick_name`'s choice, or the next one when it names someone else in the text ("Dear Ms. Garcia")."""
+    lowered = text.lower()
     for shift in range(12):
         new = pick_name(old, sex, race, seed=seed, shift=shift)
-        lowered = text.lower()
         clash = [p for p, o in ((new.first, old.first), (new.last, old.last)) if p != o and p.lower() in lowered and
                  re.search(rf"(?<![^\W\d_]){re.escape(p)}(?![^\W\d_])", text, re.IGNORECASE)]
         if not clash:

@@ -40,6 +40,23 @@ _LINKS = re.compile(r"(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
 _PIECE = re.compile(r"\S+")
 # Where _LINKS can match: at "@", or in a piece with a dot before a top-level domain.
 _LINK_HINT = re.compile(r"@|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app|page|site|xyz|uk|ca|de|us|tech|blog)")
+_DOMAIN = re.compile(r"(?:com|org|net|io|dev|me|in|co|edu|info|ai|app|page|site|xyz|uk|ca|de|us|tech|blog)")
+
+
+def _hint_starts(text: str) -> list[int]:
+    """Where ``_LINK_HINT.finditer(text)`` matches, by ``str.find``: each "@", each "." before a domain (its
+    matches cannot overlap). The scan by the pattern read every character (20 us a resume)."""
+    out = []
+    position = text.find("@")
+    while position >= 0:
+        out.append(position)
+        position = text.find("@", position + 1)
+    position, domain = text.find("."), _DOMAIN.match
+    while position >= 0:
+        if domain(text, position + 1):
+            out.append(position)
+        position = text.find(".", position + 1)
+    return sorted(out)
 
 
 @lru_cache(maxsize=256)
@@ -49,10 +66,10 @@ def _links(text: str) -> tuple[tuple[int, int, str, str], ...]:
     after a hyphen): a match can start nowhere else, and scanning a whole resume cost 0.7 ms."""
     out = []
     cursor, n = 0, len(text)
-    for hint in _LINK_HINT.finditer(text):
-        if hint.start() < cursor:
+    for hint in _hint_starts(text):
+        if hint < cursor:
             continue
-        start = end = hint.start()
+        start = end = hint
         while start > 0 and not text[start - 1].isspace():
             start -= 1
         piece = _PIECE.match(text, end)  # a hint is no whitespace: a piece starts there

@@ -287,6 +287,16 @@ def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[
 
 
 @lru_cache(maxsize=1024)
+def _by_head(spellings: tuple[str, ...]) -> dict[str, list[str]]:
+    """The spellings by their first letter, each list in the spellings' order (the order they are tried in)."""
+    out: dict[str, list[str]] = {}
+    for w in spellings:
+        if w:
+            out.setdefault(w[:1], []).append(w)
+    return out
+
+
+@lru_cache(maxsize=1024)
 def _lower_already(spellings: tuple[str, ...]) -> bool:
     return all(lowered(w) == w for w in spellings)
 
@@ -300,12 +310,12 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
         return [m.span() for m in re.finditer(rf"(?<![a-z])(?:{body})(?![a-z])", value, re.IGNORECASE)]
     out: list[tuple[int, int]] = []
     position, n = 0, len(value)
-    heads = {w[:1] for w in spellings if w}
+    by_head = _by_head(tuple(spellings))
     # the positions a spelling may start at (its first letter there), left to right; the others are passed over
-    for start in sorted({p for head in heads for p in _occurrences(low, head)}):
+    for start in sorted({p for head in by_head for p in _occurrences(low, head)}):
         if start < position or (start > 0 and value[start - 1] in _CI_LETTERS):
             continue
-        for spelling in spellings:
+        for spelling in by_head[low[start]]:
             stop = start + len(spelling)
             if spelling and low.startswith(spelling, start) and (stop >= n or value[stop] not in _CI_LETTERS):
                 out.append((start, stop))
@@ -351,12 +361,15 @@ class MentionForms:
         for word in self.words:
             if runs is not None and word in self.whole and word.encode() not in runs:
                 continue  # an anchor stands whole (no word character either side): not among the text's words
-            for position in _occurrences(low, word):
-                stop = position + len(word)
-                if best.get(position, -1) >= stop or not _free_before(text, position, "@./'’-"):
-                    continue
-                if stop >= len(text) or not word_char(text[stop]):
+            size, n = len(word), len(text)
+            position = low.find(word)
+            while position >= 0:  # _free_before and word_char inline: most places are inside other words
+                stop = position + size
+                before = text[position - 1] if position else " "
+                if best.get(position, -1) < stop and not (before.isalnum() or before in "_@./'’-") and \
+                        (stop >= n or not (text[stop].isalnum() or text[stop] == "_")):
                     best[position] = stop
+                position = low.find(word, position + 1)
         out, end = [], 0
         for position in sorted(best):
             if position >= end:

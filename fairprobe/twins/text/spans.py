@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache, lru_cache
 
+
 @cache
 def rx(pattern: str, flags: int = 0) -> re.Pattern:
     """``re.compile(pattern, flags)`` for a pattern written in the code, compiled once a process: no lookup in

@@ -288,7 +288,7 @@ def _around(text: str, start: int, end: int) -> str:
     return " ".join(text[max(0, start - 20):end + 20].split())
 
 
-def lowered_text(text: str) -> str:
+def _lower_cached(text: str) -> str:
     """``text.lower()``, from :func:`lowered`'s cache where it has it."""
     low = lowered(text)
     return text.lower() if low is None else low
@@ -363,7 +363,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     old, new = pair.old, pair.new
     left: list[str] = []
     kept = {p.lower() for p in (new.first, new.last, new.middle) if p}
-    twin_lower = lowered_text(twin)
+    twin_lower = _lower_cached(twin)
     for part in (old.first, old.last):
         if not part or part.lower() in kept:
             continue
@@ -389,7 +389,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
 
         def found(text: str, names: set[str]) -> list[str]:
             """Nickname prefixes right before one of the surnames ``names``: "Em Walsh"."""
-            out, lowered = [], lowered_text(text)
+            out, lowered = [], _lower_cached(text)
             for name in names:
                 position = lowered.find(name)
                 while position > 0:

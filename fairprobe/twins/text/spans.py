@@ -57,7 +57,7 @@ def lower_as_re(text: str) -> str | None:
     return low if len(low) == len(text) and not _special_re().search(text) else None
 
 
-_lowered_text = lru_cache(maxsize=64)(lower_as_re)
+_lowered_text = lru_cache(maxsize=512)(lower_as_re)  # as many texts as word_runs keeps
 
 
 @lru_cache(maxsize=1)

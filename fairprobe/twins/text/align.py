@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from fairprobe.twins.text.spans import lower_as_re
+from fairprobe.twins.text.spans import NON_SPACE, lower_as_re, piece_start
 
 # Links first (one token each), then words with inner apostrophes ("he'll", "O'Brien", "women's", "girls'").
 TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]|]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -97,25 +97,9 @@ def _common_suffix(x: str, y: str, limit: int) -> int:
     return lo
 
 
-_NON_SPACE = re.compile(r"\S*")
-
-
-def _piece_start(text: str, position: int, floor: int = 0) -> int:
-    """Where the piece (a run of non-whitespace) that holds ``position`` starts, or the character after a
-    whitespace at ``position - 1``; not before ``floor``."""
-    candidate = max(text.rfind(" ", floor, position), text.rfind("\t", floor, position)) + 1
-    candidate = max(candidate, floor)
-    run = _NON_SPACE.match(text, candidate, position)  # \S* always matches
-    if run is not None and run.end() == position:  # no other whitespace between
-        return candidate
-    while position > floor and not text[position - 1].isspace():
-        position -= 1
-    return position
-
-
 def _piece_end(text: str, position: int, ceiling: int) -> int:
     """Where the piece that holds ``position`` ends (a whitespace or ``ceiling``)."""
-    run = _NON_SPACE.match(text, position, ceiling)  # \S* always matches
+    run = NON_SPACE.match(text, position, ceiling)  # \S* always matches
     return run.end() if run is not None else position
 
 
@@ -124,7 +108,7 @@ def _holds_token(text: str, low: str, word: str, start: int, end: int) -> bool:
     stand, the piece there tokenised."""
     position = low.find(word, start, end)
     while position >= 0:
-        left, right = _piece_start(text, position, start), _piece_end(text, position, end)
+        left, right = piece_start(text, position, start), _piece_end(text, position, end)
         if any(t.lower() == word for t, _, _ in tokens(text[left:right])):
             return True
         position = low.find(word, right, end)
@@ -150,7 +134,7 @@ def _middle(x: str, y: str) -> tuple[list[Token], list[Token], list[Opcode]] | N
     limit = min(len(x), len(y))
     start = _common_prefix(x, y, limit)
     suffix = _common_suffix(x, y, limit - start)
-    start = _piece_start(x, start)  # back to the start of a piece
+    start = piece_start(x, start)  # back to the start of a piece
     end_x = _piece_end(x, len(x) - suffix, len(x))  # on to the end of one
     end_y = end_x + len(y) - len(x)
     tokens_a, tokens_b = tokens(x[start:end_x], start), tokens(y[start:end_y], start)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins.text.candidate import find_person  # noqa: F401 - imported from here by text, generator, rewrite
-from fairprobe.twins.text.spans import MentionForms, link_spelled, lowered, rx
+from fairprobe.twins.text.spans import MentionForms, link_spelled, lowered, piece_start, rx
 from fairprobe.twins.text.signals import MONTHS, PLACES, PRONOUNS, US_STATE_CODES, WEEKDAYS, Person, title_words, trie_pattern
 
 TITLES = ("Ms.", "Mrs.", "Miss", "Mr.", "Dr.", "Prof.", "Ms", "Mrs", "Mr", "Dr")
@@ -69,9 +69,8 @@ def _links(text: str) -> tuple[tuple[int, int, str, str], ...]:
     for hint in _hint_starts(text):
         if hint < cursor:
             continue
-        start = end = hint
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
+        start = piece_start(text, hint)
+        end = hint
         piece = _PIECE.match(text, end)  # a hint is no whitespace: a piece starts there
         end = piece.end() if piece else end + 1
         while end < n and text[end] == "\n" and text[end - 1] == "-":  # "indeed.com/r/Jay-\nMadhavi/1e7d"

@@ -25,6 +25,24 @@ def rx(pattern: str, flags: int = 0) -> re.Pattern:
     return re.compile(pattern, flags)
 
 
+NON_SPACE = re.compile(r"\S*")
+
+
+def piece_start(text: str, position: int, floor: int = 0) -> int:
+    """Where the run of non-whitespace that holds ``position`` starts (``position`` itself after a whitespace), not
+    before ``floor``: from the last space, tab or newline before it when no other whitespace stands between, else
+    character by character."""
+    candidate = max(text.rfind(" ", floor, position), text.rfind("\t", floor, position),
+                    text.rfind("\n", floor, position)) + 1
+    candidate = max(candidate, floor)
+    run = NON_SPACE.match(text, candidate, position)  # \S* always matches
+    if run is not None and run.end() == position:  # no other whitespace between
+        return candidate
+    while position > floor and not text[position - 1].isspace():
+        position -= 1
+    return position
+
+
 _CI_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u0131\u017f\u212a")  # [A-Z] under re.I
 
 
@@ -435,5 +453,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["MentionForms", "Prefilter", "ascii_runs", "full_name_spans", "link_spelled", "lower_as_re", "lowered", "part_spans", "rx",
-           "word_char", "word_runs"]
+__all__ = ["NON_SPACE", "MentionForms", "Prefilter", "ascii_runs", "full_name_spans", "link_spelled", "lower_as_re",
+           "lowered", "part_spans", "piece_start", "rx", "word_char", "word_runs"]

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 
 from fairprobe.twins import lexicons
-from fairprobe.twins.text.spans import full_name_spans, rx
+from fairprobe.twins.text.spans import iter_full_name_spans, rx
 from fairprobe.twins.text.signals import (
     HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, PRONOUNS, ROLE_WORDS, US_STATE_CODES, WEEKDAYS, Person)
 
@@ -152,7 +152,7 @@ def candidate_position(text: str, person: Person) -> bool:
         return False
     header = _letter_lines(text, 3)
     sign_offs: list[int] | None = None  # found when the header does not name the person (the scan costs 40 us)
-    for start, stop in full_name_spans(text, person.first, person.last, person.middle):
+    for start, stop in iter_full_name_spans(text, person.first, person.last, person.middle):  # stops at the first
         for k, (position, line) in enumerate(header):
             if position <= start < position + len(line):
                 lead = _clean(text[position:start])

@@ -12,7 +12,7 @@ from the new name.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from fairprobe.twins.text.candidate import find_person  # noqa: F401 - imported from here by text, generator, rewrite
@@ -160,7 +160,12 @@ def name_mentions(text: str, person: Person) -> list[Mention]:
 
 @lru_cache(maxsize=1024)
 def _forms_of(first: str, last: str, middle: str) -> MentionForms:
-    return MentionForms(first, last, middle, sorted(title_words() | {"Dr.", "Prof.", "Dr"}, key=len, reverse=True))
+    return MentionForms(first, last, middle, _titles_longest_first())
+
+
+@cache
+def _titles_longest_first() -> tuple[str, ...]:
+    return tuple(sorted(title_words() | {"Dr.", "Prof.", "Dr"}, key=len, reverse=True))
 
 
 def _anchors_and_forms(text: str, person: Person) -> list[tuple[int, int, str, int]]:

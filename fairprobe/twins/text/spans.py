@@ -280,12 +280,17 @@ def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[
     >>> full_name_spans("EMILY R WALSH; Walsh,Emily; Emily Walshe; emily  walsh", "Emily", "Walsh")
     [(0, 13), (15, 26), (42, 54)]
     """
+    return list(iter_full_name_spans(text, first, last, middle))
+
+
+def iter_full_name_spans(text: str, first: str, last: str, middle: str = "") -> Iterator[tuple[int, int]]:
+    """:func:`full_name_spans` one at a time, for a reader that may stop at the first."""
     low = lowered(text)
     f, s, m = lowered(first), lowered(last), lowered(middle)
     if low is None or f is None or s is None or m is None or not first or not last:
-        return [match.span() for match in _full_regex(first, last, middle).finditer(text)]
+        yield from (match.span() for match in _full_regex(first, last, middle).finditer(text))
+        return
     starts = sorted({*_occurrences(low, f), *_occurrences(low, s)})
-    out: list[tuple[int, int]] = []
     end = 0
     for start in starts:
         if start < end or not _free_before(text, start):
@@ -300,9 +305,8 @@ def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[
                 if low.startswith(f, at) and _free_after(text, at + len(f)):
                     stop = at + len(f)
         if stop >= 0:
-            out.append((start, stop))
+            yield start, stop
             end = stop
-    return out
 
 
 @lru_cache(maxsize=1024)
@@ -343,6 +347,14 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
+@cache
+def _title_forms(titles: tuple[str, ...]) -> tuple[list[str], re.Pattern, Prefilter, list[str]]:
+    """The titles lower-cased, their anchor pattern and prefilter, and the anchor's order (longest first)."""
+    lowered_titles = [t.lower() for t in titles]
+    unique = tuple(sorted(set(lowered_titles)))
+    return lowered_titles, _title_anchor(unique), _title_prefilter(unique), sorted(unique, key=len, reverse=True)
+
+
 @cache  # the titles of the lexicon: one pattern a process
 def _title_anchor(titles: tuple[str, ...]) -> re.Pattern:
     """``(?<![\\w@./'’-])(?:TITLES)(?!\\w)``, any case, the longest title first."""
@@ -364,13 +376,11 @@ class MentionForms:
     def __init__(self, first: str, last: str, middle: str, titles: Sequence[str]) -> None:
         self.first, self.last, self.middle = first.lower(), last.lower(), middle.lower()
         self.nicks = [self.first[:k] for k in range(len(first) - 1, 1, -1)] if len(first) > 3 else []
-        self.titles = [t.lower() for t in titles]
+        # the same for everyone: compiled and sorted once a process
+        self.titles, self.title_anchor, self.title_words, self.title_order = _title_forms(tuple(titles))
         words = {self.first, self.last, *self.nicks, self.first[:1] + "."} - {"", "."}
         self.words = sorted(words, key=len, reverse=True)
         self.whole = {w for w in self.words if w.isascii() and _WORD_RUN.fullmatch(w)}  # found by word_runs
-        self.title_anchor = _title_anchor(tuple(sorted(set(self.titles))))  # the same for everyone: compiled once
-        self.title_words = _title_prefilter(tuple(sorted(set(self.titles))))
-        self.title_order = sorted(sorted(set(self.titles)), key=len, reverse=True)  # the title anchor's order
         self.ok = all(lowered(part) is not None for part in (first, last, middle))
 
     def anchors(self, text: str, low: str) -> list[tuple[int, int]]:
@@ -453,5 +463,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["NON_SPACE", "MentionForms", "Prefilter", "ascii_runs", "full_name_spans", "link_spelled", "lower_as_re",
-           "lowered", "part_spans", "piece_start", "rx", "word_char", "word_runs"]
+__all__ = ["NON_SPACE", "MentionForms", "Prefilter", "ascii_runs", "full_name_spans", "iter_full_name_spans",
+           "link_spelled", "lower_as_re", "lowered", "part_spans", "piece_start", "rx", "word_char", "word_runs"]

@@ -128,8 +128,8 @@ def aligned(text_a: str, text_b: str) -> tuple[list[Token], list[Token], list[Op
 
 def _middle(x: str, y: str) -> tuple[list[Token], list[Token], list[Opcode]] | None:
     """:func:`aligned` for two lines, the pieces they share at both ends left out; None where that is not sure."""
-    low_x, low_y = lower_as_re(x), lower_as_re(y)
-    if low_x is None or low_y is None:
+    low_x = lower_as_re(x)  # where the shared pieces are searched for a changed token (they are the same in y)
+    if low_x is None or lower_as_re(y) is None:
         return None
     limit = min(len(x), len(y))
     start = _common_prefix(x, y, limit)

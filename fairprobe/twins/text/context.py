@@ -248,19 +248,15 @@ def link_canon(link: str, person: Person) -> str:
     part ("ewalsh", "emilyw"), and a part alone of three letters or more; no regex per person, so a new
     name costs nothing to compile.
     """
-    f = rx(r"[^a-z]").sub("", person.first.lower())
-    l = rx(r"[^a-z]").sub("", person.last.lower())
+    f, l, whole, spellings = _canon_parts(person.first, person.last)
     lowered = link.lower()
-    for raw in (person.first.lower(), person.last.lower()):
-        if rx(r"[^a-z]").search(raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
-            for spelled in {raw, raw.replace("'", "").replace("’", ""), raw.replace(" ", "")}:
-                lowered = lowered.replace(spelled, rx(r"[^a-z]").sub("", spelled))
+    for spelled, letters in whole:
+        lowered = lowered.replace(spelled, letters)
     if not f or not l:
         return lowered
     pieces = _RUNS.split(lowered)  # separators at even indices, letter runs at odd ones
     runs = list(pieces)
     fl, lf, fi_l, f_li = f + l, l + f, f[:1] + l, f + l[:1]
-    spellings = {fl, lf, fi_l, f_li, f, l, f[:1], l[:1]}  # a run that is none of them stays as it is
     for k in range(1, len(pieces), 2):
         run = runs[k]
         if run not in spellings:
@@ -280,6 +276,21 @@ def link_canon(link: str, person: Person) -> str:
         elif run == l[:1] and _previous_run(runs, k) == f:
             pieces[k] = "<li>"  # "emily.w"
     return "".join(pieces)
+
+
+@lru_cache(maxsize=4096)
+def _canon_parts(first: str, last: str) -> tuple[str, str, tuple[tuple[str, str], ...], frozenset[str]]:
+    """For :func:`link_canon`, once a name: its parts' letters, the spellings of a part with other characters
+    ("smith-larson", "o'brien") and their letters, in the order they are replaced, and the runs a placeholder may
+    stand for (a run that is none of them stays as it is)."""
+    f = rx(r"[^a-z]").sub("", first.lower())
+    l = rx(r"[^a-z]").sub("", last.lower())
+    whole: list[tuple[str, str]] = []
+    for raw in (first.lower(), last.lower()):
+        if rx(r"[^a-z]").search(raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
+            for spelled in {raw, raw.replace("'", "").replace("’", ""), raw.replace(" ", "")}:
+                whole.append((spelled, rx(r"[^a-z]").sub("", spelled)))
+    return f, l, tuple(whole), frozenset({f + l, l + f, f[:1] + l, f + l[:1], f, l, f[:1], l[:1]})
 
 
 def _next_run(pieces: list[str], k: int) -> str:

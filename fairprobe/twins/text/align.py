@@ -2,7 +2,7 @@
 
 The validator compares the two token lists with ``difflib.SequenceMatcher`` (lower-cased tokens, no junk). On a
 resume a changed line is often a paragraph with one pronoun or name changed, and tokenising and matching it whole
-was most of the validator's time (issue 16). Two shortcuts give exactly the same tokens and opcodes:
+was the largest part of the validator's time (issue 16). Two shortcuts give exactly the same tokens and opcodes:
 
 - tokens never span whitespace, and the tokenizer looks at most one character past a token, so a line's tokens are
   its whitespace-separated pieces' tokens: the pieces the two lines share at their start and end need not be

@@ -348,11 +348,11 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
 
 
 @cache
-def _title_forms(titles: tuple[str, ...]) -> tuple[list[str], re.Pattern, Prefilter, list[str]]:
-    """The titles lower-cased, their anchor pattern and prefilter, and the anchor's order (longest first)."""
+def _title_forms(titles: tuple[str, ...]) -> tuple[list[str], re.Pattern, Prefilter]:
+    """The titles lower-cased, and their anchor pattern and prefilter."""
     lowered_titles = [t.lower() for t in titles]
     unique = tuple(sorted(set(lowered_titles)))
-    return lowered_titles, _title_anchor(unique), _title_prefilter(unique), sorted(unique, key=len, reverse=True)
+    return lowered_titles, _title_anchor(unique), _title_prefilter(unique)
 
 
 @cache  # the titles of the lexicon: one pattern a process
@@ -377,7 +377,7 @@ class MentionForms:
         self.first, self.last, self.middle = first.lower(), last.lower(), middle.lower()
         self.nicks = [self.first[:k] for k in range(len(first) - 1, 1, -1)] if len(first) > 3 else []
         # the same for everyone: compiled and sorted once a process
-        self.titles, self.title_anchor, self.title_words, self.title_order = _title_forms(tuple(titles))
+        self.titles, self.title_anchor, self.title_words = _title_forms(tuple(titles))
         words = {self.first, self.last, *self.nicks, self.first[:1] + "."} - {"", "."}
         self.words = sorted(words, key=len, reverse=True)
         self.whole = {w for w in self.words if w.isascii() and _WORD_RUN.fullmatch(w)}  # found by word_runs

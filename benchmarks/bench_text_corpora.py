@@ -304,7 +304,8 @@ def run_speed(fp, before, per_group: int, dataturks_paths: list[Path]) -> None:
                               "sex": np.random.default_rng(0).choice(["female", "male"], size=len(items))})
         runs += [("DataTurks, race (sex assigned)", frame, ["race"], pd.DataFrame({"race": ["white", "black",
                                                                                            "hispanic"]})),
-                 ("DataTurks, sex (sex assigned)", frame, ["sex"], None)]
+                 ("DataTurks, sex (sex assigned)", frame, ["sex"], None),
+                 ("DataTurks, sex+race (sex assigned)", frame, ["sex", "race"], None)]
     for package in (before, fp):
         warm_up(package, table)
     print(f"\n# Speed, before ({Path(before.__file__).parent}) and after, one process, cold, turn about; twins/s")

@@ -118,9 +118,10 @@ def test_hand_written_profiles_give_the_same_mentions_spans_and_links():
                                  "walsh/", " ", "-\n", "www.emilywalsh.dev", "Emily", "(", ")", "a@b", ".", "https://",
                                  "indeed.com/r/Emily-", "Walsh/3f2a?isid=x", "\t", "@", "ai.", "co.uk"]), max_size=16))
 def test_links_are_found_where_the_whole_text_scan_finds_them(pieces):
-    from fairprobe.twins.text.names import _LINKS, _links
+    from fairprobe.twins.text.names import _LINK_HINT, _LINKS, _hint_starts, _links
 
     text = "".join(pieces)
+    assert _hint_starts(text) == [m.start() for m in _LINK_HINT.finditer(text)]
     assert list(_links.__wrapped__(text)) == [(m.start(), m.end(), m.lastgroup, m.group()) for m in
                                               _LINKS.finditer(text)]
 
@@ -204,3 +205,18 @@ def test_prefiltered_matches_on_a_resume():
             (p, index.words) for p in (index.upper, index.other) if p is not None]:
         found = [m.span() for m in prefilter.finditer(pattern, text)]
         assert found and found == [m.span() for m in pattern.finditer(text)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Greg", "GREG", "greg", "Gregory", "xgreg", "greg2", "2greg", "_greg", "greg_", "é",
+                                 "ı", "İ", "\u212a", " ", ".", "-", "’", "\n", "progress", "Ann", "planning", "ANN"]),
+                max_size=10),
+       st.sampled_from(["Greg", "Ann", "Kim", "José"]))
+def test_a_fresh_name_clashes_where_the_regex_finds_it(pieces, name):
+    """generator._names_a_word (string search) answers as the pattern it replaces."""
+    from fairprobe.twins.text.generator import _names_a_word
+    from fairprobe.twins.text.spans import lowered
+
+    text = "".join(pieces)
+    expected = re.search(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])", text, re.IGNORECASE) is not None
+    assert _names_a_word(text, lowered(text), name) == expected, (text, name)

@@ -104,3 +104,37 @@ def test_a_long_line_with_one_word_changed_is_tokenised_only_around_it():
     tokens_a, tokens_b, ops = aligned(text_a, text_b)
     assert [t for t, _, _ in tokens_a] == ["She"] and [t for t, _, _ in tokens_b] == ["He"]
     assert _changes(tokens_a, tokens_b, ops) == _changes(*_whole(text_a, text_b))
+
+
+def test_words_of_the_old_sex_on_a_changed_line_are_found():
+    """The validator reads the twin's words from its original's and its changed lines': a pronoun or lexicon word of
+    the old sex that only a changed line holds is still found (here the original holds none)."""
+    from fairprobe.twins.text import Person, validate
+
+    emily, greg = Person("Emily", "Walsh", "female", "white"), Person("Greg", "Walsh", "male", "white")
+    original = "EMILY WALSH\nemily.walsh@mail.com\nCodes in Python.\nLeads the data team."
+    for twin, word in (("GREG WALSH\ngreg.walsh@mail.com\nCodes in Python. She codes.\nLeads the data team.", "she"),
+                       ("GREG WALSH\ngreg.walsh@mail.com\nCodes in Python.\nLeads the data team; a proud mother.",
+                        "mother")):
+        reasons = {r.reason.name: str(r) for r in validate(original, twin, emily, greg)}
+        assert "PRONOUNS" in reasons or "OLD_SEX_WORDS" in reasons, reasons
+        assert word in (reasons.get("PRONOUNS", "") + reasons.get("OLD_SEX_WORDS", "")).lower()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["she", "Her", "women's", "mother", "Ms", "MS", "x", "the", "é", "-", "'", "\n", "."]),
+                max_size=10),
+       st.lists(st.sampled_from([b"she", b"her", b"women", b"mother", b"ms", b"zz"]), max_size=4))
+def test_a_prefilter_given_more_words_than_the_text_holds_finds_the_same(words, extra):
+    """Prefilter.may_match and finditer given a set that holds the text's word runs (and more) answer as they do
+    reading the text's own."""
+    from fairprobe.twins.text.signals import FEMALE, MALE, words_pattern, words_prefilter
+    from fairprobe.twins.text.spans import word_runs
+
+    text = " ".join(words)
+    runs = word_runs(text)
+    more = None if runs is None else runs | frozenset(extra)
+    for target in (FEMALE, MALE):
+        prefilter, pattern = words_prefilter(target), words_pattern(target)
+        assert prefilter.may_match(text, more) or not prefilter.may_match(text)
+        assert [m.span() for m in prefilter.finditer(pattern, text, more)] == [m.span() for m in pattern.finditer(text)]

@@ -2,7 +2,7 @@
 
 The validator compares the two token lists with ``difflib.SequenceMatcher`` (lower-cased tokens, no junk). On a
 resume a changed line is often a paragraph with one pronoun or name changed, and tokenising and matching it whole
-was most of the validator's time (issue 16). Two shortcuts give exactly the same tokens and opcodes:
+was the largest part of the validator's time (issue 16). Two shortcuts give exactly the same tokens and opcodes:
 
 - tokens never span whitespace, and the tokenizer looks at most one character past a token, so a line's tokens are
   its whitespace-separated pieces' tokens: the pieces the two lines share at their start and end need not be
@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from fairprobe.twins.text.spans import lower_as_re
+from fairprobe.twins.text.spans import NON_SPACE, lower_as_re, piece_start
 
 # Links first (one token each), then words with inner apostrophes ("he'll", "O'Brien", "women's", "girls'").
 TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]|]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -97,17 +97,18 @@ def _common_suffix(x: str, y: str, limit: int) -> int:
     return lo
 
 
+def _piece_end(text: str, position: int, ceiling: int) -> int:
+    """Where the piece that holds ``position`` ends (a whitespace or ``ceiling``)."""
+    run = NON_SPACE.match(text, position, ceiling)  # \S* always matches
+    return run.end() if run is not None else position
+
+
 def _holds_token(text: str, low: str, word: str, start: int, end: int) -> bool:
     """Whether a token of ``text[start:end]`` (a run of whole pieces) is ``word`` lower-cased: each place its letters
     stand, the piece there tokenised."""
     position = low.find(word, start, end)
     while position >= 0:
-        left = position
-        while left > start and not text[left - 1].isspace():
-            left -= 1
-        right = position + len(word)
-        while right < end and not text[right].isspace():
-            right += 1
+        left, right = piece_start(text, position, start), _piece_end(text, position, end)
         if any(t.lower() == word for t, _, _ in tokens(text[left:right])):
             return True
         position = low.find(word, right, end)
@@ -127,17 +128,15 @@ def aligned(text_a: str, text_b: str) -> tuple[list[Token], list[Token], list[Op
 
 def _middle(x: str, y: str) -> tuple[list[Token], list[Token], list[Opcode]] | None:
     """:func:`aligned` for two lines, the pieces they share at both ends left out; None where that is not sure."""
-    low_x, low_y = lower_as_re(x), lower_as_re(y)
-    if low_x is None or low_y is None:
+    low_x = lower_as_re(x)  # where the shared pieces are searched for a changed token (they are the same in y)
+    if low_x is None or lower_as_re(y) is None:
         return None
     limit = min(len(x), len(y))
     start = _common_prefix(x, y, limit)
     suffix = _common_suffix(x, y, limit - start)
-    while start > 0 and not x[start - 1].isspace():  # back to the start of a piece
-        start -= 1
-    end_x, end_y = len(x) - suffix, len(y) - suffix
-    while end_x < len(x) and not x[end_x].isspace():  # on to the end of one
-        end_x, end_y = end_x + 1, end_y + 1
+    start = piece_start(x, start)  # back to the start of a piece
+    end_x = _piece_end(x, len(x) - suffix, len(x))  # on to the end of one
+    end_y = end_x + len(y) - len(x)
     tokens_a, tokens_b = tokens(x[start:end_x], start), tokens(y[start:end_y], start)
     a, b = [t.lower() for t, _, _ in tokens_a], [t.lower() for t, _, _ in tokens_b]
     if len(a) != len(b):

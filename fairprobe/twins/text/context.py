@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 
 from fairprobe.twins import lexicons
-from fairprobe.twins.text.spans import full_name_spans, rx
+from fairprobe.twins.text.spans import iter_full_name_spans, rx
 from fairprobe.twins.text.signals import (
     HEADING_WORDS, MONTHS, ORG_WORDS, PLACES, PRONOUNS, ROLE_WORDS, US_STATE_CODES, WEEKDAYS, Person)
 
@@ -115,6 +115,9 @@ _OPENING_VERB = re.compile(r"\s*(?:\([^)\n]{0,40}\)\s*)?(?:,|\s+(?:is|was|has|ha
                            r"started|helps|heads|directs|oversees|runs|builds|designs|develops)\b)")
 
 
+_NOT_NAME_WORDS = HEADING_WORDS | ROLE_WORDS | ORG_WORDS | MONTHS
+
+
 def _letter_lines(text: str, count: int) -> list[tuple[int, str]]:
     """(start, line) of the first ``count`` lines of ``text`` that hold a letter (the rest of the text unsplit)."""
     out: list[tuple[int, str]] = []
@@ -149,7 +152,7 @@ def candidate_position(text: str, person: Person) -> bool:
         return False
     header = _letter_lines(text, 3)
     sign_offs: list[int] | None = None  # found when the header does not name the person (the scan costs 40 us)
-    for start, stop in full_name_spans(text, person.first, person.last, person.middle):
+    for start, stop in iter_full_name_spans(text, person.first, person.last, person.middle):  # stops at the first
         for k, (position, line) in enumerate(header):
             if position <= start < position + len(line):
                 lead = _clean(text[position:start])
@@ -203,7 +206,7 @@ def header_names_other(text: str, person: Person) -> str | None:
     if not 2 <= len(words) <= 4 or not all(rx(r"[^\W\d_][^\W\d_'’-]*\.?").fullmatch(w) and w[:1].isupper()
                                            for w in words):
         return None
-    if any(w.lower().rstrip(".") in HEADING_WORDS | ROLE_WORDS | ORG_WORDS | MONTHS for w in words):
+    if any(w.lower().rstrip(".") in _NOT_NAME_WORDS for w in words):
         return None
     first = words[0][:1].upper() + words[0][1:].lower()
     last = words[-1][:1].upper() + words[-1][1:].lower()
@@ -245,24 +248,24 @@ def link_canon(link: str, person: Person) -> str:
     part ("ewalsh", "emilyw"), and a part alone of three letters or more; no regex per person, so a new
     name costs nothing to compile.
     """
-    f = rx(r"[^a-z]").sub("", person.first.lower())
-    l = rx(r"[^a-z]").sub("", person.last.lower())
+    f, l, whole, spellings = _canon_parts(person.first, person.last)
     lowered = link.lower()
-    for raw in (person.first.lower(), person.last.lower()):
-        if rx(r"[^a-z]").search(raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
-            for spelled in {raw, raw.replace("'", "").replace("’", ""), raw.replace(" ", "")}:
-                lowered = lowered.replace(spelled, rx(r"[^a-z]").sub("", spelled))
+    for spelled, letters in whole:
+        lowered = lowered.replace(spelled, letters)
+    if not f or not l:
+        return lowered
     pieces = _RUNS.split(lowered)  # separators at even indices, letter runs at odd ones
     runs = list(pieces)
+    fl, lf, fi_l, f_li = f + l, l + f, f[:1] + l, f + l[:1]
     for k in range(1, len(pieces), 2):
         run = runs[k]
-        if not f or not l:
+        if run not in spellings:
             continue
-        if run in (f + l, l + f):
-            pieces[k] = "<f><l>" if run == f + l else "<l><f>"
-        elif run == f[:1] + l and len(l) >= 2:
+        if run in (fl, lf):
+            pieces[k] = "<f><l>" if run == fl else "<l><f>"
+        elif run == fi_l and len(l) >= 2:
             pieces[k] = "<fi><l>"
-        elif run == f + l[:1] and len(f) >= 3:
+        elif run == f_li and len(f) >= 3:
             pieces[k] = "<f><li>"
         elif run == f and (len(f) >= 3 or _next_run(runs, k) == l):
             pieces[k] = "<f>"
@@ -273,6 +276,21 @@ def link_canon(link: str, person: Person) -> str:
         elif run == l[:1] and _previous_run(runs, k) == f:
             pieces[k] = "<li>"  # "emily.w"
     return "".join(pieces)
+
+
+@lru_cache(maxsize=4096)
+def _canon_parts(first: str, last: str) -> tuple[str, str, tuple[tuple[str, str], ...], frozenset[str]]:
+    """For :func:`link_canon`, once a name: its parts' letters, the spellings of a part with other characters
+    ("smith-larson", "o'brien") and their letters, in the order they are replaced, and the runs a placeholder may
+    stand for (a run that is none of them stays as it is)."""
+    f = rx(r"[^a-z]").sub("", first.lower())
+    l = rx(r"[^a-z]").sub("", last.lower())
+    whole: list[tuple[str, str]] = []
+    for raw in (first.lower(), last.lower()):
+        if rx(r"[^a-z]").search(raw) and len(raw) > 3:  # "smith-larson", "o'brien" spelled whole in a link
+            for spelled in {raw, raw.replace("'", "").replace("’", ""), raw.replace(" ", "")}:
+                whole.append((spelled, rx(r"[^a-z]").sub("", spelled)))
+    return f, l, tuple(whole), frozenset({f + l, l + f, f[:1] + l, f + l[:1], f, l, f[:1], l[:1]})
 
 
 def _next_run(pieces: list[str], k: int) -> str:

@@ -19,6 +19,7 @@ from fairprobe.twins.text.names import find_person
 from fairprobe.twins.text.residual import residual_signals
 from fairprobe.twins.text.rewrite import Rewriter, pick_name
 from fairprobe.twins.text.signals import FEMALE, MALE, Person, age_cues, lexicon_group, unknown_groups
+from fairprobe.twins.text.spans import lowered
 from fairprobe.twins.text.validate import Reason, Rejection, validate
 
 
@@ -34,14 +35,32 @@ def _infer_sex(text: str, first: str) -> str:
 
 def _fresh_name(old: Person, sex: str, race: str | None, seed: int, text: str) -> Person:
     """:func:`pick_name`'s choice, or the next one when it names someone else in the text ("Dear Ms. Garcia")."""
+    low = lowered(text)  # cached: the rewrite and the validator lower this text too
     for shift in range(12):
         new = pick_name(old, sex, race, seed=seed, shift=shift)
-        lowered = text.lower()
-        clash = [p for p, o in ((new.first, old.first), (new.last, old.last)) if p != o and p.lower() in lowered and
-                 re.search(rf"(?<![^\W\d_]){re.escape(p)}(?![^\W\d_])", text, re.IGNORECASE)]
+        clash = [p for p, o in ((new.first, old.first), (new.last, old.last)) if p != o and _names_a_word(text, low, p)]
         if not clash:
             return new
     return new
+
+
+def _letter(ch: str) -> bool:
+    """What ``[^\\W\\d_]`` matches: a word character that is no digit and no underscore."""
+    return ch.isalnum() and not ch.isdecimal()
+
+
+def _names_a_word(text: str, low: str | None, name: str) -> bool:
+    """``re.search(rf"(?<![^\\W\\d_]){re.escape(name)}(?![^\\W\\d_])", text, re.IGNORECASE)``, by string search
+    where lower-casing is what the pattern compares (no pattern compiled for each name)."""
+    needle = lowered(name)
+    if low is None or needle is None or not name:
+        return re.search(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])", text, re.IGNORECASE) is not None
+    position, n = low.find(needle), len(needle)
+    while position >= 0:
+        if not (position and _letter(text[position - 1])) and not (position + n < len(text) and _letter(text[position + n])):
+            return True
+        position = low.find(needle, position + 1)
+    return False
 
 
 def group_report(groups: list[str], outcome: list[str], olds: list[Person], sources: list[int], *,

@@ -81,21 +81,22 @@ def _surname_pronoun(text: str, start: int, end: int) -> bool:
     return bool(rx(r",\s*(?:[A-Z]\.){1,3}(?:[,;\s]|$)").match(text[end:end + 12]))
 
 
-def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon: bool = True
-               ) -> list[tuple[int, int, str]]:
+def word_edits(text: str, target: str, subject: Person | None = None, *, lexicon: bool = True,
+               runs: frozenset[bytes] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, replacement) for each pronoun and lexicon word of the other sex that is the subject's.
 
     Pronouns change with their contraction ("she'll" -> "he'll") and the case the context needs ("her"
     -> "him" or "his"), except a surname ("J. He"), a pronoun of anyone ("he or she", "his/her") and an
     honorific ("Her Majesty's"); lexicon words change only where the lexicon's context rules say they
     describe the subject, with coordinated role nouns alike ("father of 3 and husband of 1"), and never
-    inside a proper name ("Women's Leadership Forum") or a residual signal.
+    inside a proper name ("Women's Leadership Forum") or a residual signal. ``runs``: a set that holds the
+    text's :func:`~fairprobe.twins.text.spans.word_runs`, when the caller has one (it spares reading them).
     """
     words = words_prefilter(target)
-    if not words.may_match(text):
+    if not words.may_match(text, runs):
         return []  # none of the words' first words in the text: no match (most texts)
     table = swaps(target)
-    matches = words.finditer(words_pattern(target), text)
+    matches = words.finditer(words_pattern(target), text, runs)
     if not matches:
         return []
     has_caps = any(c.isupper() for c in text[1:])

@@ -16,12 +16,31 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache, lru_cache
 
+
 @cache
 def rx(pattern: str, flags: int = 0) -> re.Pattern:
     """``re.compile(pattern, flags)`` for a pattern written in the code, compiled once a process: no lookup in
     ``re``'s cache at each call, and no compiling again after ``re.purge()``. Never for a pattern built from data (a
     name): this cache keeps what it compiles."""
     return re.compile(pattern, flags)
+
+
+NON_SPACE = re.compile(r"\S*")
+
+
+def piece_start(text: str, position: int, floor: int = 0) -> int:
+    """Where the run of non-whitespace that holds ``position`` starts (``position`` itself after a whitespace), not
+    before ``floor``: from the last space, tab or newline before it when no other whitespace stands between, else
+    character by character."""
+    candidate = max(text.rfind(" ", floor, position), text.rfind("\t", floor, position),
+                    text.rfind("\n", floor, position)) + 1
+    candidate = max(candidate, floor)
+    run = NON_SPACE.match(text, candidate, position)  # \S* always matches
+    if run is not None and run.end() == position:  # no other whitespace between
+        return candidate
+    while position > floor and not text[position - 1].isspace():
+        position -= 1
+    return position
 
 
 _CI_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u0131\u017f\u212a")  # [A-Z] under re.I
@@ -56,7 +75,7 @@ def lower_as_re(text: str) -> str | None:
     return low if len(low) == len(text) and not _special_re().search(text) else None
 
 
-_lowered_text = lru_cache(maxsize=64)(lower_as_re)
+_lowered_text = lru_cache(maxsize=512)(lower_as_re)  # as many texts as word_runs keeps
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +97,11 @@ def word_runs(text: str) -> frozenset[bytes] | None:
     low = lowered(text)
     if low is None:
         return None
+    return ascii_runs(low)
+
+
+def ascii_runs(low: str) -> frozenset[bytes]:
+    """:func:`word_runs` of a text already lower-cased."""
     return frozenset(low.encode("ascii", "replace").translate(_ASCII_WORDS).split())
 
 
@@ -107,20 +131,21 @@ class Prefilter:
         self.index = index
         self.heads = frozenset(index) if index is not None else frozenset()
 
-    def may_match(self, text: str) -> bool:
-        """False only where no match can be in ``text``."""
+    def may_match(self, text: str, runs: frozenset[bytes] | None = None) -> bool:
+        """False only where no match can be in ``text``. ``runs``: :func:`word_runs` of the text, or any set that
+        holds them (a twin's: its original's and its changed lines')."""
         index = self.index
         if index is None:
             return True
-        runs = word_runs(text)
+        runs = word_runs(text) if runs is None else runs
         if runs is None:
             return True
         return any(need <= runs for head in self.heads & runs for need in index[head])
 
-    def finditer(self, pattern: re.Pattern, text: str) -> list[re.Match]:
+    def finditer(self, pattern: re.Pattern, text: str, runs: frozenset[bytes] | None = None) -> list[re.Match]:
         """``list(pattern.finditer(text))`` for a pattern as the class describes, found by trying ``pattern`` only
         where the first word of a phrase the text holds stands whole: a scan of the whole text by a pattern
-        with a lookbehind and a trie costs 50-70 ns a character (0.2 ms a resume); ``str.find`` does not.
+        with a lookbehind and a trie costs 40-100 ns a character (0.15-0.35 ms a DataTurks resume).
 
         Examples
         --------
@@ -130,7 +155,7 @@ class Prefilter:
         [(0, 3), (11, 14), (16, 19)]
         """
         index = self.index
-        runs = word_runs(text) if index is not None else None
+        runs = (word_runs(text) if runs is None else runs) if index is not None else None
         low = lowered(text) if runs is not None else None
         if index is None or runs is None or low is None:
             return list(pattern.finditer(text))
@@ -201,12 +226,18 @@ def part_spans(text: str, part: str) -> list[tuple[int, int]]:
     if low is None or needle is None:
         return [m.span() for m in _part_regex(part).finditer(text)]
     out: list[tuple[int, int]] = []
-    end = 0
-    for position in _occurrences(low, needle):
-        stop = position + len(needle)
-        if position >= end and _free_before(text, position) and _free_after(text, stop):
-            out.append((position, stop))
-            end = stop
+    end, size, n = 0, len(needle), len(text)
+    position = low.find(needle)
+    while position >= 0:  # _free_before and _free_after inline: most places a name's letters stand are in words
+        stop = position + size
+        if position >= end:
+            before = text[position - 1] if position else ""
+            after = text[stop] if stop < n else ""
+            if not (before and (before.isalnum() or before in "_'’-")) and \
+                    not (after and (after.isalnum() or after in "_'’-")):
+                out.append((position, stop))
+                end = stop
+        position = low.find(needle, position + 1)
     return out
 
 
@@ -249,12 +280,17 @@ def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[
     >>> full_name_spans("EMILY R WALSH; Walsh,Emily; Emily Walshe; emily  walsh", "Emily", "Walsh")
     [(0, 13), (15, 26), (42, 54)]
     """
+    return list(iter_full_name_spans(text, first, last, middle))
+
+
+def iter_full_name_spans(text: str, first: str, last: str, middle: str = "") -> Iterator[tuple[int, int]]:
+    """:func:`full_name_spans` one at a time, for a reader that may stop at the first."""
     low = lowered(text)
     f, s, m = lowered(first), lowered(last), lowered(middle)
     if low is None or f is None or s is None or m is None or not first or not last:
-        return [match.span() for match in _full_regex(first, last, middle).finditer(text)]
+        yield from (match.span() for match in _full_regex(first, last, middle).finditer(text))
+        return
     starts = sorted({*_occurrences(low, f), *_occurrences(low, s)})
-    out: list[tuple[int, int]] = []
     end = 0
     for start in starts:
         if start < end or not _free_before(text, start):
@@ -269,8 +305,17 @@ def full_name_spans(text: str, first: str, last: str, middle: str = "") -> list[
                 if low.startswith(f, at) and _free_after(text, at + len(f)):
                     stop = at + len(f)
         if stop >= 0:
-            out.append((start, stop))
+            yield start, stop
             end = stop
+
+
+@lru_cache(maxsize=1024)
+def _by_head(spellings: tuple[str, ...]) -> dict[str, list[str]]:
+    """The spellings by their first letter, each list in the spellings' order (the order they are tried in)."""
+    out: dict[str, list[str]] = {}
+    for w in spellings:
+        if w:
+            out.setdefault(w[:1], []).append(w)
     return out
 
 
@@ -288,12 +333,12 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
         return [m.span() for m in re.finditer(rf"(?<![a-z])(?:{body})(?![a-z])", value, re.IGNORECASE)]
     out: list[tuple[int, int]] = []
     position, n = 0, len(value)
-    heads = {w[:1] for w in spellings if w}
+    by_head = _by_head(tuple(spellings))
     # the positions a spelling may start at (its first letter there), left to right; the others are passed over
-    for start in sorted({p for head in heads for p in _occurrences(low, head)}):
+    for start in sorted({p for head in by_head for p in _occurrences(low, head)}):
         if start < position or (start > 0 and value[start - 1] in _CI_LETTERS):
             continue
-        for spelling in spellings:
+        for spelling in by_head[low[start]]:
             stop = start + len(spelling)
             if spelling and low.startswith(spelling, start) and (stop >= n or value[stop] not in _CI_LETTERS):
                 out.append((start, stop))
@@ -302,14 +347,22 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=8)
+@cache
+def _title_forms(titles: tuple[str, ...]) -> tuple[list[str], re.Pattern, Prefilter]:
+    """The titles lower-cased, and their anchor pattern and prefilter."""
+    lowered_titles = [t.lower() for t in titles]
+    unique = tuple(sorted(set(lowered_titles)))
+    return lowered_titles, _title_anchor(unique), _title_prefilter(unique)
+
+
+@cache  # the titles of the lexicon: one pattern a process
 def _title_anchor(titles: tuple[str, ...]) -> re.Pattern:
     """``(?<![\\w@./'’-])(?:TITLES)(?!\\w)``, any case, the longest title first."""
     body = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
     return re.compile(rf"(?<![\w@./'’-])(?:{body})(?!\w)", re.IGNORECASE)
 
 
-@lru_cache(maxsize=8)
+@cache
 def _title_prefilter(titles: tuple[str, ...]) -> Prefilter:
     return Prefilter(titles)
 
@@ -323,13 +376,11 @@ class MentionForms:
     def __init__(self, first: str, last: str, middle: str, titles: Sequence[str]) -> None:
         self.first, self.last, self.middle = first.lower(), last.lower(), middle.lower()
         self.nicks = [self.first[:k] for k in range(len(first) - 1, 1, -1)] if len(first) > 3 else []
-        self.titles = [t.lower() for t in titles]
+        # the same for everyone: compiled and sorted once a process
+        self.titles, self.title_anchor, self.title_words = _title_forms(tuple(titles))
         words = {self.first, self.last, *self.nicks, self.first[:1] + "."} - {"", "."}
         self.words = sorted(words, key=len, reverse=True)
         self.whole = {w for w in self.words if w.isascii() and _WORD_RUN.fullmatch(w)}  # found by word_runs
-        self.title_anchor = _title_anchor(tuple(sorted(set(self.titles))))  # the same for everyone: compiled once
-        self.title_words = _title_prefilter(tuple(sorted(set(self.titles))))
-        self.title_order = sorted(sorted(set(self.titles)), key=len, reverse=True)  # the title anchor's order
         self.ok = all(lowered(part) is not None for part in (first, last, middle))
 
     def anchors(self, text: str, low: str) -> list[tuple[int, int]]:
@@ -339,12 +390,15 @@ class MentionForms:
         for word in self.words:
             if runs is not None and word in self.whole and word.encode() not in runs:
                 continue  # an anchor stands whole (no word character either side): not among the text's words
-            for position in _occurrences(low, word):
-                stop = position + len(word)
-                if best.get(position, -1) >= stop or not _free_before(text, position, "@./'’-"):
-                    continue
-                if stop >= len(text) or not word_char(text[stop]):
+            size, n = len(word), len(text)
+            position = low.find(word)
+            while position >= 0:  # _free_before and word_char inline: most places are inside other words
+                stop = position + size
+                before = text[position - 1] if position else " "
+                if best.get(position, -1) < stop and not (before.isalnum() or before in "_@./'’-") and \
+                        (stop >= n or not (text[stop].isalnum() or text[stop] == "_")):
                     best[position] = stop
+                position = low.find(word, position + 1)
         out, end = [], 0
         for position in sorted(best):
             if position >= end:
@@ -353,20 +407,9 @@ class MentionForms:
         return out
 
     def _titles(self, text: str, low: str) -> dict[int, int]:
-        """start -> end of each match of the title anchor, by string search: at each position the first title of
-        the anchor's order that ends a word, non-overlapping, leftmost first."""
-        starts = sorted({p for title in self.title_order for p in _occurrences(low, title)})
-        out: dict[int, int] = {}
-        end, n = 0, len(text)
-        for position in starts:
-            if position < end or not _free_before(text, position, "@./'’-"):
-                continue
-            for title in self.title_order:
-                stop = position + len(title)
-                if low.startswith(title, position) and (stop >= n or not word_char(text[stop])):
-                    out[position] = end = stop
-                    break
-        return out
+        """start -> end of each match of the title anchor (at each position the first title of the anchor's order
+        that ends a word, non-overlapping, leftmost first), the anchor tried only where a title stands whole."""
+        return {m.start(): m.end() for m in self.title_words.finditer(self.title_anchor, text)}
 
     def form_at(self, text: str, low: str, start: int) -> tuple[str, int] | None:
         """(kind, end) of the first form that matches at ``start``, or None."""
@@ -420,5 +463,5 @@ class MentionForms:
         return None
 
 
-__all__ = ["MentionForms", "Prefilter", "full_name_spans", "link_spelled", "lower_as_re", "lowered", "part_spans", "rx",
-           "word_char", "word_runs"]
+__all__ = ["NON_SPACE", "MentionForms", "Prefilter", "ascii_runs", "full_name_spans", "iter_full_name_spans",
+           "link_spelled", "lower_as_re", "lowered", "part_spans", "piece_start", "rx", "word_char", "word_runs"]

@@ -27,7 +27,7 @@ from operator import ne
 
 from fairprobe.twins.text.align import aligned
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
-from fairprobe.twins.text.spans import lowered, part_spans, rx
+from fairprobe.twins.text.spans import ascii_runs, lowered, part_spans, rx, word_runs
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
@@ -288,15 +288,15 @@ def _around(text: str, start: int, end: int) -> str:
     return " ".join(text[max(0, start - 20):end + 20].split())
 
 
-def lowered_text(text: str) -> str:
+def _lower_cached(text: str) -> str:
     """``text.lower()``, from :func:`lowered`'s cache where it has it."""
     low = lowered(text)
     return text.lower() if low is None else low
 
 
-def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, int]:
+def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, int, list[str]]:
     """Token-level comparison, line by line (unchanged lines cost one string comparison); with the characters of
-    the allowed changes on each side."""
+    the allowed changes on each side, and the twin's changed lines (every other line of the twin is the original's)."""
     lines_a, lines_b = original.split("\n"), twin.split("\n")
     if len(lines_a) == len(lines_b):
         blocks = [(i, i + 1, i, i + 1) for i in compress(range(len(lines_a)), map(ne, lines_a, lines_b))]
@@ -306,6 +306,7 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     out: list[Rejection] = []
     allowed_a = allowed_b = 0
     offset = line = 0  # where line ``line`` of the original starts; blocks come in order
+    changed_lines = ["\n".join(lines_b[b0:b1]) for _, _, b0, b1 in blocks]
     for a0, a1, b0, b1 in blocks:
         text_a, text_b = "\n".join(lines_a[a0:a1]), "\n".join(lines_b[b0:b1])
         tokens_a, tokens_b, ops = aligned(text_a, text_b)  # the pieces both lines start and end with may be left out
@@ -333,7 +334,16 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
                 allowed_b += sum(len(t) for t, _, _ in chunk_b)
         if len(out) >= 3:
             break
-    return out, allowed_a, allowed_b
+    return out, allowed_a, allowed_b, changed_lines
+
+
+def _twin_runs(original: str, twin: str, changed: list[str]) -> frozenset[bytes] | None:
+    """A set that holds the twin's word runs (:func:`~fairprobe.twins.text.spans.word_runs`): the original's (read
+    once, for the rewrite too) and those of the twin's changed lines; None where lower-casing changes a length."""
+    runs = word_runs(original)
+    if runs is None or lowered(twin) is None:
+        return None
+    return runs | ascii_runs("\n".join(changed).lower())
 
 
 _LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b)"
@@ -353,7 +363,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     old, new = pair.old, pair.new
     left: list[str] = []
     kept = {p.lower() for p in (new.first, new.last, new.middle) if p}
-    twin_lower = lowered_text(twin)
+    twin_lower = _lower_cached(twin)
     for part in (old.first, old.last):
         if not part or part.lower() in kept:
             continue
@@ -379,7 +389,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
 
         def found(text: str, names: set[str]) -> list[str]:
             """Nickname prefixes right before one of the surnames ``names``: "Em Walsh"."""
-            out, lowered = [], lowered_text(text)
+            out, lowered = [], _lower_cached(text)
             for name in names:
                 position = lowered.find(name)
                 while position > 0:
@@ -399,12 +409,12 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
     return left
 
 
-def _remaining_signals(pair: _Pair, twin: str) -> list[Rejection]:
+def _remaining_signals(pair: _Pair, twin: str, runs: frozenset[bytes] | None = None) -> list[Rejection]:
     """Pronouns and lexicon words of the old sex that are still the candidate's in the twin."""
     from fairprobe.twins.text.rewrite import word_edits
 
     pronouns, words = [], []
-    for start, end, _ in word_edits(twin, pair.new.sex, pair.new):
+    for start, end, _ in word_edits(twin, pair.new.sex, pair.new, runs=runs):
         word = twin[start:end]
         bare = rx(r"\w+").match(word)
         if bare and bare.group().lower() in PRONOUNS[pair.old.sex]:
@@ -482,7 +492,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         other = header_names_other(original, old)
         if other:
             reasons.append(Rejection(Reason.NOT_CANDIDATE, f"the header names {other!r}, not {old.first} {old.last}"))
-    changes, allowed_a, allowed_b = _diff(pair, original, twin)
+    changes, allowed_a, allowed_b, changed = _diff(pair, original, twin)
     reasons += changes
     if renamed:
         left = _old_name_left(pair, original, twin)
@@ -495,7 +505,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         if had and not has:
             reasons.append(Rejection(Reason.NEW_NAME, repr(new.first)))
     if pair.sex_changed:
-        reasons += _remaining_signals(pair, twin)
+        reasons += _remaining_signals(pair, twin, _twin_runs(original, twin, changed))
     ratio = (len(twin) - allowed_b + 1) / (len(original) - allowed_a + 1)  # the allowed changes aside
     if not length_ratio[0] <= ratio <= length_ratio[1]:
         reasons.append(Rejection(Reason.LENGTH, f"by a factor {ratio:.2f} (allowed {length_ratio[0]}-{length_ratio[1]})"))

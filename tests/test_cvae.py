@@ -381,3 +381,19 @@ def test_an_oversized_sidecar_is_refused_unread(fitted, tmp_path):
         fh.truncate(64 * 2**20 + 1)  # sparse: no disk used
     with pytest.raises(fp.InvalidSpec, match=r"is damaged .*67,108,865 bytes"):
         CVAE.load(path)
+
+
+def test_a_flag_the_attribute_does_not_move_keeps_its_value_where_the_sigmoid_underflows():
+    # no change without a change: equal self and counterfactual logits give back the observed indicator, also
+    # where sigmoid(logit) is 0 or 1 in float32 (logits of -200 / 200), where the draw u < p_cf alone
+    # would turn an observed 1 into 0 (p_self = p_cf = 0) -- the one place the guard is not redundant
+    import torch
+
+    from fairprobe.twins.cvae.device import Noise
+    from fairprobe.twins.cvae.paired import abduct_flag
+
+    observed = torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    logits = torch.tensor([-200.0, -200.0, 200.0, 200.0, 0.3, -0.3])
+    for noise in (None, Noise(0, torch.device("cpu"))):
+        flag = abduct_flag(observed, logits, logits.clone(), noise)
+        assert flag.tolist() == [True, False, True, False, True, False]

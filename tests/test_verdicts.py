@@ -215,7 +215,7 @@ def test_favourable_decisions_of_originals_and_twins_are_reported_apart():
     exercised = result.details["exercised"]
     assert (exercised["positive_share_original"], exercised["positive_share_twins"]) == (0.9, pytest.approx(0.1))
     assert "positive_share" not in exercised
-    assert "favourable decisions 0.9 of the originals, 0.1 of the twins" in result.report()
+    assert "favourable decisions for 90 % of the originals, 10 % of the twins" in result.report()
     html = fp.evidence.render_html(fp.Evidence().to_dict() | {"checks": [result.to_dict() | {"test": None,
                                                                                                "test_outcome": None}]})
     assert "favourable decisions 90.0% of the originals, 10.0% of the valid twins" in html

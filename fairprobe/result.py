@@ -130,7 +130,7 @@ class CheckResult:
                 who = f"{d['favoured']} favoured" if d["favoured"] else "no group favoured"
                 lines.append(f"  direction  {d['group_a']} vs {d['group_b']}: {who} ({d['favour_a']} vs "
                              f"{d['favour_b']} records, of {d['discordant_twins']} discordant twin pairs; "
-                             f"exact sign test on records p={fmt(d['p_value'])})")
+                             f"exact sign test on records {_p_value(d['p_value'])})")
             change = self.details.get("score_change")
             if change:
                 lines.append(f"  scores     twin - original: median {fmt(change['median'])}, 1%..99% "
@@ -345,3 +345,12 @@ def _percent(share: float) -> str:
     if value == 0 or value == 100:
         return f"{value:.0f} %"
     return f"{value:.3g} %"
+
+
+def _p_value(p: float) -> str:
+    """A p-value as it can be read: one below the smallest positive double is not 0 but "p < 1e-300".
+
+    >>> _p_value(0.0), _p_value(0.0642), _p_value(3.98e-59)
+    ('p < 1e-300', 'p=0.0642', 'p=3.98e-59')
+    """
+    return "p < 1e-300" if p == 0 else f"p={fmt(p)}"

@@ -56,6 +56,11 @@ def test_the_default_is_the_cpu_and_device_cpu_gives_its_twins_bit_for_bit(fitte
     assert as_device.fingerprint_ == cvae.fingerprint_
 
 
+def test_device_names_are_read_in_any_case():
+    # "AUTO" was accepted while "CPU" was refused as not a device
+    assert resolve_device("CPU") == resolve_device(" cpu ") == torch.device("cpu")
+
+
 def test_auto_is_cuda_where_there_is_one_and_the_cpu_here(fitted, monkeypatch):
     data, cvae = fitted
     assert resolve_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -28,7 +28,7 @@ def resolve_device(device: Any) -> torch.device:
         resolved = device
     elif isinstance(device, str):
         try:
-            resolved = torch.device(device.strip())
+            resolved = torch.device(device.strip().lower())  # "CPU" as "auto" and "AUTO" are
         except RuntimeError:
             raise InvalidSpec(f"CVAE device={device!r} is not a device; choose {CHOICES}") from None
     else:

@@ -27,7 +27,8 @@ from operator import ne
 
 from fairprobe.twins.text.align import aligned
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
-from fairprobe.twins.text.spans import ascii_runs, lowered, part_spans, rx, word_runs
+from fairprobe.twins.text.spans import (
+    ascii_runs, iter_part_spans, lower_as_re, lowered, remember_lowered, rx, word_runs)
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
@@ -294,12 +295,47 @@ def _lower_cached(text: str) -> str:
     return text.lower() if low is None else low
 
 
+def twin_lowered(original: str, lines_a: list[str], lines_b: list[str], changed: list[int]) -> str | None:
+    """``lower_as_re(twin)`` (see :func:`~fairprobe.twins.text.spans.lowered`) for a twin whose lines ``lines_b``
+    are its original's ``lines_a`` but at the indices ``changed``, built from the original's lower case (cached:
+    the rewrite and the name choice read it) and the changed lines': lowering a resume cost ~24 us, most of it
+    for a text with a character outside ASCII.
+
+    Why it is the same: a text ``lower_as_re`` accepts holds no character whose lower case is longer ("İ") nor
+    the capital sigma, whose lower case is the only one ``str.lower`` reads from the context (a final sigma);
+    every other character is lowered on its own, to one character. So where the original and each changed line
+    are accepted, the twin (the original's text between the changed lines, and the changed lines, joined by the
+    same line breaks) is accepted too, and its lower case is the original's lower case between the changed lines
+    and the changed lines' lower case, at the same places. Where the original or a changed line is not accepted,
+    None: the caller lowers the twin itself (it may still be accepted, e.g. when the line that held "İ" changed).
+    ``tests/test_text_validate_diff.py`` compares it with ``lower_as_re`` on generated twins."""
+    low = lowered(original)
+    if low is None:
+        return None
+    pieces: list[str] = []
+    start = position = line = 0  # where line ``line`` of the original starts; the copy of the original from ``start``
+    for index in changed:
+        position += sum(map(len, lines_a[line:index])) + (index - line)
+        line = index
+        piece = lower_as_re(lines_b[index])
+        if piece is None:
+            return None
+        pieces += [low[start:position], piece]
+        start = position + len(lines_a[index])
+    pieces.append(low[start:])
+    return "".join(pieces)
+
+
 def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, int, list[str]]:
     """Token-level comparison, line by line (unchanged lines cost one string comparison); with the characters of
     the allowed changes on each side, and the twin's changed lines (every other line of the twin is the original's)."""
     lines_a, lines_b = original.split("\n"), twin.split("\n")
     if len(lines_a) == len(lines_b):
         blocks = [(i, i + 1, i, i + 1) for i in compress(range(len(lines_a)), map(ne, lines_a, lines_b))]
+        if len(twin) > 100:  # the validator and the residual scan lower the twin
+            low = twin_lowered(original, lines_a, lines_b, [a0 for a0, _, _, _ in blocks])
+            if low is not None:
+                remember_lowered(twin, low)
     else:
         matcher = difflib.SequenceMatcher(a=lines_a, b=lines_b, autojunk=False)
         blocks = [(a0, a1, b0, b1) for op, a0, a1, b0, b1 in matcher.get_opcodes() if op != "equal"]
@@ -368,7 +404,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
         if not part or part.lower() in kept:
             continue
         mixed = (old, Person(old.first, new.last, "", ""), Person(new.first, old.last, "", ""))  # "Hui Schmidt"
-        for start, end in part_spans(twin, part):
+        for start, end in iter_part_spans(twin, part):  # most often the first is the candidate, or none is
             remnant = twin[end:end + 1] == "/" or twin[max(0, start - 2):start] in (
                 "-\n", "r/")  # a link the extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
             if remnant or (twin[start:start + 1].isupper() and any(candidate_word(twin, start, end, p) for p in mixed)):
@@ -464,8 +500,10 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     """
     reasons: list[Rejection] = []
     # a name the text never states (a table's name columns) leaves nothing in the text to rename
-    spans = {p: part_spans(original, p) for p in (old.first, old.last) if p}  # where the old name's parts stand
-    named = any(spans.values())
+    # whether the old name's parts stand in the text, and (below) whether one names the candidate: read lazily, as
+    # both most often end at the first place (a surname of one letter stands hundreds of times in a resume)
+    parts = [p for p in (old.first, old.last) if p]
+    named = any(next(iter_part_spans(original, p), None) is not None for p in parts)
     if profile and twin == original:
         if (named and (old.first, old.last) != (new.first, new.last)) or (
                 new.sex != old.sex and new.sex in (FEMALE, MALE) and has_words(original, new.sex)):
@@ -498,10 +536,10 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         left = _old_name_left(pair, original, twin)
         if left:
             reasons.append(Rejection(Reason.OLD_NAME, ", ".join(left)))
-        had = any(candidate_word(original, start, end, old) for part in (old.first, old.last) if part
-                  for start, end in spans[part])
+        had = any(candidate_word(original, start, end, old) for part in parts
+                  for start, end in iter_part_spans(original, part))
         has = any(twin[start:start + 1].isupper() for part in (new.first, new.last) if part
-                  for start, _ in part_spans(twin, part))
+                  for start, _ in iter_part_spans(twin, part))
         if had and not has:
             reasons.append(Rejection(Reason.NEW_NAME, repr(new.first)))
     if pair.sex_changed:

@@ -359,25 +359,6 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
         return [m.span() for m in re.finditer(rf"(?<![a-z])(?:{body})(?![a-z])", value, re.IGNORECASE)]
     out: list[tuple[int, int]] = []
     position, n = 0, len(value)
-    leads = _by_lead(tuple(spellings))
-    if leads is not None:
-        # A spelling that matches at ``start`` with no letter after it starts with the whole run of letters there
-        # (its own letters up to its first other character, or all of it): only the spellings whose leading
-        # letters are that run are tried, in their order, at the start of each run (a URL's every "i" and "n"
-        # was tried with each spelling before: 9 us a DataTurks link). "No letter before or after" reads alike
-        # in the value and its lower case: lowered() took the value, so it holds no "ı" nor "ſ", and the one
-        # other character whose lower case is an ASCII letter, the Kelvin sign, is one of _CI_LETTERS.
-        for run in _LETTER_RUN.finditer(low):
-            start = run.start()
-            if start < position:
-                continue
-            for spelling in leads.get(run.group(), ()):
-                stop = start + len(spelling)
-                if low.startswith(spelling, start) and (stop >= n or value[stop] not in _CI_LETTERS):
-                    out.append((start, stop))
-                    position = stop
-                    break
-        return out
     by_head = _by_head(tuple(spellings))
     # the positions a spelling may start at (its first letter there), left to right; the others are passed over
     for start in sorted({p for head in by_head for p in _occurrences(low, head)}):
@@ -390,27 +371,6 @@ def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
                 position = stop
                 break
     return out
-
-
-_LETTER_RUN = re.compile(r"[a-z]+")  # each match a whole run: the one before took every letter before it
-
-
-@lru_cache(maxsize=1024)
-def _by_lead(spellings: tuple[str, ...]) -> dict[str, list[str]] | None:
-    """The spellings by their leading run of ASCII letters, each list in the spellings' order; None where one
-    starts with another character ("örjan")."""
-    out: dict[str, list[str]] = {}
-    for w in spellings:
-        if not w:
-            continue
-        lead = _LEADING_LETTERS.match(w)
-        if lead is None:
-            return None
-        out.setdefault(lead.group(), []).append(w)
-    return out
-
-
-_LEADING_LETTERS = re.compile(r"[a-z]+")
 
 
 @cache

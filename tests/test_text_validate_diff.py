@@ -158,10 +158,10 @@ def twins_by_line(draw):
 @settings(max_examples=3000, deadline=None)
 @given(twins_by_line())
 def test_the_twins_lower_case_built_from_its_originals_is_its_own(pair):
-    """validate.twin_lowered (the original's lower case between the changed lines, the changed lines' own) is
+    """align.twin_lowered (the original's lower case between the changed lines, the changed lines' own) is
     lower_as_re of the twin wherever it gives one: the validator puts it in lowered()'s cache."""
     from fairprobe.twins.text.spans import lower_as_re
-    from fairprobe.twins.text.validate import twin_lowered
+    from fairprobe.twins.text.align import twin_lowered
 
     lines_a, lines_b = pair
     original, twin = "\n".join(lines_a), "\n".join(lines_b)

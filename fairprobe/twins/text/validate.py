@@ -25,10 +25,9 @@ from functools import lru_cache
 from itertools import compress
 from operator import ne
 
-from fairprobe.twins.text.align import aligned
+from fairprobe.twins.text.align import aligned, twin_lowered, twin_runs
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
-from fairprobe.twins.text.spans import (
-    ascii_runs, iter_part_spans, lower_as_re, lowered, remember_lowered, rx, word_runs)
+from fairprobe.twins.text.spans import iter_part_spans, lowered, remember_lowered, rx
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
@@ -295,37 +294,6 @@ def _lower_cached(text: str) -> str:
     return text.lower() if low is None else low
 
 
-def twin_lowered(original: str, lines_a: list[str], lines_b: list[str], changed: list[int]) -> str | None:
-    """``lower_as_re(twin)`` (see :func:`~fairprobe.twins.text.spans.lowered`) for a twin whose lines ``lines_b``
-    are its original's ``lines_a`` but at the indices ``changed``, built from the original's lower case (cached:
-    the rewrite and the name choice read it) and the changed lines': lowering a resume cost ~24 us, most of it
-    for a text with a character outside ASCII.
-
-    Why it is the same: a text ``lower_as_re`` accepts holds no character whose lower case is longer ("İ") nor
-    the capital sigma, whose lower case is the only one ``str.lower`` reads from the context (a final sigma);
-    every other character is lowered on its own, to one character. So where the original and each changed line
-    are accepted, the twin (the original's text between the changed lines, and the changed lines, joined by the
-    same line breaks) is accepted too, and its lower case is the original's lower case between the changed lines
-    and the changed lines' lower case, at the same places. Where the original or a changed line is not accepted,
-    None: the caller lowers the twin itself (it may still be accepted, e.g. when the line that held "İ" changed).
-    ``tests/test_text_validate_diff.py`` compares it with ``lower_as_re`` on generated twins."""
-    low = lowered(original)
-    if low is None:
-        return None
-    pieces: list[str] = []
-    start = position = line = 0  # where line ``line`` of the original starts; the copy of the original from ``start``
-    for index in changed:
-        position += sum(map(len, lines_a[line:index])) + (index - line)
-        line = index
-        piece = lower_as_re(lines_b[index])
-        if piece is None:
-            return None
-        pieces += [low[start:position], piece]
-        start = position + len(lines_a[index])
-    pieces.append(low[start:])
-    return "".join(pieces)
-
-
 def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, int, list[str]]:
     """Token-level comparison, line by line (unchanged lines cost one string comparison); with the characters of
     the allowed changes on each side, and the twin's changed lines (every other line of the twin is the original's)."""
@@ -371,15 +339,6 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
         if len(out) >= 3:
             break
     return out, allowed_a, allowed_b, changed_lines
-
-
-def _twin_runs(original: str, twin: str, changed: list[str]) -> frozenset[bytes] | None:
-    """A set that holds the twin's word runs (:func:`~fairprobe.twins.text.spans.word_runs`): the original's (read
-    once, for the rewrite too) and those of the twin's changed lines; None where lower-casing changes a length."""
-    runs = word_runs(original)
-    if runs is None or lowered(twin) is None:
-        return None
-    return runs | ascii_runs("\n".join(changed).lower())
 
 
 _LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b)"
@@ -543,7 +502,7 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         if had and not has:
             reasons.append(Rejection(Reason.NEW_NAME, repr(new.first)))
     if pair.sex_changed:
-        reasons += _remaining_signals(pair, twin, _twin_runs(original, twin, changed))
+        reasons += _remaining_signals(pair, twin, twin_runs(original, twin, changed))
     ratio = (len(twin) - allowed_b + 1) / (len(original) - allowed_a + 1)  # the allowed changes aside
     if not length_ratio[0] <= ratio <= length_ratio[1]:
         reasons.append(Rejection(Reason.LENGTH, f"by a factor {ratio:.2f} (allowed {length_ratio[0]}-{length_ratio[1]})"))

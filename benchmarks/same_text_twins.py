@@ -32,7 +32,10 @@ DAMAGES = [lambda t: t + " She leads her team.", lambda t: t + " He leads his te
            lambda t: t + " A proud mother of two and wife of one; the chairwoman.",
            # edits whose token diff the matcher must align: a word for another of the line, one repeated, two swapped
            lambda t: t.replace(" the ", " a ", 1), lambda t: t.replace(" in ", " in in ", 1),
-           lambda t: t.replace(" of ", " the ", 1), lambda t: _swap_words(t), lambda t: _upper_line(t)]
+           lambda t: t.replace(" of ", " the ", 1), lambda t: _swap_words(t), lambda t: _upper_line(t),
+           # letters whose lower case is longer or read from the context, on a changed line (the twin's lower
+           # case is built from its original's and its changed lines')
+           lambda t: t.replace(" the ", " İthe ", 1), lambda t: t.replace(" of ", " ΟΔΟΣ of ", 1)]
 
 
 def _swap_words(text: str) -> str:

@@ -220,3 +220,29 @@ def test_a_fresh_name_clashes_where_the_regex_finds_it(pieces, name):
     text = "".join(pieces)
     expected = re.search(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])", text, re.IGNORECASE) is not None
     assert _names_a_word(text, lowered(text), name) == expected, (text, name)
+
+
+
+LINK_PIECES = ["e", "w", "ew", "em", "ily", "da", "zhang", "\u212a", "ı", "ſ", "K", ".", "-", "_", "/", "@", "3f2a",
+               "1", "é", "indeed.com/r/", "?isid="]
+
+
+@st.composite
+def person_and_link(draw):
+    """A person and a link of their names' pieces (any case, cut anywhere) among other letters and separators."""
+    first, last, _ = draw(st.sampled_from(PEOPLE + [("Ijas", "Nizamuddin", ""), ("Kaya", "Kim", ""),
+                                                    ("Örjan", "Lind", ""), ("Em", "Wu", "")]))
+    own = [first, last, first.lower(), last.upper(), first[:1], last[:1], first[:-1], last[1:]]
+    pieces = draw(st.lists(st.sampled_from(own * 4 + [".", "-", "_"] * 4 + LINK_PIECES), max_size=10))
+    return first, last, "".join(pieces)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(person_and_link())
+def test_link_spellings_in_any_case_are_the_regexes_matches(case):
+    """link_spelled tries at each run of letters only the spellings that start with that whole run: links in any
+    case, with the Kelvin sign (lower case "k"), "ı" and "ſ" (other letters under re.IGNORECASE), names that start
+    with a letter outside ASCII."""
+    first, last, value = case
+    spellings, _ = _link_forms(first, last)
+    assert link_spelled(value, spellings) == links_by_regex(value, first, last), value

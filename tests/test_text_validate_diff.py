@@ -138,3 +138,68 @@ def test_a_prefilter_given_more_words_than_the_text_holds_finds_the_same(words, 
         prefilter, pattern = words_prefilter(target), words_pattern(target)
         assert prefilter.may_match(text, more) or not prefilter.may_match(text)
         assert [m.span() for m in prefilter.finditer(pattern, text, more)] == [m.span() for m in pattern.finditer(text)]
+
+
+LINE_PIECES = st.sampled_from(["Emily", "WALSH", "she", " ", "-", "é", "Ä", "İ", "Σ", "ΟΔΟΣ", "ı", "ß", "ǅ", "x", "\t",
+                               "K", "ſ"])
+
+
+@st.composite
+def twins_by_line(draw):
+    """An original of a few lines (letters whose lower case is longer, read from the context, or matched by more
+    than one letter among them) and a twin with some lines changed."""
+    lines_a = draw(st.lists(st.lists(LINE_PIECES, max_size=8).map("".join), min_size=1, max_size=8))
+    lines_b = list(lines_a)
+    for k in draw(st.lists(st.integers(0, len(lines_a) - 1), max_size=4)):
+        lines_b[k] = draw(st.lists(LINE_PIECES, max_size=8).map("".join))
+    return lines_a, lines_b
+
+
+@settings(max_examples=3000, deadline=None)
+@given(twins_by_line())
+def test_the_twins_lower_case_built_from_its_originals_is_its_own(pair):
+    """align.twin_lowered (the original's lower case between the changed lines, the changed lines' own) is
+    lower_as_re of the twin wherever it gives one: the validator puts it in lowered()'s cache."""
+    from fairprobe.twins.text.spans import lower_as_re
+    from fairprobe.twins.text.align import twin_lowered
+
+    lines_a, lines_b = pair
+    original, twin = "\n".join(lines_a), "\n".join(lines_b)
+    changed = [k for k in range(len(lines_a)) if lines_a[k] != lines_b[k]]
+    built = twin_lowered(original, lines_a, lines_b, changed)
+    if built is not None:
+        assert built == lower_as_re(twin), (original, twin)
+    else:  # given up only where the original or a changed line is not lowered as re.IGNORECASE compares
+        assert lower_as_re(original) is None or any(lower_as_re(lines_b[k]) is None for k in changed)
+
+
+def test_the_validator_reads_the_twin_in_its_own_lower_case():
+    """A twin whose lower case the validator builds (a long resume, lines changed) is judged by its own: a
+    nickname of the old name left, which only the twin's lower case shows, is still found; and lowered() gives the
+    twin's own lower case after the validation."""
+    from fairprobe.twins.text import Person, validate
+    from fairprobe.twins.text.spans import lower_as_re, lowered
+
+    emily, greg = Person("Emily", "Walsh", "female", "white"), Person("Greg", "Walsh", "male", "white")
+    body = "\n".join(f"Built pipeline {k} in Python for the data team." for k in range(12))
+    original = f"EMILY WALSH\nemily.walsh@mail.com\n{body}\nEmily Walsh, Seattle"
+    twin = f"GREG WALSH\ngreg.walsh@mail.com\n{body}\nGreg Walsh, Seattle\nEm Walsh wrote it."
+    assert "(nickname)" in " ".join(str(r) for r in validate(original, twin, emily, greg))
+    twin = f"GREG WALSH\ngreg.walsh@mail.com\n{body}\nGreg Walsh, Seattle, Em WALSH"
+    assert any("Em (nickname)" in str(r) for r in validate(original, twin, emily, greg))
+    assert lowered(twin) == lower_as_re(twin) == twin.lower()
+
+
+def test_a_later_place_of_the_old_name_that_names_the_candidate_counts():
+    """The validator reads where the old name stands lazily, stopping at the first place that names the candidate:
+    first places that do not ("Austin, TX", "Oconnell Hughes") must not end the reading; nor, for the new name,
+    a first place in lower case (an email address)."""
+    from fairprobe.twins.text import Person, validate
+
+    austin, greg = Person("Austin", "Oconnell", "male", "white"), Person("Greg", "Baker", "male", "white")
+    original = "Resume\nAustin, TX 78701\nOconnell Hughes Inc.\nAUSTIN OCONNELL\nBuilt pipelines."
+    twin = "Resume\nAustin, TX 78701\nOconnell Hughes Inc.\nAUSTIN OCONNELL\nBuilt pipelines!"
+    assert "NEW_NAME" in {r.reason.name for r in validate(original, twin, austin, greg)}
+    original = "austin.oconnell@mail.com\nResume\nAUSTIN OCONNELL\nBuilt pipelines."
+    twin = "greg.baker@mail.com\nResume\nGREG BAKER\nBuilt pipelines."
+    assert not validate(original, twin, austin, greg)

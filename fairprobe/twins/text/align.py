@@ -1,4 +1,5 @@
-"""Aligning a changed line of a text twin with its original, token by token, as ``difflib`` does.
+"""Aligning a changed line of a text twin with its original, token by token, as ``difflib`` does; and the twin's
+lower case and word runs read from its original's (read once, for the rewrite too) and its changed lines'.
 
 The validator compares the two token lists with ``difflib.SequenceMatcher`` (lower-cased tokens, no junk). On a
 resume a changed line is often a paragraph with one pronoun or name changed, and tokenising and matching it whole
@@ -18,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from fairprobe.twins.text.spans import NON_SPACE, lower_as_re, piece_start
+from fairprobe.twins.text.spans import NON_SPACE, ascii_runs, lower_as_re, lowered, piece_start, word_runs
 
 # Links first (one token each), then words with inner apostrophes ("he'll", "O'Brien", "women's", "girls'").
 TOKEN = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]|]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -153,4 +154,44 @@ def _middle(x: str, y: str) -> tuple[list[Token], list[Token], list[Opcode]] | N
     return tokens_a, tokens_b, _runs(differ, len(a))
 
 
-__all__ = ["TOKEN", "aligned", "opcodes", "tokens"]
+def twin_lowered(original: str, lines_a: list[str], lines_b: list[str], changed: list[int]) -> str | None:
+    """``lower_as_re(twin)`` (see :func:`~fairprobe.twins.text.spans.lowered`) for a twin whose lines ``lines_b``
+    are its original's ``lines_a`` but at the indices ``changed``, built from the original's lower case (cached:
+    the rewrite and the name choice read it) and the changed lines': lowering a resume cost ~24 us, most of it
+    for a text with a character outside ASCII.
+
+    Why it is the same: a text ``lower_as_re`` accepts holds no character whose lower case is longer ("İ") nor
+    the capital sigma, whose lower case is the only one ``str.lower`` reads from the context (a final sigma);
+    every other character is lowered on its own, to one character. So where the original and each changed line
+    are accepted, the twin (the original's text between the changed lines, and the changed lines, joined by the
+    same line breaks) is accepted too, and its lower case is the original's lower case between the changed lines
+    and the changed lines' lower case, at the same places. Where the original or a changed line is not accepted,
+    None: the caller lowers the twin itself (it may still be accepted, e.g. when the line that held "İ" changed).
+    ``tests/test_text_validate_diff.py`` compares it with ``lower_as_re`` on generated twins."""
+    low = lowered(original)
+    if low is None:
+        return None
+    pieces: list[str] = []
+    start = position = line = 0  # where line ``line`` of the original starts; the copy of the original from ``start``
+    for index in changed:
+        position += sum(map(len, lines_a[line:index])) + (index - line)
+        line = index
+        piece = lower_as_re(lines_b[index])
+        if piece is None:
+            return None
+        pieces += [low[start:position], piece]
+        start = position + len(lines_a[index])
+    pieces.append(low[start:])
+    return "".join(pieces)
+
+
+def twin_runs(original: str, twin: str, changed: list[str]) -> frozenset[bytes] | None:
+    """A set that holds the twin's word runs (:func:`~fairprobe.twins.text.spans.word_runs`): the original's (read
+    once, for the rewrite too) and those of the twin's changed lines; None where lower-casing changes a length."""
+    runs = word_runs(original)
+    if runs is None or lowered(twin) is None:
+        return None
+    return runs | ascii_runs("\n".join(changed).lower())
+
+
+__all__ = ["TOKEN", "aligned", "opcodes", "tokens", "twin_lowered", "twin_runs"]

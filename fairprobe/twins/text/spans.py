@@ -75,7 +75,27 @@ def lower_as_re(text: str) -> str | None:
     return low if len(low) == len(text) and not _special_re().search(text) else None
 
 
-_lowered_text = lru_cache(maxsize=512)(lower_as_re)  # as many texts as word_runs keeps
+_SEED: list[tuple[str, str | None]] = []  # what remember_lowered puts in the cache, for the call it makes
+
+
+def _lower_text(text: str) -> str | None:
+    return _SEED[0][1] if _SEED and _SEED[0][0] is text else lower_as_re(text)
+
+
+_lowered_text = lru_cache(maxsize=512)(_lower_text)  # as many texts as word_runs keeps
+
+
+def remember_lowered(text: str, low: str | None) -> None:
+    """Put ``low`` in :func:`lowered`'s cache for ``text`` (unless it holds it already). ``low`` must be
+    ``lower_as_re(text)``, built by a caller that knows it cheaper: the validator builds a twin's from its
+    original's, cached, and the twin's changed lines."""
+    if len(text) <= 100:
+        return
+    _SEED.append((text, low))
+    try:
+        _lowered_text(text)
+    finally:
+        _SEED.clear()
 
 
 @lru_cache(maxsize=1)
@@ -220,12 +240,19 @@ def part_spans(text: str, part: str) -> list[tuple[int, int]]:
     >>> part_spans("Walsh, Emily (emily.walsh@x.org); EMILY's code; Emily-Jane; EMILY.", "Emily")
     [(7, 12), (14, 19), (60, 65)]
     """
+    return list(iter_part_spans(text, part))
+
+
+def iter_part_spans(text: str, part: str) -> Iterator[tuple[int, int]]:
+    """:func:`part_spans` one at a time, for a reader that may stop early: the validator asks whether the old
+    name stands in a text at all, and whether one place names the candidate (most often the header, the first
+    place); a surname of one letter ("P") stands hundreds of times in a resume."""
     if not part:
-        return []
+        return
     low, needle = lowered(text), lowered(part)
     if low is None or needle is None:
-        return [m.span() for m in _part_regex(part).finditer(text)]
-    out: list[tuple[int, int]] = []
+        yield from (m.span() for m in _part_regex(part).finditer(text))
+        return
     end, size, n = 0, len(needle), len(text)
     position = low.find(needle)
     while position >= 0:  # _free_before and _free_after inline: most places a name's letters stand are in words
@@ -235,10 +262,9 @@ def part_spans(text: str, part: str) -> list[tuple[int, int]]:
             after = text[stop] if stop < n else ""
             if not (before and (before.isalnum() or before in "_'’-")) and \
                     not (after and (after.isalnum() or after in "_'’-")):
-                out.append((position, stop))
+                yield position, stop
                 end = stop
         position = low.find(needle, position + 1)
-    return out
 
 
 @lru_cache(maxsize=256)
@@ -464,4 +490,5 @@ class MentionForms:
 
 
 __all__ = ["NON_SPACE", "MentionForms", "Prefilter", "ascii_runs", "full_name_spans", "iter_full_name_spans",
-           "link_spelled", "lower_as_re", "lowered", "part_spans", "piece_start", "rx", "word_char", "word_runs"]
+           "iter_part_spans", "link_spelled", "lower_as_re", "lowered", "part_spans", "piece_start", "remember_lowered",
+           "rx", "word_char", "word_runs"]

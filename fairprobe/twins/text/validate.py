@@ -25,9 +25,9 @@ from functools import lru_cache
 from itertools import compress
 from operator import ne
 
-from fairprobe.twins.text.align import aligned
+from fairprobe.twins.text.align import aligned, twin_lowered, twin_runs
 from fairprobe.twins.text.context import candidate_position, candidate_word, header_names_other, link_canon
-from fairprobe.twins.text.spans import ascii_runs, lowered, part_spans, rx, word_runs
+from fairprobe.twins.text.spans import iter_part_spans, lowered, remember_lowered, rx
 from fairprobe.twins.text.signals import (
     FEMALE, MALE, MONTHS, PLACES, PRONOUNS, Person, about_subject, age_cues, case_like, coordinated,
     has_words, in_idiom, in_proper_name, pairs, swaps, with_counterpart)
@@ -300,6 +300,10 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     lines_a, lines_b = original.split("\n"), twin.split("\n")
     if len(lines_a) == len(lines_b):
         blocks = [(i, i + 1, i, i + 1) for i in compress(range(len(lines_a)), map(ne, lines_a, lines_b))]
+        if len(twin) > 100:  # the validator and the residual scan lower the twin
+            low = twin_lowered(original, lines_a, lines_b, [a0 for a0, _, _, _ in blocks])
+            if low is not None:
+                remember_lowered(twin, low)
     else:
         matcher = difflib.SequenceMatcher(a=lines_a, b=lines_b, autojunk=False)
         blocks = [(a0, a1, b0, b1) for op, a0, a1, b0, b1 in matcher.get_opcodes() if op != "equal"]
@@ -337,15 +341,6 @@ def _diff(pair: _Pair, original: str, twin: str) -> tuple[list[Rejection], int, 
     return out, allowed_a, allowed_b, changed_lines
 
 
-def _twin_runs(original: str, twin: str, changed: list[str]) -> frozenset[bytes] | None:
-    """A set that holds the twin's word runs (:func:`~fairprobe.twins.text.spans.word_runs`): the original's (read
-    once, for the rewrite too) and those of the twin's changed lines; None where lower-casing changes a length."""
-    runs = word_runs(original)
-    if runs is None or lowered(twin) is None:
-        return None
-    return runs | ascii_runs("\n".join(changed).lower())
-
-
 _LINK_RUN = re.compile(r"[^\s<>()\[\]|,;\"']*(?:@|/|www\.|\.(?:com|org|net|io|dev|me|in|co|edu|info|ai|app)\b)"
                        r"[^\s<>()\[\]|,;\"']*")
 
@@ -368,7 +363,7 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
         if not part or part.lower() in kept:
             continue
         mixed = (old, Person(old.first, new.last, "", ""), Person(new.first, old.last, "", ""))  # "Hui Schmidt"
-        for start, end in part_spans(twin, part):
+        for start, end in iter_part_spans(twin, part):  # most often the first is the candidate, or none is
             remnant = twin[end:end + 1] == "/" or twin[max(0, start - 2):start] in (
                 "-\n", "r/")  # a link the extraction wrapped: "indeed.com/r/Jay-\nMadhavi/1e7d..."
             if remnant or (twin[start:start + 1].isupper() and any(candidate_word(twin, start, end, p) for p in mixed)):
@@ -464,8 +459,10 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
     """
     reasons: list[Rejection] = []
     # a name the text never states (a table's name columns) leaves nothing in the text to rename
-    spans = {p: part_spans(original, p) for p in (old.first, old.last) if p}  # where the old name's parts stand
-    named = any(spans.values())
+    # whether the old name's parts stand in the text, and (below) whether one names the candidate: read lazily, as
+    # both most often end at the first place (a surname of one letter stands hundreds of times in a resume)
+    parts = [p for p in (old.first, old.last) if p]
+    named = any(next(iter_part_spans(original, p), None) is not None for p in parts)
     if profile and twin == original:
         if (named and (old.first, old.last) != (new.first, new.last)) or (
                 new.sex != old.sex and new.sex in (FEMALE, MALE) and has_words(original, new.sex)):
@@ -498,14 +495,14 @@ def validate(original: str, twin: str, old: Person, new: Person, *, length_ratio
         left = _old_name_left(pair, original, twin)
         if left:
             reasons.append(Rejection(Reason.OLD_NAME, ", ".join(left)))
-        had = any(candidate_word(original, start, end, old) for part in (old.first, old.last) if part
-                  for start, end in spans[part])
+        had = any(candidate_word(original, start, end, old) for part in parts
+                  for start, end in iter_part_spans(original, part))
         has = any(twin[start:start + 1].isupper() for part in (new.first, new.last) if part
-                  for start, _ in part_spans(twin, part))
+                  for start, _ in iter_part_spans(twin, part))
         if had and not has:
             reasons.append(Rejection(Reason.NEW_NAME, repr(new.first)))
     if pair.sex_changed:
-        reasons += _remaining_signals(pair, twin, _twin_runs(original, twin, changed))
+        reasons += _remaining_signals(pair, twin, twin_runs(original, twin, changed))
     ratio = (len(twin) - allowed_b + 1) / (len(original) - allowed_a + 1)  # the allowed changes aside
     if not length_ratio[0] <= ratio <= length_ratio[1]:
         reasons.append(Rejection(Reason.LENGTH, f"by a factor {ratio:.2f} (allowed {length_ratio[0]}-{length_ratio[1]})"))

@@ -246,3 +246,48 @@ def test_link_spellings_in_any_case_are_the_regexes_matches(case):
     first, last, value = case
     spellings, _ = _link_forms(first, last)
     assert link_spelled(value, spellings) == links_by_regex(value, first, last), value
+
+
+GENERIC_PIECES = ["he", "He", "HE", "she", "SHE", "ſhe", "him", "hım", "his", "Hers", "her", "or", "OR", "Or", "/", "(s)",
+                  "(S)", "(ſ)", "s/", "S/", " ", "  ", "\n", "\t", "x", "the", "shore", "(", ")", "é", "İ", "K", "_", "1"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(GENERIC_PIECES), max_size=14))
+def test_generic_pronoun_scan_with_its_look_ahead_is_the_plain_patterns(pieces):
+    """The rewrite's scan for "he or she", "his/her", "(s)he", "s/he" starts with a look-ahead for the first letters
+    a match can have (any case, "ſ" too): the same matches as the pattern without it."""
+    from fairprobe.twins.text.rewrite import _GENERIC, GENERIC_BODY
+
+    text = "".join(pieces)
+    plain = re.compile(GENERIC_BODY, re.IGNORECASE)
+    assert [m.span() for m in _GENERIC.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+def forms_as_written(first, last):
+    """names._forms as it was: every template filled, filtered, sorted by the key."""
+    f, l = first.lower(), re.sub(r"[^a-z-]", "", last.lower())
+    out = []
+    for sep in ("", ".", "_", "-"):
+        out += [(f"{{f}}{sep}{{l}}", f"{f}{sep}{l}"), (f"{{l}}{sep}{{f}}", f"{l}{sep}{f}"),
+                (f"{{fi}}{sep}{{l}}", f"{f[:1]}{sep}{l}"), (f"{{f}}{sep}{{li}}", f"{f}{sep}{l[:1]}")]
+    out += [("{f}", f), ("{l}", l)]
+    return sorted({(t, w) for t, w in out if len(w.strip("._-")) >= 3 and w.strip("._-") == w},
+                  key=lambda tw: (-len(tw[1]), "i}" in tw[0], tw[0]))
+
+
+NAME_LETTERS = st.text(alphabet="abzAEMILY-'._ İıſΣσςßǅKé", max_size=8)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(NAME_LETTERS, NAME_LETTERS, st.lists(NAME_LETTERS, max_size=5))
+def test_link_forms_and_their_lower_case_check_are_the_written_out_ones(first, last, words):
+    """_forms (templates filled from a table, keys sorted with the pairs appended) is the written-out version, and
+    _lower_already (one call on the spellings joined) is every spelling's own check: names and words with
+    letters whose lower case is longer ("İ"), read in context ("Σ"), or matched beyond it ("ı", "ſ", "K")."""
+    from fairprobe.twins.text.names import _forms
+    from fairprobe.twins.text.spans import _lower_already, lower_as_re
+
+    assert _forms(Person(first, last, "", "")) == forms_as_written(first, last)
+    for spellings in (tuple(w for _, w in forms_as_written(first, last)), tuple(words)):
+        assert _lower_already.__wrapped__(spellings) == all(lower_as_re(w) == w for w in spellings), spellings

@@ -242,16 +242,26 @@ def _alone(text: str, start: int, end: int, kind: str, person: Person | None = N
     return True
 
 
+# (template, whether it holds an initial, its first part, separator, second part): "{f}.{l}" is f + "." + l
+_TEMPLATES = tuple((t, "i}" in t, a, sep, b) for t, a, sep, b in (
+    *((f"{{{a}}}{sep}{{{b}}}", a, sep, b) for sep in ("", ".", "_", "-")
+      for a, b in (("f", "l"), ("l", "f"), ("fi", "l"), ("f", "li"))), ("{f}", "f", "", ""), ("{l}", "l", "", "")))
+
+
 def _forms(person: Person) -> list[tuple[str, str]]:
-    """(template, spelling) pairs, longest first: how a link spells a name ("{f}.{l}" -> "emily.baker")."""
+    """(template, spelling) pairs, longest first, a whole part before an initial, then by template: how a link
+    spells a name ("{f}.{l}" -> "emily.baker"). A spelling is kept where it has 3 characters or more and starts
+    and ends with none of "._-". The sort key holds the template, and each template is there once, so sorting
+    the keys with the pairs appended orders the pairs as sorting them by the key alone would."""
     f, l = person.first.lower(), rx(r"[^a-z-]").sub("", person.last.lower())
-    out = []
-    for sep in ("", ".", "_", "-"):
-        out += [(f"{{f}}{sep}{{l}}", f"{f}{sep}{l}"), (f"{{l}}{sep}{{f}}", f"{l}{sep}{f}"),
-                (f"{{fi}}{sep}{{l}}", f"{f[:1]}{sep}{l}"), (f"{{f}}{sep}{{li}}", f"{f}{sep}{l[:1]}")]
-    out += [("{f}", f), ("{l}", l)]
-    return sorted({(t, w) for t, w in out if len(w.strip("._-")) >= 3 and w.strip("._-") == w},
-                  key=lambda tw: (-len(tw[1]), "i}" in tw[0], tw[0]))  # a whole part before an initial
+    part = {"f": f, "l": l, "fi": f[:1], "li": l[:1], "": ""}
+    keyed = []
+    for template, initial, a, sep, b in _TEMPLATES:
+        w = part[a] + sep + part[b]
+        if len(w) >= 3 and w.strip("._-") == w:
+            keyed.append((-len(w), initial, template, w))
+    keyed.sort()
+    return [(t, w) for _, _, t, w in keyed]
 
 
 @lru_cache(maxsize=4096)

@@ -63,8 +63,12 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
 
 
 # "he or she", "his/her", "(s)he", "s/he": a pronoun of anyone, not the candidate's.
-_GENERIC = re.compile(r"\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*(?:he|him|his|she|her|hers)\b|"
-                      r"\(s\)he|\bs/he\b|\bhe/she\b", re.IGNORECASE)
+GENERIC_BODY = (r"\b(?:he|him|his|she|her|hers)\s*(?:/|\bor\b)\s*(?:he|him|his|she|her|hers)\b|"
+                r"\(s\)he|\bs/he\b|\bhe/she\b")
+# The look-ahead only states what every match starts with, "h", "s" or "(" in any case ("ſ" too, as "s" matches it
+# under re.IGNORECASE; no other letter matches "h"): the same matches, and each other position is passed over at
+# once instead of trying every branch there (227 -> 61 us a DataTurks resume). tests/test_text_lexicon.py compares.
+_GENERIC = re.compile(rf"(?=[hs(])(?:{GENERIC_BODY})", re.IGNORECASE)
 
 
 def _surname_pronoun(text: str, start: int, end: int) -> bool:

@@ -347,7 +347,11 @@ def _by_head(spellings: tuple[str, ...]) -> dict[str, list[str]]:
 
 @lru_cache(maxsize=1024)
 def _lower_already(spellings: tuple[str, ...]) -> bool:
-    return all(lowered(w) == w for w in spellings)
+    """``all(lower_as_re(w) == w for w in spellings)``, by one call on the spellings joined: either side holds
+    exactly when every character is its own lower case and none is in :func:`_special` (the capital sigma, the
+    only letter ``str.lower`` reads in context, among them), so that each is lowered alone, to itself."""
+    joined = "".join(spellings)
+    return lower_as_re(joined) == joined
 
 
 def link_spelled(value: str, spellings: Sequence[str]) -> list[tuple[int, int]]:

@@ -388,11 +388,12 @@ def _old_name_left(pair: _Pair, original: str, twin: str) -> list[str]:
             for name in names:
                 position = lowered.find(name)
                 while position > 0:
-                    # a space right before, or no match: most places the surname's letters stand are inside a word
-                    before = rx(r"([\w'’-]+)\s+$").search(text[max(0, position - 30):position]) if \
-                        text[position - 1].isspace() else None
+                    # a space right before and no word character after, or no match: most places the surname's
+                    # letters stand are inside a word (the pattern is searched only where both hold)
                     after = lowered[position + len(name):position + len(name) + 1]
-                    if before and before.group(1).lower() in wanted and not (after.isalnum() or after == "_"):
+                    before = rx(r"([\w'’-]+)\s+$").search(text[max(0, position - 30):position]) if \
+                        text[position - 1].isspace() and not (after.isalnum() or after == "_") else None
+                    if before and before.group(1).lower() in wanted:
                         out.append(before.group(1))
                     position = lowered.find(name, position + 1)
             return out

@@ -190,6 +190,19 @@ def test_the_validator_reads_the_twin_in_its_own_lower_case():
     assert lowered(twin) == lower_as_re(twin) == twin.lower()
 
 
+def test_a_nickname_before_a_longer_word_that_starts_with_the_surname_is_no_old_name_left():
+    """"Em Walshire" (a firm, kept as it was) is not a nickname of Emily Walsh left in the twin: the surname must end
+    where the word ends. The check on the character after the surname is what tells them apart."""
+    from fairprobe.twins.text import Person, validate
+
+    emily, greg = Person("Emily", "Walsh", "female", "white"), Person("Greg", "Walsh", "male", "white")
+    original = "EMILY WALSH\nemily.walsh@mail.com\nAnalyst at Em Walshire Partners, 2019-2023.\nEmily Walsh, Seattle"
+    twin = "GREG WALSH\ngreg.walsh@mail.com\nAnalyst at Em Walshire Partners, 2019-2023.\nGreg Walsh, Seattle"
+    assert not [r for r in validate(original, twin, emily, greg) if "nickname" in str(r)]
+    left = twin + "\nEm Walsh wrote it."
+    assert any("Em (nickname)" in str(r) for r in validate(original, left, emily, greg))
+
+
 def test_a_later_place_of_the_old_name_that_names_the_candidate_counts():
     """The validator reads where the old name stands lazily, stopping at the first place that names the candidate:
     first places that do not ("Austin, TX", "Oconnell Hughes") must not end the reading; nor, for the new name,

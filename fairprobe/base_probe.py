@@ -210,7 +210,7 @@ class BaseProbe(gates.AssertForms, metaclass=abc.ABCMeta):
             data_sha256=self.data_fingerprint, data_rows=self.data_rows, model=self.model_fingerprint,
             queries=self.queries, derived=sorted(self.spec.derived),
             # the cut that turns the model's scores into decisions is part of the rule being tested
-            decision_threshold=self.adapter.decision_threshold if getattr(self.adapter, "_has_scores", None) else None,
+            decision_threshold=self.adapter.threshold_applied,
             bands={c: list(b.edges) for c, b in self.spec.bands.items()}, proxy_scan=self.proxy_scan,
             # what redaction may name (the evidence refuses a redacted column no check's data has)
             data_columns=[str(c) for c in self.spec.data.columns], data_index=_index_name(self.spec.data),

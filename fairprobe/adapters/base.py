@@ -110,7 +110,7 @@ class Adapter:
         return Predictions(
             decision=self._decision[known],
             score=self._score[known] if self._has_scores else None,
-            threshold=self.decision_threshold if self._has_scores else None,
+            threshold=self.threshold_applied,
             keys=keys,
         )
 
@@ -118,6 +118,12 @@ class Adapter:
     def decision_threshold(self) -> float | None:
         """Where a score becomes the favourable decision (None when the model gives decisions)."""
         return getattr(self, "threshold", None)
+
+    @property
+    def threshold_applied(self) -> float | None:
+        """The threshold that has turned this model's scores into decisions: None before any answer, and when the
+        model answers with decisions (a threshold then decides nothing)."""
+        return self.decision_threshold if self._has_scores else None
 
     def _score_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, Exception | None]:
         """Decisions, scores, which rows were answered, and the first error (None when every batch was)."""
